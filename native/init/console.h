@@ -1,0 +1,17 @@
+// Terminals. The pty is made inside the container (its devpts), and its master is sent with
+// SCM_RIGHTS over the console socket, as runc does: containerd and podman rely on this.
+#pragma once
+#include <string>
+
+namespace tsrun {
+
+int ConnectConsoleSocket(const std::string& path);
+// In the container: make a pty, send the master over `sock`, make the slave our
+// controlling terminal and stdio.
+void SetupPty(int sock);
+// Foreground `run`/`exec` with a terminal and no console socket: receive the master
+// and copy between it and our own stdio until the container closes it.
+void ProxyPty(int sock);
+int RecvFd(int sock);
+
+}  // namespace tsrun

@@ -1,0 +1,188 @@
+// tsrun-init: the native side of container creation. Node spawns it (fork+exec is safe from a
+// multi-threaded process), so no JavaScript ever runs in a forked child.
+//
+// Two stages, named in `ps` by their comm:
+//   tsrun:runtime (A)  joins namespaces, clones the init into new ones, writes id maps,
+//                      reports the pid; in the foreground it stays to wait (and relay a pty).
+//   tsrun:init    (B)  waits to be placed in its cgroups, builds the rootfs, pivots, sets up the
+//                      process, reports READY, blocks on the exec fifo until `start`, execs.
+// The sync protocol is described in sync.h, the plan in plan.h.
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "console.h"
+#include "fail.h"
+#include "hooks.h"
+#include "namespaces.h"
+#include "plan.h"
+#include "process.h"
+#include "rootfs.h"
+#include "sealed_exe.h"
+#include "sync.h"
+
+using namespace tsrun;
+
+namespace {
+
+constexpr uint32_t kModeCreate = 1;
+
+void BecomeNamespaceRoot() {
+  if (setresgid(0, 0, 0) < 0) FailErrno("setresgid 0 in the user namespace");
+  if (setresuid(0, 0, 0) < 0) FailErrno("setresuid 0 in the user namespace");
+}
+
+// Opens the exec fifo for writing: blocks until `tsrun start` opens it for reading.
+void WaitForStart(const HostHandles& host) {
+  std::string rel = "self/fd/" + std::to_string(host.fifo_fd);
+  int fd = openat(host.proc_fd, rel.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) FailErrno("open the exec fifo");
+  if (write(fd, "0", 1) != 1) FailErrno("write the exec fifo");
+  close(fd);
+}
+
+[[noreturn]] void InitMain(const Plan& plan, int console) {
+  prctl(PR_SET_NAME, "tsrun:init", 0, 0, 0);
+  uint32_t type = 0;
+  std::string state_json;
+  // EOF here: the runtime gave up on us (it reports its own error).
+  if (!ReadFrame(g_sync_fd, &type, &state_json) || type != kContinueFrame) _exit(1);
+
+  HostHandles host;
+  if (plan.mode == kModeCreate) {
+    if (plan.clone_flags & CLONE_NEWUSER) BecomeNamespaceRoot();
+    if (plan.clone_flags & CLONE_NEWCGROUP) {
+      uint64_t t0 = NowMicros();
+      // After the runtime placed us in our cgroup, so that it becomes the namespace's root.
+      if (unshare(CLONE_NEWCGROUP) < 0) FailErrno("unshare the cgroup namespace");
+      Event("namespace", "cgroup", t0);
+    }
+    SetupRootfs(plan, state_json, &host);
+    SetHostnames(plan);
+    WriteSysctls(plan);
+    FinalizeRootfs(plan);
+  }
+  if (console >= 0) SetupPty(console);
+  SetOomScoreAdj(plan);
+  SetRlimits(plan);
+  std::string exe = LookupExecutable(plan);
+  CheckCwd(plan);
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we still have it.
+  if (!plan.no_new_privs) LoadSeccomp(plan);
+  DropBounding(plan);
+  SwitchUser(plan);
+  ApplyCapabilities(plan);
+  if (plan.no_new_privs) {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) FailErrno("prctl PR_SET_NO_NEW_PRIVS");
+  }
+  if (plan.mode == kModeCreate) {
+    WriteFrame(g_sync_fd, kReadyFrame, "");
+    close(g_sync_fd);
+    g_sync_fd = -1;
+    WaitForStart(host);
+    RunHooks(plan, kStartContainer, state_json);
+  }
+  if (host.proc_fd >= 0) close(host.proc_fd);
+  if (host.fifo_fd >= 0) close(host.fifo_fd);
+  EnterCwd(plan);
+  if (plan.no_new_privs) LoadSeccomp(plan);
+  Exec(plan, exe);
+}
+
+[[noreturn]] void WaitInForeground(pid_t child, int proxy) {
+  // Orphans of the container reparent to us, as they would to runc.
+  prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  if (proxy >= 0) ProxyPty(proxy);
+  for (;;) {
+    int status;
+    pid_t r = waitpid(-1, &status, 0);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      _exit(255);
+    }
+    if (r != child) continue;
+    if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) _exit(128 + WTERMSIG(status));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv, char** envp) {
+  (void)argc;
+  EnsureSealedSelf(argv, envp);
+  // Non-dumpable: nothing in the container may ptrace us or open our /proc files until execve.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  prctl(PR_SET_NAME, "tsrun:runtime", 0, 0, 0);
+  const char* sync_env = getenv("_TSRUN_SYNC_FD");
+  if (!sync_env) {
+    fprintf(stderr, "tsrun-init: this program is started by tsrun, not by hand\n");
+    return 2;
+  }
+  g_sync_fd = atoi(sync_env);
+  unsetenv("_TSRUN_SYNC_FD");
+
+  uint32_t type = 0;
+  std::string bytes;
+  if (!ReadFrame(g_sync_fd, &type, &bytes) || type != kPlanFrame) Fail(0, "no plan received on the sync socket");
+  Plan plan = DecodePlan(bytes);
+  g_events = plan.events;
+  // Every fd past the preserved ones closes on execve; the preserved ones pass through.
+  if (syscall(SYS_close_range, 3 + plan.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) FailErrno("close_range");
+  for (uint32_t fd = 3; fd < 3 + plan.preserve_fds; fd++) {
+    int flags = fcntl(static_cast<int>(fd), F_GETFD);
+    if (flags >= 0) fcntl(static_cast<int>(fd), F_SETFD, flags & ~FD_CLOEXEC);
+  }
+
+  int console = -1, proxy = -1;
+  if (!plan.console_socket.empty()) {
+    console = ConnectConsoleSocket(plan.console_socket);
+  } else if (plan.terminal) {
+    if (!plan.foreground) Fail(EINVAL, "a terminal needs --console-socket when the container runs detached");
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) FailErrno("socketpair for the pty");
+    proxy = sv[0];
+    console = sv[1];
+  }
+
+  JoinNamespaces(plan);
+  uint64_t t0 = NowMicros();
+  pid_t pid;
+  if (plan.mode == kModeCreate) {
+    PrepareTimeNamespace(plan);
+    // The cgroup namespace is made by the init itself once it is in its cgroup; time above.
+    uint64_t flags = plan.clone_flags & ~static_cast<uint64_t>(CLONE_NEWCGROUP | 0x80 /* CLONE_NEWTIME */);
+    pid = static_cast<pid_t>(syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+  } else {
+    pid = fork();
+  }
+  if (pid < 0) FailErrno(plan.mode == kModeCreate ? "clone the container init" : "fork the exec process");
+  if (pid == 0) {
+    if (proxy >= 0) close(proxy);
+    InitMain(plan, console);
+  }
+  if (console >= 0) close(console);
+  std::string made;
+  for (uint64_t bit = 1; bit; bit <<= 1)
+    if ((plan.clone_flags & bit) && plan.mode == kModeCreate) made += std::string(made.empty() ? "" : " ") + NamespaceName(bit);
+  Event("clone", "pid " + std::to_string(pid) + (made.empty() ? "" : " new namespaces: " + made), t0);
+  if (plan.mode == kModeCreate && (plan.clone_flags & CLONE_NEWUSER)) WriteIdMaps(plan, pid);
+  if (!WriteFrame(g_sync_fd, kPidFrame, std::to_string(pid))) {
+    kill(pid, SIGKILL);
+    _exit(1);
+  }
+  close(g_sync_fd);
+  g_sync_fd = -1;
+  if (!plan.foreground) _exit(0);
+  WaitInForeground(pid, proxy);
+}

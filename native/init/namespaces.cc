@@ -1,0 +1,86 @@
+#include "namespaces.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "fail.h"
+#include "sync.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+namespace tsrun {
+
+const char* NamespaceName(uint64_t flag) {
+  switch (flag) {
+    case CLONE_NEWUSER: return "user";
+    case CLONE_NEWPID: return "pid";
+    case CLONE_NEWNS: return "mount";
+    case CLONE_NEWNET: return "network";
+    case CLONE_NEWIPC: return "ipc";
+    case CLONE_NEWUTS: return "uts";
+    case CLONE_NEWCGROUP: return "cgroup";
+    case CLONE_NEWTIME: return "time";
+  }
+  return "?";
+}
+
+static int JoinOrder(uint32_t type) {
+  if (type == CLONE_NEWUSER) return 0;
+  if (type == CLONE_NEWNS) return 2;
+  return 1;
+}
+
+void JoinNamespaces(const Plan& plan) {
+  std::vector<std::pair<JoinNs, int>> open_ns;
+  for (const JoinNs& j : plan.join) {
+    int fd = open(j.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) FailErrno(Fmt("open %s namespace %s", NamespaceName(j.type), j.path.c_str()));
+    open_ns.push_back({j, fd});
+  }
+  std::stable_sort(open_ns.begin(), open_ns.end(),
+                   [](const auto& a, const auto& b) { return JoinOrder(a.first.type) < JoinOrder(b.first.type); });
+  for (auto& [j, fd] : open_ns) {
+    uint64_t t0 = NowMicros();
+    if (setns(fd, static_cast<int>(j.type)) < 0) FailErrno(Fmt("setns %s namespace %s", NamespaceName(j.type), j.path.c_str()));
+    close(fd);
+    Event("setns", std::string(NamespaceName(j.type)) + " " + j.path, t0);
+  }
+}
+
+static void WriteProcFile(pid_t pid, const char* file, const std::string& value) {
+  std::string path = "/proc/" + std::to_string(pid) + "/" + file;
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) FailErrno(Fmt("open %s", path.c_str()));
+  if (write(fd, value.data(), value.size()) < 0) FailErrno(Fmt("write %s", path.c_str()));
+  close(fd);
+}
+
+void WriteIdMaps(const Plan& plan, pid_t pid) {
+  uint64_t t0 = NowMicros();
+  if (!plan.uid_map.empty()) WriteProcFile(pid, "uid_map", plan.uid_map);
+  if (!plan.gid_map.empty()) WriteProcFile(pid, "gid_map", plan.gid_map);
+  Event("id_maps", "uid_map: " + plan.uid_map + " gid_map: " + plan.gid_map, t0);
+}
+
+void PrepareTimeNamespace(const Plan& plan) {
+  if (!(plan.clone_flags & CLONE_NEWTIME)) return;
+  uint64_t t0 = NowMicros();
+  if (unshare(CLONE_NEWTIME) < 0) FailErrno("unshare the time namespace");
+  if (!plan.timens_offsets.empty()) {
+    int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) FailErrno("open /proc/self/timens_offsets");
+    if (write(fd, plan.timens_offsets.data(), plan.timens_offsets.size()) < 0) FailErrno("write /proc/self/timens_offsets");
+    close(fd);
+  }
+  Event("namespace", "time " + plan.timens_offsets, t0);
+}
+
+}  // namespace tsrun

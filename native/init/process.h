@@ -1,0 +1,28 @@
+// The process's own settings: hostname, sysctls, rlimits, oom score, identity, the
+// executable lookup, and the last steps before execve.
+#pragma once
+#include <string>
+
+#include "plan.h"
+
+namespace tsrun {
+
+void SetHostnames(const Plan& plan);
+void WriteSysctls(const Plan& plan);
+void SetOomScoreAdj(const Plan& plan);
+void SetRlimits(const Plan& plan);
+// setgroups/setresgid/setresuid keeping capabilities, so ApplyCapabilities can set them after.
+void SwitchUser(const Plan& plan);
+// Resolves args[0] through the container's PATH; fails like runc when it is missing.
+std::string LookupExecutable(const Plan& plan);
+// Checks that cwd exists in the container (before READY, so create fails early).
+void CheckCwd(const Plan& plan);
+// chdir, then make sure the directory is inside the container's root (CVE-2024-21626).
+void EnterCwd(const Plan& plan);
+void LoadSeccomp(const Plan& plan);
+// Restores default signal dispositions and an empty mask, then execve.
+[[noreturn]] void Exec(const Plan& plan, const std::string& path);
+// The value of a variable in the container's environment, or "".
+std::string EnvValue(const Plan& plan, const std::string& key);
+
+}  // namespace tsrun

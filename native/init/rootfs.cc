@@ -1,0 +1,210 @@
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "fail.h"
+#include "hooks.h"
+#include "resolve.h"
+#include "sync.h"
+
+namespace tsrun {
+
+namespace {
+
+constexpr unsigned long kPropagationBits = MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE;
+
+// Flags the kernel keeps locked on a bind mount: a remount has to repeat them or it fails with EPERM.
+unsigned long LockedFlags(const std::string& path) {
+  struct statvfs st;
+  if (statvfs(path.c_str(), &st) < 0) return 0;
+  unsigned long f = 0;
+  if (st.f_flag & ST_NOSUID) f |= MS_NOSUID;
+  if (st.f_flag & ST_NODEV) f |= MS_NODEV;
+  if (st.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+  if (st.f_flag & ST_RDONLY) f |= MS_RDONLY;
+  if (st.f_flag & ST_NOATIME) f |= MS_NOATIME;
+  if (st.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+  if (st.f_flag & ST_RELATIME) f |= MS_RELATIME;
+  return f;
+}
+
+void ApplyPropagation(const std::string& target, uint64_t propagation, const std::string& dest) {
+  unsigned long rec = propagation & MS_REC;
+  for (unsigned long bit : {MS_SHARED, MS_SLAVE, MS_PRIVATE, MS_UNBINDABLE}) {
+    if (!(propagation & bit)) continue;
+    if (mount(nullptr, target.c_str(), nullptr, bit | rec, nullptr) < 0)
+      FailErrno(Fmt("set propagation of %s", dest.c_str()));
+  }
+}
+
+void DoSymlink(int root_fd, const MountOp& m) {
+  std::string parent, name;
+  SplitPath(m.dest, &parent, &name);
+  int parent_fd = MkdirAllInRoot(root_fd, parent, 0755);
+  struct stat st;
+  // Replace a file or link in the way (e.g. /dev/ptmx becomes a link to pts/ptmx); keep directories.
+  if (fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
+    unlinkat(parent_fd, name.c_str(), 0);
+  if (symlinkat(m.source.c_str(), parent_fd, name.c_str()) < 0 && errno != EEXIST)
+    FailErrno(Fmt("symlink %s -> %s", m.dest.c_str(), m.source.c_str()));
+  close(parent_fd);
+}
+
+void DoMount(int root_fd, const MountOp& m) {
+  uint64_t t0 = NowMicros();
+  bool bind = m.flags & MS_BIND;
+  bool directory = true;
+  if (bind) {
+    struct stat st;
+    if (stat(m.source.c_str(), &st) < 0) FailErrno(Fmt("bind mount source %s", m.source.c_str()));
+    directory = S_ISDIR(st.st_mode);
+  }
+  int fd = MakeTargetInRoot(root_fd, m.dest, directory);
+  std::string target = FdPath(fd);
+  unsigned long flags = m.flags & ~kPropagationBits;
+  if (bind) {
+    if (mount(m.source.c_str(), target.c_str(), nullptr, MS_BIND | (flags & MS_REC), nullptr) < 0)
+      FailErrno(Fmt("bind mount %s on %s", m.source.c_str(), m.dest.c_str()));
+  } else if (mount(m.source.c_str(), target.c_str(), m.type.c_str(), flags, m.data.empty() ? nullptr : m.data.c_str()) < 0) {
+    int err = errno;
+    // sysfs cannot be mounted from a user namespace that does not own the network namespace:
+    // fall back to a recursive bind of the host's /sys, as runc does.
+    if (m.type != "sysfs" || (err != EPERM && err != EBUSY))
+      Fail(err, Fmt("mount %s (%s) on %s", m.source.c_str(), m.type.c_str(), m.dest.c_str()));
+    if (mount("/sys", target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+      FailErrno(Fmt("bind mount /sys on %s", m.dest.c_str()));
+    bind = true;
+  }
+  close(fd);
+  // Re-resolve: the fd still points below the new mount, the path now reaches the mount itself.
+  fd = OpenInRoot(root_fd, m.dest, O_PATH);
+  if (fd < 0) FailErrno(Fmt("reopen %s after mounting", m.dest.c_str()));
+  target = FdPath(fd);
+  unsigned long extra = flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+  if (bind && extra) {
+    if (mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_BIND | extra | LockedFlags(target), nullptr) < 0)
+      FailErrno(Fmt("remount %s with its options", m.dest.c_str()));
+  }
+  ApplyPropagation(target, m.propagation, m.dest);
+  close(fd);
+  Event("mount", m.type + " " + m.source + " -> " + m.dest + (m.data.empty() ? "" : " (" + m.data + ")"), t0);
+}
+
+void MakeDevice(int root_fd, const Device& d) {
+  uint64_t t0 = NowMicros();
+  std::string parent, name;
+  SplitPath(d.path, &parent, &name);
+  int parent_fd = MkdirAllInRoot(root_fd, parent, 0755);
+  std::string how = "mknod";
+  if (mknodat(parent_fd, name.c_str(), d.type | (d.mode & 07777), makedev(d.major, d.minor)) == 0) {
+    if (fchownat(parent_fd, name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0)
+      FailErrno(Fmt("chown device %s", d.path.c_str()));
+    if (fchmodat(parent_fd, name.c_str(), d.mode & 07777, 0) < 0) FailErrno(Fmt("chmod device %s", d.path.c_str()));
+  } else if (errno == EEXIST) {
+    how = "kept existing";
+  } else if (errno == EPERM) {
+    // In a user namespace mknod is not allowed: bind the host's node instead.
+    how = "bind from host";
+    int fd = MakeTargetInRoot(root_fd, d.path, false);
+    if (mount(d.path.c_str(), FdPath(fd).c_str(), nullptr, MS_BIND, nullptr) < 0)
+      FailErrno(Fmt("bind mount device %s", d.path.c_str()));
+    close(fd);
+  } else {
+    FailErrno(Fmt("mknod %s", d.path.c_str()));
+  }
+  close(parent_fd);
+  Event("device", d.path + " " + std::to_string(d.major) + ":" + std::to_string(d.minor) + " " + how, t0);
+}
+
+void PivotRoot(const Plan& plan) {
+  uint64_t t0 = NowMicros();
+  if (chdir(plan.rootfs.c_str()) < 0) FailErrno(Fmt("chdir %s", plan.rootfs.c_str()));
+  if (plan.no_pivot) {
+    if (mount(plan.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0) FailErrno("move the rootfs to /");
+    if (chroot(".") < 0) FailErrno("chroot");
+  } else {
+    int old_root = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (old_root < 0) FailErrno("open /");
+    // pivot_root(".", ".") stacks the old root under the new one; detach it right away.
+    if (syscall(SYS_pivot_root, ".", ".") < 0) FailErrno(Fmt("pivot_root %s", plan.rootfs.c_str()));
+    if (fchdir(old_root) < 0) FailErrno("fchdir to the old root");
+    if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) FailErrno("make the old root a slave");
+    if (umount2(".", MNT_DETACH) < 0) FailErrno("unmount the old root");
+    close(old_root);
+  }
+  if (chdir("/") < 0) FailErrno("chdir /");
+  Event(plan.no_pivot ? "chroot" : "pivot_root", plan.rootfs, t0);
+}
+
+}  // namespace
+
+void SetupRootfs(const Plan& plan, const std::string& state_json, HostHandles* host) {
+  uint64_t t0 = NowMicros();
+  // Nothing we mount may propagate back to the host.
+  if (mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) FailErrno("make / a recursive slave");
+  if (mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+    FailErrno(Fmt("bind mount the rootfs %s on itself", plan.rootfs.c_str()));
+  if (mount(nullptr, plan.rootfs.c_str(), nullptr, MS_PRIVATE, nullptr) < 0)
+    FailErrno(Fmt("make the rootfs %s private", plan.rootfs.c_str()));
+  Event("rootfs", plan.rootfs, t0);
+
+  host->proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (host->proc_fd < 0) FailErrno("open the host's /proc");
+  if (!plan.exec_fifo.empty()) {
+    host->fifo_fd = open(plan.exec_fifo.c_str(), O_PATH | O_CLOEXEC);
+    if (host->fifo_fd < 0) FailErrno(Fmt("open the exec fifo %s", plan.exec_fifo.c_str()));
+  }
+
+  int root_fd = open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) FailErrno(Fmt("open the rootfs %s", plan.rootfs.c_str()));
+  for (const MountOp& m : plan.mounts)
+    if (m.kind == kMountFs) DoMount(root_fd, m);
+  for (const Device& d : plan.devices) MakeDevice(root_fd, d);
+  for (const MountOp& m : plan.mounts)
+    if (m.kind == kSymlink) DoSymlink(root_fd, m);
+  close(root_fd);
+
+  RunHooks(plan, kCreateContainer, state_json);
+  PivotRoot(plan);
+}
+
+void FinalizeRootfs(const Plan& plan) {
+  for (const std::string& p : plan.readonly) {
+    uint64_t t0 = NowMicros();
+    if (mount(p.c_str(), p.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
+      if (errno == ENOENT) continue;
+      FailErrno(Fmt("bind mount readonly path %s", p.c_str()));
+    }
+    unsigned long flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | LockedFlags(p);
+    if (mount(nullptr, p.c_str(), nullptr, flags, nullptr) < 0) FailErrno(Fmt("remount %s read-only", p.c_str()));
+    Event("readonly_path", p, t0);
+  }
+  for (const std::string& p : plan.masked) {
+    uint64_t t0 = NowMicros();
+    struct stat st;
+    if (stat(p.c_str(), &st) < 0) {
+      if (errno == ENOENT) continue;
+      FailErrno(Fmt("stat masked path %s", p.c_str()));
+    }
+    int rc = S_ISDIR(st.st_mode) ? mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY, nullptr)
+                                 : mount("/dev/null", p.c_str(), nullptr, MS_BIND, nullptr);
+    if (rc < 0) FailErrno(Fmt("mask %s", p.c_str()));
+    Event("masked_path", p, t0);
+  }
+  if (plan.root_readonly) {
+    uint64_t t0 = NowMicros();
+    if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | LockedFlags("/"), nullptr) < 0)
+      FailErrno("remount / read-only");
+    Event("readonly_root", "/", t0);
+  }
+  if (plan.root_propagation) ApplyPropagation("/", plan.root_propagation, "/");
+}
+
+}  // namespace tsrun

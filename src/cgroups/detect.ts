@@ -1,0 +1,43 @@
+// Which cgroup layout the host has, read from /proc/self/mountinfo:
+//   v2      /sys/fs/cgroup is cgroup2 (the unified hierarchy holds the controllers)
+//   v1      one cgroup (v1) hierarchy per controller
+//   hybrid  v1 controllers plus a cgroup2 mount (usually /sys/fs/cgroup/unified) for tracking only
+import * as fs from 'node:fs';
+
+export interface V1Hierarchy {
+  mountpoint: string;
+  /** controllers (cpu, memory, ...) or named hierarchies (name=systemd) */
+  controllers: string[];
+}
+
+export interface CgroupLayout {
+  mode: 'v1' | 'v2' | 'hybrid';
+  v1: V1Hierarchy[];
+  /** the cgroup2 mount point, if any */
+  unified?: string;
+}
+
+export function parseMountinfo(text: string): CgroupLayout {
+  const v1: V1Hierarchy[] = [];
+  let unified: string | undefined;
+  for (const line of text.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const left = line.slice(0, sep).split(' ');
+    const [fstype, , superOpts] = line.slice(sep + 3).split(' ');
+    const mountpoint = left[4]!.replace(/\\040/g, ' ');
+    if (fstype === 'cgroup2') unified ??= mountpoint;
+    else if (fstype === 'cgroup') {
+      const controllers = (superOpts ?? '').split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr');
+      v1.push({ mountpoint, controllers });
+    }
+  }
+  const mode = v1.length === 0 ? 'v2' : unified ? 'hybrid' : 'v1';
+  return { mode, v1, unified };
+}
+
+let cached: CgroupLayout | undefined;
+export function detectCgroupLayout(): CgroupLayout {
+  cached ??= parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+  return cached;
+}

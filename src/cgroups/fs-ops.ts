@@ -1,0 +1,69 @@
+// File operations shared by both drivers: making and removing only our own directories.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TsrunError } from '../common/errors';
+import { sleepSync } from '../common/sleep';
+
+/** mkdir -p that returns the directories it made, outermost first. */
+export function mkdirTracked(dir: string, onCreate?: (dir: string) => void): string[] {
+  const made: string[] = [];
+  const missing: string[] = [];
+  for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
+  for (const d of missing) {
+    try {
+      fs.mkdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new TsrunError('TSRUN_E_CGROUP', `mkdir ${d}: ${(e as Error).message}`);
+    }
+    made.push(d);
+    onCreate?.(d);
+  }
+  return made;
+}
+
+/** rmdir innermost first; a directory still busy after ~2s is reported. */
+export function removeTracked(created: readonly string[]): void {
+  const errors: string[] = [];
+  for (const d of [...created].sort((a, b) => b.length - a.length)) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        fs.rmdirSync(d);
+        break;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') break;
+        // A parent shared with another container still has children: not ours to force.
+        if (code === 'ENOTEMPTY') break;
+        if (code === 'EBUSY' && attempt < 200) {
+          sleepSync(10);
+          continue;
+        }
+        errors.push(`rmdir ${d}: ${(e as Error).message}`);
+        break;
+      }
+    }
+  }
+  if (errors.length) throw new TsrunError('TSRUN_E_CGROUP', errors.join('; '));
+}
+
+export function writeCgroupFile(dir: string, file: string, value: string): void {
+  try {
+    fs.writeFileSync(path.join(dir, file), value);
+  } catch (e) {
+    throw new TsrunError('TSRUN_E_CGROUP', `write ${JSON.stringify(value)} to ${path.join(dir, file)}: ${(e as Error).message}`);
+  }
+}
+
+export function readPids(file: string): number[] {
+  try {
+    return fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}

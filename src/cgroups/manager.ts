@@ -1,0 +1,42 @@
+// One interface for both cgroup drivers. The runtime talks only to this.
+import * as path from 'node:path';
+import { TsrunError } from '../common/errors';
+import { detectCgroupLayout, type CgroupLayout } from './detect';
+import { CgroupV1Manager } from './v1/manager';
+import { CgroupV2Manager } from './v2/manager';
+
+export interface CgroupState {
+  driver: 'v1' | 'v2';
+  /** the cgroupsPath, absolute from each hierarchy's root */
+  path: string;
+  /** host directories by hierarchy name, e.g. memory -> /sys/fs/cgroup/memory/tsrun/x */
+  dirs: Record<string, string>;
+  /** directories this container created (only these are removed) */
+  created: string[];
+}
+
+export interface CgroupManager {
+  readonly state: CgroupState;
+  /** make the directories; throws TSRUN_E_CGROUP naming the path */
+  create(): void;
+  addProcess(pid: number): void;
+  pids(): number[];
+  /** remove what create() made; waits briefly for exiting tasks */
+  destroy(): void;
+}
+
+export function cgroupPathFor(id: string, cgroupsPath: string | undefined): string {
+  if (!cgroupsPath) return `/tsrun/${id}`;
+  // Relative paths are placed under the root of each hierarchy too (runc puts them below its own cgroup).
+  return path.posix.normalize('/' + cgroupsPath);
+}
+
+export function newCgroupManager(id: string, cgroupsPath: string | undefined, layout: CgroupLayout = detectCgroupLayout()): CgroupManager {
+  const p = cgroupPathFor(id, cgroupsPath);
+  if (p === '/') throw new TsrunError('TSRUN_E_CGROUP', 'linux.cgroupsPath: the root cgroup cannot hold a container');
+  return layout.mode === 'v2' ? new CgroupV2Manager(layout, p) : new CgroupV1Manager(layout, p);
+}
+
+export function loadCgroupManager(state: CgroupState, layout: CgroupLayout = detectCgroupLayout()): CgroupManager {
+  return state.driver === 'v2' ? new CgroupV2Manager(layout, state.path, state) : new CgroupV1Manager(layout, state.path, state);
+}

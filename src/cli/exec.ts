@@ -1,0 +1,89 @@
+import * as fs from 'node:fs';
+import { Process, type ProcessConfig } from '../../specs/oci/runtime-config';
+import { TsrunError } from '../common/errors';
+import { formatJsonPath } from '../oci/json-path';
+import { validateProcess } from '../oci/validate';
+import { execInContainer } from '../runtime/exec';
+import { StateDir } from '../runtime/state-dir';
+import { loadRecord } from '../runtime/state';
+import { bool, int, list, needId, parseFlags, str, type Parsed } from './args';
+import type { Globals } from './globals';
+
+function loadProcessFile(file: string): ProcessConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new TsrunError('TSRUN_E_CONFIG', `${file}: ${(e as Error).message}`);
+  }
+  const r = Process.safeParse(raw);
+  if (!r.success) throw new TsrunError('TSRUN_E_CONFIG', `${file}: ${formatJsonPath(r.error.issues[0]!.path)}: ${r.error.issues[0]!.message}`);
+  return r.data;
+}
+
+function parseUser(s: string): { uid: number; gid: number } {
+  const m = /^(\d+)(?::(\d+))?$/.exec(s);
+  if (!m) throw new TsrunError('TSRUN_E_USAGE', `--user ${JSON.stringify(s)}: expected UID[:GID]`);
+  return { uid: Number(m[1]), gid: Number(m[2] ?? 0) };
+}
+
+// runc builds an exec's process from the container's own, then applies the flags.
+function processFromFlags(base: ProcessConfig, p: Parsed): ProcessConfig {
+  const f = p.flags;
+  const proc: ProcessConfig = structuredClone(base);
+  proc.args = p.args.slice(1);
+  proc.terminal = bool(f['tty']);
+  if (str(f['cwd'])) proc.cwd = str(f['cwd'])!;
+  proc.env = [...(proc.env ?? []), ...list(f['env'])];
+  if (str(f['user'])) proc.user = { ...proc.user, ...parseUser(str(f['user'])!), additionalGids: list(f['additional-gids']).map(Number) };
+  if (list(f['cap']).length && proc.capabilities) {
+    for (const set of ['bounding', 'effective', 'permitted', 'ambient'] as const)
+      proc.capabilities[set] = [...(proc.capabilities[set] ?? []), ...list(f['cap'])];
+  }
+  if (bool(f['no-new-privs'])) proc.noNewPrivileges = true;
+  return proc;
+}
+
+export async function exec(argv: string[], g: Globals): Promise<number> {
+  const parsed = parseFlags(
+    argv,
+    [
+      { name: 'process', alias: 'p', type: 'string' },
+      { name: 'console-socket', type: 'string' },
+      { name: 'pid-file', type: 'string' },
+      { name: 'detach', alias: 'd', type: 'bool' },
+      { name: 'tty', alias: 't', type: 'bool' },
+      { name: 'cwd', type: 'string' },
+      { name: 'env', alias: 'e', type: 'list' },
+      { name: 'user', alias: 'u', type: 'string' },
+      { name: 'additional-gids', alias: 'g', type: 'list' },
+      { name: 'cap', alias: 'c', type: 'list' },
+      { name: 'no-new-privs', type: 'bool' },
+      { name: 'preserve-fds', type: 'int' },
+      { name: 'process-label', type: 'string' },
+      { name: 'apparmor', type: 'string' },
+      { name: 'cgroup', type: 'list' },
+      { name: 'ignore-paused', type: 'bool' },
+    ],
+    true,
+  );
+  const id = needId(parsed.args, 'exec');
+  const file = str(parsed.flags['process']);
+  let proc: ProcessConfig;
+  if (file) proc = loadProcessFile(file);
+  else {
+    if (parsed.args.length < 2) throw new TsrunError('TSRUN_E_USAGE', 'exec needs a command to run (or --process FILE)');
+    proc = processFromFlags(loadRecord(new StateDir(g.root, id)).config.process!, parsed);
+  }
+  const problem = validateProcess(proc, file ?? 'process');
+  if (problem) throw new TsrunError('TSRUN_E_CONFIG', `${problem.path}: ${problem.message}`);
+  return execInContainer({
+    root: g.root,
+    id,
+    process: proc,
+    detach: bool(parsed.flags['detach']),
+    pidFile: str(parsed.flags['pid-file']),
+    consoleSocket: str(parsed.flags['console-socket']),
+    preserveFds: int(parsed.flags['preserve-fds']),
+  });
+}

@@ -1,0 +1,6 @@
+// Options given before the verb, shared by every command.
+export interface Globals {
+  root: string;
+  debug: boolean;
+  systemdCgroup: boolean;
+}

@@ -1,0 +1,73 @@
+// tsrun's entry point: global flags, then the verb. Each verb's module is loaded only when
+// used, so a call pays only for what it runs.
+import { TsrunError } from '../common/errors';
+import { configureLog, logDebug, logError } from '../common/log';
+import { parseFlags, bool, str, type FlagSpec } from './args';
+import type { Globals } from './globals';
+
+export type Command = (args: string[], g: Globals) => Promise<number> | number;
+
+const VERBS: Record<string, () => Command> = {
+  create: () => require('./create').create,
+  start: () => require('./start').start,
+  run: () => require('./run').run,
+  exec: () => require('./exec').exec,
+  kill: () => require('./kill').kill,
+  delete: () => require('./delete').del,
+  state: () => require('./state').state,
+  list: () => require('./list').list,
+  ps: () => require('./ps').ps,
+  spec: () => require('./spec').spec,
+  features: () => require('./features').features,
+};
+
+const GLOBAL_FLAGS: FlagSpec[] = [
+  { name: 'root', type: 'string' },
+  { name: 'log', type: 'string' },
+  { name: 'log-format', type: 'string' },
+  { name: 'debug', type: 'bool' },
+  { name: 'systemd-cgroup', type: 'bool' },
+  { name: 'rootless', type: 'string' },
+  { name: 'criu', type: 'string' },
+  { name: 'version', alias: 'v', type: 'bool' },
+  { name: 'help', alias: 'h', type: 'bool' },
+];
+
+export const VERSION = '0.1.0';
+
+const USAGE = `tsrun: a container runtime (OCI, runc-compatible)
+
+usage: tsrun [global options] COMMAND [options] [args]
+
+commands: ${Object.keys(VERBS).join(', ')}
+global options: --root DIR (default /run/tsrun) --log FILE --log-format text|json --debug --systemd-cgroup
+short form: tsrun run BUNDLE_DIR
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const { flags, args } = parseFlags(argv, GLOBAL_FLAGS, true);
+    configureLog({ file: str(flags['log']), format: str(flags['log-format']), debug: bool(flags['debug']) });
+    if (bool(flags['version'])) {
+      process.stdout.write(`tsrun version ${VERSION}\nspec: 1.2.0\n`);
+      return 0;
+    }
+    const verb = args[0];
+    if (!verb || bool(flags['help'])) {
+      process.stdout.write(USAGE);
+      return verb || bool(flags['help']) ? 0 : 1;
+    }
+    const load = VERBS[verb];
+    if (!load) throw new TsrunError('TSRUN_E_USAGE', `no such command: ${verb}\n${USAGE}`);
+    const g: Globals = { root: str(flags['root']) ?? '/run/tsrun', debug: bool(flags['debug']), systemdCgroup: bool(flags['systemd-cgroup']) };
+    if (g.debug) {
+      const { addSink } = require('../events/bus') as typeof import('../events/bus');
+      const { renderText } = require('../events/render-text') as typeof import('../events/render-text');
+      addSink((e) => logDebug(renderText(e)));
+    }
+    return await load()(args.slice(1), g);
+  } catch (e) {
+    logError(e instanceof Error ? e.message : String(e));
+    return 1;
+  }
+}

@@ -1,0 +1,21 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TsrunError } from '../common/errors';
+import { defaultSpec } from '../oci/default-spec';
+import { bool, parseFlags, str } from './args';
+
+export function spec(argv: string[]): number {
+  const { flags } = parseFlags(
+    argv,
+    [
+      { name: 'bundle', alias: 'b', type: 'string' },
+      { name: 'rootless', type: 'bool' },
+    ],
+    false,
+  );
+  const file = path.join(str(flags['bundle']) ?? '.', 'config.json');
+  if (fs.existsSync(file)) throw new TsrunError('TSRUN_E_USAGE', `File ${file} exists. Remove it first`);
+  const s = defaultSpec({ rootless: bool(flags['rootless']), uid: process.getuid?.(), gid: process.getgid?.() });
+  fs.writeFileSync(file, JSON.stringify(s, null, '\t') + '\n', { mode: 0o644 });
+  return 0;
+}

@@ -1,0 +1,30 @@
+// Errors with stable codes. Every failure the user sees is one of these, so scripts (and the
+// CRI) can tell kinds apart without parsing messages.
+export type ErrorCode =
+  | 'TSRUN_E_USAGE' // bad command line
+  | 'TSRUN_E_CONFIG' // config.json malformed or unsupported
+  | 'TSRUN_E_BUNDLE' // bundle directory or rootfs missing
+  | 'TSRUN_E_ID' // invalid container id
+  | 'TSRUN_E_EXISTS' // container id already in use
+  | 'TSRUN_E_NOT_FOUND' // no such container
+  | 'TSRUN_E_STATE' // operation not allowed in the container's current state
+  | 'TSRUN_E_INIT' // the container-side init failed (errno + message from native code)
+  | 'TSRUN_E_CGROUP' // cgroup setup or teardown
+  | 'TSRUN_E_HOOK' // a hook failed
+  | 'TSRUN_E_SYS' // a syscall in the runtime itself failed
+  | 'TSRUN_E_UNSUPPORTED'; // asked for something tsrun does not do (yet)
+
+export class TsrunError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly errno?: number,
+  ) {
+    super(message);
+    this.name = 'TsrunError';
+  }
+}
+
+export function isErrnoError(e: unknown, code?: string): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && (!code || (e as NodeJS.ErrnoException).code === code);
+}

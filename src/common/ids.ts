@@ -1,0 +1,16 @@
+import { randomBytes } from 'node:crypto';
+import { TsrunError } from './errors';
+
+// Same rule as runc: letters, digits and _ + - . ; not "." or "..".
+const ID_RE = /^[\w+\-.]+$/;
+
+export function validateContainerId(id: string | undefined): string {
+  if (!id) throw new TsrunError('TSRUN_E_USAGE', 'container id cannot be empty');
+  if (!ID_RE.test(id) || id === '.' || id === '..' || id.length > 1024)
+    throw new TsrunError('TSRUN_E_ID', `invalid container id ${JSON.stringify(id)}: use letters, digits and _ + - .`);
+  return id;
+}
+
+export function generateId(): string {
+  return randomBytes(16).toString('hex');
+}

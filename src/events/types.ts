@@ -1,0 +1,54 @@
+// The teaching trace: every step the runtime takes, typed. The native init reports its steps
+// over the sync socket (EVENT frames); the TypeScript side adds its own.
+
+/** Steps, by where they happen. Each has a text in every catalog (see the teaching issue). */
+export const STEP_KINDS = [
+  // runtime (TypeScript)
+  'config_loaded',
+  'state_reserved',
+  'cgroup_created',
+  'cgroup_joined',
+  'init_spawned',
+  'hook',
+  'created',
+  'started',
+  'signal',
+  'deleted',
+  // native init
+  'setns',
+  'clone',
+  'id_maps',
+  'namespace',
+  'rootfs',
+  'mount',
+  'device',
+  'createContainer',
+  'startContainer',
+  'pivot_root',
+  'chroot',
+  'readonly_path',
+  'masked_path',
+  'readonly_root',
+  'hostname',
+  'domainname',
+  'sysctl',
+  'console',
+  'oom_score_adj',
+  'rlimit',
+  'cap_bounding',
+  'user',
+  'capabilities',
+  'seccomp',
+] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+
+export interface StepEvent {
+  kind: StepKind;
+  /** what the step acted on: a path, a namespace, a pid */
+  detail: string;
+  /** how long the step took, in microseconds */
+  durationUs: number;
+  /** wall-clock time the event was recorded */
+  time: string;
+  containerId?: string;
+}

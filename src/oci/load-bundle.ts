@@ -1,0 +1,65 @@
+// Load config.json from a bundle and check it completely before anything is created:
+// parse, schema (zod), then the rules the schema cannot express. Every error names the file
+// and the JSON path of what is wrong.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RuntimeConfig } from '../../specs/oci/runtime-config';
+import { TsrunError } from '../common/errors';
+import { formatJsonPath } from './json-path';
+import { validateConfig } from './validate';
+
+export interface Bundle {
+  dir: string;
+  config: RuntimeConfig;
+  rootfs: string;
+}
+
+export interface LoadOptions {
+  /** create/run need a process; others (e.g. CRI sandboxes later) may not. */
+  requireProcess: boolean;
+}
+
+function configError(msg: string): TsrunError {
+  return new TsrunError('TSRUN_E_CONFIG', msg);
+}
+
+export function parseConfig(text: string, file = 'config.json', opts: LoadOptions = { requireProcess: true }): RuntimeConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw configError(`${file}: not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw configError(`${file}: must be a JSON object`);
+  const parsed = RuntimeConfig.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw configError(`${file}: ${formatJsonPath(issue.path)}: ${issue.message}`);
+  }
+  const problem = validateConfig(parsed.data, opts);
+  if (problem) throw configError(`${file}: ${problem.path}: ${problem.message}`);
+  return parsed.data;
+}
+
+export function loadBundle(dir: string, opts: LoadOptions = { requireProcess: true }): Bundle {
+  const bundleDir = path.resolve(dir);
+  const file = path.join(bundleDir, 'config.json');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new TsrunError('TSRUN_E_BUNDLE', `bundle ${bundleDir}: config.json not found`);
+    throw new TsrunError('TSRUN_E_BUNDLE', `bundle ${bundleDir}: cannot read config.json: ${(e as Error).message}`);
+  }
+  const config = parseConfig(text, file, opts);
+  const rootfs = path.resolve(bundleDir, config.root!.path);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(rootfs);
+  } catch {
+    throw new TsrunError('TSRUN_E_BUNDLE', `${file}: root.path: ${rootfs} does not exist`);
+  }
+  if (!st.isDirectory()) throw new TsrunError('TSRUN_E_BUNDLE', `${file}: root.path: ${rootfs} is not a directory`);
+  return { dir: bundleDir, config, rootfs };
+}

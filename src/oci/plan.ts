@@ -1,0 +1,78 @@
+// The init plan: config.json compiled once into exactly what the native init does, in order.
+// Encoded by plan-encode.ts; decoded by native/init/plan.cc.
+
+export type PlanMode = 'create' | 'exec';
+
+export interface PlanMount {
+  kind: 'mount' | 'symlink';
+  source: string;
+  dest: string;
+  type: string;
+  flags: number;
+  propagation: number;
+  data: string;
+}
+
+export interface PlanDevice {
+  type: 'c' | 'b' | 'p';
+  path: string;
+  major: number;
+  minor: number;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+export interface PlanHook {
+  phase: 'createContainer' | 'startContainer';
+  path: string;
+  args: string[];
+  env: string[];
+  timeout: number;
+}
+
+export interface PlanCaps {
+  bounding: bigint;
+  effective: bigint;
+  inheritable: bigint;
+  permitted: bigint;
+  ambient: bigint;
+}
+
+export interface Plan {
+  mode: PlanMode;
+  foreground: boolean;
+  cloneFlags: number;
+  join: { flag: number; path: string }[];
+  uidMap: string;
+  gidMap: string;
+  timensOffsets: string;
+  rootfs: string;
+  rootReadonly: boolean;
+  rootPropagation: number;
+  mounts: PlanMount[];
+  devices: PlanDevice[];
+  masked: string[];
+  readonly: string[];
+  hostname?: string;
+  domainname?: string;
+  sysctls: { path: string; value: string }[];
+  rlimits: { resource: number; soft: bigint; hard: bigint }[];
+  oomScoreAdj?: number;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  umask?: number;
+  cwd: string;
+  env: string[];
+  args: string[];
+  terminal: boolean;
+  consoleSocket: string;
+  noNewPrivs: boolean;
+  caps?: PlanCaps;
+  execFifo: string;
+  hooks: PlanHook[];
+  preserveFds: number;
+  events: boolean;
+  noPivot: boolean;
+}

@@ -1,0 +1,136 @@
+// create: bundle -> a container whose init waits on the exec fifo.
+//   load + validate -> reserve state dir -> cgroup -> compile plan -> spawn init ->
+//   PID: join cgroup, createRuntime/prestart hooks -> CONTINUE -> READY -> created.
+// Any failure undoes every finished step in reverse.
+import * as fs from 'node:fs';
+import type { RuntimeConfig } from '../../specs/oci/runtime-config';
+import { atomicWriteFileSync } from '../common/atomic-write';
+import { TsrunError } from '../common/errors';
+import { logDebug, logWarn } from '../common/log';
+import { newCgroupManager } from '../cgroups/manager';
+import { emit, step, tracing } from '../events/bus';
+import { loadBundle } from '../oci/load-bundle';
+import { compileCreatePlan, ownBoundingSet } from '../oci/compile-plan';
+import { mkfifo } from '../sys/native';
+import { runHooks } from './hooks';
+import { readProcStat } from './proc';
+import { spawnInit, type InitProcess } from './spawn';
+import { StateDir } from './state-dir';
+import { hookState, ownerName, saveRecord, type ContainerRecord } from './state';
+import { FrameType } from './sync';
+import { UndoStack } from './undo';
+
+export interface CreateOptions {
+  root: string;
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds?: number;
+  noPivot?: boolean;
+  /** run: the native runtime stage stays and exits with the container's status */
+  foreground?: boolean;
+}
+
+export interface Created {
+  record: ContainerRecord;
+  stateDir: StateDir;
+  init: InitProcess;
+}
+
+export function writePidFile(file: string, pid: number): void {
+  atomicWriteFileSync(file, String(pid), 0o644);
+}
+
+export async function createContainer(opts: CreateOptions): Promise<Created> {
+  const stateDir = new StateDir(opts.root, opts.id);
+  const bundle = step('config_loaded', opts.bundle, () => loadBundle(opts.bundle), opts.id);
+  const config: RuntimeConfig = bundle.config;
+  if (config.process?.terminal && !opts.consoleSocket && !opts.foreground)
+    throw new TsrunError('TSRUN_E_USAGE', 'process.terminal is true: a detached container needs --console-socket');
+  if (!config.process?.terminal && opts.consoleSocket)
+    throw new TsrunError('TSRUN_E_USAGE', '--console-socket was given but process.terminal is false in config.json');
+
+  const undo = new UndoStack();
+  step('state_reserved', stateDir.dir, () => stateDir.reserve(), opts.id);
+  undo.push('remove state dir', () => stateDir.remove());
+  let init: InitProcess | undefined;
+  try {
+    const cgroup = newCgroupManager(opts.id, config.linux?.cgroupsPath);
+    const record: ContainerRecord = {
+      version: 1,
+      id: opts.id,
+      bundle: bundle.dir,
+      rootfs: bundle.rootfs,
+      created: new Date().toISOString(),
+      owner: ownerName(),
+      status: 'creating',
+      pid: 0,
+      config,
+      cgroup: cgroup.state,
+    };
+    saveRecord(stateDir, record);
+    mkfifo(stateDir.execFifo, 0o600);
+    step('cgroup_created', cgroup.state.path, () => cgroup.create(), opts.id);
+    undo.push('remove cgroup', () => cgroup.destroy());
+    saveRecord(stateDir, record);
+
+    const { plan, warnings, notes } = compileCreatePlan(config, {
+      rootfs: bundle.rootfs,
+      execFifo: stateDir.execFifo,
+      noPivot: !!opts.noPivot,
+      cgroup: cgroup.state,
+      foreground: !!opts.foreground,
+      consoleSocket: opts.consoleSocket,
+      preserveFds: opts.preserveFds ?? 0,
+      events: tracing(),
+      hostBounding: ownBoundingSet(),
+    });
+    for (const w of warnings) logWarn(w);
+    for (const n of notes) logDebug(n);
+
+    init = spawnInit(plan, opts.id);
+    const spawned = init;
+    undo.push('stop the init', () => {
+      if (record.pid > 0) killQuietly(record.pid);
+      spawned.sync.close();
+      if (spawned.child.exitCode === null) spawned.child.kill('SIGKILL');
+    });
+    const pid = Number((await init.sync.expect(FrameType.Pid, 'reporting its pid')).toString());
+    record.pid = pid;
+    record.pidStartTime = readProcStat(pid)?.startTime;
+    emit('init_spawned', `pid ${pid}`, 0, opts.id);
+    step('cgroup_joined', `${pid} -> ${cgroup.state.path}`, () => cgroup.addProcess(pid), opts.id);
+    saveRecord(stateDir, record);
+
+    const state = hookState(record, 'creating');
+    runHooks(config.hooks, 'createRuntime', state, opts.id);
+    runHooks(config.hooks, 'prestart', state, opts.id);
+    init.sync.send(FrameType.Continue, state);
+    await init.sync.expect(FrameType.Ready, 'becoming ready');
+    if (!opts.foreground) init.sync.close();
+
+    record.status = 'created';
+    saveRecord(stateDir, record);
+    if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    emit('created', `${opts.id} pid ${pid}`, 0, opts.id);
+    stateDir.unlock();
+    return { record, stateDir, init };
+  } catch (e) {
+    undo.run();
+    if (init) await Promise.race([init.exited, new Promise((r) => setTimeout(r, 2000))]);
+    throw e;
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+
+export function removeFifo(stateDir: StateDir): void {
+  fs.rmSync(stateDir.execFifo, { force: true });
+}

@@ -1,0 +1,52 @@
+// delete: remove a stopped container (or, with --force, kill it first): poststop hooks, its
+// cgroups, its state directory.
+import * as fs from 'node:fs';
+import { TsrunError } from '../common/errors';
+import { sleepSync } from '../common/sleep';
+import { emit } from '../events/bus';
+import { loadCgroupManager } from '../cgroups/manager';
+import { runHooks } from './hooks';
+import { isSameProcessAlive } from './proc';
+import { StateDir } from './state-dir';
+import { assertCanDelete, hookState, liveStatus, loadRecord, type ContainerRecord } from './state';
+
+function killAndWait(rec: ContainerRecord): void {
+  const cg = loadCgroupManager(rec.cgroup);
+  const pids = new Set([rec.pid, ...cg.pids()]);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  for (let i = 0; i < 1000 && isSameProcessAlive(rec.pid, rec.pidStartTime); i++) sleepSync(10);
+  if (isSameProcessAlive(rec.pid, rec.pidStartTime)) throw new TsrunError('TSRUN_E_STATE', `container ${rec.id}: init ${rec.pid} did not die after SIGKILL`);
+}
+
+export function deleteContainer(root: string, id: string, force: boolean): void {
+  const dir = new StateDir(root, id);
+  try {
+    dir.lock();
+  } catch (e) {
+    if (force && e instanceof TsrunError && e.code === 'TSRUN_E_NOT_FOUND') return;
+    throw e;
+  }
+  if (!fs.existsSync(dir.stateFile)) {
+    // An aborted create left only the directory.
+    dir.remove();
+    return;
+  }
+  const rec = loadRecord(dir);
+  const status = liveStatus(dir, rec);
+  try {
+    assertCanDelete(id, status, force);
+    if (status !== 'stopped') killAndWait(rec);
+    runHooks(rec.config.hooks, 'poststop', hookState(rec, 'stopped'), id);
+    loadCgroupManager(rec.cgroup).destroy();
+    dir.remove();
+    emit('deleted', id, 0, id);
+  } finally {
+    dir.unlock();
+  }
+}

@@ -1,0 +1,65 @@
+// exec: a new process inside a running container. The native stage joins the init's
+// namespaces (/proc/PID/ns/*), forks; we place the child in the container's cgroups.
+import type { ProcessConfig } from '../../specs/oci/runtime-config';
+import { emit, tracing } from '../events/bus';
+import { logDebug, logWarn } from '../common/log';
+import { loadCgroupManager } from '../cgroups/manager';
+import { compileExecPlan, ownBoundingSet } from '../oci/compile-plan';
+import { writePidFile } from './create';
+import { forwardSignals } from './signals';
+import { spawnInit } from './spawn';
+import { StateDir } from './state-dir';
+import { assertCanExec, hookState, liveStatus, loadRecord } from './state';
+import { FrameType } from './sync';
+
+export interface ExecOptions {
+  root: string;
+  id: string;
+  process: ProcessConfig;
+  detach: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds?: number;
+}
+
+/** Returns the process's exit status (0 when detached). */
+export async function execInContainer(opts: ExecOptions): Promise<number> {
+  const dir = new StateDir(opts.root, opts.id);
+  dir.lock();
+  let unlocked = false;
+  try {
+    const rec = loadRecord(dir);
+    const status = liveStatus(dir, rec);
+    assertCanExec(opts.id, status);
+    const { plan, warnings, notes } = compileExecPlan(rec.config, opts.process, rec.pid, {
+      foreground: !opts.detach,
+      consoleSocket: opts.consoleSocket,
+      preserveFds: opts.preserveFds ?? 0,
+      events: tracing(),
+      hostBounding: ownBoundingSet(),
+    });
+    for (const w of warnings) logWarn(w);
+    for (const n of notes) logDebug(n);
+    const init = spawnInit(plan, opts.id);
+    try {
+      const pid = Number((await init.sync.expect(FrameType.Pid, 'reporting its pid')).toString());
+      loadCgroupManager(rec.cgroup).addProcess(pid);
+      init.sync.send(FrameType.Continue, hookState(rec, status));
+      await init.sync.expectExec();
+      emit('started', `exec pid ${pid}`, 0, opts.id);
+      if (opts.pidFile) writePidFile(opts.pidFile, pid);
+      dir.unlock();
+      unlocked = true;
+      if (opts.detach) return 0;
+      const stop = forwardSignals(pid);
+      const code = await init.exited;
+      stop();
+      return code;
+    } catch (e) {
+      if (init.child.exitCode === null) init.child.kill('SIGKILL');
+      throw e;
+    }
+  } finally {
+    if (!unlocked) dir.unlock();
+  }
+}

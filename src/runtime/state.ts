@@ -1,0 +1,102 @@
+// A container's record on disk and its live status, with the legal transitions
+// (runc's state machine: creating -> created -> running <-> paused -> stopped).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import type { RuntimeConfig } from '../../specs/oci/runtime-config';
+import type { ContainerStatus, OciState } from '../../specs/oci/state';
+import { atomicWriteFileSync } from '../common/atomic-write';
+import { TsrunError } from '../common/errors';
+import type { CgroupState } from '../cgroups/manager';
+import { isSameProcessAlive } from './proc';
+import type { StateDir } from './state-dir';
+
+export const OCI_VERSION = '1.2.0';
+
+export interface ContainerRecord {
+  version: 1;
+  id: string;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  /** last status written by tsrun; the live one is computed by liveStatus() */
+  status: 'creating' | 'created' | 'stopped';
+  pid: number;
+  pidStartTime?: string;
+  config: RuntimeConfig;
+  cgroup: CgroupState;
+}
+
+export function saveRecord(dir: StateDir, rec: ContainerRecord): void {
+  atomicWriteFileSync(dir.stateFile, JSON.stringify(rec));
+}
+
+export function loadRecord(dir: StateDir): ContainerRecord {
+  let text: string;
+  try {
+    text = fs.readFileSync(dir.stateFile, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new TsrunError('TSRUN_E_NOT_FOUND', `container ${dir.id} does not exist`);
+    throw e;
+  }
+  return JSON.parse(text) as ContainerRecord;
+}
+
+export function liveStatus(dir: StateDir, rec: ContainerRecord): ContainerStatus {
+  if (rec.status === 'creating') return isSameProcessAlive(rec.pid, rec.pidStartTime) || rec.pid === 0 ? 'creating' : 'stopped';
+  if (!isSameProcessAlive(rec.pid, rec.pidStartTime)) return 'stopped';
+  if (fs.existsSync(dir.execFifo)) return 'created';
+  if (isFrozen(rec)) return 'paused';
+  return 'running';
+}
+
+function isFrozen(rec: ContainerRecord): boolean {
+  const freezer = rec.cgroup.dirs['freezer'];
+  try {
+    if (freezer) return fs.readFileSync(`${freezer}/freezer.state`, 'utf8').trim() === 'FROZEN';
+    const unified = rec.cgroup.driver === 'v2' ? rec.cgroup.dirs['unified'] : undefined;
+    if (unified) return fs.readFileSync(`${unified}/cgroup.freeze`, 'utf8').trim() === '1';
+  } catch {
+    /* the cgroup is gone: not frozen */
+  }
+  return false;
+}
+
+export function ociState(dir: StateDir, rec: ContainerRecord): OciState {
+  const status = liveStatus(dir, rec);
+  const s: OciState = {
+    ociVersion: OCI_VERSION,
+    id: rec.id,
+    pid: status === 'stopped' ? 0 : rec.pid,
+    status,
+    bundle: rec.bundle,
+    rootfs: rec.rootfs,
+    created: rec.created,
+    owner: rec.owner,
+  };
+  if (rec.config.annotations && Object.keys(rec.config.annotations).length) s.annotations = rec.config.annotations;
+  return s;
+}
+
+/** The state JSON given to hooks on stdin (the spec's fields). */
+export function hookState(rec: ContainerRecord, status: ContainerStatus): string {
+  return JSON.stringify({ ociVersion: OCI_VERSION, id: rec.id, status, pid: rec.pid, bundle: rec.bundle, annotations: rec.config.annotations ?? {} });
+}
+
+export function ownerName(): string {
+  return os.userInfo().username;
+}
+
+// Guards, named after what they allow.
+export function assertCanStart(id: string, s: ContainerStatus): void {
+  if (s !== 'created') throw new TsrunError('TSRUN_E_STATE', `cannot start container ${id}: it is ${s}, not created`);
+}
+export function assertCanKill(id: string, s: ContainerStatus): void {
+  if (s === 'stopped' || s === 'creating') throw new TsrunError('TSRUN_E_STATE', `cannot kill container ${id}: container not running (${s})`);
+}
+export function assertCanDelete(id: string, s: ContainerStatus, force: boolean): void {
+  if (s !== 'stopped' && !force) throw new TsrunError('TSRUN_E_STATE', `cannot delete container ${id} that is not stopped: ${s}`);
+}
+export function assertCanExec(id: string, s: ContainerStatus): void {
+  if (s !== 'running' && s !== 'created') throw new TsrunError('TSRUN_E_STATE', `cannot exec in container ${id}: it is ${s}`);
+}

@@ -1,0 +1,35 @@
+// The only importer of the .node addon. Typed wrappers; the addon throws errors carrying
+// errno, syscall and path.
+import * as path from 'node:path';
+
+interface Addon {
+  flock(fd: number, exclusive: boolean, wait: boolean): boolean;
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  umount(target: string, flags: number): void;
+  fsType(path: string): number;
+  mkfifo(path: string, mode: number): void;
+}
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
+const BUILD_DIR = path.join(PROJECT_ROOT, 'build', 'Release');
+
+let addon: Addon | undefined;
+function load(): Addon {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  addon ??= require(path.join(BUILD_DIR, 'tsrun_native.node')) as Addon;
+  return addon;
+}
+
+/** Path of the native init binary (native/init), spawned for create and exec. */
+export const INIT_BINARY = path.join(BUILD_DIR, 'tsrun-init');
+
+export const CGROUP2_SUPER_MAGIC = 0x63677270;
+export const TMPFS_MAGIC = 0x01021994;
+export const MNT_DETACH = 2;
+
+export const flock = (fd: number, exclusive: boolean, wait: boolean): boolean => load().flock(fd, exclusive, wait);
+export const mount = (source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void =>
+  load().mount(source, target, fstype, flags, data);
+export const umount = (target: string, flags = 0): void => load().umount(target, flags);
+export const fsType = (p: string): number => load().fsType(p);
+export const mkfifo = (p: string, mode: number): void => load().mkfifo(p, mode);
