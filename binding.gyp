@@ -18,6 +18,12 @@
       ],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-O2"],
       "ldflags": ["-static-libstdc++", "-static-libgcc"]
+    },
+    {
+      "target_name": "tsrun-recvtty",
+      "type": "executable",
+      "sources": ["native/tools/recvtty.cc"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"]
     }
   ]
 }
