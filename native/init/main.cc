@@ -51,7 +51,7 @@ void WaitForStart(const HostHandles& host) {
   close(fd);
 }
 
-[[noreturn]] void InitMain(const Plan& plan, int console) {
+[[noreturn]] void InitMain(const Plan& plan, int console, int fifo_fd) {
   prctl(PR_SET_NAME, "tsrun:init", 0, 0, 0);
   uint32_t type = 0;
   std::string state_json;
@@ -59,6 +59,7 @@ void WaitForStart(const HostHandles& host) {
   if (!ReadFrame(g_sync_fd, &type, &state_json) || type != kContinueFrame) _exit(1);
 
   HostHandles host;
+  host.fifo_fd = fifo_fd;
   if (plan.mode == kModeCreate) {
     if (plan.clone_flags & CLONE_NEWUSER) BecomeNamespaceRoot();
     if (plan.clone_flags & CLONE_NEWCGROUP) {
@@ -155,6 +156,13 @@ int main(int argc, char** argv, char** envp) {
     console = sv[1];
   }
 
+  // Opened here, as real root: in a user namespace the init may not reach the state dir.
+  int fifo_fd = -1;
+  if (!plan.exec_fifo.empty()) {
+    fifo_fd = open(plan.exec_fifo.c_str(), O_PATH | O_CLOEXEC);
+    if (fifo_fd < 0) FailErrno(Fmt("open the exec fifo %s", plan.exec_fifo.c_str()));
+  }
+
   JoinNamespaces(plan);
   uint64_t t0 = NowMicros();
   pid_t pid;
@@ -169,7 +177,7 @@ int main(int argc, char** argv, char** envp) {
   if (pid < 0) FailErrno(plan.mode == kModeCreate ? "clone the container init" : "fork the exec process");
   if (pid == 0) {
     if (proxy >= 0) close(proxy);
-    InitMain(plan, console);
+    InitMain(plan, console, fifo_fd);
   }
   if (console >= 0) close(console);
   std::string made;

@@ -157,10 +157,6 @@ void SetupRootfs(const Plan& plan, const std::string& state_json, HostHandles* h
 
   host->proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (host->proc_fd < 0) FailErrno("open the host's /proc");
-  if (!plan.exec_fifo.empty()) {
-    host->fifo_fd = open(plan.exec_fifo.c_str(), O_PATH | O_CLOEXEC);
-    if (host->fifo_fd < 0) FailErrno(Fmt("open the exec fifo %s", plan.exec_fifo.c_str()));
-  }
 
   int root_fd = open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) FailErrno(Fmt("open the rootfs %s", plan.rootfs.c_str()));

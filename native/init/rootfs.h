@@ -10,7 +10,7 @@ namespace tsrun {
 // Opened before pivot_root and used after it; both are close-on-exec and closed before execve.
 struct HostHandles {
   int proc_fd = -1;   // the host's /proc, to reopen the exec fifo
-  int fifo_fd = -1;   // O_PATH fd of the exec fifo
+  int fifo_fd = -1;   // O_PATH fd of the exec fifo, opened by the runtime stage (real root)
 };
 
 // Everything up to and including pivot_root. Runs createContainer hooks before pivot_root.

@@ -71,6 +71,9 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
     };
     saveRecord(stateDir, record);
     mkfifo(stateDir.execFifo, 0o600);
+    // The init reopens the fifo for writing as the container's root, which may be mapped.
+    const root = containerRootIds(config);
+    fs.chownSync(stateDir.execFifo, root.uid, root.gid);
     step('cgroup_created', cgroup.state.path, () => cgroup.create(), opts.id);
     undo.push('remove cgroup', () => cgroup.destroy());
     saveRecord(stateDir, record);
@@ -121,6 +124,14 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
     if (init) await Promise.race([init.exited, new Promise((r) => setTimeout(r, 2000))]);
     throw e;
   }
+}
+
+/** The host ids that uid/gid 0 of the container map to. */
+function containerRootIds(config: RuntimeConfig): { uid: number; gid: number } {
+  const find = (maps: { containerID: number; hostID: number; size: number }[] | undefined): number =>
+    maps?.find((m) => m.containerID === 0)?.hostID ?? 0;
+  const userns = config.linux?.namespaces?.some((n) => n.type === 'user' && !n.path);
+  return userns ? { uid: find(config.linux?.uidMappings), gid: find(config.linux?.gidMappings) } : { uid: 0, gid: 0 };
 }
 
 function killQuietly(pid: number): void {
