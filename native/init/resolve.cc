@@ -39,17 +39,31 @@ void SplitPath(const std::string& path, std::string* parent, std::string* name) 
 
 std::string FdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
-int MkdirAllInRoot(int root_fd, const std::string& path, mode_t mode) {
+static int MkdirAllDepth(int root_fd, const std::string& path, mode_t mode, int depth);
+
+int MkdirAllInRoot(int root_fd, const std::string& path, mode_t mode) { return MkdirAllDepth(root_fd, path, mode, 0); }
+
+static int MkdirAllDepth(int root_fd, const std::string& path, mode_t mode, int depth) {
+  if (depth > 40) Fail(ELOOP, Fmt("mkdir %s in the rootfs", path.c_str()));
   int fd = OpenInRoot(root_fd, path, O_PATH | O_DIRECTORY);
   if (fd >= 0) return fd;
   if (errno != ENOENT) FailErrno(Fmt("open %s in the rootfs", path.c_str()));
   std::string parent, name;
   SplitPath(path, &parent, &name);
   if (name.empty() || name == "." || name == "..") Fail(EINVAL, Fmt("mkdir %s in the rootfs", path.c_str()));
-  int parent_fd = MkdirAllInRoot(root_fd, parent, mode);
+  int parent_fd = MkdirAllDepth(root_fd, parent, mode, depth + 1);
   if (mkdirat(parent_fd, name.c_str(), mode) < 0 && errno != EEXIST)
     FailErrno(Fmt("mkdir %s in the rootfs", path.c_str()));
+  // A dangling symlink is in the way: make its target, resolved inside the rootfs (as runc's
+  // securejoin does), so the mount lands where the link points within the container.
+  char link[4096];
+  ssize_t n = readlinkat(parent_fd, name.c_str(), link, sizeof link - 1);
   close(parent_fd);
+  if (n > 0) {
+    link[n] = 0;
+    std::string target = link[0] == '/' ? std::string(link) : (parent == "/" ? "" : parent) + "/" + link;
+    close(MkdirAllDepth(root_fd, target, mode, depth + 1));
+  }
   fd = OpenInRoot(root_fd, path, O_PATH | O_DIRECTORY);
   if (fd < 0) FailErrno(Fmt("open %s in the rootfs (a dangling symlink or not a directory?)", path.c_str()));
   return fd;

@@ -70,8 +70,10 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
       cgroup: cgroup.state,
     };
     saveRecord(stateDir, record);
-    mkfifo(stateDir.execFifo, 0o600);
-    // The init reopens the fifo for writing as the container's root, which may be mapped.
+    // The init reopens the fifo for writing after switching to the container's user (as runc:
+    // owned by the container's root, mode 0622); the state dir (0711) keeps its path private.
+    mkfifo(stateDir.execFifo, 0o622);
+    fs.chmodSync(stateDir.execFifo, 0o622);
     const root = containerRootIds(config);
     fs.chownSync(stateDir.execFifo, root.uid, root.gid);
     step('cgroup_created', cgroup.state.path, () => cgroup.create(), opts.id);
