@@ -123,7 +123,8 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
     return { record, stateDir, init };
   } catch (e) {
     undo.run();
-    if (init) await Promise.race([init.exited, new Promise((r) => setTimeout(r, 2000))]);
+    // Reap the runtime stage, but never wait on it for long (an unref'd timer does not hold the CLI open).
+    if (init) await Promise.race([init.exited, new Promise((r) => setTimeout(r, 2000).unref())]);
     throw e;
   }
 }
