@@ -4,12 +4,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { HookConfig, ProcessConfig, RuntimeConfig, MountConfig, NamespaceType } from '../../specs/oci/runtime-config';
-import type { CgroupState } from '../cgroups/manager';
 import { capabilityMask, capabilityNames } from './capabilities';
 import { MS, PROPAGATION_WORDS, parseMountOptions } from './mount-options';
 import { CLONE_FLAG, NS_FILE } from './namespaces';
 import type { Plan, PlanCaps, PlanDevice, PlanHook, PlanMount } from './plan';
 import { rlimitNumber, rlimitValue } from './rlimits';
+
+/** What the plan needs of the container's cgroups (a CgroupState fits): where to bind them from. */
+export interface CgroupView {
+  driver: 'v1' | 'v2';
+  /** host directories by hierarchy name */
+  dirs: Record<string, string>;
+}
 
 export interface CompileOptions {
   foreground: boolean;
@@ -24,7 +30,7 @@ export interface CreateOptions extends CompileOptions {
   rootfs: string;
   execFifo: string;
   noPivot: boolean;
-  cgroup: CgroupState;
+  cgroup: CgroupView;
 }
 
 export interface Compiled {
@@ -65,7 +71,7 @@ function isBind(m: MountConfig): boolean {
 
 // A "cgroup" mount shows the container its own cgroups: on v1 a tmpfs with one bind per
 // hierarchy (as runc does), on v2 a cgroup2 mount in a cgroup namespace or a bind of its directory.
-function cgroupMounts(m: MountConfig, cgroup: CgroupState, cgroupns: boolean): PlanMount[] {
+function cgroupMounts(m: MountConfig, cgroup: CgroupView, cgroupns: boolean): PlanMount[] {
   const opts = parseMountOptions(m.options);
   const ro = opts.flags & MS.RDONLY;
   const safe = MS.NOSUID | MS.NODEV | MS.NOEXEC;
@@ -84,7 +90,7 @@ function cgroupMounts(m: MountConfig, cgroup: CgroupState, cgroupns: boolean): P
   return [...out, ...links];
 }
 
-function compileMounts(config: RuntimeConfig, cgroup: CgroupState, cgroupns: boolean): { mounts: PlanMount[]; setupDev: boolean } {
+function compileMounts(config: RuntimeConfig, cgroup: CgroupView, cgroupns: boolean): { mounts: PlanMount[]; setupDev: boolean } {
   const mounts: PlanMount[] = [];
   let setupDev = false;
   for (const m of config.mounts ?? []) {

@@ -1,0 +1,37 @@
+import test from 'ava';
+import { parseMountinfo } from '../../src/cgroups/detect';
+import { cgroupPathFor, newCgroupManager } from '../../src/cgroups/manager';
+
+const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw`;
+const V2 = '30 23 0:27 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate';
+
+test('layouts are told apart from mountinfo', (t) => {
+  const h = parseMountinfo(HYBRID);
+  t.is(h.mode, 'hybrid');
+  t.deepEqual(h.v1.map((x) => x.controllers), [['cpu', 'cpuacct'], ['memory'], ['name=systemd']]);
+  t.is(h.unified, '/sys/fs/cgroup/unified');
+  t.is(parseMountinfo(V2).mode, 'v2');
+  t.is(parseMountinfo(HYBRID.split('\n').slice(0, 3).join('\n')).mode, 'v1');
+});
+
+test('cgroup paths: default under /tsrun, relative ones anchored at the root', (t) => {
+  t.is(cgroupPathFor('abc', undefined), '/tsrun/abc');
+  t.is(cgroupPathFor('abc', 'pods/abc'), '/pods/abc');
+  t.is(cgroupPathFor('abc', '/kubepods/x'), '/kubepods/x');
+});
+
+test('v1 manager has a directory per hierarchy; v2 one in the unified tree', (t) => {
+  const v1 = newCgroupManager('c', '/a/c', parseMountinfo(HYBRID));
+  t.deepEqual(v1.state.dirs, {
+    'cpu,cpuacct': '/sys/fs/cgroup/cpu,cpuacct/a/c',
+    memory: '/sys/fs/cgroup/memory/a/c',
+    'name=systemd': '/sys/fs/cgroup/systemd/a/c',
+    unified: '/sys/fs/cgroup/unified/a/c',
+  });
+  t.deepEqual(newCgroupManager('c', '/a/c', parseMountinfo(V2)).state.dirs, { unified: '/sys/fs/cgroup/a/c' });
+  t.throws(() => newCgroupManager('c', '/', parseMountinfo(V2)), { message: /root cgroup/ });
+});
