@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs everything tsrun needs on a Debian 12 machine (run as root): the build toolchain,
+# the Debian packages the kernel interface and the tests use, the npm dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+
+PACKAGES=(
+  g++ make python3 pkg-config            # native build (node-gyp)
+  libseccomp-dev                         # seccomp filters (libseccomp)
+  busybox-static                         # test and demo root filesystems
+  iproute2 procps util-linux             # ip netns, ps, nsenter
+  runc crun                              # reference runtimes (tests, benchmarks)
+  containerd podman conmon               # real clients that drive tsrun
+  umoci skopeo docker-registry           # test images and a local registry
+  containernetworking-plugins            # CNI plugins
+)
+missing=()
+for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then missing+=(nodejs npm libnode-dev); fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+npm ci --no-audit --no-fund --loglevel=error
