@@ -7,8 +7,9 @@ bash scripts/install.sh || exit 1
 log=$(mktemp)
 npm test 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
-passed=$(grep -oE '^\s*([0-9]+) tests? passed' "$log" | grep -oE '[0-9]+' | tail -1)
-failed=$(grep -oE '^\s*([0-9]+) tests? failed' "$log" | grep -oE '[0-9]+' | tail -1)
-echo "${passed:-0} passed, ${failed:-0} failed"
+# ava's summary omits the passed count when something failed: count the marks instead.
+passed=$(grep -cE '^\s+✔' "$log")
+failed=$(grep -cE '^\s+✘' "$log")
+echo "${passed} passed, ${failed} failed"
 rm -f "$log"
 exit "$status"

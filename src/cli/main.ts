@@ -1,7 +1,7 @@
 // tsrun's entry point: global flags, then the verb. Each verb's module is loaded only when
 // used, so a call pays only for what it runs.
 import { TsrunError } from '../common/errors';
-import { configureLog, logDebug, logError } from '../common/log';
+import { configureLog, logDebugFields, logError } from '../common/log';
 import { parseFlags, bool, str, type FlagSpec } from './args';
 import type { Globals } from './globals';
 
@@ -63,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     if (g.debug) {
       const { addSink } = require('../events/bus') as typeof import('../events/bus');
       const { renderText } = require('../events/render-text') as typeof import('../events/render-text');
-      addSink((e) => logDebug(renderText(e)));
+      addSink((e) => logDebugFields(renderText(e), { step: e }));
     }
     return await load()(args.slice(1), g);
   } catch (e) {

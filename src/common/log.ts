@@ -14,9 +14,9 @@ export function configureLog(opts: { file?: string; format?: string; debug?: boo
   debugEnabled = !!opts.debug;
 }
 
-function write(level: Level, msg: string, toStderr: boolean): void {
+function write(level: Level, msg: string, toStderr: boolean, fields?: Record<string, unknown>): void {
   const time = new Date().toISOString();
-  const line = json ? JSON.stringify({ level, msg, time }) + '\n' : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
+  const line = json ? JSON.stringify({ level, msg, time, ...fields }) + '\n' : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
   if (fd !== undefined) fs.writeSync(fd, line);
   if (toStderr || fd === undefined) process.stderr.write(json && fd === undefined ? line : `tsrun: ${level === 'info' ? '' : level + ': '}${msg}\n`);
 }
@@ -24,6 +24,10 @@ function write(level: Level, msg: string, toStderr: boolean): void {
 export const isDebug = (): boolean => debugEnabled;
 export const logDebug = (msg: string): void => {
   if (debugEnabled) write('debug', msg, false);
+};
+/** A debug line that carries structured fields in the JSON format (the step events). */
+export const logDebugFields = (msg: string, fields: Record<string, unknown>): void => {
+  if (debugEnabled) write('debug', msg, false, fields);
 };
 export const logWarn = (msg: string): void => write('warning', msg, false);
 /** An error the command ends with: in the log file and on stderr. */

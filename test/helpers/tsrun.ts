@@ -1,5 +1,5 @@
 // Runs the tsrun CLI the way a user or a client does: a separate process, real exit codes.
-import { spawn, spawnSync, type SpawnSyncOptions, type StdioOptions } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -39,15 +39,20 @@ export function tsrun(root: string, args: string[], opts: SpawnSyncOptions = {})
   }
 }
 
-/** Async form, for runs that must overlap with other work (a console socket reader). */
-export function tsrunAsync(root: string, args: string[], stdio: StdioOptions = 'pipe'): Promise<Result> {
+/** Async form, for runs that overlap with other work; stdout/stderr go to files as in tsrun(). */
+export function tsrunAsync(root: string, args: string[]): Promise<Result> {
+  const base = path.join(os.tmpdir(), `tsrun-out-${process.pid}-${++outSeq}`);
+  const out = fs.openSync(`${base}.out`, 'w+');
+  const err = fs.openSync(`${base}.err`, 'w+');
   return new Promise((resolve) => {
-    const p = spawn(TSRUN, ['--root', root, ...args], { stdio });
-    let stdout = '';
-    let stderr = '';
-    p.stdout?.on('data', (d) => (stdout += d));
-    p.stderr?.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    const p = spawn(TSRUN, ['--root', root, ...args], { stdio: ['ignore', out, err] });
+    p.on('exit', (code) => {
+      fs.closeSync(out);
+      fs.closeSync(err);
+      resolve({ code: code ?? -1, stdout: fs.readFileSync(`${base}.out`, 'utf8'), stderr: fs.readFileSync(`${base}.err`, 'utf8') });
+      fs.rmSync(`${base}.out`, { force: true });
+      fs.rmSync(`${base}.err`, { force: true });
+    });
   });
 }
 

@@ -15,14 +15,15 @@ function fdsSeenInside(extraFds: number, preserve: number): string[] {
   const out = path.join(os.tmpdir(), `${uniqueId('fds')}.out`);
   const outFd = fs.openSync(out, 'w+');
   const extras = Array.from({ length: extraFds }, () => fs.openSync('/etc/hostname', 'r'));
-  const bundle = makeBundle(['sh', '-c', 'ls /proc/$$/fd | sort -n']);
+  // No pipeline: while sh sets one up, its own pipe fds would show.
+  const bundle = makeBundle(['sh', '-c', 'ls -1 /proc/$$/fd; true']);
   const args = ['--root', root, 'run', ...(preserve ? ['--preserve-fds', String(preserve)] : []), '-b', bundle, uniqueId('fds')];
   // fds 3.. of tsrun are open files, as a careless caller (or a leaking parent) would leave them.
   const r = spawnSync(TSRUN, args, { stdio: ['ignore', outFd, 'inherit', ...extras] });
   extras.forEach((fd) => fs.closeSync(fd));
   fs.closeSync(outFd);
   if (r.status !== 0) throw new Error(`run failed: ${r.status}`);
-  return fs.readFileSync(out, 'utf8').trim().split('\n');
+  return fs.readFileSync(out, 'utf8').trim().split('\n').sort((a, b) => Number(a) - Number(b));
 }
 
 test('the container inherits only stdio, or the fds passed with --preserve-fds', (t) => {

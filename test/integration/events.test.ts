@@ -1,0 +1,59 @@
+// The step events (the teaching trace) and the truthfulness of `state` while creating.
+import test from 'ava';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { makeBundle } from '../fixtures/busybox';
+import { newRoot, TSRUN, tsrun, tsrunAsync, uniqueId } from '../helpers/tsrun';
+
+const root = newRoot();
+
+test('--debug --log-format json records every step, in order, with its timing', (t) => {
+  const log = path.join(os.tmpdir(), `${uniqueId('ev')}.json`);
+  const id = uniqueId('ev');
+  const r = tsrun(root, ['--debug', '--log-format', 'json', '--log', log, 'run', '-b', makeBundle(['true'], (c) => (c.hostname = 'evbox')), id]);
+  t.is(r.code, 0, r.stderr);
+  const steps = fs
+    .readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { level: string; step?: { kind: string; detail: string; durationUs: number; containerId: string } })
+    .filter((l) => l.step)
+    .map((l) => l.step!);
+  const kinds = steps.map((s) => s.kind);
+  const order = ['config_loaded', 'state_reserved', 'cgroup_created', 'clone', 'init_spawned', 'cgroup_joined', 'rootfs', 'mount', 'device', 'pivot_root', 'hostname', 'cap_bounding', 'user', 'capabilities', 'created', 'started', 'deleted'];
+  let last = -1;
+  for (const k of order) {
+    const i = kinds.indexOf(k, last + 1);
+    t.true(i > last, `${k} after the previous steps (got ${kinds.join(',')})`);
+    last = i;
+  }
+  t.true(steps.every((s) => typeof s.durationUs === 'number' && s.containerId === id));
+  t.true(steps.some((s) => s.kind === 'mount' && s.detail === 'proc proc -> /proc'));
+  t.true(steps.some((s) => s.kind === 'hostname' && s.detail === 'evbox'));
+  t.regex(steps.find((s) => s.kind === 'clone')!.detail, /new namespaces: mount cgroup uts ipc pid network/);
+});
+
+test('without --debug nothing is traced', (t) => {
+  const log = path.join(os.tmpdir(), `${uniqueId('quiet')}.json`);
+  t.is(tsrun(root, ['--log-format', 'json', '--log', log, 'run', '-b', makeBundle(['true']), uniqueId('q')]).code, 0);
+  t.is(fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '', '');
+});
+
+test('state says "creating" while create is under way (seen from a createRuntime hook)', (t) => {
+  const out = path.join(os.tmpdir(), `${uniqueId('creating')}.state`);
+  const hook = path.join(os.tmpdir(), `${uniqueId('hook')}.sh`);
+  const id = uniqueId('creating');
+  fs.writeFileSync(hook, `#!/bin/sh\n${TSRUN} --root ${root} state ${id} > ${out}\n`, { mode: 0o755 });
+  t.is(tsrun(root, ['run', '-b', makeBundle(['true'], (c) => (c.hooks = { createRuntime: [{ path: hook }] })), id]).code, 0);
+  t.is(JSON.parse(fs.readFileSync(out, 'utf8')).status, 'creating');
+});
+
+test('concurrent creates of one id: exactly one wins, the other is told the id exists', async (t) => {
+  const id = uniqueId('race');
+  const bundle = makeBundle(['sleep', '100']);
+  const results = await Promise.all([0, 1, 2].map(() => tsrunAsync(root, ['create', '-b', bundle, id])));
+  t.is(results.filter((r) => r.code === 0).length, 1);
+  for (const r of results.filter((x) => x.code !== 0)) t.regex(r.stderr, /already exists/);
+  t.is(tsrun(root, ['delete', '-f', id]).code, 0);
+});
