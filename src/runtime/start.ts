@@ -30,13 +30,34 @@ function releaseInit(dir: StateDir, rec: ContainerRecord): void {
   }
 }
 
+/**
+ * After the fifo, the init runs startContainer hooks, then execve. poststart hooks must run
+ * after the execve: wait until the process no longer runs the init's sealed memfd.
+ */
+function waitForExec(rec: ContainerRecord): void {
+  for (;;) {
+    if (!isSameProcessAlive(rec.pid, rec.pidStartTime)) return;
+    let exe = '';
+    try {
+      exe = fs.readlinkSync(`/proc/${rec.pid}/exe`);
+    } catch {
+      return;
+    }
+    if (!exe.startsWith('/memfd:tsrun-init')) return;
+    sleepSync(1);
+  }
+}
+
 export function startContainer(root: string, id: string): void {
   const dir = new StateDir(root, id);
   dir.lock();
   try {
     const rec = loadRecord(dir);
     assertCanStart(id, liveStatus(dir, rec));
-    step('started', `${id} pid ${rec.pid}`, () => releaseInit(dir, rec), id);
+    step('started', `${id} pid ${rec.pid}`, () => {
+      releaseInit(dir, rec);
+      waitForExec(rec);
+    }, id);
     fs.rmSync(dir.execFifo, { force: true });
     runHooks(rec.config.hooks, 'poststart', hookState(rec, 'running'), id);
   } finally {
