@@ -2,7 +2,8 @@
   "targets": [
     {
       "target_name": "tsrun_native",
-      "sources": ["native/addon/addon.cc"],
+      "sources": ["native/addon/addon.cc", "native/addon/device_filter.cc", "native/addon/seccomp.cc"],
+      "libraries": ["-lseccomp"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"]

@@ -9,6 +9,9 @@
 
 #include <napi.h>
 
+#include "device_filter.h"
+#include "seccomp.h"
+
 namespace {
 
 Napi::Value ThrowSys(Napi::Env env, int err, const char* syscall, const std::string& path) {
@@ -77,11 +80,88 @@ Napi::Value Mkfifo(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// attachDeviceFilter(cgroupDir, [{allow, type, major, minor, access}])
+Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string dir = info[0].As<Napi::String>();
+  Napi::Array arr = info[1].As<Napi::Array>();
+  std::vector<tsrun::DeviceRuleIn> rules;
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Object o = arr.Get(i).As<Napi::Object>();
+    tsrun::DeviceRuleIn r;
+    r.allow = o.Get("allow").As<Napi::Boolean>();
+    std::string type = o.Get("type").As<Napi::String>();
+    r.type = type.empty() ? 'a' : type[0];
+    r.major = o.Get("major").As<Napi::Number>().Int64Value();
+    r.minor = o.Get("minor").As<Napi::Number>().Int64Value();
+    r.access = o.Get("access").As<Napi::String>();
+    rules.push_back(r);
+  }
+  std::string err = tsrun::AttachDeviceFilter(dir, rules);
+  if (!err.empty()) {
+    Napi::Error::New(env, err).ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+
+// compileSeccomp({defaultAction, defaultErrnoRet?, architectures?, syscalls?}) -> {bpf, unknown}
+Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = info[0].As<Napi::Object>();
+  tsrun::SeccompProfileIn p;
+  p.default_action = o.Get("defaultAction").As<Napi::String>();
+  p.has_default_errno = o.Get("defaultErrnoRet").IsNumber();
+  p.default_errno = p.has_default_errno ? o.Get("defaultErrnoRet").As<Napi::Number>().Uint32Value() : 0;
+  if (o.Get("architectures").IsArray()) {
+    Napi::Array a = o.Get("architectures").As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) p.architectures.push_back(a.Get(i).As<Napi::String>());
+  }
+  if (o.Get("syscalls").IsArray()) {
+    Napi::Array rules = o.Get("syscalls").As<Napi::Array>();
+    for (uint32_t i = 0; i < rules.Length(); i++) {
+      Napi::Object r = rules.Get(i).As<Napi::Object>();
+      tsrun::SeccompRuleIn rule;
+      Napi::Array names = r.Get("names").As<Napi::Array>();
+      for (uint32_t j = 0; j < names.Length(); j++) rule.names.push_back(names.Get(j).As<Napi::String>());
+      rule.action = r.Get("action").As<Napi::String>();
+      rule.has_errno = r.Get("errnoRet").IsNumber();
+      rule.errno_ret = rule.has_errno ? r.Get("errnoRet").As<Napi::Number>().Uint32Value() : 0;
+      if (r.Get("args").IsArray()) {
+        Napi::Array args = r.Get("args").As<Napi::Array>();
+        for (uint32_t j = 0; j < args.Length(); j++) {
+          Napi::Object a = args.Get(j).As<Napi::Object>();
+          tsrun::SeccompArgIn arg;
+          arg.index = a.Get("index").As<Napi::Number>().Uint32Value();
+          // Values arrive as decimal strings: a JS number cannot hold every uint64.
+          arg.value = std::stoull(a.Get("value").As<Napi::String>().Utf8Value());
+          arg.value_two = a.Get("valueTwo").IsString() ? std::stoull(a.Get("valueTwo").As<Napi::String>().Utf8Value()) : 0;
+          arg.op = a.Get("op").As<Napi::String>();
+          rule.args.push_back(arg);
+        }
+      }
+      p.rules.push_back(rule);
+    }
+  }
+  tsrun::SeccompOut out = tsrun::CompileSeccomp(p);
+  if (!out.error.empty()) {
+    Napi::Error::New(env, out.error).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("bpf", Napi::Buffer<char>::Copy(env, out.bpf.data(), out.bpf.size()));
+  Napi::Array unknown = Napi::Array::New(env, out.unknown.size());
+  for (size_t i = 0; i < out.unknown.size(); i++) unknown.Set(static_cast<uint32_t>(i), out.unknown[i]);
+  result.Set("unknown", unknown);
+  return result;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("umount", Napi::Function::New(env, Umount));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
+  exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
+  exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp));
   exports.Set("fsType", Napi::Function::New(env, FsType));
   return exports;
 }

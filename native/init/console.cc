@@ -17,19 +17,19 @@
 
 namespace tsrun {
 
-int ConnectConsoleSocket(const std::string& path) {
+int ConnectUnixSocket(const std::string& path, const char* what) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) FailErrno("socket for the console socket");
+  if (fd < 0) FailErrno(Fmt("socket for the %s", what));
   struct sockaddr_un addr = {};
   addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) Fail(ENAMETOOLONG, Fmt("console socket %s", path.c_str()));
+  if (path.size() >= sizeof addr.sun_path) Fail(ENAMETOOLONG, Fmt("%s %s", what, path.c_str()));
   memcpy(addr.sun_path, path.c_str(), path.size());
   if (connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0)
-    FailErrno(Fmt("connect to the console socket %s", path.c_str()));
+    FailErrno(Fmt("connect to the %s %s", what, path.c_str()));
   return fd;
 }
 
-static void SendFd(int sock, int fd, const std::string& name) {
+void SendFd(int sock, int fd, const std::string& name) {
   char control[CMSG_SPACE(sizeof(int))] = {};
   struct iovec iov = {const_cast<char*>(name.c_str()), name.size()};
   struct msghdr msg = {};
@@ -42,7 +42,7 @@ static void SendFd(int sock, int fd, const std::string& name) {
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  if (sendmsg(sock, &msg, 0) < 0) FailErrno("send the pty master over the console socket");
+  if (sendmsg(sock, &msg, 0) < 0) FailErrno("send an fd over a unix socket");
 }
 
 int RecvFd(int sock) {

@@ -5,7 +5,7 @@
 
 namespace tsrun {
 
-int ConnectConsoleSocket(const std::string& path);
+int ConnectUnixSocket(const std::string& path, const char* what);
 // In the container: make a pty, send the master over `sock`, make the slave our
 // controlling terminal and stdio.
 void SetupPty(int sock);
@@ -13,5 +13,7 @@ void SetupPty(int sock);
 // and copy between it and our own stdio until the container closes it.
 void ProxyPty(int sock);
 int RecvFd(int sock);
+// Sends `fd` with `payload` as the message body (SCM_RIGHTS).
+void SendFd(int sock, int fd, const std::string& payload);
 
 }  // namespace tsrun

@@ -51,7 +51,15 @@ void WaitForStart(const HostHandles& host) {
   close(fd);
 }
 
-[[noreturn]] void InitMain(const Plan& plan, int console, int fifo_fd) {
+// SCMP_ACT_NOTIFY: hand the listener fd to the agent at listenerPath, with the state.
+void SendListener(const Plan& plan, int sock, int listener_fd, const std::string& state_json) {
+  if (listener_fd < 0 || sock < 0) return;
+  SendFd(sock, listener_fd, plan.seccomp_listener_prefix + state_json + "}");
+  close(listener_fd);
+  close(sock);
+}
+
+[[noreturn]] void InitMain(const Plan& plan, int console, int fifo_fd, int listener) {
   prctl(PR_SET_NAME, "tsrun:init", 0, 0, 0);
   uint32_t type = 0;
   std::string state_json;
@@ -79,7 +87,7 @@ void WaitForStart(const HostHandles& host) {
   std::string exe = LookupExecutable(plan);
   CheckCwd(plan);
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we still have it.
-  if (!plan.no_new_privs) LoadSeccomp(plan);
+  if (!plan.no_new_privs) SendListener(plan, listener, LoadSeccomp(plan), state_json);
   DropBounding(plan);
   SwitchUser(plan);
   ApplyCapabilities(plan);
@@ -96,7 +104,7 @@ void WaitForStart(const HostHandles& host) {
   if (host.proc_fd >= 0) close(host.proc_fd);
   if (host.fifo_fd >= 0) close(host.fifo_fd);
   EnterCwd(plan);
-  if (plan.no_new_privs) LoadSeccomp(plan);
+  if (plan.no_new_privs) SendListener(plan, listener, LoadSeccomp(plan), state_json);
   Exec(plan, exe);
 }
 
@@ -147,7 +155,7 @@ int main(int argc, char** argv, char** envp) {
 
   int console = -1, proxy = -1;
   if (!plan.console_socket.empty()) {
-    console = ConnectConsoleSocket(plan.console_socket);
+    console = ConnectUnixSocket(plan.console_socket, "console socket");
   } else if (plan.terminal) {
     if (!plan.foreground) Fail(EINVAL, "a terminal needs --console-socket when the container runs detached");
     int sv[2];
@@ -156,6 +164,7 @@ int main(int argc, char** argv, char** envp) {
     console = sv[1];
   }
 
+  int listener = plan.seccomp_listener.empty() ? -1 : ConnectUnixSocket(plan.seccomp_listener, "seccomp listener");
   // Opened here, as real root: in a user namespace the init may not reach the state dir.
   int fifo_fd = -1;
   if (!plan.exec_fifo.empty()) {
@@ -177,9 +186,10 @@ int main(int argc, char** argv, char** envp) {
   if (pid < 0) FailErrno(plan.mode == kModeCreate ? "clone the container init" : "fork the exec process");
   if (pid == 0) {
     if (proxy >= 0) close(proxy);
-    InitMain(plan, console, fifo_fd);
+    InitMain(plan, console, fifo_fd, listener);
   }
   if (console >= 0) close(console);
+  if (listener >= 0) close(listener);
   std::string made;
   for (uint64_t bit = 1; bit; bit <<= 1)
     if ((plan.clone_flags & bit) && plan.mode == kModeCreate) made += std::string(made.empty() ? "" : " ") + NamespaceName(bit);

@@ -158,6 +158,8 @@ Plan DecodePlan(const std::string& bytes) {
       case kNoPivot: plan.no_pivot = r.Int<uint32_t>(); break;
       case kSeccompBpf: plan.seccomp_bpf = r.Rest(); break;
       case kSeccompFlags: plan.seccomp_flags = r.Int<uint32_t>(); break;
+      case kSeccompListener: plan.seccomp_listener = r.Rest(); break;
+      case kSeccompListenerPrefix: plan.seccomp_listener_prefix = r.Rest(); break;
       default: Fail(0, Fmt("plan: unknown record tag %u", tag));
     }
   }

@@ -40,6 +40,8 @@
 // | 36  | NO_PIVOT          | u32: MS_MOVE + chroot instead of pivot_root                    |
 // | 37  | SECCOMP_BPF       | a compiled classic-BPF program (struct sock_filter array)      |
 // | 38  | SECCOMP_FLAGS     | u32 SECCOMP_FILTER_FLAG_*                                      |
+// | 39  | SECCOMP_LISTENER  | host path of the unix socket that gets the notify fd           |
+// | 40  | SECCOMP_LISTENER_PREFIX | JSON sent with the fd, up to the state (B appends it + "}") |
 #pragma once
 #include <cstdint>
 #include <string>
@@ -52,7 +54,7 @@ enum PlanTag : uint16_t {
   kRootReadonly, kRootPropagation, kMount, kDevice, kSetupDev, kMaskedPath, kReadonlyPath,
   kHostname, kDomainname, kSysctl, kRlimit, kOomScoreAdj, kUid, kGid, kAdditionalGid, kUmask,
   kCwd, kEnv, kArg, kTerminal, kConsoleSocket, kNoNewPrivs, kCaps, kExecFifo, kHook,
-  kPreserveFds, kEvents, kNoPivot, kSeccompBpf, kSeccompFlags,
+  kPreserveFds, kEvents, kNoPivot, kSeccompBpf, kSeccompFlags, kSeccompListener, kSeccompListenerPrefix,
 };
 
 enum MountKind : uint32_t { kMountFs = 0, kSymlink = 1 };
@@ -110,6 +112,7 @@ struct Plan {
   bool no_pivot = false;
   std::string seccomp_bpf;
   uint32_t seccomp_flags = 0;
+  std::string seccomp_listener, seccomp_listener_prefix;
 };
 
 // Decodes a plan; on a malformed plan it reports the error and exits (see fail.h).

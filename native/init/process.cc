@@ -155,14 +155,16 @@ void EnterCwd(const Plan& plan) {
   if (!getcwd(buf, sizeof buf) || buf[0] != '/') Fail(EPERM, Fmt("cwd %s is outside the container's root", plan.cwd.c_str()));
 }
 
-void LoadSeccomp(const Plan& plan) {
-  if (plan.seccomp_bpf.empty()) return;
+int LoadSeccomp(const Plan& plan) {
+  if (plan.seccomp_bpf.empty()) return -1;
   uint64_t t0 = NowMicros();
   struct sock_fprog prog;
   prog.len = static_cast<unsigned short>(plan.seccomp_bpf.size() / sizeof(struct sock_filter));
   prog.filter = reinterpret_cast<struct sock_filter*>(const_cast<char*>(plan.seccomp_bpf.data()));
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, plan.seccomp_flags, &prog) < 0) FailErrno("load the seccomp filter");
+  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, plan.seccomp_flags, &prog);
+  if (rc < 0) FailErrno("load the seccomp filter");
   Event("seccomp", Fmt("%u instructions", prog.len), t0);
+  return (plan.seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) ? static_cast<int>(rc) : -1;
 }
 
 void Exec(const Plan& plan, const std::string& path) {

@@ -19,7 +19,8 @@ std::string LookupExecutable(const Plan& plan);
 void CheckCwd(const Plan& plan);
 // chdir, then make sure the directory is inside the container's root (CVE-2024-21626).
 void EnterCwd(const Plan& plan);
-void LoadSeccomp(const Plan& plan);
+// Returns the notify listener fd when the filter has SCMP_ACT_NOTIFY rules, else -1.
+int LoadSeccomp(const Plan& plan);
 // Restores default signal dispositions and an empty mask, then execve.
 [[noreturn]] void Exec(const Plan& plan, const std::string& path);
 // The value of a variable in the container's environment, or "".

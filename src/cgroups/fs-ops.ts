@@ -67,3 +67,37 @@ export function readPids(file: string): number[] {
     throw e;
   }
 }
+
+export function readCgroupFile(dir: string, file: string): string {
+  return fs.readFileSync(path.join(dir, file), 'utf8').trim();
+}
+
+/** "key value" lines (memory.stat, cpu.stat, memory.events) as numbers. */
+export function readKeyValues(dir: string, file: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  let text = '';
+  try {
+    text = fs.readFileSync(path.join(dir, file), 'utf8');
+  } catch {
+    return out;
+  }
+  for (const line of text.split('\n')) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k && v !== undefined) out[k] = Number(v);
+  }
+  return out;
+}
+
+/** A number file; "max" reads as the largest safe number. */
+export function readNumber(dir: string, file: string): number {
+  try {
+    const v = readCgroupFile(dir, file).split(/\s+/)[0]!;
+    return v === 'max' ? Number.MAX_SAFE_INTEGER : Number(v);
+  } catch {
+    return 0;
+  }
+}
+
+export function hasFile(dir: string, file: string): boolean {
+  return fs.existsSync(path.join(dir, file));
+}

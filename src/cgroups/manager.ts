@@ -1,6 +1,8 @@
 // One interface for both cgroup drivers. The runtime talks only to this.
 import * as path from 'node:path';
+import type { LinuxResources } from '../../specs/oci/runtime-config';
 import { TsrunError } from '../common/errors';
+import type { CgroupStats } from './stats';
 import { detectCgroupLayout, type CgroupLayout } from './detect';
 import { CgroupV1Manager } from './v1/manager';
 import { CgroupV2Manager } from './v2/manager';
@@ -23,6 +25,15 @@ export interface CgroupManager {
   pids(): number[];
   /** remove what create() made; waits briefly for exiting tasks */
   destroy(): void;
+  /** write every limit in `r`; a controller the host lacks is an error naming it */
+  apply(r: LinuxResources | undefined): void;
+  freeze(frozen: boolean): void;
+  isFrozen(): boolean;
+  stats(): CgroupStats;
+  /** OOM kills in the container's memory cgroup so far */
+  oomKills(): number;
+  /** cgroup.kill where the kernel has it (v2, or the hybrid unified tree): true if used */
+  killAll(): boolean;
 }
 
 export function cgroupPathFor(id: string, cgroupsPath: string | undefined): string {

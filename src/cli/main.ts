@@ -19,6 +19,10 @@ const VERBS: Record<string, () => Command> = {
   ps: () => require('./ps').ps,
   spec: () => require('./spec').spec,
   features: () => require('./features').features,
+  pause: () => require('./pause').pause,
+  resume: () => require('./pause').resume,
+  update: () => require('./update').update,
+  events: () => require('./events').events,
 };
 
 const GLOBAL_FLAGS: FlagSpec[] = [

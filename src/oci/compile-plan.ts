@@ -9,6 +9,7 @@ import { MS, PROPAGATION_WORDS, parseMountOptions } from './mount-options';
 import { CLONE_FLAG, NS_FILE } from './namespaces';
 import type { Plan, PlanCaps, PlanDevice, PlanHook, PlanMount } from './plan';
 import { rlimitNumber, rlimitValue } from './rlimits';
+import { compileSeccompSection } from './seccomp';
 
 /** What the plan needs of the container's cgroups (a CgroupState fits): where to bind them from. */
 export interface CgroupView {
@@ -178,6 +179,14 @@ function compileProcess(p: ProcessConfig, opts: CompileOptions, warnings: string
   };
 }
 
+function compileSeccompFor(config: RuntimeConfig, warnings: string[]): Plan['seccomp'] {
+  const sc = config.linux?.seccomp;
+  if (!sc) return undefined;
+  const c = compileSeccompSection(sc, config.ociVersion);
+  warnings.push(...c.warnings);
+  return { bpf: c.bpf, flags: c.flags, listenerPath: c.listenerPath, listenerPrefix: c.listenerPrefix };
+}
+
 function idMap(maps: { containerID: number; hostID: number; size: number }[] | undefined): string {
   return (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
 }
@@ -224,6 +233,7 @@ export function compileCreatePlan(config: RuntimeConfig, opts: CreateOptions): C
     execFifo: opts.execFifo,
     hooks,
     noPivot: opts.noPivot,
+    seccomp: compileSeccompFor(config, warnings),
   };
   return { plan, warnings, notes };
 }
@@ -252,6 +262,7 @@ export function compileExecPlan(config: RuntimeConfig, process: ProcessConfig, i
     execFifo: '',
     hooks: [],
     noPivot: false,
+    seccomp: compileSeccompFor(config, warnings),
   };
   return { plan, warnings, notes };
 }

@@ -5,7 +5,8 @@ const enum Tag {
   Mode = 1, Foreground, CloneFlags, JoinNs, UidMap, GidMap, TimensOffsets, Rootfs, RootReadonly,
   RootPropagation, Mount, Device, SetupDev, MaskedPath, ReadonlyPath, Hostname, Domainname, Sysctl,
   Rlimit, OomScoreAdj, Uid, Gid, AdditionalGid, Umask, Cwd, Env, Arg, Terminal, ConsoleSocket,
-  NoNewPrivs, Caps, ExecFifo, Hook, PreserveFds, Events, NoPivot, SeccompBpf, SeccompFlags,
+  NoNewPrivs, Caps, ExecFifo, Hook, PreserveFds, Events, NoPivot, SeccompBpf, SeccompFlags, SeccompListener,
+  SeccompListenerPrefix,
 }
 
 const S_IF = { c: 0o020000, b: 0o060000, p: 0o010000 } as const;
@@ -87,5 +88,13 @@ export function encodePlan(p: Plan): Buffer {
   w.record(Tag.PreserveFds, u32(p.preserveFds));
   w.record(Tag.Events, u32(p.events ? 1 : 0));
   w.record(Tag.NoPivot, u32(p.noPivot ? 1 : 0));
+  if (p.seccomp) {
+    w.record(Tag.SeccompBpf, p.seccomp.bpf);
+    w.record(Tag.SeccompFlags, u32(p.seccomp.flags));
+    if (p.seccomp.listenerPath) {
+      w.record(Tag.SeccompListener, str(p.seccomp.listenerPath));
+      w.record(Tag.SeccompListenerPrefix, str(p.seccomp.listenerPrefix));
+    }
+  }
   return w.bytes();
 }

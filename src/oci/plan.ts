@@ -75,4 +75,5 @@ export interface Plan {
   preserveFds: number;
   events: boolean;
   noPivot: boolean;
+  seccomp?: { bpf: Buffer; flags: number; listenerPath: string; listenerPrefix: string };
 }

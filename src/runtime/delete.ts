@@ -12,14 +12,17 @@ import { assertCanDelete, hookState, liveStatus, loadRecord, type ContainerRecor
 
 function killAndWait(rec: ContainerRecord): void {
   const cg = loadCgroupManager(rec.cgroup);
-  const pids = new Set([rec.pid, ...cg.pids()]);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
+  if (!cg.killAll()) {
+    for (const pid of new Set([rec.pid, ...cg.pids()])) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
   }
+  // Frozen tasks die only once thawed.
+  if (cg.isFrozen()) cg.freeze(false);
   for (let i = 0; i < 1000 && isSameProcessAlive(rec.pid, rec.pidStartTime); i++) sleepSync(10);
   if (isSameProcessAlive(rec.pid, rec.pidStartTime)) throw new TsrunError('TSRUN_E_STATE', `container ${rec.id}: init ${rec.pid} did not die after SIGKILL`);
 }

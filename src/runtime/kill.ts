@@ -36,8 +36,21 @@ export function killContainer(root: string, id: string, signal: string | undefin
     const rec = loadRecord(dir);
     const status = liveStatus(dir, rec);
     if (!(all && status === 'stopped')) assertCanKill(id, status);
-    const pids = all ? loadCgroupManager(rec.cgroup).pids() : [rec.pid];
+    if (!all) {
+      send(rec.pid, sig);
+      emit('signal', `${sig} -> ${rec.pid}`, 0, id);
+      return;
+    }
+    const cg = loadCgroupManager(rec.cgroup);
+    // SIGKILL to a whole cgroup: cgroup.kill reaches every task at once, even ones forking.
+    if (sig === os.constants.signals.SIGKILL && cg.killAll()) {
+      emit('signal', `SIGKILL -> cgroup.kill`, 0, id);
+      return;
+    }
+    const pids = cg.pids();
     for (const pid of pids) send(pid, sig);
+    // A frozen task only acts on a signal once thawed.
+    if (status === 'paused' && sig === os.constants.signals.SIGKILL) cg.freeze(false);
     emit('signal', `${sig} -> ${pids.join(' ')}`, 0, id);
   } finally {
     dir.unlock();

@@ -6,7 +6,7 @@ import type { RuntimeConfig } from '../../specs/oci/runtime-config';
 import type { ContainerStatus, OciState } from '../../specs/oci/state';
 import { atomicWriteFileSync } from '../common/atomic-write';
 import { TsrunError } from '../common/errors';
-import type { CgroupState } from '../cgroups/manager';
+import { loadCgroupManager, type CgroupState } from '../cgroups/manager';
 import { isSameProcessAlive } from './proc';
 import type { StateDir } from './state-dir';
 
@@ -51,15 +51,11 @@ export function liveStatus(dir: StateDir, rec: ContainerRecord): ContainerStatus
 }
 
 function isFrozen(rec: ContainerRecord): boolean {
-  const freezer = rec.cgroup.dirs['freezer'];
   try {
-    if (freezer) return fs.readFileSync(`${freezer}/freezer.state`, 'utf8').trim() === 'FROZEN';
-    const unified = rec.cgroup.driver === 'v2' ? rec.cgroup.dirs['unified'] : undefined;
-    if (unified) return fs.readFileSync(`${unified}/cgroup.freeze`, 'utf8').trim() === '1';
+    return loadCgroupManager(rec.cgroup).isFrozen();
   } catch {
-    /* the cgroup is gone: not frozen */
+    return false; // the cgroup is gone: not frozen
   }
-  return false;
 }
 
 export function ociState(dir: StateDir, rec: ContainerRecord): OciState {
@@ -96,6 +92,12 @@ export function assertCanKill(id: string, s: ContainerStatus): void {
 }
 export function assertCanDelete(id: string, s: ContainerStatus, force: boolean): void {
   if (s !== 'stopped' && !force) throw new TsrunError('TSRUN_E_STATE', `cannot delete container ${id} that is not stopped: ${s}`);
+}
+export function assertCanPause(id: string, s: ContainerStatus): void {
+  if (s !== 'running' && s !== 'created') throw new TsrunError('TSRUN_E_STATE', `cannot pause container ${id}: it is ${s}`);
+}
+export function assertCanResume(id: string, s: ContainerStatus): void {
+  if (s !== 'paused') throw new TsrunError('TSRUN_E_STATE', `cannot resume container ${id}: it is ${s}, not paused`);
 }
 export function assertCanExec(id: string, s: ContainerStatus): void {
   if (s !== 'running' && s !== 'created') throw new TsrunError('TSRUN_E_STATE', `cannot exec in container ${id}: it is ${s}`);

@@ -8,6 +8,25 @@ interface Addon {
   umount(target: string, flags: number): void;
   fsType(path: string): number;
   mkfifo(path: string, mode: number): void;
+  attachDeviceFilter(cgroupDir: string, rules: DeviceFilterRule[]): void;
+  compileSeccomp(profile: SeccompProfileInput): { bpf: Buffer; unknown: string[] };
+}
+
+/** The OCI seccomp section, with argument values as decimal strings (uint64 safe). */
+export interface SeccompProfileInput {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  architectures?: string[];
+  syscalls?: { names: string[]; action: string; errnoRet?: number; args?: { index: number; value: string; valueTwo?: string; op: string }[] }[];
+}
+
+/** One device rule for the cgroup v2 eBPF filter; -1 is "any". */
+export interface DeviceFilterRule {
+  allow: boolean;
+  type: string;
+  major: number;
+  minor: number;
+  access: string;
 }
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -33,3 +52,5 @@ export const mount = (source: string | null, target: string, fstype: string | nu
 export const umount = (target: string, flags = 0): void => load().umount(target, flags);
 export const fsType = (p: string): number => load().fsType(p);
 export const mkfifo = (p: string, mode: number): void => load().mkfifo(p, mode);
+export const attachDeviceFilter = (cgroupDir: string, rules: DeviceFilterRule[]): void => load().attachDeviceFilter(cgroupDir, rules);
+export const compileSeccomp = (profile: SeccompProfileInput): { bpf: Buffer; unknown: string[] } => load().compileSeccomp(profile);

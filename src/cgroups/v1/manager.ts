@@ -2,9 +2,25 @@
 // directory too, so the container is tracked there as well (as runc does).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { LinuxResources } from '../../../specs/oci/runtime-config';
+import { TsrunError } from '../../common/errors';
+import type { Controller } from '../controller';
 import type { CgroupLayout } from '../detect';
-import { mkdirTracked, readPids, removeTracked, writeCgroupFile } from '../fs-ops';
+import { hasFile, mkdirTracked, readCgroupFile, readPids, removeTracked, writeCgroupFile } from '../fs-ops';
 import type { CgroupManager, CgroupState } from '../manager';
+import { emptyStats, type CgroupStats } from '../stats';
+import { blkio } from './blkio';
+import { cpu } from './cpu';
+import { cpuacct } from './cpuacct';
+import { cpuset } from './cpuset';
+import { devices } from './devices';
+import { setFreezerV1 } from './freezer';
+import { hugetlb } from './hugetlb';
+import { memory, oomKillsV1 } from './memory';
+import { netCls, netPrio } from './net';
+import { pids } from './pids';
+
+const CONTROLLERS: Controller[] = [cpuset, cpu, cpuacct, memory, pids, blkio, hugetlb, devices, netCls, netPrio];
 
 function hierarchyName(controllers: string[], mountpoint: string): string {
   return controllers.length ? controllers.join(',') : path.basename(mountpoint);
@@ -51,5 +67,59 @@ export class CgroupV1Manager implements CgroupManager {
 
   destroy(): void {
     removeTracked(this.state.created);
+  }
+
+  /** The directory of the hierarchy that holds `controller` (cpu may live in "cpu,cpuacct"). */
+  private dirOf(controller: string): string | undefined {
+    for (const [name, dir] of Object.entries(this.state.dirs)) if (name.split(',').includes(controller)) return dir;
+    return undefined;
+  }
+
+  apply(r: LinuxResources | undefined): void {
+    if (!r) return;
+    if (r.unified && Object.keys(r.unified).length)
+      throw new TsrunError('TSRUN_E_CGROUP', 'linux.resources.unified: raw cgroup v2 keys need a cgroup v2 host; this one uses cgroup v1 controllers');
+    for (const c of CONTROLLERS) {
+      if (!c.wanted(r)) continue;
+      const dir = this.dirOf(c.name);
+      if (!dir) throw new TsrunError('TSRUN_E_CGROUP', `linux.resources: the ${c.name} controller is not mounted on this host`);
+      c.apply(dir, r);
+    }
+  }
+
+  freeze(frozen: boolean): void {
+    const dir = this.dirOf('freezer');
+    if (!dir) throw new TsrunError('TSRUN_E_CGROUP', 'the freezer controller is not mounted on this host');
+    setFreezerV1(dir, frozen);
+  }
+
+  isFrozen(): boolean {
+    const dir = this.dirOf('freezer');
+    try {
+      return !!dir && readCgroupFile(dir, 'freezer.state') === 'FROZEN';
+    } catch {
+      return false;
+    }
+  }
+
+  stats(): CgroupStats {
+    const s = emptyStats();
+    for (const c of CONTROLLERS) {
+      const dir = this.dirOf(c.name);
+      if (dir && c.stats && fs.existsSync(dir)) c.stats(dir, s);
+    }
+    return s;
+  }
+
+  oomKills(): number {
+    const dir = this.dirOf('memory');
+    return dir ? oomKillsV1(dir) : 0;
+  }
+
+  killAll(): boolean {
+    const dir = this.state.dirs['unified'];
+    if (!dir || !hasFile(dir, 'cgroup.kill')) return false;
+    writeCgroupFile(dir, 'cgroup.kill', '1');
+    return true;
   }
 }

@@ -1,0 +1,13 @@
+import { TsrunError } from '../../common/errors';
+import { sleepSync } from '../../common/sleep';
+import { readKeyValues, writeCgroupFile } from '../fs-ops';
+
+/** cgroup.freeze, waiting until cgroup.events says the cgroup is (un)frozen. */
+export function setFreezeV2(dir: string, frozen: boolean): void {
+  writeCgroupFile(dir, 'cgroup.freeze', frozen ? '1' : '0');
+  for (let i = 0; i < 1000; i++) {
+    if ((readKeyValues(dir, 'cgroup.events')['frozen'] ?? 0) === (frozen ? 1 : 0)) return;
+    sleepSync(1);
+  }
+  throw new TsrunError('TSRUN_E_CGROUP', `${dir}: cgroup.events did not report frozen ${frozen ? 1 : 0}`);
+}

@@ -1,0 +1,13 @@
+import type { Controller } from '../controller';
+import { readNumber, writeCgroupFile } from '../fs-ops';
+
+export const hugetlb: Controller = {
+  name: 'hugetlb',
+  wanted: (r) => !!r.hugepageLimits?.length,
+  apply(dir, r) {
+    for (const h of r.hugepageLimits ?? []) writeCgroupFile(dir, `hugetlb.${h.pageSize}.max`, String(h.limit));
+  },
+  stats(dir, s) {
+    for (const size of ['2MB', '1GB']) s.hugetlb[size] = { usage: readNumber(dir, `hugetlb.${size}.current`), max: readNumber(dir, `hugetlb.${size}.max`), failcnt: 0 };
+  },
+};

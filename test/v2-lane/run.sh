@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# Run a command inside a qemu (TCG) guest that has a pure cgroup v2 hierarchy.
+#
+#   bash test/v2-lane/run.sh [options] -- COMMAND ARGS...
+#
+# Options:
+#   --timeout SECONDS   whole run, boot included (default 900, or $TSRUN_V2_LANE_TIMEOUT)
+#   --mem MIB           guest memory (default 4096)
+#   --cpus N            guest vCPUs (default 2)
+#   --env NAME=VALUE    export a variable to the command (repeatable)
+#   --quiet             do not stream the guest console (it is still printed on failure)
+#   --prepare-only      install/cache everything, boot nothing
+#
+# The guest sees the host's / read-only through 9p with a tmpfs overlay on top
+# (so node, compilers, etc. are the host's), and the project directory
+# read-write at the same path. The command runs as root in the project
+# directory (or in the current directory if that lies inside the project).
+# The exit status is the command's; 124 on timeout; 125 if the guest did not
+# boot or its setup failed. See README.md.
+set -euo pipefail
+
+V2_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=prepare.sh
+source "$V2_HERE/prepare.sh"
+
+timeout=${TSRUN_V2_LANE_TIMEOUT:-900}
+mem=4096
+cpus=2
+quiet=0
+prepare_only=0
+extra_env=()
+usage() { sed -n '2,20s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+while (($#)); do
+  case $1 in
+    --timeout) timeout=${2:?}; shift 2 ;;
+    --timeout=*) timeout=${1#*=}; shift ;;
+    --mem) mem=${2:?}; shift 2 ;;
+    --cpus) cpus=${2:?}; shift 2 ;;
+    --env) extra_env+=("${2:?}"); shift 2 ;;
+    --quiet) quiet=1; shift ;;
+    --prepare-only) prepare_only=1; shift ;;
+    --) shift; break ;;
+    -h|--help) usage ;;
+    *) break ;;
+  esac
+done
+[[ $timeout =~ ^[0-9]+$ && $timeout -gt 0 ]] || v2_die "bad --timeout: $timeout"
+if ((prepare_only == 0 && $# == 0)); then usage; fi
+
+project=${TSRUN_V2_LANE_PROJECT_DIR:-$(git -C "$V2_HERE" rev-parse --show-toplevel 2>/dev/null || (cd "$V2_HERE/../.." && pwd))}
+project=$(cd "$project" && pwd -P)
+[[ $project != / && $project != *[[:space:]]* ]] || v2_die "unsupported project dir: '$project'"
+
+t0=$(date +%s.%N)
+v2_prepare
+t_prep=$(date +%s.%N)
+((prepare_only)) && { v2_log "ready: kernel $V2_KVER, initrd $V2_INITRD"; exit 0; }
+
+ctl=$(mktemp -d /tmp/tsrun-v2-lane.XXXXXX)
+qpid=
+tpid=
+cleanup() {
+  local rc=$?
+  if [[ -n $qpid ]] && kill -0 "$qpid" 2>/dev/null; then
+    kill -TERM "$qpid" 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$qpid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$qpid" 2>/dev/null || true
+    wait "$qpid" 2>/dev/null || true
+  fi
+  if [[ -n $tpid ]]; then kill "$tpid" 2>/dev/null || true; wait "$tpid" 2>/dev/null || true; fi
+  rm -rf "$ctl"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+sq() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
+
+cwd=$(pwd -P)
+[[ $cwd == "$project" || $cwd == "$project"/* ]] || cwd=$project
+{
+  printf 'V2_PROJECT=%s\n' "$(sq "$project")"
+  printf 'V2_CWD=%s\n' "$(sq "$cwd")"
+} >"$ctl/config"
+{
+  for v in CI TERM LANG LC_ALL TZ NODE_OPTIONS DEBUG; do
+    [[ -n ${!v+x} ]] && printf 'export %s=%s\n' "$v" "$(sq "${!v}")"
+  done
+  for kv in "${extra_env[@]}"; do
+    [[ $kv == *=* && ${kv%%=*} =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || v2_die "bad --env: $kv"
+    printf 'export %s=%s\n' "${kv%%=*}" "$(sq "${kv#*=}")"
+  done
+} >"$ctl/env"
+{
+  printf 'exec'
+  for a in "$@"; do printf ' %s' "$(sq "$a")"; done
+  printf '\n'
+} >"$ctl/cmd"
+printf '%s\n' "$*" >"$ctl/cmd.txt"
+: >"$ctl/console.log"
+
+kernel=${V2_VMLINUX:-$V2_BZIMAGE}
+[[ ${TSRUN_V2_LANE_BZIMAGE:-0} == 1 ]] && kernel=$V2_BZIMAGE
+append="console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 mitigations=off 8250.nr_uarts=1 ${TSRUN_V2_LANE_APPEND:-}"
+
+qemu=(
+  qemu-system-x86_64
+  -name tsrun-v2-lane
+  -machine "${TSRUN_V2_LANE_MACHINE:-q35}"
+  -accel tcg,thread=multi,tb-size=512
+  -cpu max -smp "$cpus" -m "$mem"
+  -nodefaults -nographic -monitor none -no-reboot
+  -chardev "file,id=con0,path=$ctl/console.log" -serial chardev:con0
+  ${TSRUN_V2_LANE_BIOS:+-bios "$TSRUN_V2_LANE_BIOS"}
+  -kernel "$kernel" -initrd "$V2_INITRD" -append "$append"
+  -device virtio-rng-pci
+  -virtfs "local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap"
+  -virtfs "local,path=$project,mount_tag=project,security_model=passthrough,multidevs=remap"
+  -virtfs "local,path=$ctl,mount_tag=ctl,security_model=passthrough"
+)
+
+v2_log "booting $V2_KVER ($(basename "$kernel")), ${cpus} vCPU, ${mem} MiB, timeout ${timeout}s; project $project"
+"${qemu[@]}" </dev/null >"$ctl/qemu.log" 2>&1 &
+qpid=$!
+if ((quiet == 0)); then
+  tail -n +1 -f --pid="$qpid" "$ctl/console.log" &
+  tpid=$!
+fi
+
+deadline=$(($(date +%s) + timeout))
+timed_out=0
+while kill -0 "$qpid" 2>/dev/null; do
+  if (($(date +%s) >= deadline)); then timed_out=1; break; fi
+  sleep 0.5
+done
+qrc=0
+if ((timed_out)); then
+  kill -TERM "$qpid" 2>/dev/null || true
+fi
+wait "$qpid" || qrc=$?
+qpid=
+if [[ -n $tpid ]]; then wait "$tpid" 2>/dev/null || true; tpid=; fi
+t_end=$(date +%s.%N)
+
+show_failure() {
+  if ((quiet)); then
+    echo "----- guest console (last 60 lines) -----" >&2
+    tail -n 60 "$ctl/console.log" >&2 || true
+  fi
+  if [[ -s $ctl/qemu.log ]]; then
+    echo "----- qemu output -----" >&2
+    cat "$ctl/qemu.log" >&2
+  fi
+}
+
+timing() {
+  local boot=? cmd=?
+  [[ -s $ctl/booted ]] && boot=$(<"$ctl/booted")
+  [[ -s $ctl/done && -s $ctl/booted ]] && cmd=$(awk -v a="$(<"$ctl/booted")" -v b="$(<"$ctl/done")" 'BEGIN{printf "%.1f", b-a}')
+  awk -v p="$t0" -v q="$t_prep" -v e="$t_end" -v bo="$boot" -v c="$cmd" \
+    'BEGIN{printf "[v2-lane] timing: prepare %.1fs, guest boot %ss (guest uptime at command start), command %ss, total %.1fs\n", q-p, bo, c, e-p}' >&2
+}
+
+if ((timed_out)); then
+  timing
+  v2_die_rc() { printf '[v2-lane] error: %s\n' "$1" >&2; }
+  if [[ -s $ctl/booted ]]; then
+    v2_die_rc "TIMEOUT after ${timeout}s: the command did not finish (guest killed)"
+  else
+    v2_die_rc "TIMEOUT after ${timeout}s: the guest did not finish booting (guest killed)"
+  fi
+  show_failure
+  exit 124
+fi
+
+if [[ -s $ctl/exit ]]; then
+  rc=$(<"$ctl/exit")
+  timing
+  [[ $rc =~ ^[0-9]+$ ]] || { echo "[v2-lane] error: bad exit status '$rc' from the guest" >&2; exit 125; }
+  exit "$rc"
+fi
+
+timing
+if [[ -s $ctl/booted ]]; then
+  echo "[v2-lane] error: the guest stopped before the command finished (qemu status $qrc; a kernel panic or an OOM?)" >&2
+else
+  echo "[v2-lane] error: the guest failed to boot or to set up its root (qemu status $qrc)" >&2
+fi
+show_failure
+exit 125
