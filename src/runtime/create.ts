@@ -10,6 +10,7 @@ import { logDebug, logWarn } from '../common/log';
 import { newCgroupManager } from '../cgroups/manager';
 import { emit, step, tracing } from '../events/bus';
 import { loadBundle } from '../oci/load-bundle';
+import { checkSecurityModules } from '../oci/lsm';
 import { compileCreatePlan, ownBoundingSet } from '../oci/compile-plan';
 import { mkfifo } from '../sys/native';
 import { runHooks } from './hooks';
@@ -46,6 +47,7 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
   const stateDir = new StateDir(opts.root, opts.id);
   const bundle = step('config_loaded', opts.bundle, () => loadBundle(opts.bundle), opts.id);
   const config: RuntimeConfig = bundle.config;
+  checkSecurityModules(config);
   if (config.process?.terminal && !opts.consoleSocket && !opts.foreground)
     throw new TsrunError('TSRUN_E_USAGE', 'process.terminal is true: a detached container needs --console-socket');
   if (!config.process?.terminal && opts.consoleSocket)
