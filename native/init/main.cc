@@ -146,6 +146,8 @@ int main(int argc, char** argv, char** envp) {
   if (!ReadFrame(g_sync_fd, &type, &bytes) || type != kPlanFrame) Fail(0, "no plan received on the sync socket");
   Plan plan = DecodePlan(bytes);
   g_events = plan.events;
+  for (MountOp& m : plan.mounts)
+    if (!m.uid_map.empty()) PrepareIdmappedMount(&m);
   // Every fd past the preserved ones closes on execve; the preserved ones pass through.
   if (syscall(SYS_close_range, 3 + plan.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) FailErrno("close_range");
   for (uint32_t fd = 3; fd < 3 + plan.preserve_fds; fd++) {

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -81,6 +83,38 @@ void PrepareTimeNamespace(const Plan& plan) {
     close(fd);
   }
   Event("namespace", "time " + plan.timens_offsets, t0);
+}
+
+}  // namespace tsrun
+
+namespace tsrun {
+
+int MakeUserns(const std::string& uid_map, const std::string& gid_map) {
+  int ready[2], done[2];
+  if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0) FailErrno("pipe for an idmap user namespace");
+  pid_t child = fork();
+  if (child < 0) FailErrno("fork for an idmap user namespace");
+  if (child == 0) {
+    close(ready[0]);
+    close(done[1]);  // or the read below never sees EOF
+    char c = unshare(CLONE_NEWUSER) == 0 ? 1 : 0;
+    if (write(ready[1], &c, 1) != 1) _exit(1);
+    (void)!read(done[0], &c, 1);  // wait until the parent has what it needs
+    _exit(0);
+  }
+  close(ready[1]);
+  close(done[0]);
+  char ok = 0;
+  if (read(ready[0], &ok, 1) != 1 || !ok) Fail(0, "unshare a user namespace for an idmapped mount");
+  WriteProcFile(child, "uid_map", uid_map);
+  WriteProcFile(child, "gid_map", gid_map);
+  std::string ns = "/proc/" + std::to_string(child) + "/ns/user";
+  int fd = open(ns.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) FailErrno("open " + ns);
+  close(done[1]);
+  close(ready[0]);
+  waitpid(child, nullptr, 0);
+  return fd;
 }
 
 }  // namespace tsrun

@@ -160,6 +160,13 @@ Plan DecodePlan(const std::string& bytes) {
       case kSeccompFlags: plan.seccomp_flags = r.Int<uint32_t>(); break;
       case kSeccompListener: plan.seccomp_listener = r.Rest(); break;
       case kSeccompListenerPrefix: plan.seccomp_listener_prefix = r.Rest(); break;
+      case kMountIdmap: {
+        uint32_t index = r.Int<uint32_t>();
+        if (index >= plan.mounts.size()) Fail(0, Fmt("plan: idmap for mount %u, which does not exist", index));
+        plan.mounts[index].uid_map = r.CStr();
+        plan.mounts[index].gid_map = r.Rest();
+        break;
+      }
       default: Fail(0, Fmt("plan: unknown record tag %u", tag));
     }
   }

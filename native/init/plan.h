@@ -42,6 +42,7 @@
 // | 38  | SECCOMP_FLAGS     | u32 SECCOMP_FILTER_FLAG_*                                      |
 // | 39  | SECCOMP_LISTENER  | host path of the unix socket that gets the notify fd           |
 // | 40  | SECCOMP_LISTENER_PREFIX | JSON sent with the fd, up to the state (B appends it + "}") |
+// | 41  | MOUNT_IDMAP       | u32 index into the MOUNTs, uid_map text\0 gid_map text: an idmapped bind |
 #pragma once
 #include <cstdint>
 #include <string>
@@ -54,7 +55,7 @@ enum PlanTag : uint16_t {
   kRootReadonly, kRootPropagation, kMount, kDevice, kSetupDev, kMaskedPath, kReadonlyPath,
   kHostname, kDomainname, kSysctl, kRlimit, kOomScoreAdj, kUid, kGid, kAdditionalGid, kUmask,
   kCwd, kEnv, kArg, kTerminal, kConsoleSocket, kNoNewPrivs, kCaps, kExecFifo, kHook,
-  kPreserveFds, kEvents, kNoPivot, kSeccompBpf, kSeccompFlags, kSeccompListener, kSeccompListenerPrefix,
+  kPreserveFds, kEvents, kNoPivot, kSeccompBpf, kSeccompFlags, kSeccompListener, kSeccompListenerPrefix, kMountIdmap,
 };
 
 enum MountKind : uint32_t { kMountFs = 0, kSymlink = 1 };
@@ -65,6 +66,8 @@ struct MountOp {
   uint64_t flags = 0, propagation = 0;
   uint32_t kind = kMountFs;
   std::string source, dest, type, data;
+  std::string uid_map, gid_map;  // non-empty: an idmapped mount
+  int idmap_tree_fd = -1;        // the idmapped source tree, made by the runtime stage (real root)
 };
 struct Device { uint32_t type, major, minor, mode, uid, gid; std::string path; };
 struct Sysctl { std::string path, value; };

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -11,6 +12,7 @@
 
 #include "fail.h"
 #include "hooks.h"
+#include "namespaces.h"
 #include "resolve.h"
 #include "sync.h"
 
@@ -69,7 +71,10 @@ void DoMount(int root_fd, const MountOp& m) {
   int fd = MakeTargetInRoot(root_fd, m.dest, directory);
   std::string target = FdPath(fd);
   unsigned long flags = m.flags & ~kPropagationBits;
-  if (bind) {
+  if (bind && m.idmap_tree_fd >= 0) {
+    if (syscall(SYS_move_mount, m.idmap_tree_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      FailErrno(Fmt("move the idmapped mount of %s onto %s", m.source.c_str(), m.dest.c_str()));
+  } else if (bind) {
     if (mount(m.source.c_str(), target.c_str(), nullptr, MS_BIND | (flags & MS_REC), nullptr) < 0)
       FailErrno(Fmt("bind mount %s on %s", m.source.c_str(), m.dest.c_str()));
   } else if (mount(m.source.c_str(), target.c_str(), m.type.c_str(), flags, m.data.empty() ? nullptr : m.data.c_str()) < 0) {
@@ -94,7 +99,9 @@ void DoMount(int root_fd, const MountOp& m) {
   }
   ApplyPropagation(target, m.propagation, m.dest);
   close(fd);
-  Event("mount", m.type + " " + m.source + " -> " + m.dest + (m.data.empty() ? "" : " (" + m.data + ")"), t0);
+  if (m.idmap_tree_fd >= 0) close(m.idmap_tree_fd);
+  Event("mount", m.type + " " + m.source + " -> " + m.dest + (m.data.empty() ? "" : " (" + m.data + ")") +
+                     (m.idmap_tree_fd >= 0 ? " idmapped" : ""), t0);
 }
 
 void MakeDevice(int root_fd, const Device& d) {
@@ -144,6 +151,22 @@ void PivotRoot(const Plan& plan) {
 }
 
 }  // namespace
+
+void PrepareIdmappedMount(MountOp* m) {
+  uint64_t t0 = NowMicros();
+  int userns = MakeUserns(m->uid_map, m->gid_map);
+  unsigned tree_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m->flags & MS_REC) ? AT_RECURSIVE : 0);
+  int tree = static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, m->source.c_str(), tree_flags));
+  if (tree < 0) FailErrno(Fmt("open_tree %s for an idmapped mount", m->source.c_str()));
+  struct mount_attr attr = {};
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = static_cast<uint64_t>(userns);
+  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | ((m->flags & MS_REC) ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0)
+    FailErrno(Fmt("idmap the mount of %s (does its filesystem support idmapped mounts?)", m->source.c_str()));
+  close(userns);
+  m->idmap_tree_fd = tree;
+  Event("idmap", m->source + " uid_map: " + m->uid_map, t0);
+}
 
 void SetupRootfs(const Plan& plan, const std::string& state_json, HostHandles* host) {
   uint64_t t0 = NowMicros();

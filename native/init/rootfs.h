@@ -13,6 +13,10 @@ struct HostHandles {
   int fifo_fd = -1;   // O_PATH fd of the exec fifo, opened by the runtime stage (real root)
 };
 
+// In the runtime stage, as real root (mount_setattr needs the filesystem's own user namespace):
+// a detached, idmapped copy of the source tree that the init later moves into place.
+void PrepareIdmappedMount(MountOp* m);
+
 // Everything up to and including pivot_root. Runs createContainer hooks before pivot_root.
 void SetupRootfs(const Plan& plan, const std::string& state_json, HostHandles* host);
 // Runs after pivot_root, inside the container's root.

@@ -25,6 +25,7 @@ export const STEP_KINDS = [
   'namespace',
   'rootfs',
   'mount',
+  'idmap',
   'device',
   'createContainer',
   'startContainer',

@@ -111,6 +111,7 @@ function compileMounts(config: RuntimeConfig, cgroup: CgroupView, cgroupns: bool
       flags: opts.flags | (bind ? MS.BIND : 0),
       propagation: opts.propagation,
       data: bind ? '' : opts.data,
+      idmap: m.uidMappings?.length ? { uidMap: idMap(m.uidMappings), gidMap: idMap(m.gidMappings) } : undefined,
     });
   }
   return { mounts, setupDev };

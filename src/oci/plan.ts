@@ -11,6 +11,8 @@ export interface PlanMount {
   flags: number;
   propagation: number;
   data: string;
+  /** an idmapped bind mount: uid_map/gid_map texts of its user namespace */
+  idmap?: { uidMap: string; gidMap: string };
 }
 
 export interface PlanDevice {

@@ -74,6 +74,8 @@ export function validateConfig(c: RuntimeConfig, opts: { requireProcess: boolean
     const bind = m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
     if (bind && !m.source) return problem(`mounts[${i}].source`, 'a bind mount needs a source');
     if (!bind && !m.type) return problem(`mounts[${i}].type`, 'is required unless the mount is a bind mount');
+    if ((m.uidMappings?.length ?? 0) > 0 !== (m.gidMappings?.length ?? 0) > 0) return problem(`mounts[${i}]`, 'an idmapped mount needs both uidMappings and gidMappings');
+    if (m.uidMappings?.length && !bind) return problem(`mounts[${i}].uidMappings`, 'only bind mounts can be idmapped');
   }
 
   const hooks = c.hooks ?? {};

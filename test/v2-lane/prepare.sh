@@ -27,7 +27,7 @@ _v2_apt_updated=0
 v2_apt_update() {
   if [[ $_v2_apt_updated == 0 ]]; then
     v2_log "apt-get update"
-    apt-get update -q >/dev/null || v2_die "apt-get update failed"
+    apt-get update -q >/dev/null 2>&1 || apt-get update -q >/dev/null || v2_die "apt-get update failed"
     _v2_apt_updated=1
   fi
 }
@@ -54,8 +54,14 @@ v2_ensure_packages() {
     [[ $(id -u) == 0 ]] || v2_die "need root to install: ${missing[*]}"
     v2_apt_update
     v2_log "apt-get install ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null \
-      || v2_die "apt-get install ${missing[*]} failed"
+    local log
+    log=$(mktemp)
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
+      cat "$log" >&2
+      rm -f "$log"
+      v2_die "apt-get install ${missing[*]} failed"
+    fi
+    rm -f "$log"
   fi
   # Debian's busybox-static: the initramfs needs a static binary.
   if LC_ALL=C file -L /bin/busybox 2>/dev/null | grep -q 'dynamically linked'; then
@@ -193,6 +199,8 @@ v2_ensure_initrd() {
 
 v2_prepare() {
   mkdir -p "$V2_CACHE"
+  # Per-run directories of runs that were SIGKILLed (no cleanup trap ran).
+  find /tmp -maxdepth 1 -name 'tsrun-v2-lane.*' -type d -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
   exec {_v2_lock}>"$V2_CACHE/.lock"
   flock "$_v2_lock"
   v2_ensure_packages

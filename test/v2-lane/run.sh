@@ -8,15 +8,15 @@
 #   --mem MIB           guest memory (default 4096)
 #   --cpus N            guest vCPUs (default 2)
 #   --env NAME=VALUE    export a variable to the command (repeatable)
-#   --quiet             do not stream the guest console (it is still printed on failure)
+#   --quiet             do not stream the guest console (it is still shown on failure)
 #   --prepare-only      install/cache everything, boot nothing
 #
 # The guest sees the host's / read-only through 9p with a tmpfs overlay on top
 # (so node, compilers, etc. are the host's), and the project directory
 # read-write at the same path. The command runs as root in the project
 # directory (or in the current directory if that lies inside the project).
-# The exit status is the command's; 124 on timeout; 125 if the guest did not
-# boot or its setup failed. See README.md.
+# Exit status: the command's; 124 on timeout; 125 if the guest did not boot,
+# its setup failed or it died before the command finished. See README.md.
 set -euo pipefail
 
 V2_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,7 +29,7 @@ cpus=2
 quiet=0
 prepare_only=0
 extra_env=()
-usage() { sed -n '2,20s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,19s/^# \{0,1\}//p' "$V2_HERE/run.sh" >&2; exit 2; }
 while (($#)); do
   case $1 in
     --timeout) timeout=${2:?}; shift 2 ;;
@@ -41,38 +41,49 @@ while (($#)); do
     --prepare-only) prepare_only=1; shift ;;
     --) shift; break ;;
     -h|--help) usage ;;
+    -*) echo "[v2-lane] unknown option $1" >&2; usage ;;
     *) break ;;
   esac
 done
 [[ $timeout =~ ^[0-9]+$ && $timeout -gt 0 ]] || v2_die "bad --timeout: $timeout"
+[[ $mem =~ ^[0-9]+$ && $cpus =~ ^[0-9]+$ ]] || v2_die "bad --mem/--cpus"
 if ((prepare_only == 0 && $# == 0)); then usage; fi
 
 project=${TSRUN_V2_LANE_PROJECT_DIR:-$(git -C "$V2_HERE" rev-parse --show-toplevel 2>/dev/null || (cd "$V2_HERE/../.." && pwd))}
 project=$(cd "$project" && pwd -P)
-[[ $project != / && $project != *[[:space:]]* ]] || v2_die "unsupported project dir: '$project'"
+# 9p mount tags/options and the guest's shell config cannot take odd paths.
+[[ $project != / && $project =~ ^/[A-Za-z0-9._/+-]+$ ]] || v2_die "unsupported project dir: '$project'"
 
 t0=$(date +%s.%N)
 v2_prepare
 t_prep=$(date +%s.%N)
-((prepare_only)) && { v2_log "ready: kernel $V2_KVER, initrd $V2_INITRD"; exit 0; }
+if ((prepare_only)); then
+  v2_log "ready: kernel $V2_KVER (${V2_VMLINUX:-$V2_BZIMAGE}), initramfs $V2_INITRD"
+  exit 0
+fi
 
 ctl=$(mktemp -d /tmp/tsrun-v2-lane.XXXXXX)
 qpid=
 tpid=
-cleanup() {
-  local rc=$?
+stop_qemu() {
   if [[ -n $qpid ]] && kill -0 "$qpid" 2>/dev/null; then
     kill -TERM "$qpid" 2>/dev/null || true
     for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$qpid" 2>/dev/null || break; sleep 0.2; done
     kill -KILL "$qpid" 2>/dev/null || true
-    wait "$qpid" 2>/dev/null || true
   fi
+  if [[ -n $qpid ]]; then wait "$qpid" 2>/dev/null || true; fi
+  qpid=
   if [[ -n $tpid ]]; then kill "$tpid" 2>/dev/null || true; wait "$tpid" 2>/dev/null || true; fi
+  tpid=
+}
+cleanup() {
+  local rc=$?
+  stop_qemu
   rm -rf "$ctl"
   exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
+trap 'echo "[v2-lane] interrupted" >&2; exit 130' INT
 trap 'exit 143' TERM
 
 sq() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
@@ -87,7 +98,7 @@ cwd=$(pwd -P)
   for v in CI TERM LANG LC_ALL TZ NODE_OPTIONS DEBUG; do
     [[ -n ${!v+x} ]] && printf 'export %s=%s\n' "$v" "$(sq "${!v}")"
   done
-  for kv in "${extra_env[@]}"; do
+  for kv in ${extra_env[@]+"${extra_env[@]}"}; do
     [[ $kv == *=* && ${kv%%=*} =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || v2_die "bad --env: $kv"
     printf 'export %s=%s\n' "${kv%%=*}" "$(sq "${kv#*=}")"
   done
@@ -98,51 +109,92 @@ cwd=$(pwd -P)
   printf '\n'
 } >"$ctl/cmd"
 printf '%s\n' "$*" >"$ctl/cmd.txt"
-: >"$ctl/console.log"
 
-kernel=${V2_VMLINUX:-$V2_BZIMAGE}
-[[ ${TSRUN_V2_LANE_BZIMAGE:-0} == 1 ]] && kernel=$V2_BZIMAGE
 append="console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 mitigations=off 8250.nr_uarts=1 ${TSRUN_V2_LANE_APPEND:-}"
-
-qemu=(
-  qemu-system-x86_64
-  -name tsrun-v2-lane
-  -machine "${TSRUN_V2_LANE_MACHINE:-q35}"
-  -accel tcg,thread=multi,tb-size=512
-  -cpu max -smp "$cpus" -m "$mem"
-  -nodefaults -nographic -monitor none -no-reboot
-  -chardev "file,id=con0,path=$ctl/console.log" -serial chardev:con0
-  ${TSRUN_V2_LANE_BIOS:+-bios "$TSRUN_V2_LANE_BIOS"}
-  -kernel "$kernel" -initrd "$V2_INITRD" -append "$append"
-  -device virtio-rng-pci
-  -virtfs "local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap"
-  -virtfs "local,path=$project,mount_tag=project,security_model=passthrough,multidevs=remap"
-  -virtfs "local,path=$ctl,mount_tag=ctl,security_model=passthrough"
-)
-
-v2_log "booting $V2_KVER ($(basename "$kernel")), ${cpus} vCPU, ${mem} MiB, timeout ${timeout}s; project $project"
-"${qemu[@]}" </dev/null >"$ctl/qemu.log" 2>&1 &
-qpid=$!
-if ((quiet == 0)); then
-  tail -n +1 -f --pid="$qpid" "$ctl/console.log" &
-  tpid=$!
-fi
+bios=${TSRUN_V2_LANE_BIOS-/usr/share/qemu/qboot.rom} # qboot: a much shorter firmware stage than SeaBIOS
+[[ -n $bios && ! -e $bios ]] && bios=
+pdeath=()
+setpriv --help 2>/dev/null | grep -q -- --pdeathsig && pdeath=(setpriv --pdeathsig KILL)
 
 deadline=$(($(date +%s) + timeout))
-timed_out=0
-while kill -0 "$qpid" 2>/dev/null; do
-  if (($(date +%s) >= deadline)); then timed_out=1; break; fi
-  sleep 0.5
-done
-qrc=0
-if ((timed_out)); then
-  kill -TERM "$qpid" 2>/dev/null || true
+result= # ok | timeout | noinit | died
+
+# boot KERNEL: run the guest once; sets result.
+boot() {
+  local kernel=$1
+  local qemu=(
+    qemu-system-x86_64
+    -name tsrun-v2-lane
+    -machine "${TSRUN_V2_LANE_MACHINE:-q35}"
+    -accel tcg,thread=multi,tb-size=512
+    -cpu "${TSRUN_V2_LANE_CPU:-max}" -smp "$cpus" -m "$mem"
+    -nodefaults -nographic -monitor none -no-reboot
+    -chardev "file,id=con0,path=$ctl/console.log" -serial chardev:con0
+    ${bios:+-bios "$bios"}
+    -kernel "$kernel" -initrd "$V2_INITRD" -append "$append"
+    -device virtio-rng-pci
+    -virtfs "local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap"
+    -virtfs "local,path=$project,mount_tag=project,security_model=passthrough,multidevs=remap"
+    -virtfs "local,path=$ctl,mount_tag=ctl,security_model=passthrough"
+  )
+  : >"$ctl/console.log"
+  rm -f "$ctl/qemu.log"
+  v2_log "booting $V2_KVER ($(basename "$kernel")), $cpus vCPU, $mem MiB, timeout ${timeout}s, project $project"
+  ${pdeath[@]+"${pdeath[@]}"} "${qemu[@]}" </dev/null >"$ctl/qemu.log" 2>&1 &
+  qpid=$!
+  if ((quiet == 0)); then
+    tail -n +1 -f -s 0.2 --pid="$qpid" "$ctl/console.log" &
+    tpid=$!
+  fi
+  local started now noinit_after
+  started=$(date +%s)
+  # A PVH boot that does not work shows nothing at all: give up on it early.
+  noinit_after=${TSRUN_V2_LANE_INIT_WAIT:-120}
+  result=
+  while kill -0 "$qpid" 2>/dev/null; do
+    now=$(date +%s)
+    if ((now >= deadline)); then result=timeout; break; fi
+    if [[ $kernel == "$V2_VMLINUX" ]] && ((now - started >= noinit_after)) \
+       && ! grep -q '^\[v2-lane\] stage 1' "$ctl/console.log"; then
+      result=noinit
+      break
+    fi
+    sleep 0.2
+  done
+  local tail_pid=$tpid
+  tpid=
+  stop_qemu
+  if [[ -n $tail_pid ]]; then wait "$tail_pid" 2>/dev/null || true; fi
+  if [[ -z $result ]]; then
+    if [[ -s $ctl/exit ]]; then
+      result=ok
+    elif grep -q '^\[v2-lane\] stage 1' "$ctl/console.log"; then
+      result=died
+    else
+      result=noinit
+    fi
+  fi
+}
+
+kernel=${V2_VMLINUX:-$V2_BZIMAGE}
+[[ ${TSRUN_V2_LANE_BZIMAGE:-0} == 1 || -e $V2_KDIR/.pvh-broken ]] && kernel=$V2_BZIMAGE
+boot "$kernel"
+if [[ $result == noinit && $kernel == "$V2_VMLINUX" ]]; then
+  v2_log "the ELF vmlinux (PVH) boot did not reach the initramfs; falling back to the bzImage from now on"
+  [[ -s $ctl/qemu.log ]] && sed 's/^/[v2-lane] qemu: /' "$ctl/qemu.log" >&2
+  touch "$V2_KDIR/.pvh-broken" 2>/dev/null || true
+  kernel=$V2_BZIMAGE
+  boot "$kernel"
 fi
-wait "$qpid" || qrc=$?
-qpid=
-if [[ -n $tpid ]]; then wait "$tpid" 2>/dev/null || true; tpid=; fi
 t_end=$(date +%s.%N)
 
+timing() {
+  local boot=? cmd=?
+  [[ -s $ctl/booted ]] && boot=$(<"$ctl/booted")
+  [[ -s $ctl/done && -s $ctl/booted ]] && cmd=$(awk -v a="$(<"$ctl/booted")" -v b="$(<"$ctl/done")" 'BEGIN{printf "%.1f", b-a}')
+  awk -v p="$t0" -v q="$t_prep" -v e="$t_end" -v bo="$boot" -v c="$cmd" \
+    'BEGIN{printf "[v2-lane] timing: prepare %.1fs, guest ready at uptime %ss, command %ss, total %.1fs\n", q-p, bo, c, e-p}' >&2
+}
 show_failure() {
   if ((quiet)); then
     echo "----- guest console (last 60 lines) -----" >&2
@@ -154,38 +206,34 @@ show_failure() {
   fi
 }
 
-timing() {
-  local boot=? cmd=?
-  [[ -s $ctl/booted ]] && boot=$(<"$ctl/booted")
-  [[ -s $ctl/done && -s $ctl/booted ]] && cmd=$(awk -v a="$(<"$ctl/booted")" -v b="$(<"$ctl/done")" 'BEGIN{printf "%.1f", b-a}')
-  awk -v p="$t0" -v q="$t_prep" -v e="$t_end" -v bo="$boot" -v c="$cmd" \
-    'BEGIN{printf "[v2-lane] timing: prepare %.1fs, guest boot %ss (guest uptime at command start), command %ss, total %.1fs\n", q-p, bo, c, e-p}' >&2
-}
-
-if ((timed_out)); then
-  timing
-  v2_die_rc() { printf '[v2-lane] error: %s\n' "$1" >&2; }
-  if [[ -s $ctl/booted ]]; then
-    v2_die_rc "TIMEOUT after ${timeout}s: the command did not finish (guest killed)"
-  else
-    v2_die_rc "TIMEOUT after ${timeout}s: the guest did not finish booting (guest killed)"
-  fi
-  show_failure
-  exit 124
-fi
-
-if [[ -s $ctl/exit ]]; then
-  rc=$(<"$ctl/exit")
-  timing
-  [[ $rc =~ ^[0-9]+$ ]] || { echo "[v2-lane] error: bad exit status '$rc' from the guest" >&2; exit 125; }
-  exit "$rc"
-fi
-
 timing
-if [[ -s $ctl/booted ]]; then
-  echo "[v2-lane] error: the guest stopped before the command finished (qemu status $qrc; a kernel panic or an OOM?)" >&2
-else
-  echo "[v2-lane] error: the guest failed to boot or to set up its root (qemu status $qrc)" >&2
-fi
-show_failure
-exit 125
+case $result in
+  ok)
+    rc=$(<"$ctl/exit")
+    [[ $rc =~ ^[0-9]+$ ]] || { echo "[v2-lane] error: bad exit status '$rc' from the guest" >&2; exit 125; }
+    exit "$rc"
+    ;;
+  timeout)
+    if [[ -s $ctl/booted ]]; then
+      echo "[v2-lane] error: TIMEOUT after ${timeout}s: the command did not finish; guest killed" >&2
+    else
+      echo "[v2-lane] error: TIMEOUT after ${timeout}s: the guest did not finish booting; guest killed" >&2
+    fi
+    show_failure
+    exit 124
+    ;;
+  died)
+    if [[ -s $ctl/booted ]]; then
+      echo "[v2-lane] error: the guest stopped before the command finished (kernel panic? out of memory?)" >&2
+    else
+      echo "[v2-lane] error: the guest's setup failed (see the console output above)" >&2
+    fi
+    show_failure
+    exit 125
+    ;;
+  *)
+    echo "[v2-lane] error: the guest failed to boot (its init never ran)" >&2
+    show_failure
+    exit 125
+    ;;
+esac
