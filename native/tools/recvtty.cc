@@ -1,6 +1,8 @@
 // tsrun-recvtty: the other end of --console-socket, for tests and for trying terminals by hand
 // (like runc's contrib/cmd/recvtty). Listens on SOCKET, receives one pty master, writes
 // --input to it, and copies what the container prints to stdout until the pty closes.
+// It also stands in for a seccomp agent (linux.seccomp.listenerPath): it prints the message
+// that came with the fd, and closing the fd makes notified syscalls fail with ENOSYS.
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -35,7 +37,7 @@ int main(int argc, char** argv) {
   fflush(stdout);
   int conn = accept4(srv, nullptr, nullptr, SOCK_CLOEXEC);
   if (conn < 0) return Die("accept");
-  char name[256] = {};
+  static char name[65536];
   char control[CMSG_SPACE(sizeof(int))] = {};
   struct iovec iov = {name, sizeof name - 1};
   struct msghdr msg = {};
@@ -51,7 +53,7 @@ int main(int argc, char** argv) {
   }
   int master;
   memcpy(&master, CMSG_DATA(c), sizeof master);
-  fprintf(stdout, "pty %s\n", name);
+  fprintf(stdout, "pty %s\n", name);  // the pty's name, or the seccomp agent message
   fflush(stdout);
   if (!input.empty() && write(master, input.data(), input.size()) < 0) return Die("write");
   char buf[4096];

@@ -203,3 +203,24 @@ test('kill --all reaches every process, also ones that keep forking', async (t) 
   t.true(await waitFor(() => JSON.parse(tsrun(root, ['ps', '--format', 'json', id]).stdout || '[]').length === 0));
   tsrun(root, ['delete', id]);
 });
+
+test('seccomp SCMP_ACT_NOTIFY: the listener gets the notify fd with the state; without an agent the call fails ENOSYS', async (t) => {
+  const { spawn: spawnChild } = await import('node:child_process');
+  const sock = path.join(os.tmpdir(), `${uniqueId('agent')}.sock`);
+  const agent = spawnChild(path.resolve(__dirname, '..', '..', '..', 'build', 'Release', 'tsrun-recvtty'), [sock]);
+  let heard = '';
+  agent.stdout.on('data', (d) => (heard += d));
+  await waitFor(() => heard.includes('listening'));
+  const r = runScript(root, 'mkdir /tmp/x; echo rc=$?', (c) => {
+    c.mounts!.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs' });
+    c.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, listenerMetadata: 'hello-agent', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
+  });
+  t.regex(r.stdout, /rc=1/);
+  t.regex(r.stderr, /Function not implemented/);
+  await waitFor(() => agent.exitCode !== null);
+  const msg = JSON.parse(heard.split('\n').find((l) => l.startsWith('pty '))!.slice(4));
+  t.deepEqual(msg.fds, ['seccompFd']);
+  t.is(msg.metadata, 'hello-agent');
+  t.is(msg.state.status, 'creating');
+  t.true(msg.state.pid > 0);
+});
