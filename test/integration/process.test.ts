@@ -109,3 +109,14 @@ test('noNewPrivileges shows in /proc/self/status', (t) => {
   t.regex(runScript(root, 'grep NoNewPrivs /proc/self/status').stdout, /NoNewPrivs:\s+1/);
   t.regex(runScript(root, 'grep NoNewPrivs /proc/self/status', (c) => (c.process!.noNewPrivileges = false)).stdout, /NoNewPrivs:\s+0/);
 });
+
+test('the bounding set only shrinks: a capability tsrun itself lacks is dropped with a warning', (t) => {
+  const own = BigInt('0x' + /^CapBnd:\s*(\w+)$/m.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))![1]);
+  if ((own >> 24n) & 1n) return t.pass('this host grants CAP_SYS_RESOURCE: nothing to drop');
+  const r = runScript(root, 'grep ^CapBnd /proc/self/status', (c) => {
+    c.process!.capabilities = { bounding: ['CAP_CHOWN', 'CAP_SYS_RESOURCE'], effective: ['CAP_CHOWN'], permitted: ['CAP_CHOWN'] };
+  });
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stderr, /warning: capabilities CAP_SYS_RESOURCE are not in tsrun's own bounding set/);
+  t.is(capLine(r.stdout, 'Bnd'), hex([0]));
+});

@@ -35,3 +35,23 @@ test('v1 manager has a directory per hierarchy; v2 one in the unified tree', (t)
   t.deepEqual(newCgroupManager('c', '/a/c', parseMountinfo(V2)).state.dirs, { unified: '/sys/fs/cgroup/a/c' });
   t.throws(() => newCgroupManager('c', '/', parseMountinfo(V2)), { message: /root cgroup/ });
 });
+
+import { blkioWeightToIoWeight, sharesToWeight, swapToV2 } from '../../src/cgroups/convert';
+import { ruleText } from '../../src/cgroups/device-rules';
+
+test('v1 -> v2 conversions match runc', (t) => {
+  t.is(sharesToWeight(2), 1);
+  t.is(sharesToWeight(1024), 39);
+  t.is(sharesToWeight(262144), 10000);
+  t.is(blkioWeightToIoWeight(10), 1);
+  t.is(blkioWeightToIoWeight(1000), 10000);
+  t.is(swapToV2(-1, 100), 'max');
+  t.is(swapToV2(300, 100), '200');
+  t.throws(() => swapToV2(50, 100), { message: /must be at least memory\.limit/ });
+});
+
+test('device rules in the v1 file format', (t) => {
+  t.is(ruleText({ allow: false, access: 'rwm' }), 'a');
+  t.is(ruleText({ allow: true, type: 'c', major: 1, minor: 3, access: 'rw' }), 'c 1:3 rw');
+  t.is(ruleText({ allow: true, type: 'b', major: null, minor: -1 }), 'b *:* rwm');
+});
