@@ -5,7 +5,9 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
 
 #include <napi.h>
 
@@ -155,6 +157,40 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// lsetxattr(path, name, value: Buffer): on the entry itself, never through a symlink.
+Napi::Value Lsetxattr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  std::string name = info[1].As<Napi::String>();
+  Napi::Buffer<char> value = info[2].As<Napi::Buffer<char>>();
+  if (lsetxattr(path.c_str(), name.c_str(), value.Data(), value.Length(), 0) < 0) return ThrowSys(env, errno, "lsetxattr", path + " " + name);
+  return env.Undefined();
+}
+
+// mknod(path, mode (type|perm), major, minor)
+Napi::Value Mknod(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  mode_t mode = static_cast<mode_t>(info[1].As<Napi::Number>().Uint32Value());
+  unsigned major = info[2].As<Napi::Number>().Uint32Value(), minor = info[3].As<Napi::Number>().Uint32Value();
+  if (mknod(path.c_str(), mode, makedev(major, minor)) < 0) return ThrowSys(env, errno, "mknod", path);
+  return env.Undefined();
+}
+
+// lgetxattr(path, name): the value, or null when the entry has no such attribute.
+Napi::Value Lgetxattr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  std::string name = info[1].As<Napi::String>();
+  char buf[65536];
+  ssize_t n = lgetxattr(path.c_str(), name.c_str(), buf, sizeof buf);
+  if (n < 0) {
+    if (errno == ENODATA) return env.Null();
+    return ThrowSys(env, errno, "lgetxattr", path + " " + name);
+  }
+  return Napi::Buffer<char>::Copy(env, buf, static_cast<size_t>(n));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("mount", Napi::Function::New(env, Mount));
@@ -162,6 +198,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp));
+  exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
+  exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr));
+  exports.Set("mknod", Napi::Function::New(env, Mknod));
   exports.Set("fsType", Napi::Function::New(env, FsType));
   return exports;
 }

@@ -12,7 +12,11 @@ export type ErrorCode =
   | 'TSRUN_E_CGROUP' // cgroup setup or teardown
   | 'TSRUN_E_HOOK' // a hook failed
   | 'TSRUN_E_SYS' // a syscall in the runtime itself failed
-  | 'TSRUN_E_UNSUPPORTED'; // asked for something tsrun does not do (yet)
+  | 'TSRUN_E_UNSUPPORTED' // asked for something tsrun does not do (yet)
+  | 'TSRUN_E_DIGEST' // content does not match its digest (or size)
+  | 'TSRUN_E_LAYER' // a layer tar is malformed or tries to escape its directory
+  | 'TSRUN_E_REGISTRY' // a registry refused or failed a request
+  | 'TSRUN_E_IMAGE_NOT_FOUND'; // no such image in the store
 
 export class TsrunError extends Error {
   constructor(

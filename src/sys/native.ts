@@ -10,6 +10,9 @@ interface Addon {
   mkfifo(path: string, mode: number): void;
   attachDeviceFilter(cgroupDir: string, rules: DeviceFilterRule[]): void;
   compileSeccomp(profile: SeccompProfileInput): { bpf: Buffer; unknown: string[] };
+  lsetxattr(path: string, name: string, value: Buffer): void;
+  lgetxattr(path: string, name: string): Buffer | null;
+  mknod(path: string, mode: number, major: number, minor: number): void;
 }
 
 /** The OCI seccomp section, with argument values as decimal strings (uint64 safe). */
@@ -54,3 +57,6 @@ export const fsType = (p: string): number => load().fsType(p);
 export const mkfifo = (p: string, mode: number): void => load().mkfifo(p, mode);
 export const attachDeviceFilter = (cgroupDir: string, rules: DeviceFilterRule[]): void => load().attachDeviceFilter(cgroupDir, rules);
 export const compileSeccomp = (profile: SeccompProfileInput): { bpf: Buffer; unknown: string[] } => load().compileSeccomp(profile);
+export const lsetxattr = (p: string, name: string, value: Buffer): void => load().lsetxattr(p, name, value);
+export const mknod = (p: string, mode: number, major: number, minor: number): void => load().mknod(p, mode, major, minor);
+export const lgetxattr = (p: string, name: string): Buffer | null => load().lgetxattr(p, name);

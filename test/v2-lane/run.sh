@@ -93,6 +93,7 @@ cwd=$(pwd -P)
 {
   printf 'V2_PROJECT=%s\n' "$(sq "$project")"
   printf 'V2_CWD=%s\n' "$(sq "$cwd")"
+  printf 'V2_PROJECT_CACHE=%s\n' "$(sq "${TSRUN_V2_LANE_PROJECT_CACHE:-mmap}")"
 } >"$ctl/config"
 {
   for v in CI TERM LANG LC_ALL TZ NODE_OPTIONS DEBUG; do

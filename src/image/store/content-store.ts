@@ -1,0 +1,117 @@
+// Content-addressed blobs under <store>/blobs/sha256/<hex>. Data is streamed into
+// <store>/ingest/, hashed on the way, and renamed into place only if digest and size match:
+// a blob that is visible is always whole and verified. A partial download is kept so an
+// interrupted pull resumes where it stopped.
+import { createHash, type Hash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TsrunError } from '../../common/errors';
+
+const DIGEST_RE = /^sha256:([a-f0-9]{64})$/;
+
+export function digestHex(digest: string): string {
+  const m = DIGEST_RE.exec(digest);
+  if (!m) throw new TsrunError('TSRUN_E_DIGEST', `unsupported digest ${JSON.stringify(digest)} (tsrun verifies sha256)`);
+  return m[1]!;
+}
+
+export function sha256(data: Buffer | string): string {
+  return 'sha256:' + createHash('sha256').update(data).digest('hex');
+}
+
+export class ContentStore {
+  constructor(readonly root: string) {}
+
+  blobPath(digest: string): string {
+    return path.join(this.root, 'blobs', 'sha256', digestHex(digest));
+  }
+
+  has(digest: string): boolean {
+    return fs.existsSync(this.blobPath(digest));
+  }
+
+  /** Where a partial download of `digest` lives; its size is where a resume starts. */
+  partialPath(digest: string): string {
+    return path.join(this.root, 'ingest', `${digestHex(digest)}.partial`);
+  }
+
+  partialSize(digest: string): number {
+    try {
+      return fs.statSync(this.partialPath(digest)).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  /**
+   * Streams `chunks` into the store as `digest`. With `resume`, appends to a partial download
+   * (whose bytes are hashed first). On a mismatch nothing stays behind.
+   */
+  async ingest(digest: string, size: number | undefined, chunks: AsyncIterable<Uint8Array>, resume = false): Promise<void> {
+    if (this.has(digest)) return;
+    fs.mkdirSync(path.join(this.root, 'ingest'), { recursive: true });
+    fs.mkdirSync(path.join(this.root, 'blobs', 'sha256'), { recursive: true });
+    const partial = this.partialPath(digest);
+    const hash: Hash = createHash('sha256');
+    let written = 0;
+    if (resume && fs.existsSync(partial)) {
+      for await (const c of fs.createReadStream(partial)) {
+        hash.update(c as Buffer);
+        written += (c as Buffer).length;
+      }
+    } else fs.rmSync(partial, { force: true });
+    const fd = fs.openSync(partial, 'a', 0o644);
+    try {
+      for await (const c of chunks) {
+        hash.update(c);
+        fs.writeSync(fd, c);
+        written += c.length;
+        if (size !== undefined && written > size) throw new TsrunError('TSRUN_E_DIGEST', `blob ${digest}: more data than its declared size ${size}`);
+      }
+      fs.fsyncSync(fd);
+    } catch (e) {
+      fs.closeSync(fd);
+      // Keep what arrived for a resume, unless it is already known to be wrong.
+      if (e instanceof TsrunError) fs.rmSync(partial, { force: true });
+      throw e;
+    }
+    fs.closeSync(fd);
+    const got = 'sha256:' + hash.digest('hex');
+    if (size !== undefined && written !== size) {
+      if (written > size) fs.rmSync(partial, { force: true });
+      throw new TsrunError('TSRUN_E_DIGEST', `blob ${digest}: got ${written} bytes, expected ${size} (truncated download?)`);
+    }
+    if (got !== digest) {
+      fs.rmSync(partial, { force: true });
+      throw new TsrunError('TSRUN_E_DIGEST', `blob ${digest}: content hashes to ${got}`);
+    }
+    fs.renameSync(partial, this.blobPath(digest));
+  }
+
+  /** Stores bytes already in memory (manifests, configs). */
+  async put(digest: string, data: Buffer): Promise<void> {
+    await this.ingest(digest, data.length, (async function* () {
+      yield data;
+    })());
+  }
+
+  read(digest: string): Buffer {
+    try {
+      return fs.readFileSync(this.blobPath(digest));
+    } catch {
+      throw new TsrunError('TSRUN_E_IMAGE_NOT_FOUND', `blob ${digest} is not in the store`);
+    }
+  }
+
+  list(): string[] {
+    try {
+      return fs.readdirSync(path.join(this.root, 'blobs', 'sha256')).map((h) => `sha256:${h}`);
+    } catch {
+      return [];
+    }
+  }
+
+  delete(digest: string): void {
+    fs.rmSync(this.blobPath(digest), { force: true });
+  }
+}

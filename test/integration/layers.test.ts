@@ -1,0 +1,154 @@
+// Layer unpacking as overlayfs sees it: whiteouts hide, opaque dirs reset, metadata and
+// special files survive, and hostile tars are rejected without leaving anything behind.
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import * as zlib from 'node:zlib';
+import * as tar from 'tar-stream';
+import { LayerStore } from '../../src/image/store/layer-store';
+import { sha256 } from '../../src/image/store/content-store';
+import { lgetxattr } from '../../src/sys/native';
+
+interface Entry {
+  name: string;
+  type?: string;
+  body?: string;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  linkname?: string;
+  devmajor?: number;
+  devminor?: number;
+  pax?: Record<string, string>;
+}
+
+async function makeTar(entries: Entry[]): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
+  const done = new Promise<void>((r) => pack.on('end', () => r()));
+  for (const e of entries) {
+    const { body, ...header } = e;
+    await new Promise<void>((resolve, reject) =>
+      (pack.entry as (h: unknown, b: string | undefined, cb: (err?: Error | null) => void) => void)({ mode: 0o644, mtime: new Date(1_600_000_000_000), ...header }, body, (err) => (err ? reject(err) : resolve())),
+    );
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+const store = (): LayerStore => new LayerStore(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-layers-')));
+const gz = (b: Buffer): Readable => Readable.from([zlib.gzipSync(b)]);
+const GZIP = 'application/vnd.oci.image.layer.v1.tar+gzip';
+
+test('two layers in an overlay: whiteouts hide files, an opaque dir hides the lower contents', async (t) => {
+  const s = store();
+  const lower = await s.unpack(gz(await makeTar([
+    { name: 'a/', type: 'directory', mode: 0o755 },
+    { name: 'a/keep', body: 'keep\n' },
+    { name: 'a/gone', body: 'gone\n' },
+    { name: 'd/', type: 'directory', mode: 0o755 },
+    { name: 'd/old', body: 'old\n' },
+  ])), GZIP);
+  const upper = await s.unpack(gz(await makeTar([
+    { name: 'a/.wh.gone', body: '' },
+    { name: 'd/', type: 'directory', mode: 0o755 },
+    { name: 'd/.wh..wh..opq', body: '' },
+    { name: 'd/new', body: 'new\n' },
+  ])), GZIP);
+  t.is(upper.whiteouts, 2);
+  const st = fs.lstatSync(path.join(s.dir(upper.diffId), 'a', 'gone'));
+  t.true(st.isCharacterDevice() && st.rdev === 0, 'a whiteout is a 0:0 character device');
+  t.is(lgetxattr(path.join(s.dir(upper.diffId), 'd'), 'trusted.overlay.opaque')?.toString(), 'y');
+  const merged = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-merged-'));
+  execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${s.dir(upper.diffId)}:${s.dir(lower.diffId)}`, merged]);
+  try {
+    t.deepEqual(fs.readdirSync(path.join(merged, 'a')), ['keep']);
+    t.deepEqual(fs.readdirSync(path.join(merged, 'd')), ['new']);
+  } finally {
+    execFileSync('umount', [merged]);
+  }
+});
+
+test('owners, modes, mtimes, xattrs (security.capability), hardlinks, symlinks, fifos and devices are kept', async (t) => {
+  const s = store();
+  const cap = Buffer.from('0100000200200000000000000000000000000000', 'hex').toString('latin1');
+  const raw = await makeTar([
+    { name: 'bin/', type: 'directory', mode: 0o755 },
+    { name: 'bin/ping', body: 'elf', mode: 0o4755, uid: 0, gid: 0, pax: { 'SCHILY.xattr.security.capability': cap } },
+    { name: 'home/', type: 'directory', mode: 0o700, uid: 1000, gid: 1000 },
+    { name: 'home/file', body: 'data', mode: 0o600, uid: 1000, gid: 1001 },
+    { name: 'home/hard', type: 'link', linkname: 'home/file' },
+    { name: 'home/soft', type: 'symlink', linkname: '/etc/passwd' },
+    { name: 'dev/', type: 'directory', mode: 0o755 },
+    { name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 },
+    { name: 'dev/sda', type: 'block-device', devmajor: 8, devminor: 0, mode: 0o660 },
+    { name: 'run/', type: 'directory', mode: 0o755 },
+    { name: 'run/pipe', type: 'fifo', mode: 0o620 },
+  ]);
+  const r = await s.unpack(Readable.from([raw]), 'application/vnd.oci.image.layer.v1.tar');
+  t.is(r.diffId, sha256(raw), 'the diff ID is the digest of the uncompressed tar');
+  const d = s.dir(r.diffId);
+  const ping = fs.statSync(path.join(d, 'bin/ping'));
+  t.is(ping.mode & 0o7777, 0o4755, 'setuid survives the chown');
+  t.is(lgetxattr(path.join(d, 'bin/ping'), 'security.capability')?.toString('hex'), '0100000200200000000000000000000000000000');
+  const f = fs.statSync(path.join(d, 'home/file'));
+  t.deepEqual([f.uid, f.gid, f.mode & 0o777, f.mtimeMs], [1000, 1001, 0o600, 1_600_000_000_000]);
+  t.is(fs.statSync(path.join(d, 'home/hard')).ino, f.ino, 'hardlink shares the inode');
+  t.is(fs.readlinkSync(path.join(d, 'home/soft')), '/etc/passwd');
+  const home = fs.statSync(path.join(d, 'home'));
+  t.deepEqual([home.uid, home.mode & 0o777, home.mtimeMs], [1000, 0o700, 1_600_000_000_000], 'directory times are set last');
+  const nul = fs.statSync(path.join(d, 'dev/null'));
+  t.true(nul.isCharacterDevice());
+  t.is(nul.rdev, (1 << 8) | 3);
+  t.true(fs.statSync(path.join(d, 'dev/sda')).isBlockDevice());
+  t.true(fs.statSync(path.join(d, 'run/pipe')).isFIFO());
+});
+
+test('zstd layers', async (t) => {
+  const s = store();
+  const raw = await makeTar([{ name: 'hello', body: 'zstd!\n' }]);
+  const compressed = execFileSync('zstd', ['-c', '-q'], { input: raw });
+  const r = await s.unpack(Readable.from([compressed]), 'application/vnd.oci.image.layer.v1.tar+zstd');
+  t.is(fs.readFileSync(path.join(s.dir(r.diffId), 'hello'), 'utf8'), 'zstd!\n');
+});
+
+const HOSTILE: [string, Entry[], RegExp][] = [
+  ['a "../" entry', [{ name: '../escape', body: 'x' }], /climbs out with "\.\."/],
+  ['a nested "../" entry', [{ name: 'a/../../escape', body: 'x' }], /climbs out with "\.\."/],
+  ['an absolute name', [{ name: '/etc/evil', body: 'x' }], /is an absolute path/],
+  ['a write through an absolute symlink', [{ name: 'link', type: 'symlink', linkname: '/tmp' }, { name: 'link/evil', body: 'x' }], /goes through the symlink "link"/],
+  ['a write through a relative symlink', [{ name: 'up', type: 'symlink', linkname: '../../..' }, { name: 'up/tmp/evil', body: 'x' }], /goes through the symlink "up"/],
+  ['a hardlink out of the tree', [{ name: 'pw', type: 'link', linkname: '../../../etc/passwd' }], /hardlink target .* climbs out/],
+  ['a hardlink to an absolute path', [{ name: 'pw', type: 'link', linkname: '/etc/passwd' }], /hardlink target .* is an absolute path/],
+  ['a hardlink to something not in the layer', [{ name: 'pw', type: 'link', linkname: 'etc/passwd' }], /which is not in the layer/],
+];
+
+for (const [name, entries, msg] of HOSTILE) {
+  test(`rejected, nothing left behind: ${name}`, async (t) => {
+    const s = store();
+    const before = fs.readdirSync(os.tmpdir()).filter((n) => n === 'evil' || n === 'escape');
+    await t.throwsAsync(s.unpack(gz(await makeTar(entries)), GZIP), { message: msg });
+    t.deepEqual(fs.readdirSync(path.join(s.root, 'layers', 'sha256')), [], 'no layer dir, no temporary dir');
+    t.deepEqual(fs.readdirSync(os.tmpdir()).filter((n) => n === 'evil' || n === 'escape'), before);
+  });
+}
+
+test('a corrupt or truncated gzip stream is an error, and leaves nothing', async (t) => {
+  const s = store();
+  const good = zlib.gzipSync(await makeTar([{ name: 'f', body: 'x'.repeat(10000) }]));
+  await t.throwsAsync(s.unpack(Readable.from([good.subarray(0, good.length / 2)]), GZIP));
+  await t.throwsAsync(s.unpack(Readable.from([Buffer.from('not gzip at all')]), GZIP), { message: /incorrect header check/ });
+  t.deepEqual(fs.readdirSync(path.join(s.root, 'layers', 'sha256')), []);
+});
+
+test('a layer whose content does not match the config\'s diff ID is rejected', async (t) => {
+  const s = store();
+  const raw = await makeTar([{ name: 'f', body: 'x' }]);
+  await t.throwsAsync(s.unpack(Readable.from([raw]), 'application/vnd.oci.image.layer.v1.tar', sha256('something else')), { message: /hashes to sha256:.*but the image config says/ });
+  t.deepEqual(fs.readdirSync(path.join(s.root, 'layers', 'sha256')), []);
+});
