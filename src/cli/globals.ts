@@ -3,4 +3,6 @@ export interface Globals {
   root: string;
   debug: boolean;
   systemdCgroup: boolean;
+  /** image store root: --store, $TSRUN_STORE, or /var/lib/tsrun */
+  store: string;
 }

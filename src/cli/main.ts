@@ -23,6 +23,11 @@ const VERBS: Record<string, () => Command> = {
   resume: () => require('./pause').resume,
   update: () => require('./update').update,
   events: () => require('./events').events,
+  pull: () => require('./pull').pull,
+  images: () => require('./images').images,
+  rmi: () => require('./images').rmi,
+  prune: () => require('./images').prune,
+  bundle: () => require('./bundle').bundle,
 };
 
 const GLOBAL_FLAGS: FlagSpec[] = [
@@ -33,6 +38,7 @@ const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'systemd-cgroup', type: 'bool' },
   { name: 'rootless', type: 'string' },
   { name: 'criu', type: 'string' },
+  { name: 'store', type: 'string' },
   { name: 'version', alias: 'v', type: 'bool' },
   { name: 'help', alias: 'h', type: 'bool' },
 ];
@@ -44,7 +50,7 @@ const USAGE = `tsrun: a container runtime (OCI, runc-compatible)
 usage: tsrun [global options] COMMAND [options] [args]
 
 commands: ${Object.keys(VERBS).join(', ')}
-global options: --root DIR (default /run/tsrun) --log FILE --log-format text|json --debug --systemd-cgroup
+global options: --root DIR (default /run/tsrun) --store DIR (default /var/lib/tsrun) --log FILE --log-format text|json --debug --systemd-cgroup
 short form: tsrun run BUNDLE_DIR
 `;
 
@@ -63,7 +69,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     const load = VERBS[verb];
     if (!load) throw new TsrunError('TSRUN_E_USAGE', `no such command: ${verb}\n${USAGE}`);
-    const g: Globals = { root: str(flags['root']) ?? '/run/tsrun', debug: bool(flags['debug']), systemdCgroup: bool(flags['systemd-cgroup']) };
+    const g: Globals = {
+      root: str(flags['root']) ?? '/run/tsrun',
+      debug: bool(flags['debug']),
+      systemdCgroup: bool(flags['systemd-cgroup']),
+      store: str(flags['store']) ?? process.env['TSRUN_STORE'] ?? '/var/lib/tsrun',
+    };
     if (g.debug) {
       const { addSink } = require('../events/bus') as typeof import('../events/bus');
       const { renderText } = require('../events/render-text') as typeof import('../events/render-text');

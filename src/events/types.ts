@@ -18,6 +18,13 @@ export const STEP_KINDS = [
   'started',
   'signal',
   'deleted',
+  // images
+  'image_resolved',
+  'platform_selected',
+  'blob_fetched',
+  'layer_unpacked',
+  'image_stored',
+  'rootfs_mounted',
   // native init
   'setns',
   'clone',

@@ -8,7 +8,7 @@ const SRC = path.resolve(__dirname, '..', '..', '..', 'src');
 const LAYER: Record<string, number> = {
   common: 0,
   sys: 1,
-  events: 2,
+  events: 1,
   oci: 2,
   cgroups: 2,
   image: 2,

@@ -44,7 +44,8 @@ function layerError(msg: string): TsrunError {
 
 /** "./a/b/" -> ["a","b"]; rejects absolute names and "..". */
 export function safeParts(name: string, what = 'entry'): string[] {
-  if (name.startsWith('/')) throw layerError(`layer ${what} ${JSON.stringify(name)} is an absolute path`);
+  // "/" alone is the layer's root (umoci writes it so); any other absolute name is refused.
+  if (name.startsWith('/') && name.replace(/[/.]/g, '') !== '') throw layerError(`layer ${what} ${JSON.stringify(name)} is an absolute path`);
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw layerError(`layer ${what} ${JSON.stringify(name)} climbs out with ".."`);
   return parts;
@@ -105,10 +106,18 @@ function applyMetadata(target: string, h: TarHeader, isLink: boolean): void {
 /** Unpacks an uncompressed tar stream into `dest` (which must exist and be empty). */
 export async function unpackLayer(tarStream: Readable, dest: string): Promise<UnpackResult> {
   const hash = createHash('sha256');
+  let total = 0;
   const tee = new Transform({
-    transform(chunk, _enc, cb) {
+    transform(chunk: Buffer, _enc, cb) {
       hash.update(chunk);
+      total += chunk.length;
       cb(null, chunk);
+    },
+    // Some writers (umoci among them) end a layer without padding its last entry or without
+    // the end-of-archive blocks; GNU tar and Go's archive/tar accept that, so do we. The
+    // zeros are not part of the diff ID.
+    flush(cb) {
+      cb(null, Buffer.alloc(((512 - (total % 512)) % 512) + 1024));
     },
   });
   const extract = tar.extract();

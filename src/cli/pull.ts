@@ -1,0 +1,41 @@
+import { TsrunError } from '../common/errors';
+import { pullImage } from '../image/pull';
+import { familiarName, parseReference } from '../image/reference';
+import { bool, int, parseFlags, str } from './args';
+import type { Globals } from './globals';
+
+/** "user:password" from --creds */
+export function parseCreds(s: string | undefined): { username: string; password: string } | undefined {
+  if (!s) return undefined;
+  const i = s.indexOf(':');
+  if (i <= 0) throw new TsrunError('TSRUN_E_USAGE', '--creds: expected USER:PASSWORD');
+  return { username: s.slice(0, i), password: s.slice(i + 1) };
+}
+
+export async function pull(argv: string[], g: Globals): Promise<number> {
+  const { flags, args } = parseFlags(
+    argv,
+    [
+      { name: 'platform', type: 'string' },
+      { name: 'creds', type: 'string' },
+      { name: 'plain-http', type: 'bool' },
+      { name: 'hosts-dir', type: 'string' },
+      { name: 'concurrency', type: 'int' },
+      { name: 'quiet', alias: 'q', type: 'bool' },
+    ],
+    false,
+  );
+  if (!args[0]) throw new TsrunError('TSRUN_E_USAGE', '"pull" requires an image reference');
+  const quiet = bool(flags['quiet']) || !process.stderr.isTTY;
+  const rec = await pullImage(args[0], {
+    store: g.store,
+    platform: str(flags['platform']),
+    credentials: parseCreds(str(flags['creds'])),
+    plainHttp: bool(flags['plain-http']),
+    hostsDir: str(flags['hosts-dir']),
+    concurrency: int(flags['concurrency']),
+    progress: quiet ? undefined : (m) => process.stderr.write(`${m}\n`),
+  });
+  process.stdout.write(`${familiarName(parseReference(rec.name))} ${rec.digest}\n`);
+  return 0;
+}

@@ -1,0 +1,117 @@
+// pull: reference -> manifest (through an index, for the wanted platform) -> config and
+// layer blobs, each streamed through digest verification into the store (in parallel,
+// bounded, resuming partial downloads) -> layers unpacked once each -> the image record.
+import * as fs from 'node:fs';
+import { ImageConfig, ImageIndex, ImageManifest, INDEX_TYPES, type Descriptor } from '../../specs/oci/image';
+import { TsrunError } from '../common/errors';
+import { emit } from '../events/bus';
+import { formatPlatform, parsePlatform, selectManifest } from './platform';
+import { formatReference, parseReference } from './reference';
+import { RegistryClient, type RegistryOptions } from './registry/client';
+import { ContentStore, sha256 } from './store/content-store';
+import { ImageStore, type ImageRecord } from './store/image-store';
+import { LayerStore } from './store/layer-store';
+
+export interface PullOptions extends RegistryOptions {
+  store: string;
+  platform?: string;
+  /** layers downloaded at once */
+  concurrency?: number;
+  progress?: (msg: string) => void;
+}
+
+function parseJson<T>(body: Buffer, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, what: string): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw new TsrunError('TSRUN_E_REGISTRY', `${what}: not valid JSON: ${(e as Error).message}`);
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) throw new TsrunError('TSRUN_E_REGISTRY', `${what}: ${r.error.issues[0]!.path.join('.')}: ${r.error.issues[0]!.message}`);
+  return r.data;
+}
+
+async function parallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const workers = Array.from({ length: Math.min(limit, queue.length) }, async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+  });
+  await Promise.all(workers);
+}
+
+export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRecord> {
+  const r = parseReference(ref);
+  const name = formatReference(r);
+  const client = new RegistryClient(r.registry, r.repository, opts);
+  const content = new ContentStore(opts.store);
+  const layers = new LayerStore(opts.store);
+  const images = new ImageStore(opts.store);
+  const say = opts.progress ?? (() => {});
+
+  const t0 = process.hrtime.bigint();
+  const top = await client.manifest(r.digest ?? r.tag!);
+  const topDigest = sha256(top.body);
+  if (r.digest && topDigest !== r.digest) throw new TsrunError('TSRUN_E_DIGEST', `${name}: the registry's manifest hashes to ${topDigest}, not ${r.digest}`);
+  if (top.digestHeader && top.digestHeader !== topDigest) throw new TsrunError('TSRUN_E_DIGEST', `${name}: manifest hashes to ${topDigest} but the registry says ${top.digestHeader}`);
+  emit('image_resolved', `${name} -> ${topDigest} (${top.mediaType})`, Number((process.hrtime.bigint() - t0) / 1000n));
+
+  let manifestBody = top.body;
+  let manifestDigest = topDigest;
+  let indexDigest: string | undefined;
+  const isIndex = INDEX_TYPES.includes(top.mediaType) || Array.isArray((JSON.parse(top.body.toString()) as { manifests?: unknown }).manifests);
+  if (isIndex) {
+    const index = parseJson(top.body, ImageIndex, `${name}: index`);
+    const want = parsePlatform(opts.platform);
+    const desc = selectManifest(index.manifests, want);
+    if (!desc) throw new TsrunError('TSRUN_E_REGISTRY', `${name}: no manifest for platform ${formatPlatform(want)} (has: ${index.manifests.map((m) => (m.platform ? formatPlatform(m.platform) : '?')).join(', ')})`);
+    emit('platform_selected', `${formatPlatform(want)} -> ${desc.digest}`);
+    const child = await client.manifest(desc.digest);
+    if (sha256(child.body) !== desc.digest) throw new TsrunError('TSRUN_E_DIGEST', `${name}: the manifest for ${formatPlatform(want)} hashes to ${sha256(child.body)}, not ${desc.digest}`);
+    indexDigest = topDigest;
+    manifestBody = child.body;
+    manifestDigest = desc.digest;
+  }
+  const manifest = parseJson(manifestBody, ImageManifest, `${name}: manifest`);
+
+  const fetchBlob = async (d: Descriptor): Promise<void> => {
+    if (content.has(d.digest)) return;
+    const t = process.hrtime.bigint();
+    const offset = content.partialSize(d.digest);
+    const { stream, resumed } = await client.blob(d.digest, offset);
+    await content.ingest(d.digest, d.size, stream, resumed);
+    emit('blob_fetched', `${d.digest} ${d.size} bytes${resumed ? ` (resumed at ${offset})` : ''}`, Number((process.hrtime.bigint() - t) / 1000n));
+    say(`fetched ${d.digest.slice(7, 19)} ${(d.size / 1e6).toFixed(1)} MB`);
+  };
+
+  await fetchBlob(manifest.config);
+  const config = parseJson(content.read(manifest.config.digest), ImageConfig, `${name}: image config`);
+  const diffIds = config.rootfs.diff_ids;
+  if (diffIds.length !== manifest.layers.length)
+    throw new TsrunError('TSRUN_E_REGISTRY', `${name}: the manifest lists ${manifest.layers.length} layers but the config ${diffIds.length} diff IDs`);
+  const missing = manifest.layers.filter((l, i) => !layers.has(diffIds[i]!));
+  await parallel(missing, opts.concurrency ?? 3, fetchBlob);
+  for (const [i, l] of manifest.layers.entries()) {
+    const diffId = diffIds[i]!;
+    if (layers.has(diffId)) continue;
+    const t = process.hrtime.bigint();
+    const res = await layers.unpack(fs.createReadStream(content.blobPath(l.digest)), l.mediaType, diffId);
+    emit('layer_unpacked', `${l.digest} -> ${diffId}: ${res.entries} entries, ${res.whiteouts} whiteouts`, Number((process.hrtime.bigint() - t) / 1000n));
+    say(`unpacked ${diffId.slice(7, 19)} (${res.entries} entries, ${res.whiteouts} whiteouts)`);
+  }
+  await content.put(manifestDigest, manifestBody);
+  if (indexDigest) await content.put(indexDigest, top.body);
+  const record: ImageRecord = {
+    name,
+    digest: manifestDigest,
+    indexDigest,
+    config: manifest.config.digest,
+    layers: manifest.layers.map((l) => l.digest),
+    diffIds,
+    size: manifest.config.size + manifest.layers.reduce((a, l) => a + l.size, 0),
+    pulled: new Date().toISOString(),
+  };
+  images.withLock(() => images.put(record));
+  emit('image_stored', `${name} ${manifestDigest}`);
+  return record;
+}

@@ -1,0 +1,80 @@
+// An image config -> a runtime config.json, with the choices docker and containerd make:
+// args = Entrypoint + Cmd, env with a default PATH, WorkingDir, User resolved against the
+// image's own /etc/passwd and /etc/group; exposed ports and volumes noted in annotations.
+import type { ImageConfig } from '../../specs/oci/image';
+import type { RuntimeConfig } from '../../specs/oci/runtime-config';
+import { TsrunError } from '../common/errors';
+import { defaultSpec } from './default-spec';
+
+export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Reads a file of the image's root filesystem (safely), or undefined. */
+export type RootReader = (file: string) => string | undefined;
+
+function lookup(file: string | undefined, name: string, field: number): { id: number; gid?: number } | undefined {
+  for (const line of (file ?? '').split('\n')) {
+    const f = line.split(':');
+    if (f[0] === name) return { id: Number(f[field]), gid: field === 2 ? Number(f[3]) : undefined };
+  }
+  return undefined;
+}
+
+/** "uid", "uid:gid", "name", "name:group" -> ids and supplementary groups */
+export function resolveUser(user: string | undefined, read: RootReader): { uid: number; gid: number; additionalGids: number[] } {
+  if (!user) return { uid: 0, gid: 0, additionalGids: [] };
+  const [u, g] = user.split(':');
+  const passwd = read('/etc/passwd');
+  const group = read('/etc/group');
+  let uid: number;
+  let gid: number | undefined;
+  if (/^\d+$/.test(u!)) {
+    uid = Number(u);
+    const byId = (passwd ?? '').split('\n').map((l) => l.split(':')).find((f) => f[2] === u);
+    gid = byId ? Number(byId[3]) : undefined;
+  } else {
+    const p = lookup(passwd, u!, 2);
+    if (!p) throw new TsrunError('TSRUN_E_CONFIG', `image config User ${JSON.stringify(user)}: no user ${u} in the image's /etc/passwd`);
+    uid = p.id;
+    gid = p.gid;
+  }
+  if (g !== undefined) {
+    if (/^\d+$/.test(g)) gid = Number(g);
+    else {
+      const grp = lookup(group, g, 2);
+      if (!grp) throw new TsrunError('TSRUN_E_CONFIG', `image config User ${JSON.stringify(user)}: no group ${g} in the image's /etc/group`);
+      gid = grp.id;
+    }
+  }
+  const name = /^\d+$/.test(u!) ? undefined : u;
+  const additionalGids = name
+    ? (group ?? '')
+        .split('\n')
+        .map((l) => l.split(':'))
+        .filter((f) => (f[3] ?? '').split(',').includes(name))
+        .map((f) => Number(f[2]))
+    : [];
+  return { uid, gid: gid ?? 0, additionalGids };
+}
+
+export function specFromImage(image: ImageConfig, read: RootReader, imageName: string, argsOverride?: string[]): RuntimeConfig {
+  const c = image.config ?? {};
+  const spec = defaultSpec();
+  const args = argsOverride?.length ? argsOverride : [...(c.Entrypoint ?? []), ...(c.Cmd ?? [])];
+  if (args.length === 0) throw new TsrunError('TSRUN_E_CONFIG', `image ${imageName} has neither Entrypoint nor Cmd: give the command to run`);
+  const env = [...(c.Env ?? [])];
+  if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
+  spec.process!.terminal = false;
+  spec.process!.args = args;
+  spec.process!.env = env;
+  spec.process!.cwd = c.WorkingDir || '/';
+  spec.process!.user = resolveUser(c.User, read);
+  spec.root = { path: 'rootfs', readonly: false };
+  spec.annotations = {
+    'org.opencontainers.image.ref.name': imageName,
+    ...(c.ExposedPorts ? { 'org.opencontainers.image.exposedPorts': Object.keys(c.ExposedPorts).join(',') } : {}),
+    ...(c.StopSignal ? { 'org.opencontainers.image.stopSignal': c.StopSignal } : {}),
+  };
+  // Volumes get a fresh tmpfs each, as an anonymous volume would start empty.
+  for (const v of Object.keys(c.Volumes ?? {})) spec.mounts!.push({ destination: v, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=755'] });
+  return spec;
+}

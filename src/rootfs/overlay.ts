@@ -1,0 +1,42 @@
+// An image's layers as a container's root: overlayfs with the layers as lower dirs (top
+// first) and a per-container upper and work dir.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TsrunError } from '../common/errors';
+import { mount, MNT_DETACH, umount } from '../sys/native';
+
+export interface OverlayDirs {
+  /** lowest layer first, as an image lists them */
+  layers: string[];
+  upper: string;
+  work: string;
+}
+
+export function mountOverlay(target: string, dirs: OverlayDirs): void {
+  if (dirs.layers.length === 0) throw new TsrunError('TSRUN_E_UNSUPPORTED', 'an image without layers has no root filesystem');
+  for (const d of [dirs.upper, dirs.work, target]) fs.mkdirSync(d, { recursive: true, mode: 0o755 });
+  const lower = [...dirs.layers].reverse().join(':');
+  const data = `lowerdir=${lower},upperdir=${dirs.upper},workdir=${dirs.work}`;
+  if (data.length > 4000) throw new TsrunError('TSRUN_E_UNSUPPORTED', `overlay options for ${dirs.layers.length} layers exceed a page`);
+  try {
+    mount('overlay', target, 'overlay', 0, data);
+  } catch (e) {
+    throw new TsrunError('TSRUN_E_SYS', `mount overlay on ${target}: ${(e as Error).message}`);
+  }
+}
+
+export function unmountOverlay(target: string): void {
+  try {
+    umount(target, MNT_DETACH);
+  } catch (e) {
+    if (!/EINVAL|not mounted|Invalid argument|No such file/.test((e as Error).message)) throw e;
+  }
+}
+
+export function isMountpoint(dir: string): boolean {
+  const abs = path.resolve(dir);
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === abs);
+}

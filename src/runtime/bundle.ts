@@ -1,0 +1,68 @@
+// bundle: an image in the store -> a bundle directory that `tsrun run DIR` (or runc) runs:
+// rootfs/ is an overlay of the image's layers with a writable upper dir of its own, and
+// config.json comes from the image config. A lease keeps GC from removing the layers.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ImageConfig } from '../../specs/oci/image';
+import { atomicWriteFileSync } from '../common/atomic-write';
+import { TsrunError } from '../common/errors';
+import { emit } from '../events/bus';
+import { leaseDir } from '../image/gc';
+import { formatReference, parseReference } from '../image/reference';
+import { ContentStore } from '../image/store/content-store';
+import { ImageStore, type ImageRecord } from '../image/store/image-store';
+import { LayerStore } from '../image/store/layer-store';
+import { specFromImage } from '../oci/from-image';
+import { isMountpoint, mountOverlay, unmountOverlay } from '../rootfs/overlay';
+import { readInRoot } from '../rootfs/secure-join';
+
+function leaseFile(store: string, dir: string): string {
+  return path.join(leaseDir(store), createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 32) + '.json');
+}
+
+export function findImage(store: string, name: string): ImageRecord {
+  const images = new ImageStore(store);
+  let rec = images.find(name);
+  if (!rec) {
+    try {
+      rec = images.find(formatReference(parseReference(name)));
+    } catch {
+      /* not a reference either */
+    }
+  }
+  if (!rec) throw new TsrunError('TSRUN_E_IMAGE_NOT_FOUND', `image ${name} is not in the store (tsrun pull ${name})`);
+  return rec;
+}
+
+export function makeBundle(store: string, image: string, dir: string, args?: string[]): string {
+  const rec = findImage(store, image);
+  const bundle = path.resolve(dir);
+  if (fs.existsSync(path.join(bundle, 'config.json'))) throw new TsrunError('TSRUN_E_USAGE', `${bundle} already holds a config.json`);
+  const layers = new LayerStore(store);
+  for (const d of rec.diffIds) if (!layers.has(d)) throw new TsrunError('TSRUN_E_IMAGE_NOT_FOUND', `layer ${d} of ${rec.name} is missing from the store: pull it again`);
+  const config = ImageConfig.parse(JSON.parse(new ContentStore(store).read(rec.config).toString('utf8')));
+  const rootfs = path.join(bundle, 'rootfs');
+  fs.mkdirSync(bundle, { recursive: true });
+  fs.mkdirSync(leaseDir(store), { recursive: true });
+  atomicWriteFileSync(leaseFile(store, bundle), JSON.stringify({ dir: bundle, image: rec.name, diffIds: rec.diffIds }));
+  const t0 = process.hrtime.bigint();
+  try {
+    mountOverlay(rootfs, { layers: rec.diffIds.map((d) => layers.dir(d)), upper: path.join(bundle, '.tsrun', 'upper'), work: path.join(bundle, '.tsrun', 'work') });
+    emit('rootfs_mounted', `${rec.diffIds.length} layers + upper ${path.join(bundle, '.tsrun', 'upper')} -> ${rootfs}`, Number((process.hrtime.bigint() - t0) / 1000n));
+    const spec = specFromImage(config, (f) => readInRoot(rootfs, f), rec.name, args);
+    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec, null, 2) + '\n');
+  } catch (e) {
+    removeBundle(store, bundle);
+    throw e;
+  }
+  return bundle;
+}
+
+export function removeBundle(store: string, dir: string): void {
+  const bundle = path.resolve(dir);
+  const rootfs = path.join(bundle, 'rootfs');
+  if (isMountpoint(rootfs)) unmountOverlay(rootfs);
+  fs.rmSync(leaseFile(store, bundle), { force: true });
+  fs.rmSync(bundle, { recursive: true, force: true });
+}
