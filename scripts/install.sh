@@ -13,6 +13,7 @@ PACKAGES=(
   runc crun                              # reference runtimes (tests, benchmarks)
   containerd podman conmon               # real clients that drive tsrun
   umoci skopeo docker-registry           # test images and a local registry
+  apache2-utils openssl zstd             # registry auth (htpasswd, token certs), zstd layers
   containernetworking-plugins            # CNI plugins
 )
 missing=()

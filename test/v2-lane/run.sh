@@ -190,7 +190,7 @@ fi
 t_end=$(date +%s.%N)
 
 timing() {
-  local boot=? cmd=?
+  local boot='?' cmd='?'
   [[ -s $ctl/booted ]] && boot=$(<"$ctl/booted")
   [[ -s $ctl/done && -s $ctl/booted ]] && cmd=$(awk -v a="$(<"$ctl/booted")" -v b="$(<"$ctl/done")" 'BEGIN{printf "%.1f", b-a}')
   awk -v p="$t0" -v q="$t_prep" -v e="$t_end" -v bo="$boot" -v c="$cmd" \

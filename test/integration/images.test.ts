@@ -1,0 +1,227 @@
+// Pulling from a real registry (Debian's docker-registry on 127.0.0.1) images the tests build
+// and push with skopeo, then running them: auth, platforms, compression, hostile registries.
+import test from 'ava';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { busyboxRootfs } from '../fixtures/busybox';
+import { OciLayout, push, tarOf, tarOfDir } from '../fixtures/oci-builder';
+import { PASSWORD, registryBlobFile, startRegistry, USER, type Registry } from '../fixtures/registry';
+import { newRoot, tsrun, uniqueId } from '../helpers/tsrun';
+
+const root = newRoot();
+const regs: Registry[] = [];
+let plain: Registry;
+let layout: OciLayout;
+let base: Buffer;
+
+function store(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-store-'));
+}
+const ts = (s: string, args: string[], extra: Parameters<typeof tsrun>[2] = {}) => tsrun(root, ['--store', s, ...args], extra);
+
+test.before(async () => {
+  plain = await startRegistry('plain');
+  regs.push(plain);
+  layout = new OciLayout(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-oci-')));
+  base = tarOfDir(busyboxRootfs());
+  // Five layers: busybox; files (and a hardlink: tar writers keep those within one layer); a
+  // whiteout and an opaque dir; a symlink; an overwritten file.
+  const five = layout.image(
+    [
+      base,
+      await tarOf([
+        { name: 'data/', type: 'directory', mode: 0o755 },
+        { name: 'data/keep', body: 'keep\n' },
+        { name: 'data/remove-me', body: 'x\n' },
+        { name: 'opq/', type: 'directory', mode: 0o755 },
+        { name: 'opq/old', body: 'old\n' },
+        { name: 'etc/', type: 'directory', mode: 0o755 },
+        { name: 'etc/motd', body: 'first version\n' },
+        { name: 'data/hard', type: 'link', linkname: 'data/keep' },
+      ]),
+      await tarOf([
+        { name: 'data/.wh.remove-me', body: '' },
+        { name: 'opq/', type: 'directory', mode: 0o755 },
+        { name: 'opq/.wh..wh..opq', body: '' },
+        { name: 'opq/new', body: 'new\n' },
+      ]),
+      await tarOf([{ name: 'data/soft', type: 'symlink', linkname: 'keep' }]),
+      await tarOf([{ name: 'etc/', type: 'directory', mode: 0o755 }, { name: 'etc/motd', body: 'hello from five layers\n' }]),
+    ],
+    { Cmd: ['sh', '-c', 'cat /etc/motd; ls /data; ls /opq; stat -c %h /data/keep; cat /data/soft; id -u; pwd'], Env: ['PATH=/bin'], WorkingDir: '/data', User: 'nobody' },
+  );
+  layout.tag('five', five);
+  push(layout.dir, 'five', `${plain.addr}/test/five:v1`);
+});
+
+test.after.always(async () => {
+  for (const r of regs) await r.stop();
+});
+
+test('pull a 5-layer image, bundle it, run it: whiteouts, opaque dirs, links, user, cwd', (t) => {
+  const s = store();
+  const p = ts(s, ['pull', `${plain.addr}/test/five:v1`]);
+  t.is(p.code, 0, p.stderr);
+  t.regex(p.stdout, new RegExp(`^${plain.addr}/test/five:v1 sha256:[a-f0-9]{64}\\n$`));
+  const list = ts(s, ['images']).stdout;
+  t.regex(list, new RegExp(`${plain.addr}/test/five:v1 +sha256:\\w+ +\\w+ +5 +`));
+  const bundle = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-b-')), 'b');
+  const b = ts(s, ['bundle', `${plain.addr}/test/five:v1`, bundle]);
+  t.is(b.code, 0, b.stderr);
+  const cfg = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+  t.deepEqual(cfg.process.user, { uid: 65534, gid: 65534, additionalGids: [] }, 'User "nobody" resolved from the image /etc/passwd');
+  const r = ts(s, ['run', bundle + '/']);
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stdout, 'hello from five layers\nhard\nkeep\nsoft\nnew\n2\nkeep\n65534\n/data\n');
+  t.is(ts(s, ['bundle', '--remove', bundle]).code, 0);
+  t.false(fs.existsSync(bundle));
+  // Nothing refers to the image's content after rmi: the store is empty again.
+  t.is(ts(s, ['rmi', `${plain.addr}/test/five:v1`]).code, 0);
+  t.deepEqual(fs.readdirSync(path.join(s, 'blobs', 'sha256')), []);
+  t.deepEqual(fs.readdirSync(path.join(s, 'layers', 'sha256')), []);
+});
+
+test('a second pull of the same layers downloads and unpacks nothing again', (t) => {
+  const s = store();
+  t.is(ts(s, ['pull', `${plain.addr}/test/five:v1`]).code, 0);
+  const layersBefore = fs.readdirSync(path.join(s, 'layers', 'sha256')).map((d) => fs.statSync(path.join(s, 'layers', 'sha256', d)).ino);
+  const log = path.join(s, 'debug.json');
+  t.is(ts(s, ['--debug', '--log-format', 'json', '--log', log, 'pull', `${plain.addr}/test/five:v1`]).code, 0);
+  const steps = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).step?.kind);
+  t.false(steps.includes('blob_fetched'));
+  t.false(steps.includes('layer_unpacked'));
+  t.deepEqual(fs.readdirSync(path.join(s, 'layers', 'sha256')).map((d) => fs.statSync(path.join(s, 'layers', 'sha256', d)).ino), layersBefore);
+});
+
+test('an interrupted download resumes where it stopped (Range)', (t) => {
+  const s = store();
+  const manifest = JSON.parse(fs.readFileSync(path.join(layout.dir, 'index.json'), 'utf8')).manifests.find((m: { annotations: Record<string, string> }) => m.annotations['org.opencontainers.image.ref.name'] === 'five');
+  const m = JSON.parse(fs.readFileSync(path.join(layout.dir, 'blobs', 'sha256', manifest.digest.slice(7)), 'utf8'));
+  const big = m.layers[0];
+  const blob = fs.readFileSync(path.join(layout.dir, 'blobs', 'sha256', big.digest.slice(7)));
+  fs.mkdirSync(path.join(s, 'ingest'), { recursive: true });
+  fs.writeFileSync(path.join(s, 'ingest', `${big.digest.slice(7)}.partial`), blob.subarray(0, Math.floor(blob.length / 2)));
+  const log = path.join(s, 'debug.json');
+  const r = ts(s, ['--debug', '--log-format', 'json', '--log', log, 'pull', `${plain.addr}/test/five:v1`]);
+  t.is(r.code, 0, r.stderr);
+  t.regex(fs.readFileSync(log, 'utf8'), new RegExp(`${big.digest} ${big.size} bytes \\(resumed at ${Math.floor(blob.length / 2)}\\)`));
+});
+
+for (const kind of ['basic', 'token'] as const) {
+  test(`${kind} auth: refused without credentials, pulled with --creds or a docker config.json, never printed`, async (t) => {
+    const reg = await startRegistry(kind);
+    regs.push(reg);
+    push(layout.dir, 'five', `${reg.addr}/test/five:v1`, { creds: `${USER}:${PASSWORD}` });
+    const s = store();
+    const none = ts(s, ['pull', `${reg.addr}/test/five:v1`]);
+    t.is(none.code, 1);
+    t.regex(none.stderr, kind === 'basic' ? /authentication required|access denied/ : /token server .* refused|access denied/);
+    const bad = ts(s, ['pull', '--creds', `${USER}:wrong`, `${reg.addr}/test/five:v1`]);
+    t.is(bad.code, 1);
+    const good = ts(s, ['pull', '--creds', `${USER}:${PASSWORD}`, `${reg.addr}/test/five:v1`]);
+    t.is(good.code, 0, good.stderr);
+    const cfgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-dockercfg-'));
+    fs.writeFileSync(path.join(cfgDir, 'config.json'), JSON.stringify({ auths: { [reg.addr]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }));
+    const viaConfig = ts(store(), ['pull', `${reg.addr}/test/five:v1`], { env: { ...process.env, DOCKER_CONFIG: cfgDir } });
+    t.is(viaConfig.code, 0, viaConfig.stderr);
+    for (const out of [none, bad, good, viaConfig]) t.false(`${out.stdout}${out.stderr}`.includes(PASSWORD));
+  });
+}
+
+test('a multi-platform index: the host platform by default, --platform for another', async (t) => {
+  const idxLayout = new OciLayout(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-oci-idx-')));
+  const images = await Promise.all(
+    ['amd64', 'arm64'].map(async (arch) => idxLayout.image([base, await tarOf([{ name: 'arch', body: `${arch}\n` }])], { Cmd: ['cat', '/arch'] }, { arch })),
+  );
+  idxLayout.tag('multi', idxLayout.index(images));
+  push(idxLayout.dir, 'multi', `${plain.addr}/test/multi:v1`, { all: true });
+  for (const [platform, want] of [[undefined, 'amd64'], ['linux/arm64', 'arm64']] as const) {
+    const s = store();
+    const p = ts(s, ['pull', ...(platform ? ['--platform', platform] : []), `${plain.addr}/test/multi:v1`]);
+    t.is(p.code, 0, p.stderr);
+    const bundle = path.join(s, 'bundle');
+    t.is(ts(s, ['bundle', `${plain.addr}/test/multi:v1`, bundle]).code, 0);
+    t.is(ts(s, ['run', bundle + '/']).stdout, `${want}\n`);
+    ts(s, ['bundle', '--remove', bundle]);
+  }
+  const none = ts(store(), ['pull', '--platform', 'linux/s390x', `${plain.addr}/test/multi:v1`]);
+  t.regex(none.stderr, /no manifest for platform linux\/s390x \(has: linux\/amd64, linux\/arm64\)/);
+});
+
+test('zstd-compressed layers', async (t) => {
+  const z = new OciLayout(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-oci-zstd-')));
+  z.tag('z', z.image([base, await tarOf([{ name: 'zz', body: 'zstd layer\n' }])], { Cmd: ['cat', '/zz'] }, { compression: 'zstd' }));
+  push(z.dir, 'z', `${plain.addr}/test/zstd:v1`);
+  const s = store();
+  t.is(ts(s, ['pull', `${plain.addr}/test/zstd:v1`]).code, 0);
+  const bundle = path.join(s, 'bundle');
+  t.is(ts(s, ['bundle', `${plain.addr}/test/zstd:v1`, bundle]).code, 0);
+  t.is(ts(s, ['run', bundle + '/']).stdout, 'zstd layer\n');
+  ts(s, ['bundle', '--remove', bundle]);
+});
+
+test('hostile or broken registries: corrupt blob, truncated blob, corrupt manifest, escaping layer', async (t) => {
+  const reg = await startRegistry('plain');
+  regs.push(reg);
+  const h = new OciLayout(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-oci-bad-')));
+  const mk = async (name: string, extra: Buffer): Promise<{ manifest: string; layer: string }> => {
+    const d = h.image([base, extra], { Cmd: ['true'] });
+    h.tag(name, d);
+    push(h.dir, name, `${reg.addr}/test/${name}:v1`);
+    const m = JSON.parse(fs.readFileSync(path.join(h.dir, 'blobs', 'sha256', d.digest.slice(7)), 'utf8'));
+    return { manifest: d.digest, layer: m.layers[1].digest };
+  };
+  const corrupt = await mk('corrupt', await tarOf([{ name: 'c', body: 'c'.repeat(4096) }]));
+  const truncated = await mk('truncated', await tarOf([{ name: 't', body: 't'.repeat(4096) }]));
+  const badManifest = await mk('badmanifest', await tarOf([{ name: 'm', body: 'm' }]));
+  await mk('escape', await tarOf([{ name: '../../../tmp/escaped-by-layer', body: 'pwned' }]));
+  const cf = registryBlobFile(reg, corrupt.layer);
+  const data = fs.readFileSync(cf);
+  data[data.length - 20] ^= 0xff;
+  fs.writeFileSync(cf, data);
+  const tf = registryBlobFile(reg, truncated.layer);
+  fs.truncateSync(tf, Math.floor(fs.statSync(tf).size / 2));
+  const mf = registryBlobFile(reg, badManifest.manifest);
+  fs.writeFileSync(mf, fs.readFileSync(mf, 'utf8').replace('"schemaVersion":2', '"schemaVersion":2 '));
+  const s = store();
+  const cases: [string, RegExp][] = [
+    ['corrupt', new RegExp(`blob ${corrupt.layer}: content hashes to sha256:`)],
+    ['truncated', new RegExp(`blob ${truncated.layer}: got \\d+ bytes, expected \\d+`)],
+    ['badmanifest', /manifest hashes to sha256:\w+ but the registry says/],
+    ['escape', /climbs out with "\.\."/],
+  ];
+  for (const [name, msg] of cases) {
+    const r = ts(s, ['pull', `${reg.addr}/test/${name}:v1`]);
+    t.is(r.code, 1, name);
+    t.regex(r.stderr, msg, name);
+  }
+  t.false(fs.existsSync('/tmp/escaped-by-layer'));
+  // The store stays consistent: no failed image, no half-written blob, no stray layer.
+  t.is(ts(s, ['images', '-q']).stdout, '');
+  const blobs = fs.readdirSync(path.join(s, 'blobs', 'sha256')).map((b) => `sha256:${b}`);
+  t.false(blobs.includes(corrupt.layer));
+  t.false(blobs.includes(truncated.layer));
+  t.deepEqual(fs.readdirSync(path.join(s, 'ingest')).filter((f) => !f.endsWith('.partial') || f.startsWith(truncated.layer.slice(7))), fs.readdirSync(path.join(s, 'ingest')).filter((f) => f.startsWith(truncated.layer.slice(7))));
+  t.deepEqual(fs.readdirSync(path.join(s, 'layers', 'sha256')).filter((d) => d.startsWith('.')), [], 'no unpack leftovers');
+  t.is(ts(s, ['prune']).code, 0);
+});
+
+test('a mirror from hosts.toml serves another registry\'s names (path rewritten)', (t) => {
+  const hosts = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-hosts-'));
+  fs.mkdirSync(path.join(hosts, 'registry.example.test'));
+  fs.writeFileSync(path.join(hosts, 'registry.example.test', 'hosts.toml'), `server = "https://registry.example.test"\n\n[host."http://${plain.addr}/v2"]\n  capabilities = ["pull", "resolve"]\n  override_path = true\n`);
+  const s = store();
+  const r = ts(s, ['pull', '--hosts-dir', hosts, 'registry.example.test/test/five:v1']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(ts(s, ['images', '-q']).stdout, /^registry\.example\.test\/test\/five:v1\n$/);
+});
+
+test('bad references and unknown images are clear errors', (t) => {
+  const s = store();
+  t.regex(ts(s, ['pull', 'UPPER/case']).stderr, /invalid image reference "UPPER\/case": repository name must be lowercase/);
+  t.regex(ts(s, ['pull', `${plain.addr}/test/nope:v1`]).stderr, /test\/nope: .*404/);
+  t.regex(ts(s, ['bundle', 'never-pulled', path.join(s, 'x')]).stderr, /image never-pulled is not in the store/);
+  t.regex(ts(s, ['rmi', 'never-pulled']).stderr, /image never-pulled is not in the store/);
+  void uniqueId;
+});
