@@ -37,7 +37,8 @@ std::vector<bpf_insn> Program(const std::vector<DeviceRuleIn>& rules) {
       Insn(BPF_LDX | BPF_W | BPF_MEM, 4, 1, 4, 0),
       Insn(BPF_LDX | BPF_W | BPF_MEM, 5, 1, 8, 0),
   };
-  for (auto it = rules.rbegin(); it != rules.rend(); ++it) {
+  bool matched_all = false;
+  for (auto it = rules.rbegin(); it != rules.rend() && !matched_all; ++it) {
     std::vector<bpf_insn> checks;
     if (it->type == 'c' || it->type == 'b')
       checks.push_back(Insn(BPF_JMP | BPF_JNE | BPF_K, 2, 0, 0, it->type == 'c' ? BPF_DEVCG_DEV_CHAR : BPF_DEVCG_DEV_BLOCK));
@@ -54,14 +55,19 @@ std::vector<bpf_insn> Program(const std::vector<DeviceRuleIn>& rules) {
     // Each check jumps past this block (to the next rule) on mismatch.
     int16_t n = static_cast<int16_t>(checks.size());
     for (int16_t i = 0; i < n; i++) {
-      checks[i].off = static_cast<int16_t>(n - i - 1 + 2);
+      if (BPF_CLASS(checks[i].code) == BPF_JMP) checks[i].off = static_cast<int16_t>(n - i - 1 + 2);
       p.push_back(checks[i]);
     }
     p.push_back(Insn(BPF_ALU | BPF_MOV | BPF_K, 0, 0, 0, it->allow ? 1 : 0));
     p.push_back(Insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+    // A rule that matches everything decides every access: what follows would be
+    // unreachable, which the verifier refuses.
+    matched_all = checks.empty();
   }
-  p.push_back(Insn(BPF_ALU | BPF_MOV | BPF_K, 0, 0, 0, 0));
-  p.push_back(Insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+  if (!matched_all) {
+    p.push_back(Insn(BPF_ALU | BPF_MOV | BPF_K, 0, 0, 0, 0));
+    p.push_back(Insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+  }
   return p;
 }
 
