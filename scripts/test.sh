@@ -10,12 +10,13 @@ log=$(mktemp)
 npm test 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
-V2_TESTS=(dist/test/integration/resources.test.js dist/test/integration/userns.test.js dist/test/integration/namespaces.test.js)
+# userns.test.js stays out: the guest kernel (6.1) cannot idmap tmpfs, where its tests put files.
+V2_TESTS=(dist/test/integration/resources.test.js dist/test/integration/namespaces.test.js dist/test/integration/device-filter.test.js)
 if [ "${TSRUN_SKIP_V2_LANE:-0}" = 1 ]; then
   echo "cgroup v2 lane skipped (TSRUN_SKIP_V2_LANE=1)"
 else
   echo "== cgroup v2 lane: ${V2_TESTS[*]}"
-  bash test/v2-lane/run.sh --timeout 2400 -- npx ava --timeout 10m "${V2_TESTS[@]}" 2>&1 | tee -a "$log"
+  bash test/v2-lane/run.sh --timeout 2400 -- npx ava --serial --timeout 10m "${V2_TESTS[@]}" 2>&1 | tee -a "$log"
   v2=${PIPESTATUS[0]}
   [ "$v2" = 0 ] || status=$v2
 fi

@@ -75,17 +75,25 @@ std::vector<bpf_insn> Program(const std::vector<DeviceRuleIn>& rules) {
 
 std::string AttachDeviceFilter(const std::string& cgroup_dir, const std::vector<DeviceRuleIn>& rules) {
   std::vector<bpf_insn> prog = Program(rules);
-  char log[4096] = {};
   bpf_attr load = {};
   load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
   load.insns = reinterpret_cast<uint64_t>(prog.data());
   load.insn_cnt = static_cast<uint32_t>(prog.size());
   load.license = reinterpret_cast<uint64_t>("Apache");
-  load.log_buf = reinterpret_cast<uint64_t>(log);
-  load.log_size = sizeof log;
-  load.log_level = 1;
   int prog_fd = static_cast<int>(Bpf(BPF_PROG_LOAD, &load));
-  if (prog_fd < 0) return Err("load the device eBPF program") + (log[0] ? std::string(" (") + log + ")" : "");
+  if (prog_fd < 0) {
+    // Load again with the verifier's log, only to explain the failure (a log that does not
+    // fit its buffer would itself fail the load on some kernels).
+    std::string error = Err("load the device eBPF program");
+    static char log[65536];
+    log[0] = 0;
+    load.log_buf = reinterpret_cast<uint64_t>(log);
+    load.log_size = sizeof log;
+    load.log_level = 1;
+    int again = static_cast<int>(Bpf(BPF_PROG_LOAD, &load));
+    if (again >= 0) close(again);
+    return error + (log[0] ? std::string(" (verifier: ") + log + ")" : "");
+  }
   int cg = open(cgroup_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cg < 0) {
     close(prog_fd);
