@@ -7,39 +7,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
-import * as tar from 'tar-stream';
+import { tarOf, type TarEntry } from '../fixtures/oci-builder';
 import { LayerStore } from '../../src/image/store/layer-store';
 import { sha256 } from '../../src/image/store/content-store';
 import { lgetxattr } from '../../src/sys/native';
 
-interface Entry {
-  name: string;
-  type?: string;
-  body?: string;
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  linkname?: string;
-  devmajor?: number;
-  devminor?: number;
-  pax?: Record<string, string>;
-}
-
-async function makeTar(entries: Entry[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
-  const done = new Promise<void>((r) => pack.on('end', () => r()));
-  for (const e of entries) {
-    const { body, ...header } = e;
-    await new Promise<void>((resolve, reject) =>
-      (pack.entry as (h: unknown, b: string | undefined, cb: (err?: Error | null) => void) => void)({ mode: 0o644, mtime: new Date(1_600_000_000_000), ...header }, body, (err) => (err ? reject(err) : resolve())),
-    );
-  }
-  pack.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
+type Entry = TarEntry;
+const makeTar = tarOf;
 
 const store = (): LayerStore => new LayerStore(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-layers-')));
 const gz = (b: Buffer): Readable => Readable.from([zlib.gzipSync(b)]);

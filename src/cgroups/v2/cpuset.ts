@@ -1,11 +1,2 @@
-import type { Controller } from '../controller';
-import { writeCgroupFile } from '../fs-ops';
-
-export const cpuset: Controller = {
-  name: 'cpuset',
-  wanted: (r) => !!(r.cpu?.cpus || r.cpu?.mems),
-  apply(dir, r) {
-    if (r.cpu?.cpus) writeCgroupFile(dir, 'cpuset.cpus', r.cpu.cpus);
-    if (r.cpu?.mems) writeCgroupFile(dir, 'cpuset.mems', r.cpu.mems);
-  },
-};
+// cpuset.cpus and cpuset.mems are the same files in cgroup v1 and v2.
+export { cpuset } from '../v1/cpuset';
