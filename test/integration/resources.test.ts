@@ -30,6 +30,7 @@ test('a memory limit OOM-kills, and `events` reports the OOM', async (t) => {
   // Generous: under the v2 lane's emulation, starting node alone takes seconds.
   t.true(await waitFor(() => lines.includes('"type":"oom"'), 120_000), `events printed: ${lines.slice(0, 300)}`);
   t.true(await waitFor(() => fs.readFileSync(out, 'utf8').includes('tail-exited-137'), 60_000), 'the process over the limit was killed');
+  t.true(await waitFor(() => lines.includes('"type":"stats"'), 60_000), 'a stats event every interval');
   const stats = JSON.parse(lines.split('\n').find((l) => l.includes('"type":"stats"')) ?? '{}');
   t.true(stats.data?.memory?.usage?.limit === 32 * 1024 * 1024, 'stats carry the limit');
   tsrun(root, ['delete', '-f', id]);
