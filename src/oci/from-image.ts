@@ -6,6 +6,12 @@ import type { RuntimeConfig } from '../../specs/oci/runtime-config';
 import { TsrunError } from '../common/errors';
 import { defaultSpec } from './default-spec';
 
+/** What containerd and docker give a container made from an image (runc's spec default is narrower). */
+export const IMAGE_DEFAULT_CAPS = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
+  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+];
+
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Reads a file of the image's root filesystem (safely), or undefined. */
@@ -68,6 +74,9 @@ export function specFromImage(image: ImageConfig, read: RootReader, imageName: s
   spec.process!.env = env;
   spec.process!.cwd = c.WorkingDir || '/';
   spec.process!.user = resolveUser(c.User, read);
+  spec.process!.capabilities = { bounding: IMAGE_DEFAULT_CAPS, effective: IMAGE_DEFAULT_CAPS, permitted: IMAGE_DEFAULT_CAPS };
+  // Images expect setuid programs to work, as under docker and containerd.
+  spec.process!.noNewPrivileges = false;
   spec.root = { path: 'rootfs', readonly: false };
   spec.annotations = {
     'org.opencontainers.image.ref.name': imageName,

@@ -1,6 +1,7 @@
 // Pulling from a real registry (Debian's docker-registry on 127.0.0.1) images the tests build
 // and push with skopeo, then running them: auth, platforms, compression, hostile registries.
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -74,12 +75,28 @@ test('pull a 5-layer image, bundle it, run it: whiteouts, opaque dirs, links, us
   const r = ts(s, ['run', bundle + '/']);
   t.is(r.code, 0, r.stderr);
   t.is(r.stdout, 'hello from five layers\nhard\nkeep\nsoft\nnew\n2\nkeep\n65534\n/data\n');
+  // runc runs the same bundle.
+  const rr = spawnSync('runc', ['--root', path.join(s, 'runc'), 'run', '-b', bundle, uniqueId('runc')], { encoding: 'utf8' });
+  t.is(rr.stdout, r.stdout, rr.stderr);
   t.is(ts(s, ['bundle', '--remove', bundle]).code, 0);
   t.false(fs.existsSync(bundle));
   // Nothing refers to the image's content after rmi: the store is empty again.
   t.is(ts(s, ['rmi', `${plain.addr}/test/five:v1`]).code, 0);
   t.deepEqual(fs.readdirSync(path.join(s, 'blobs', 'sha256')), []);
   t.deepEqual(fs.readdirSync(path.join(s, 'layers', 'sha256')), []);
+});
+
+test('Docker schema 2 manifests (skopeo --format v2s2) pull and run the same', (t) => {
+  push(layout.dir, 'five', `${plain.addr}/test/five-docker:v1`, { docker: true });
+  const s = store();
+  const p = ts(s, ['pull', `${plain.addr}/test/five-docker:v1`]);
+  t.is(p.code, 0, p.stderr);
+  const m = JSON.parse(fs.readFileSync(path.join(s, 'blobs', 'sha256', p.stdout.trim().split(' ')[1]!.slice(7)), 'utf8'));
+  t.is(m.mediaType, 'application/vnd.docker.distribution.manifest.v2+json');
+  const bundle = path.join(s, 'bundle');
+  t.is(ts(s, ['bundle', `${plain.addr}/test/five-docker:v1`, bundle]).code, 0);
+  t.regex(ts(s, ['run', bundle + '/']).stdout, /^hello from five layers\n/);
+  ts(s, ['bundle', '--remove', bundle]);
 });
 
 test('a second pull of the same layers downloads and unpacks nothing again', (t) => {
@@ -223,5 +240,4 @@ test('bad references and unknown images are clear errors', (t) => {
   t.regex(ts(s, ['pull', `${plain.addr}/test/nope:v1`]).stderr, /test\/nope: .*404/);
   t.regex(ts(s, ['bundle', 'never-pulled', path.join(s, 'x')]).stderr, /image never-pulled is not in the store/);
   t.regex(ts(s, ['rmi', 'never-pulled']).stderr, /image never-pulled is not in the store/);
-  void uniqueId;
 });
