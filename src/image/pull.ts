@@ -78,7 +78,15 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRe
     if (content.has(d.digest)) return;
     const t = process.hrtime.bigint();
     const offset = content.partialSize(d.digest);
-    const { stream, resumed } = await client.blob(d.digest, offset);
+    let got: { stream: import('node:stream').Readable; resumed: boolean };
+    try {
+      got = await client.blob(d.digest, offset);
+    } catch (e) {
+      // A foreign (non-distributable) layer lives at its URLs, as containerd fetches it.
+      if (!d.urls?.length) throw e;
+      got = { stream: await client.blobFromUrls(d.urls, d.digest), resumed: false };
+    }
+    const { stream, resumed } = got;
     await content.ingest(d.digest, d.size, stream, resumed);
     emit('blob_fetched', `${d.digest} ${d.size} bytes${resumed ? ` (resumed at ${offset})` : ''}`, Number((process.hrtime.bigint() - t) / 1000n));
     say(`fetched ${d.digest.slice(7, 19)} ${(d.size / 1e6).toFixed(1)} MB`);

@@ -1,7 +1,9 @@
 // Pulling from a real registry (Debian's docker-registry on 127.0.0.1) images the tests build
 // and push with skopeo, then running them: auth, platforms, compression, hostile registries.
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import * as zlib from 'node:zlib';
+import { sha256 } from '../../src/image/store/content-store';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -232,6 +234,36 @@ test('a mirror from hosts.toml serves another registry\'s names (path rewritten)
   const r = ts(s, ['pull', '--hosts-dir', hosts, 'registry.example.test/test/five:v1']);
   t.is(r.code, 0, r.stderr);
   t.regex(ts(s, ['images', '-q']).stdout, /^registry\.example\.test\/test\/five:v1\n$/);
+});
+
+test('a non-distributable layer the registry lacks is fetched from its URLs', async (t) => {
+  const reg = await startRegistry('plain');
+  regs.push(reg);
+  const l = new OciLayout(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-oci-foreign-')));
+  const extra = await tarOf([{ name: 'foreign', body: 'from a URL\n' }]);
+  const gzBlob = zlib.gzipSync(extra);
+  const served = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-httpd-'));
+  fs.writeFileSync(path.join(served, 'layer.tar.gz'), gzBlob);
+  const port = 20000 + (process.pid % 20000);
+  // busybox httpd serves the layer as a plain web server would (its own process).
+  const httpd = spawn('busybox', ['httpd', '-f', '-p', `127.0.0.1:${port}`, '-h', served], { stdio: 'ignore' });
+  try {
+    const baseDesc = l.blob(zlib.gzipSync(base), 'application/vnd.oci.image.layer.v1.tar+gzip');
+    const foreign = { ...l.blob(gzBlob, 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip'), urls: [`http://127.0.0.1:${port}/layer.tar.gz`] };
+    const cfg = l.blob(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['cat', '/foreign'] }, rootfs: { type: 'layers', diff_ids: [sha256(base), sha256(extra)] } })), 'application/vnd.oci.image.config.v1+json');
+    l.tag('foreign', l.blob(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: cfg, layers: [baseDesc, foreign] })), 'application/vnd.oci.image.manifest.v1+json'));
+    push(l.dir, 'foreign', `${reg.addr}/test/foreign:v1`);
+    fs.rmSync(path.dirname(registryBlobFile(reg, foreign.digest)), { recursive: true, force: true });
+    const s = store();
+    const p = ts(s, ['pull', `${reg.addr}/test/foreign:v1`]);
+    t.is(p.code, 0, p.stderr);
+    const bundle = path.join(s, 'bundle');
+    t.is(ts(s, ['bundle', `${reg.addr}/test/foreign:v1`, bundle]).code, 0);
+    t.is(ts(s, ['run', bundle + '/']).stdout, 'from a URL\n');
+    ts(s, ['bundle', '--remove', bundle]);
+  } finally {
+    httpd.kill();
+  }
 });
 
 test('bad references and unknown images are clear errors', (t) => {

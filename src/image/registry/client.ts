@@ -111,6 +111,25 @@ export class RegistryClient {
     return { body, mediaType: ct, digestHeader: Array.isArray(dcd) ? dcd[0] : dcd };
   }
 
+  /**
+   * A blob from one of its descriptor's URLs (foreign / non-distributable layers, which
+   * registries may not hold): the first URL that answers 200.
+   */
+  async blobFromUrls(urls: string[], digest: string): Promise<Readable> {
+    const errors: string[] = [];
+    for (const url of urls) {
+      try {
+        const res = (await request(url, { maxRedirections: 5 })) as unknown as Response;
+        if (res.statusCode === 200) return res.body;
+        await res.body.text().catch(() => '');
+        errors.push(`${url}: ${res.statusCode}`);
+      } catch (e) {
+        errors.push(`${url}: ${(e as Error).message}`);
+      }
+    }
+    throw new TsrunError('TSRUN_E_REGISTRY', `blob ${digest}: none of its URLs answered (${errors.join('; ')})`);
+  }
+
   /** A blob's bytes from `offset` on (Range), for resuming an interrupted download. */
   async blob(digest: string, offset = 0): Promise<{ stream: Readable; resumed: boolean }> {
     const res = await this.get(`blobs/${digest}`, offset > 0 ? { range: `bytes=${offset}-` } : {});
