@@ -45,6 +45,36 @@ const GLOBAL_FLAGS: FlagSpec[] = [
 
 export const VERSION = '0.1.0';
 
+const EXPLAIN_VERBS = new Set(['run', 'create', 'start', 'exec', 'pull', 'bundle', 'delete', 'kill', 'pause', 'resume', 'update']);
+
+/**
+ * --explain[=json] and --lang LANG may follow the verb (`tsrun run --explain bundle/`):
+ * taken out here, before the verb's own flags (for exec, only before the container id).
+ */
+function takeExplainFlags(verb: string, argv: string[]): { rest: string[]; explain?: string; lang?: string } {
+  if (!EXPLAIN_VERBS.has(verb)) return { rest: argv };
+  const rest: string[] = [];
+  let explain: string | undefined;
+  let lang: string | undefined;
+  let positional = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--' || (verb === 'exec' && positional)) {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--explain' || a === '-explain') explain = 'text';
+    else if (/^--?explain=/.test(a)) explain = a.slice(a.indexOf('=') + 1);
+    else if (a === '--lang' && i + 1 < argv.length) lang = argv[++i];
+    else if (/^--lang=/.test(a)) lang = a.slice(7);
+    else {
+      if (!a.startsWith('-')) positional = true;
+      rest.push(a);
+    }
+  }
+  return { rest, explain, lang };
+}
+
 const USAGE = `tsrun: a container runtime (OCI, runc-compatible)
 
 usage: tsrun [global options] COMMAND [options] [args]
@@ -75,12 +105,21 @@ export async function main(argv: string[]): Promise<number> {
       systemdCgroup: bool(flags['systemd-cgroup']),
       store: str(flags['store']) ?? process.env['TSRUN_STORE'] ?? '/var/lib/tsrun',
     };
+    const taken = takeExplainFlags(verb, args.slice(1));
+    const explain = taken.explain;
+    if (explain) {
+      const { addSink } = require('../events/bus') as typeof import('../events/bus');
+      const { narrate, pickLang } = require('../events/narrate') as typeof import('../events/narrate');
+      const lang = pickLang(taken.lang);
+      // Narration goes to stderr: stdout belongs to the container.
+      addSink((e) => process.stderr.write(explain === 'json' ? JSON.stringify(e) + '\n' : narrate(e, lang)));
+    }
     if (g.debug) {
       const { addSink } = require('../events/bus') as typeof import('../events/bus');
       const { renderText } = require('../events/render-text') as typeof import('../events/render-text');
       addSink((e) => logDebugFields(renderText(e), { step: e }));
     }
-    return await load()(args.slice(1), g);
+    return await load()(taken.rest, g);
   } catch (e) {
     logError(e instanceof Error ? e.message : String(e));
     return 1;

@@ -57,3 +57,18 @@ test('concurrent creates of one id: exactly one wins, the other is told the id e
   for (const r of results.filter((x) => x.code !== 0)) t.regex(r.stderr, /already exists/);
   t.is(tsrun(root, ['delete', '-f', id]).code, 0);
 });
+
+test('--explain narrates exactly the steps the runtime emitted, in order, in both languages', (t) => {
+  const bundle = makeBundle(['true']);
+  const json = tsrun(root, ['run', '--explain=json', '-b', bundle, uniqueId('xj')]);
+  t.is(json.code, 0, json.stderr);
+  const kinds = json.stderr.trim().split('\n').map((l) => (JSON.parse(l) as { kind: string }).kind);
+  t.true(kinds.includes('pivot_root') && kinds.includes('capabilities'));
+  const { CATALOGS } = require('../../src/events/narrate') as typeof import('../../src/events/narrate');
+  for (const lang of ['en', 'ja'] as const) {
+    const r = tsrun(root, ['run', '--explain', '--lang', lang, '-b', bundle, uniqueId('xt')]);
+    t.is(r.code, 0, r.stderr);
+    const titles = r.stderr.split('\n').filter((l) => l.startsWith('[')).map((l) => l.replace(/^\[[^\]]*\] /, '').split(': ')[0]);
+    t.deepEqual(titles, kinds.map((k) => CATALOGS[lang][k as keyof typeof CATALOGS.en].title), lang);
+  }
+});
