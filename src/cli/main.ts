@@ -28,6 +28,7 @@ const VERBS: Record<string, () => Command> = {
   rmi: () => require('./images').rmi,
   prune: () => require('./images').prune,
   bundle: () => require('./bundle').bundle,
+  inspect: () => require('./inspect').inspect,
 };
 
 const GLOBAL_FLAGS: FlagSpec[] = [

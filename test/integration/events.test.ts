@@ -72,3 +72,24 @@ test('--explain narrates exactly the steps the runtime emitted, in order, in bot
     t.deepEqual(titles, kinds.map((k) => CATALOGS[lang][k as keyof typeof CATALOGS.en].title), lang);
   }
 });
+
+test('inspect shows the container from the kernel side: namespaces, cgroup, capabilities, mounts', (t) => {
+  const id = uniqueId('insp');
+  const bundle = makeBundle(['sleep', '100'], (c) => {
+    c.linux!.resources = { memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 50 } };
+    c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'network');
+  });
+  t.is(tsrun(root, ['run', '-d', '-b', bundle, id]).code, 0);
+  const i = JSON.parse(tsrun(root, ['inspect', '--format', 'json', id]).stdout);
+  const ns = Object.fromEntries(i.namespaces.map((n: { type: string; shared: boolean }) => [n.type, n.shared]));
+  t.like(ns, { pid: false, mount: false, uts: false, network: true, user: true });
+  t.is(i.cgroup.memory.limit, 64 * 1024 * 1024);
+  t.is(i.cgroup.pids.limit, 50);
+  t.deepEqual(i.capabilities.bounding, ['CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_AUDIT_WRITE']);
+  t.true(i.noNewPrivs);
+  t.true(i.mounts.some((m: { target: string; fstype: string }) => m.target === '/proc' && m.fstype === 'proc'));
+  const text = tsrun(root, ['inspect', '--explain', '--lang', 'en', id]).stdout;
+  t.regex(text, /network +net:\[\d+\] +net:\[\d+\] +shared with the host/);
+  t.regex(text, /# Each namespace is a kernel object/);
+  tsrun(root, ['delete', '-f', id]);
+});
