@@ -5,24 +5,15 @@
 import test from 'ava';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { busyboxRootfs } from '../fixtures/busybox';
 import { nginxConf, nginxLayerDir } from '../fixtures/nginx';
 import { OciLayout, push, tarOf, tarOfDir } from '../fixtures/oci-builder';
-import { startRegistry } from '../fixtures/registry';
-import { newRoot, status, tsrun, uniqueId, waitFor } from '../helpers/tsrun';
+import { freePort, startRegistry } from '../fixtures/registry';
+import { newRoot, status, tsrun, uniqueId } from '../helpers/tsrun';
 
 const root = newRoot();
-
-async function freePort(): Promise<number> {
-  const srv = http.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 function get(url: string): Promise<{ code: number; body: string }> {
   return new Promise((resolve) => {
@@ -58,7 +49,6 @@ test('nginx from Debian packages, pulled from a registry, serves HTTP from a tsr
     const r = tsrun(root, ['run', '-d', '-b', bundle, id]);
     t.is(r.code, 0, r.stderr);
     let res = { code: 0, body: '' };
-    await waitFor(() => false, 0);
     for (let i = 0; i < 100 && res.code !== 200; i++) {
       res = await get(`http://127.0.0.1:${port}/`);
       if (res.code !== 200) await new Promise((x) => setTimeout(x, 100));
