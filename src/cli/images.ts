@@ -1,6 +1,6 @@
 import { TsrunError } from '../common/errors';
 import { collectGarbage, removeImage } from '../image/gc';
-import { familiarName, formatReference, parseReference } from '../image/reference';
+import { familiarName, parseReference } from '../image/reference';
 import { ImageStore } from '../image/store/image-store';
 import { bool, parseFlags, str } from './args';
 import type { Globals } from './globals';
@@ -36,7 +36,7 @@ export function rmi(argv: string[], g: Globals): number {
   const { args } = parseFlags(argv, [], false);
   if (!args.length) throw new TsrunError('TSRUN_E_USAGE', '"rmi" requires an image name');
   for (const a of args) {
-    const rec = new ImageStore(g.store).find(a) ?? new ImageStore(g.store).find(formatReference(parseReference(a)));
+    const rec = new ImageStore(g.store).find(a);
     if (!rec) throw new TsrunError('TSRUN_E_IMAGE_NOT_FOUND', `image ${a} is not in the store`);
     removeImage(g.store, rec.name);
     process.stdout.write(`removed ${familiarName(parseReference(rec.name))}\n`);

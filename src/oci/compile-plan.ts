@@ -140,13 +140,14 @@ function devSymlinks(): PlanMount[] {
 function compileCaps(p: ProcessConfig, hostBounding: bigint, warnings: string[], notes: string[]): PlanCaps | undefined {
   const c = p.capabilities;
   if (!c) return undefined;
+  let missing = 0n;
   const mask = (names: string[] | undefined): bigint => {
     const m = capabilityMask(names ?? []);
-    const missing = m & ~hostBounding;
-    if (missing) warnings.push(`capabilities ${capabilityNames(missing).join(', ')} are not in tsrun's own bounding set on this host; the container runs without them`);
+    missing |= m & ~hostBounding;
     return m & hostBounding;
   };
   const caps = { bounding: mask(c.bounding), effective: mask(c.effective), inheritable: mask(c.inheritable), permitted: mask(c.permitted), ambient: mask(c.ambient) };
+  if (missing) warnings.push(`capabilities ${capabilityNames(missing).join(', ')} are not in tsrun's own bounding set on this host; the container runs without them`);
   // The kernel raises an ambient capability only if it is permitted and inheritable; runc
   // skips the others (runc's own default spec has ambient without inheritable), and so do we.
   const skipped = caps.ambient & ~(caps.permitted & caps.inheritable);
@@ -158,8 +159,6 @@ function compileCaps(p: ProcessConfig, hostBounding: bigint, warnings: string[],
 /** The process half of a plan, shared by create and exec. */
 function compileProcess(p: ProcessConfig, opts: CompileOptions, warnings: string[], notes: string[]) {
   const caps = compileCaps(p, opts.hostBounding, warnings, notes);
-  // Two identical warnings (e.g. effective and permitted) say the same thing once.
-  warnings.splice(0, warnings.length, ...new Set(warnings));
   return {
     rlimits: (p.rlimits ?? []).map((r) => ({ resource: rlimitNumber(r.type)!, soft: rlimitValue(r.soft), hard: rlimitValue(r.hard) })),
     oomScoreAdj: p.oomScoreAdj,

@@ -9,7 +9,6 @@ import { atomicWriteFileSync } from '../common/atomic-write';
 import { TsrunError } from '../common/errors';
 import { emit } from '../events/bus';
 import { leaseDir } from '../image/gc';
-import { formatReference, parseReference } from '../image/reference';
 import { ContentStore } from '../image/store/content-store';
 import { ImageStore, type ImageRecord } from '../image/store/image-store';
 import { LayerStore } from '../image/store/layer-store';
@@ -22,15 +21,7 @@ function leaseFile(store: string, dir: string): string {
 }
 
 export function findImage(store: string, name: string): ImageRecord {
-  const images = new ImageStore(store);
-  let rec = images.find(name);
-  if (!rec) {
-    try {
-      rec = images.find(formatReference(parseReference(name)));
-    } catch {
-      /* not a reference either */
-    }
-  }
+  const rec = new ImageStore(store).find(name);
   if (!rec) throw new TsrunError('TSRUN_E_IMAGE_NOT_FOUND', `image ${name} is not in the store (tsrun pull ${name})`);
   return rec;
 }

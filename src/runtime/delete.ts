@@ -1,28 +1,19 @@
 // delete: remove a stopped container (or, with --force, kill it first): poststop hooks, its
 // cgroups, its state directory.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { TsrunError } from '../common/errors';
 import { sleepSync } from '../common/sleep';
 import { emit } from '../events/bus';
 import { loadCgroupManager } from '../cgroups/manager';
 import { runHooks } from './hooks';
+import { signalCgroup } from './kill';
 import { isSameProcessAlive } from './proc';
 import { StateDir } from './state-dir';
 import { assertCanDelete, hookState, liveStatus, loadRecord, type ContainerRecord } from './state';
 
 function killAndWait(rec: ContainerRecord): void {
-  const cg = loadCgroupManager(rec.cgroup);
-  if (!cg.killAll()) {
-    for (const pid of new Set([rec.pid, ...cg.pids()])) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-  }
-  // Frozen tasks die only once thawed.
-  if (cg.isFrozen()) cg.freeze(false);
+  signalCgroup(rec, os.constants.signals.SIGKILL);
   for (let i = 0; i < 1000 && isSameProcessAlive(rec.pid, rec.pidStartTime); i++) sleepSync(10);
   if (isSameProcessAlive(rec.pid, rec.pidStartTime)) throw new TsrunError('TSRUN_E_STATE', `container ${rec.id}: init ${rec.pid} did not die after SIGKILL`);
 }

@@ -4,7 +4,7 @@ import { TsrunError } from '../common/errors';
 import { emit } from '../events/bus';
 import { loadCgroupManager } from '../cgroups/manager';
 import { StateDir } from './state-dir';
-import { assertCanKill, liveStatus, loadRecord } from './state';
+import { assertCanKill, liveStatus, loadRecord, type ContainerRecord } from './state';
 
 /** "TERM", "SIGTERM", "15" -> 15 */
 export function parseSignal(s: string | undefined): number {
@@ -28,6 +28,24 @@ function send(pid: number, sig: number): void {
   }
 }
 
+/**
+ * Signals every process of a container's cgroup: SIGKILL through cgroup.kill where the kernel
+ * has it (it reaches tasks that are forking), else each pid; a frozen cgroup is thawed after a
+ * SIGKILL, since frozen tasks only die once thawed. Returns what was signalled, for the trace.
+ */
+export function signalCgroup(rec: ContainerRecord, sig: number): string {
+  const cg = loadCgroupManager(rec.cgroup);
+  let what: string;
+  if (sig === os.constants.signals.SIGKILL && cg.killAll()) what = 'cgroup.kill';
+  else {
+    const pids = new Set([rec.pid, ...cg.pids()]);
+    for (const pid of pids) send(pid, sig);
+    what = [...pids].join(' ');
+  }
+  if (sig === os.constants.signals.SIGKILL && cg.isFrozen()) cg.freeze(false);
+  return what;
+}
+
 export function killContainer(root: string, id: string, signal: string | undefined, all: boolean): void {
   const sig = parseSignal(signal);
   const dir = new StateDir(root, id);
@@ -41,17 +59,7 @@ export function killContainer(root: string, id: string, signal: string | undefin
       emit('signal', `${sig} -> ${rec.pid}`, 0, id);
       return;
     }
-    const cg = loadCgroupManager(rec.cgroup);
-    // SIGKILL to a whole cgroup: cgroup.kill reaches every task at once, even ones forking.
-    if (sig === os.constants.signals.SIGKILL && cg.killAll()) {
-      emit('signal', `SIGKILL -> cgroup.kill`, 0, id);
-      return;
-    }
-    const pids = cg.pids();
-    for (const pid of pids) send(pid, sig);
-    // A frozen task only acts on a signal once thawed.
-    if (status === 'paused' && sig === os.constants.signals.SIGKILL) cg.freeze(false);
-    emit('signal', `${sig} -> ${pids.join(' ')}`, 0, id);
+    emit('signal', `${sig} -> ${signalCgroup(rec, sig)}`, 0, id);
   } finally {
     dir.unlock();
   }

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { atomicWriteFileSync } from '../../common/atomic-write';
 import { TsrunError } from '../../common/errors';
 import { flock } from '../../sys/native';
+import { formatReference, parseReference } from '../reference';
 
 export interface ImageRecord {
   /** full name, e.g. docker.io/library/busybox:latest */
@@ -60,11 +61,17 @@ export class ImageStore {
     this.save([...this.all().filter((r) => r.name !== rec.name), rec]);
   }
 
-  /** By full name, or by (a prefix of) its manifest or config digest. */
+  /** By full name, by a short reference (busybox), or by (a prefix of) its manifest or config digest. */
   find(nameOrDigest: string): ImageRecord | undefined {
     const all = this.all();
+    let normalized: string | undefined;
+    try {
+      normalized = formatReference(parseReference(nameOrDigest));
+    } catch {
+      /* a digest or an id, not a reference */
+    }
     return (
-      all.find((r) => r.name === nameOrDigest) ??
+      all.find((r) => r.name === nameOrDigest || r.name === normalized) ??
       all.find((r) => r.digest === nameOrDigest || r.config === nameOrDigest) ??
       (nameOrDigest.length >= 12 ? all.find((r) => r.config.replace('sha256:', '').startsWith(nameOrDigest.replace('sha256:', ''))) : undefined)
     );
