@@ -1,0 +1,2 @@
+// placeholder: the monitor is being written (see native/monitor)
+int main() { return 1; }
