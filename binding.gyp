@@ -5,7 +5,8 @@
       "sources": [
         "native/addon/addon.cc",
         "native/addon/device_filter.cc",
-        "native/addon/seccomp.cc"
+        "native/addon/seccomp.cc",
+        "native/addon/pod_ns.cc"
       ],
       "libraries": [
         "-lseccomp"

@@ -12,6 +12,9 @@
 #include <napi.h>
 
 #include "device_filter.h"
+#include "pod_ns.h"
+#include <sys/ioctl.h>
+#include <termios.h>
 #include "seccomp.h"
 
 namespace {
@@ -191,6 +194,61 @@ Napi::Value Lgetxattr(const Napi::CallbackInfo& info) {
   return Napi::Buffer<char>::Copy(env, buf, static_cast<size_t>(n));
 }
 
+// pinNamespaces(types, targets, hostname|null): see pod_ns.h
+Napi::Value PinNamespaces(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<std::string> types, targets;
+  Napi::Array t = info[0].As<Napi::Array>(), g = info[1].As<Napi::Array>();
+  for (uint32_t i = 0; i < t.Length(); i++) types.push_back(t.Get(i).As<Napi::String>());
+  for (uint32_t i = 0; i < g.Length(); i++) targets.push_back(g.Get(i).As<Napi::String>());
+  if (types.size() != targets.size()) {
+    Napi::TypeError::New(env, "pinNamespaces: types and targets differ in length").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string hostname = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "";
+  std::string err = tsrun::PinNamespaces(types, targets, hostname);
+  if (!err.empty()) Napi::Error::New(env, err).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+// receiveFd(socketPath, timeoutMs) -> Promise<fd>: waits off the main thread, since the
+// sender (tsrun exec) takes a few hundred milliseconds to connect.
+class ReceiveFdWorker : public Napi::AsyncWorker {
+ public:
+  ReceiveFdWorker(Napi::Env env, std::string path, int timeout)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), path_(std::move(path)), timeout_(timeout) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override { fd_ = tsrun::ReceiveFd(path_, timeout_, &err_); }
+  void OnOK() override {
+    if (fd_ < 0) deferred_.Reject(Napi::Error::New(Env(), err_).Value());
+    else deferred_.Resolve(Napi::Number::New(Env(), fd_));
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::string path_, err_;
+  int timeout_, fd_ = -1;
+};
+
+Napi::Value ReceiveFd(const Napi::CallbackInfo& info) {
+  auto* w = new ReceiveFdWorker(info.Env(), info[0].As<Napi::String>(), info[1].As<Napi::Number>().Int32Value());
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+// setWinsize(fd, rows, cols): TIOCSWINSZ on a pty master.
+Napi::Value SetWinsize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  winsize ws{};
+  ws.ws_row = static_cast<unsigned short>(info[1].As<Napi::Number>().Uint32Value());
+  ws.ws_col = static_cast<unsigned short>(info[2].As<Napi::Number>().Uint32Value());
+  if (ioctl(fd, TIOCSWINSZ, &ws) < 0) return ThrowSys(env, errno, "ioctl(TIOCSWINSZ)", "");
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("mount", Napi::Function::New(env, Mount));
@@ -202,6 +260,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr));
   exports.Set("mknod", Napi::Function::New(env, Mknod));
   exports.Set("fsType", Napi::Function::New(env, FsType));
+  exports.Set("pinNamespaces", Napi::Function::New(env, PinNamespaces));
+  exports.Set("receiveFd", Napi::Function::New(env, ReceiveFd));
+  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   return exports;
 }
 

@@ -122,7 +122,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await load()(taken.rest, g);
   } catch (e) {
-    logError(e instanceof Error ? e.message : String(e));
+    // The code travels in JSON logs, so a caller (the CRI server) can tell kinds of failure apart.
+    logError(e instanceof Error ? e.message : String(e), e instanceof TsrunError ? e.code : undefined);
     return 1;
   }
 }

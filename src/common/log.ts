@@ -31,4 +31,4 @@ export const logDebugFields = (msg: string, fields: Record<string, unknown>): vo
 };
 export const logWarn = (msg: string): void => write('warning', msg, false);
 /** An error the command ends with: in the log file and on stderr. */
-export const logError = (msg: string): void => write('error', msg, true);
+export const logError = (msg: string, code?: string): void => write('error', msg, true, code ? { code } : undefined);

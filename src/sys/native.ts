@@ -13,6 +13,9 @@ interface Addon {
   lsetxattr(path: string, name: string, value: Buffer): void;
   lgetxattr(path: string, name: string): Buffer | null;
   mknod(path: string, mode: number, major: number, minor: number): void;
+  pinNamespaces(types: string[], targets: string[], hostname: string | null): void;
+  receiveFd(socketPath: string, timeoutMs: number): Promise<number>;
+  setWinsize(fd: number, rows: number, cols: number): void;
 }
 
 /** The OCI seccomp section, with argument values as decimal strings (uint64 safe). */
@@ -44,6 +47,10 @@ function load(): Addon {
 
 /** Path of the native init binary (native/init), spawned for create and exec. */
 export const INIT_BINARY = path.join(BUILD_DIR, 'tsrun-init');
+/** The per-container monitor of the CRI server (native/monitor). */
+export const MONITOR_BINARY = path.join(BUILD_DIR, 'tsrun-monitor');
+/** The static PID 1 of pods that share a PID namespace (native/pause). */
+export const PAUSE_BINARY = path.join(BUILD_DIR, 'tsrun-pause');
 
 export const CGROUP2_SUPER_MAGIC = 0x63677270;
 export const TMPFS_MAGIC = 0x01021994;
@@ -60,3 +67,9 @@ export const compileSeccomp = (profile: SeccompProfileInput): { bpf: Buffer; unk
 export const lsetxattr = (p: string, name: string, value: Buffer): void => load().lsetxattr(p, name, value);
 export const mknod = (p: string, mode: number, major: number, minor: number): void => load().mknod(p, mode, major, minor);
 export const lgetxattr = (p: string, name: string): Buffer | null => load().lgetxattr(p, name);
+
+/** New net/ipc/uts namespaces bind-mounted onto existing empty files, alive with no process in them. */
+export const pinNamespaces = (types: string[], targets: string[], hostname: string | null): void => load().pinNamespaces(types, targets, hostname);
+/** Accepts one connection on a new unix socket at socketPath and returns the fd it carries. */
+export const receiveFd = (socketPath: string, timeoutMs: number): Promise<number> => load().receiveFd(socketPath, timeoutMs);
+export const setWinsize = (fd: number, rows: number, cols: number): void => load().setWinsize(fd, rows, cols);

@@ -1,0 +1,128 @@
+#include "pod_ns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace tsrun {
+
+std::string PinNamespaces(const std::vector<std::string>& types, const std::vector<std::string>& targets,
+                          const std::string& hostname) {
+  int flags = 0;
+  for (const auto& t : types) {
+    if (t == "net") flags |= CLONE_NEWNET;
+    else if (t == "ipc") flags |= CLONE_NEWIPC;
+    else if (t == "uts") flags |= CLONE_NEWUTS;
+    else return "unsupported namespace type " + t;
+  }
+  // Prepare every path before fork: the child of a multi-threaded process may only make
+  // async-signal-safe calls, so it gets plain C strings and reports through a pipe.
+  std::vector<std::string> sources;
+  for (const auto& t : types) sources.push_back("/proc/thread-self/ns/" + t);
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0) return std::string("pipe: ") + strerror(errno);
+  pid_t pid = fork();
+  if (pid < 0) {
+    int e = errno;
+    close(pipefd[0]);
+    close(pipefd[1]);
+    return std::string("fork: ") + strerror(e);
+  }
+  if (pid == 0) {
+    int report[2] = {0, 0};  // step, errno
+    if (unshare(flags) < 0) {
+      report[1] = errno;
+    } else if (!hostname.empty() && (flags & CLONE_NEWUTS) && sethostname(hostname.data(), hostname.size()) < 0) {
+      report[0] = -1;
+      report[1] = errno;
+    } else {
+      for (size_t i = 0; i < sources.size(); i++) {
+        if (mount(sources[i].c_str(), targets[i].c_str(), nullptr, MS_BIND, nullptr) < 0) {
+          report[0] = static_cast<int>(i) + 1;
+          report[1] = errno;
+          break;
+        }
+      }
+    }
+    (void)!write(pipefd[1], report, sizeof report);
+    _exit(report[1] ? 1 : 0);
+  }
+  close(pipefd[1]);
+  int report[2] = {0, 0};
+  ssize_t n;
+  do n = read(pipefd[0], report, sizeof report);
+  while (n < 0 && errno == EINTR);
+  close(pipefd[0]);
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (n != sizeof report) return "namespace child died before reporting";
+  if (report[1] == 0) return "";
+  if (report[0] == 0) return std::string("unshare: ") + strerror(report[1]);
+  if (report[0] == -1) return std::string("sethostname: ") + strerror(report[1]);
+  return "mount " + targets[report[0] - 1] + ": " + strerror(report[1]);
+}
+
+int ReceiveFd(const std::string& path, int timeout_ms, std::string* err) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    *err = "socket path too long: " + path;
+    return -ENAMETOOLONG;
+  }
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (ls < 0) {
+    *err = std::string("socket: ") + strerror(errno);
+    return -errno;
+  }
+  auto fail = [&](const char* what) {
+    int e = errno;
+    *err = std::string(what) + " " + path + ": " + strerror(e);
+    close(ls);
+    unlink(path.c_str());
+    return -e;
+  };
+  if (bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return fail("bind");
+  if (listen(ls, 1) < 0) return fail("listen");
+  pollfd p{ls, POLLIN, 0};
+  int r;
+  do r = poll(&p, 1, timeout_ms);
+  while (r < 0 && errno == EINTR);
+  if (r == 0) errno = ETIMEDOUT;
+  if (r <= 0) return fail("accept (waiting for the console)");
+  int c = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+  if (c < 0) return fail("accept");
+  close(ls);
+  unlink(path.c_str());
+  char byte;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char ctrl[CMSG_SPACE(sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctrl;
+  msg.msg_controllen = sizeof ctrl;
+  ssize_t n;
+  do n = recvmsg(c, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  int e = errno;
+  close(c);
+  cmsghdr* cm = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr;
+  if (!cm || cm->cmsg_type != SCM_RIGHTS) {
+    *err = "no fd received on " + path + (n < 0 ? std::string(": ") + strerror(e) : "");
+    return -EPROTO;
+  }
+  int fd;
+  memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+  return fd;
+}
+
+}  // namespace tsrun

@@ -1,0 +1,67 @@
+// Where the CRI server keeps what, and how it reaches the rest of the machine. Records that
+// must survive a restart of the server live under stateDir; sockets, pinned namespaces and the
+// OCI runtime's state (gone with a reboot, as the containers are) under runDir.
+import * as path from 'node:path';
+
+export interface CriOptions {
+  /** unix:///run/tsrun/cri.sock */
+  listen: string;
+  stateDir: string;
+  runDir: string;
+  /** image store shared with `tsrun pull` */
+  store: string;
+  /** hosts.toml mirror directory for pulls (registry config) */
+  registryConfig?: string;
+  cniConfDir: string;
+  cniBinDirs: string[];
+  /** address of the streaming server (exec/attach/port-forward) */
+  streamHost: string;
+  streamPort: number;
+  /** an image for the pod's infra container instead of tsrun's own pause binary */
+  pauseImage?: string;
+  /** cgroup parent of pods that name none */
+  defaultCgroupParent: string;
+}
+
+export function defaultCriOptions(over: Partial<CriOptions> = {}): CriOptions {
+  return {
+    listen: 'unix:///run/tsrun/cri.sock',
+    stateDir: '/var/lib/tsrun/cri',
+    runDir: '/run/tsrun/cri',
+    store: process.env['TSRUN_STORE'] ?? '/var/lib/tsrun',
+    cniConfDir: '/etc/cni/net.d',
+    cniBinDirs: ['/opt/cni/bin', '/usr/lib/cni'],
+    streamHost: '127.0.0.1',
+    streamPort: 0,
+    defaultCgroupParent: '/tsrun-cri',
+    ...over,
+  };
+}
+
+export function socketPath(listen: string): string {
+  return listen.startsWith('unix://') ? listen.slice('unix://'.length) : listen;
+}
+
+/** Every path the server derives from its options, in one place. */
+export class CriPaths {
+  constructor(readonly o: CriOptions) {}
+  get runtimeRoot(): string {
+    return path.join(this.o.runDir, 'runtime');
+  }
+  get cniCache(): string {
+    return path.join(this.o.stateDir, 'cni');
+  }
+  sandboxState(id: string): string {
+    return path.join(this.o.stateDir, 'sandboxes', id);
+  }
+  sandboxRun(id: string): string {
+    return path.join(this.o.runDir, 'pods', id);
+  }
+  containerState(id: string): string {
+    return path.join(this.o.stateDir, 'containers', id);
+  }
+  /** The monitor's directory: short, since it holds unix sockets (108-byte limit). */
+  monitorDir(id: string): string {
+    return path.join(this.o.runDir, 'm', id);
+  }
+}

@@ -1,0 +1,95 @@
+// The CRI security context -> the OCI process and linux sections: user and groups,
+// capabilities, privileged, seccomp, no_new_privs, masked and readonly paths.
+import * as fs from 'node:fs';
+import type { RuntimeConfig } from '../../../specs/oci/runtime-config';
+import { capabilityNumber, CAPABILITIES } from '../../oci/capabilities';
+import { runtimeDefaultSeccomp } from '../../oci/default-seccomp';
+import { resolveUser, type RootReader } from '../../oci/from-image';
+import { invalid } from '../errors';
+import type { LinuxContainerSecurityContext__Output } from '../generated/runtime/v1/LinuxContainerSecurityContext';
+import type { SecurityProfile__Output } from '../generated/runtime/v1/SecurityProfile';
+
+type Seccomp = NonNullable<NonNullable<RuntimeConfig['linux']>['seccomp']>;
+
+function capName(c: string, where: string): string {
+  const name = c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : `CAP_${c.toUpperCase()}`;
+  if (capabilityNumber(name) === undefined) throw invalid(`${where}: unknown capability ${JSON.stringify(c)}`);
+  return name;
+}
+
+/** add/drop over the default set, ALL included, in the order containerd applies them. */
+export function capabilitySet(base: readonly string[], sc: LinuxContainerSecurityContext__Output | null): string[] {
+  const add = sc?.capabilities?.add_capabilities ?? [];
+  const drop = sc?.capabilities?.drop_capabilities ?? [];
+  const isAll = (c: string): boolean => c.toUpperCase() === 'ALL';
+  let caps = new Set<string>(base);
+  if (add.some(isAll)) caps = new Set(CAPABILITIES);
+  if (drop.some(isAll)) caps = new Set();
+  for (const c of add) if (!isAll(c)) caps.add(capName(c, 'capabilities.add_capabilities'));
+  // An explicit add survives a drop of ALL; a named drop wins over everything.
+  for (const c of drop) if (!isAll(c)) caps.delete(capName(c, 'capabilities.drop_capabilities'));
+  return [...caps];
+}
+
+export interface ResolvedUser {
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+}
+
+/** run_as_user / run_as_username / run_as_group, else the image's User; then supplemental groups. */
+export function processUser(sc: LinuxContainerSecurityContext__Output | null, imageUser: string | undefined, read: RootReader): ResolvedUser {
+  const runAsUser = sc?.run_as_user ? Number(sc.run_as_user.value) : undefined;
+  const runAsGroup = sc?.run_as_group ? Number(sc.run_as_group.value) : undefined;
+  const userName = sc?.run_as_username || undefined;
+  if (runAsGroup !== undefined && runAsUser === undefined && !userName && !imageUser)
+    throw invalid('security_context.run_as_group needs run_as_user, run_as_username or an image user');
+  let spec: string | undefined = imageUser;
+  if (userName) spec = userName;
+  if (runAsUser !== undefined) spec = String(runAsUser);
+  let u: ResolvedUser;
+  try {
+    u = resolveUser(spec, read);
+  } catch (e) {
+    throw invalid(`user ${JSON.stringify(spec)}: ${(e as Error).message}`);
+  }
+  if (runAsUser !== undefined || userName) {
+    // Groups of a user named by the CRI come from the image's /etc/group, gid from /etc/passwd.
+    if (runAsGroup !== undefined) u.gid = runAsGroup;
+  } else if (runAsGroup !== undefined) u.gid = runAsGroup;
+  const extra = (sc?.supplemental_groups ?? []).map(Number);
+  u.additionalGids = [...new Set([...u.additionalGids, ...extra])].filter((g) => g !== u.gid);
+  return u;
+}
+
+/** SecurityProfile (or the legacy seccomp_profile_path) -> an OCI seccomp section, or none. */
+export function seccompFor(profile: SecurityProfile__Output | null, legacyPath: string, caps: readonly string[], privileged: boolean): Seccomp | undefined {
+  let type = profile?.profile_type ?? '';
+  let ref = profile?.localhost_ref ?? '';
+  if (!profile && legacyPath) {
+    if (legacyPath === 'unconfined') type = 'Unconfined';
+    else if (legacyPath === 'runtime/default' || legacyPath === 'docker/default') type = 'RuntimeDefault';
+    else if (legacyPath.startsWith('localhost/')) {
+      type = 'Localhost';
+      ref = legacyPath.slice('localhost/'.length);
+    } else throw invalid(`seccomp_profile_path ${JSON.stringify(legacyPath)}: expected unconfined, runtime/default or localhost/PATH`);
+  }
+  if (privileged) return undefined;
+  if (type === 'RuntimeDefault') return runtimeDefaultSeccomp(caps);
+  if (type === 'Localhost') {
+    if (!ref.startsWith('/')) throw invalid(`seccomp localhost profile ${JSON.stringify(ref)}: must be an absolute path`);
+    let text: string;
+    try {
+      text = fs.readFileSync(ref, 'utf8');
+    } catch (e) {
+      throw invalid(`seccomp localhost profile ${ref}: ${(e as Error).message}`);
+    }
+    try {
+      return JSON.parse(text) as Seccomp;
+    } catch (e) {
+      throw invalid(`seccomp localhost profile ${ref}: not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  // Unconfined, or nothing asked (the kubelet sends Unconfined unless told otherwise).
+  return undefined;
+}

@@ -1,0 +1,54 @@
+// Records kept one directory each (<root>/<id>/record.json, written atomically), so a server
+// that restarts finds every sandbox and container as it was last saved.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { atomicWriteFileSync } from '../../common/atomic-write';
+
+export class RecordStore<T extends { id: string }> {
+  private readonly items = new Map<string, T>();
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    return path.join(this.root, id);
+  }
+
+  /** Reads every record on disk; a torn or foreign entry is skipped and reported. */
+  load(onBad: (id: string, err: string) => void): void {
+    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    for (const id of fs.readdirSync(this.root)) {
+      try {
+        const rec = JSON.parse(fs.readFileSync(path.join(this.root, id, 'record.json'), 'utf8')) as T;
+        this.items.set(rec.id, rec);
+      } catch (e) {
+        onBad(id, (e as Error).message);
+      }
+    }
+  }
+
+  save(rec: T): void {
+    fs.mkdirSync(this.dir(rec.id), { recursive: true, mode: 0o700 });
+    atomicWriteFileSync(path.join(this.dir(rec.id), 'record.json'), JSON.stringify(rec));
+    this.items.set(rec.id, rec);
+  }
+
+  get(id: string): T | undefined {
+    return this.items.get(id);
+  }
+
+  /** By full id or a unique prefix, as crictl users type them. */
+  find(idOrPrefix: string): T | undefined {
+    const exact = this.items.get(idOrPrefix);
+    if (exact || !idOrPrefix) return exact;
+    const hits = [...this.items.values()].filter((r) => r.id.startsWith(idOrPrefix));
+    return hits.length === 1 ? hits[0] : undefined;
+  }
+
+  all(): T[] {
+    return [...this.items.values()];
+  }
+
+  delete(id: string): void {
+    this.items.delete(id);
+    fs.rmSync(this.dir(id), { recursive: true, force: true });
+  }
+}

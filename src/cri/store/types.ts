@@ -1,0 +1,74 @@
+// What the server remembers of each pod and container. CRI configs are kept as received:
+// PodSandboxStatus and ContainerStatus report them back.
+import type { ContainerConfig__Output } from '../generated/runtime/v1/ContainerConfig';
+import type { PodSandboxConfig__Output } from '../generated/runtime/v1/PodSandboxConfig';
+
+export type SandboxState = 'SANDBOX_READY' | 'SANDBOX_NOTREADY';
+export type ContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';
+
+export interface SandboxRecord {
+  id: string;
+  name: string;
+  config: PodSandboxConfig__Output;
+  runtimeHandler: string;
+  state: SandboxState;
+  /** unix nanoseconds, as a decimal string (int64 on the wire) */
+  createdAt: string;
+  /** pinned namespace files (absent: the host's) */
+  netns?: string;
+  ipcns?: string;
+  utsns?: string;
+  /** /proc/PID/ns/pid of the infra process, when the pod shares one PID namespace */
+  infra?: { id: string; pid: number };
+  hostNetwork: boolean;
+  hostIpc: boolean;
+  hostPid: boolean;
+  ip?: string;
+  additionalIps: string[];
+  cgroupParent: string;
+  /** true when the server made the cgroup parent (and so removes it) */
+  ownCgroupParent: boolean;
+  hostname: string;
+  /** /dev/shm of the pod: a tmpfs the containers share, or the host's */
+  shm: string;
+  /** resolv.conf, hosts and hostname files bind-mounted into each container */
+  files: { resolv: string; hosts: string; hostname: string };
+}
+
+export interface ExitInfo {
+  exitCode: number;
+  finishedAt: string;
+  reason: string;
+  message: string;
+}
+
+export interface ContainerRecord {
+  id: string;
+  sandboxId: string;
+  name: string;
+  config: ContainerConfig__Output;
+  /** image record name and config digest (the image id) */
+  imageName: string;
+  imageId: string;
+  imageDigest: string;
+  state: ContainerState;
+  createdAt: string;
+  startedAt: string;
+  exit?: ExitInfo;
+  pid: number;
+  /** full host path of the CRI log, or '' */
+  logPath: string;
+  bundle: string;
+  cgroupsPath: string;
+  /** the host side of each mount, as ContainerStatus reports it */
+  mounts: ContainerConfig__Output['mounts'];
+  /** the user the process runs as (for ContainerStatus.user) */
+  user: { uid: number; gid: number; supplementalGroups: number[] };
+  stopSignal: string;
+}
+
+export function nowNs(): string {
+  const ms = BigInt(Date.now());
+  const sub = process.hrtime.bigint() % 1_000_000n;
+  return String(ms * 1_000_000n + sub);
+}
