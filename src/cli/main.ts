@@ -29,6 +29,7 @@ const VERBS: Record<string, () => Command> = {
   prune: () => require('./images').prune,
   bundle: () => require('./bundle').bundle,
   inspect: () => require('./inspect').inspect,
+  cri: () => require('./cri').cri,
 };
 
 const GLOBAL_FLAGS: FlagSpec[] = [

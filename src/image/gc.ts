@@ -1,13 +1,29 @@
 // Removing images and what nothing uses: blobs and unpacked layers not referenced by any image
 // record, nor leased by a bundle's rootfs.
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { atomicWriteFileSync } from '../common/atomic-write';
 import { ContentStore } from './store/content-store';
 import { ImageStore, type ImageRecord } from './store/image-store';
 import { LayerStore } from './store/layer-store';
 
 export function leaseDir(store: string): string {
   return path.join(store, 'leases');
+}
+
+function leaseFile(store: string, dir: string): string {
+  return path.join(leaseDir(store), createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 32) + '.json');
+}
+
+/** Keeps an image's layers from GC while `dir` (a bundle) uses them. */
+export function addLease(store: string, dir: string, rec: ImageRecord): void {
+  fs.mkdirSync(leaseDir(store), { recursive: true });
+  atomicWriteFileSync(leaseFile(store, dir), JSON.stringify({ dir: path.resolve(dir), image: rec.name, diffIds: rec.diffIds }));
+}
+
+export function removeLease(store: string, dir: string): void {
+  fs.rmSync(leaseFile(store, dir), { force: true });
 }
 
 /** Layers in use by mounted rootfs (a lease per bundle). */

@@ -1,24 +1,18 @@
 // bundle: an image in the store -> a bundle directory that `tsrun run DIR` (or runc) runs:
 // rootfs/ is an overlay of the image's layers with a writable upper dir of its own, and
 // config.json comes from the image config. A lease keeps GC from removing the layers.
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImageConfig } from '../../specs/oci/image';
-import { atomicWriteFileSync } from '../common/atomic-write';
 import { TsrunError } from '../common/errors';
 import { emit } from '../events/bus';
-import { leaseDir } from '../image/gc';
+import { addLease, removeLease } from '../image/gc';
 import { ContentStore } from '../image/store/content-store';
 import { ImageStore, type ImageRecord } from '../image/store/image-store';
 import { LayerStore } from '../image/store/layer-store';
 import { specFromImage } from '../oci/from-image';
 import { isMountpoint, mountOverlay, unmountOverlay } from '../rootfs/overlay';
 import { readInRoot } from '../rootfs/secure-join';
-
-function leaseFile(store: string, dir: string): string {
-  return path.join(leaseDir(store), createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 32) + '.json');
-}
 
 export function findImage(store: string, name: string): ImageRecord {
   const rec = new ImageStore(store).find(name);
@@ -35,8 +29,7 @@ export function makeBundle(store: string, image: string, dir: string, args?: str
   const config = ImageConfig.parse(JSON.parse(new ContentStore(store).read(rec.config).toString('utf8')));
   const rootfs = path.join(bundle, 'rootfs');
   fs.mkdirSync(bundle, { recursive: true });
-  fs.mkdirSync(leaseDir(store), { recursive: true });
-  atomicWriteFileSync(leaseFile(store, bundle), JSON.stringify({ dir: bundle, image: rec.name, diffIds: rec.diffIds }));
+  addLease(store, bundle, rec);
   const t0 = process.hrtime.bigint();
   try {
     mountOverlay(rootfs, { layers: rec.diffIds.map((d) => layers.dir(d)), upper: path.join(bundle, '.tsrun', 'upper'), work: path.join(bundle, '.tsrun', 'work') });
@@ -54,6 +47,6 @@ export function removeBundle(store: string, dir: string): void {
   const bundle = path.resolve(dir);
   const rootfs = path.join(bundle, 'rootfs');
   if (isMountpoint(rootfs)) unmountOverlay(rootfs);
-  fs.rmSync(leaseFile(store, bundle), { force: true });
+  removeLease(store, bundle);
   fs.rmSync(bundle, { recursive: true, force: true });
 }

@@ -16,6 +16,7 @@ interface Addon {
   pinNamespaces(types: string[], targets: string[], hostname: string | null): void;
   receiveFd(socketPath: string, timeoutMs: number): Promise<number>;
   setWinsize(fd: number, rows: number, cols: number): void;
+  connectInNetns(nsPath: string, port: number): Promise<number>;
 }
 
 /** The OCI seccomp section, with argument values as decimal strings (uint64 safe). */
@@ -73,3 +74,5 @@ export const pinNamespaces = (types: string[], targets: string[], hostname: stri
 /** Accepts one connection on a new unix socket at socketPath and returns the fd it carries. */
 export const receiveFd = (socketPath: string, timeoutMs: number): Promise<number> => load().receiveFd(socketPath, timeoutMs);
 export const setWinsize = (fd: number, rows: number, cols: number): void => load().setWinsize(fd, rows, cols);
+/** A TCP connection to 127.0.0.1:port inside the network namespace at nsPath (port-forward). */
+export const connectInNetns = (nsPath: string, port: number): Promise<number> => load().connectInNetns(nsPath, port);

@@ -1,0 +1,50 @@
+// tsrun cri: serve the Kubernetes CRI (RuntimeService + ImageService) until SIGTERM/SIGINT.
+// Containers keep running when the server stops; a new server finds them again.
+import { CriServer } from '../cri/server';
+import { defaultCriOptions } from '../cri/options';
+import { logError } from '../common/log';
+import { int, list, parseFlags, str } from './args';
+import type { Globals } from './globals';
+
+export async function cri(argv: string[], g: Globals): Promise<number> {
+  const { flags } = parseFlags(argv, [
+    { name: 'listen', type: 'string' },
+    { name: 'state-dir', type: 'string' },
+    { name: 'run-dir', type: 'string' },
+    { name: 'cni-conf-dir', type: 'string' },
+    { name: 'cni-bin-dir', type: 'list' },
+    { name: 'registry-config', type: 'string' },
+    { name: 'stream-address', type: 'string' },
+    { name: 'stream-port', type: 'int' },
+    { name: 'pause-image', type: 'string' },
+    { name: 'cgroup-parent', type: 'string' },
+  ], false);
+  const o = defaultCriOptions({ store: g.store });
+  const set = <K extends keyof typeof o>(k: K, v: (typeof o)[K] | undefined): void => {
+    if (v !== undefined) o[k] = v;
+  };
+  set('listen', str(flags['listen']));
+  set('stateDir', str(flags['state-dir']));
+  set('runDir', str(flags['run-dir']));
+  set('cniConfDir', str(flags['cni-conf-dir']));
+  if (list(flags['cni-bin-dir']).length) o.cniBinDirs = list(flags['cni-bin-dir']);
+  set('registryConfig', str(flags['registry-config']));
+  set('streamHost', str(flags['stream-address']));
+  set('streamPort', int(flags['stream-port']));
+  set('pauseImage', str(flags['pause-image']));
+  set('defaultCgroupParent', str(flags['cgroup-parent']));
+  const server = new CriServer(o);
+  await server.start();
+  process.stderr.write(`tsrun cri: serving ${o.listen} (streaming on ${server.streaming.baseUrl})\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      server.stop().then(resolve, (e: Error) => {
+        logError(e.message);
+        resolve();
+      });
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  return 0;
+}

@@ -1,0 +1,201 @@
+// Containers of a pod: Create mounts the image's overlay rootfs, writes config.json and hands
+// the container to its monitor (which runs `tsrun create` and stays as its parent); Start
+// releases it; Stop signals it and waits, then kills; Remove deletes every trace. The exit is
+// learnt from the monitor's exit.json, so it is known even after a restart of the server.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ImageConfig } from '../../../specs/oci/image';
+import { loadCgroupManager, newCgroupManager } from '../../cgroups/manager';
+import { logWarn } from '../../common/log';
+import { addLease, removeLease } from '../../image/gc';
+import { ContentStore } from '../../image/store/content-store';
+import { LayerStore } from '../../image/store/layer-store';
+import { isMountpoint, mountOverlay, unmountOverlay } from '../../rootfs/overlay';
+import { readInRoot } from '../../rootfs/secure-join';
+import type { CriContext } from '../context';
+import { badState, invalid, notFound } from '../errors';
+import { findCriImage } from '../images/lookup';
+import { readExit, startMonitor } from '../monitor/client';
+import type { ContainerConfig, PodSandboxConfig } from '../proto';
+import { getSandbox, podPidNamespace, requireReady } from '../sandbox/lifecycle';
+import { containerSpec } from '../specgen/container-spec';
+import { nowNs, type ContainerRecord } from '../store/types';
+
+export function getContainer(ctx: CriContext, id: string): ContainerRecord {
+  const c = ctx.containers.find(id);
+  if (!c) throw notFound(`container ${JSON.stringify(id)} not found`);
+  return c;
+}
+
+function event(ctx: CriContext, c: ContainerRecord, type: string): void {
+  ctx.emitContainerEvent({ container_id: c.id, container_event_type: type as never, created_at: nowNs(), pod_sandbox_status: null, containers_statuses: [] });
+}
+
+export async function createContainer(ctx: CriContext, sandboxId: string, config: ContainerConfig, _podConfig: PodSandboxConfig | null): Promise<string> {
+  const sandbox = getSandbox(ctx, sandboxId);
+  requireReady(sandbox);
+  const md = config.metadata;
+  if (!md?.name) throw invalid('config.metadata.name is required');
+  if (!config.image?.image) throw invalid('config.image.image is required');
+  const pmd = sandbox.config.metadata!;
+  const name = `${md.name}_${pmd.name}_${pmd.namespace}_${pmd.uid}_${md.attempt}`;
+  const image = findCriImage(ctx.opts.store, config.image.image);
+  if (!image) throw notFound(`image ${JSON.stringify(config.image.image)} not found: pull it first`);
+  const rec0 = image.records[0]!;
+  const id = randomBytes(32).toString('hex');
+  ctx.containerNames.reserve(name, id);
+  const dir = ctx.containers.dir(id);
+  const bundle = path.join(dir, 'bundle');
+  const rootfs = path.join(bundle, 'rootfs');
+  let created = false;
+  try {
+    const layers = new LayerStore(ctx.opts.store);
+    for (const d of rec0.diffIds) if (!layers.has(d)) throw notFound(`layer ${d} of ${rec0.name} is missing from the store: pull it again`);
+    const imageConfig = ImageConfig.parse(JSON.parse(new ContentStore(ctx.opts.store).read(rec0.config).toString('utf8')));
+    fs.mkdirSync(bundle, { recursive: true, mode: 0o711 });
+    addLease(ctx.opts.store, bundle, rec0);
+    mountOverlay(rootfs, { layers: rec0.diffIds.map((d) => layers.dir(d)), upper: path.join(dir, 'upper'), work: path.join(dir, 'work') });
+    const pidMode = config.linux?.security_context?.namespace_options?.pid ?? 'CONTAINER';
+    let pidNamespace: string | undefined;
+    if (pidMode === 'POD') pidNamespace = podPidNamespace(sandbox);
+    if (pidMode === 'TARGET') {
+      const target = ctx.containers.find(config.linux!.security_context!.namespace_options!.target_id);
+      if (!target || target.state !== 'CONTAINER_RUNNING') throw invalid(`namespace_options.target_id ${JSON.stringify(config.linux?.security_context?.namespace_options?.target_id)}: no such running container`);
+      pidNamespace = `/proc/${target.pid}/ns/pid`;
+    }
+    const cgroupsPath = `${sandbox.cgroupParent}/${id}`;
+    const gen = containerSpec({ id, sandbox, config, image: imageConfig, imageName: rec0.name, read: (f) => readInRoot(rootfs, f), cgroupsPath, pidNamespace });
+    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(gen.spec, null, 1));
+    const logPath = sandbox.config.log_directory && config.log_path ? path.join(sandbox.config.log_directory, config.log_path) : '';
+    if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true });
+    const started = await startMonitor({
+      id,
+      bundle,
+      runtimeRoot: ctx.paths.runtimeRoot,
+      dir: ctx.paths.monitorDir(id),
+      logPath: logPath || undefined,
+      tty: config.tty,
+      stdin: config.stdin,
+      stdinOnce: config.stdin_once,
+    });
+    created = true;
+    const rec: ContainerRecord = {
+      id,
+      sandboxId: sandbox.id,
+      name,
+      config,
+      imageName: config.image.image,
+      imageId: image.id,
+      imageDigest: image.repoDigests[0] ?? '',
+      state: 'CONTAINER_CREATED',
+      createdAt: nowNs(),
+      startedAt: '0',
+      pid: started.pid,
+      logPath,
+      bundle,
+      cgroupsPath,
+      mounts: gen.mounts,
+      user: { uid: gen.user.uid, gid: gen.user.gid, supplementalGroups: gen.user.additionalGids },
+      stopSignal: gen.stopSignal,
+    };
+    ctx.containers.save(rec);
+    event(ctx, rec, 'CONTAINER_CREATED_EVENT');
+    return id;
+  } catch (e) {
+    if (created) await ctx.runtime.delete(id).catch((err: Error) => logWarn(err.message));
+    fs.rmSync(ctx.paths.monitorDir(id), { recursive: true, force: true });
+    if (isMountpoint(rootfs)) unmountOverlay(rootfs);
+    removeLease(ctx.opts.store, bundle);
+    fs.rmSync(dir, { recursive: true, force: true });
+    ctx.containerNames.release(name);
+    throw e;
+  }
+}
+
+/** Folds the monitor's exit record into the container's; true when the state changed. */
+export function refreshExit(ctx: CriContext, c: ContainerRecord): boolean {
+  if (c.state !== 'CONTAINER_RUNNING' && c.state !== 'CONTAINER_CREATED') return false;
+  const exit = readExit(ctx.paths.monitorDir(c.id));
+  if (!exit) return false;
+  let oom = false;
+  try {
+    oom = newCgroupManager(c.id, c.cgroupsPath).oomKills() > 0;
+  } catch {
+    /* cgroup gone */
+  }
+  const reason = oom ? 'OOMKilled' : exit.exitCode === 0 ? 'Completed' : 'Error';
+  c.state = 'CONTAINER_EXITED';
+  c.exit = { exitCode: exit.exitCode, finishedAt: exit.exitedAtNs, reason, message: exit.signal ? `killed by signal ${exit.signal}` : '' };
+  ctx.containers.save(c);
+  event(ctx, c, 'CONTAINER_STOPPED_EVENT');
+  return true;
+}
+
+export async function startContainer(ctx: CriContext, c: ContainerRecord): Promise<void> {
+  refreshExit(ctx, c);
+  if (c.state !== 'CONTAINER_CREATED') throw badState(`container ${c.id} is ${c.state.replace('CONTAINER_', '').toLowerCase()}, not created`);
+  const sandbox = getSandbox(ctx, c.sandboxId);
+  requireReady(sandbox);
+  try {
+    await ctx.runtime.start(c.id);
+  } catch (e) {
+    c.state = 'CONTAINER_EXITED';
+    c.exit = { exitCode: 128, finishedAt: nowNs(), reason: 'StartError', message: (e as Error).message };
+    ctx.containers.save(c);
+    throw e;
+  }
+  c.state = 'CONTAINER_RUNNING';
+  c.startedAt = nowNs();
+  ctx.containers.save(c);
+  event(ctx, c, 'CONTAINER_STARTED_EVENT');
+  // A process that exits at once may have gone before we saved RUNNING.
+  refreshExit(ctx, c);
+}
+
+async function waitExit(ctx: CriContext, c: ContainerRecord, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  for (;;) {
+    if (refreshExit(ctx, c) || c.state === 'CONTAINER_EXITED') return true;
+    if (Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Signal, wait `timeout` seconds, then SIGKILL every process of the container. */
+export async function stopContainer(ctx: CriContext, c: ContainerRecord, timeoutSec: number): Promise<void> {
+  refreshExit(ctx, c);
+  if (c.state === 'CONTAINER_EXITED' || c.state === 'CONTAINER_UNKNOWN') return;
+  if (timeoutSec > 0 && c.state === 'CONTAINER_RUNNING') {
+    try {
+      await ctx.runtime.kill(c.id, c.stopSignal);
+    } catch (e) {
+      logWarn(`stop ${c.id}: ${(e as Error).message}`);
+    }
+    if (await waitExit(ctx, c, timeoutSec * 1000)) return;
+  }
+  try {
+    await ctx.runtime.kill(c.id, 'KILL', true);
+  } catch (e) {
+    logWarn(`stop ${c.id}: ${(e as Error).message}`);
+  }
+  if (!(await waitExit(ctx, c, 10_000))) throw badState(`container ${c.id} did not exit after SIGKILL`);
+}
+
+export async function removeContainer(ctx: CriContext, c: ContainerRecord): Promise<void> {
+  refreshExit(ctx, c);
+  if (c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED') await stopContainer(ctx, c, 0);
+  await ctx.runtime.delete(c.id);
+  const rootfs = path.join(c.bundle, 'rootfs');
+  if (isMountpoint(rootfs)) unmountOverlay(rootfs);
+  removeLease(ctx.opts.store, c.bundle);
+  fs.rmSync(ctx.paths.monitorDir(c.id), { recursive: true, force: true });
+  ctx.containers.delete(c.id);
+  ctx.containerNames.release(c.name);
+  event(ctx, c, 'CONTAINER_DELETED_EVENT');
+}
+
+/** The container's cgroup, for stats and updates. */
+export function containerCgroup(c: ContainerRecord): ReturnType<typeof loadCgroupManager> {
+  return newCgroupManager(c.id, c.cgroupsPath);
+}

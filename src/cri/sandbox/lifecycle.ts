@@ -1,0 +1,196 @@
+// Pod sandboxes: RunPodSandbox reserves the name, then pins the pod's namespaces, mounts its
+// /dev/shm, runs CNI ADD, writes hosts/resolv.conf/hostname, and (when the pod shares a PID
+// namespace) starts the infra process. Every finished step is undone if a later one fails.
+// Stop tears the network down and stops every container; Remove deletes what is left.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { newCgroupManager } from '../../cgroups/manager';
+import { logWarn } from '../../common/log';
+import { isMountpoint } from '../../rootfs/overlay';
+import { MNT_DETACH, mount, umount } from '../../sys/native';
+import type { CriContext } from '../context';
+import { badState, invalid, notFound } from '../errors';
+import { readExit, startMonitor } from '../monitor/client';
+import type { PodSandboxConfig } from '../proto';
+import { nowNs, type SandboxRecord } from '../store/types';
+import { writePodFiles } from './files';
+import { writeInfraBundle } from './infra';
+import { pinPodNamespaces, unpinNamespaces, type PinnedType } from './namespaces';
+
+const MS_NOSUID = 2;
+const MS_NODEV = 4;
+const MS_NOEXEC = 8;
+
+class Undo {
+  private readonly steps: (() => unknown)[] = [];
+  push(fn: () => unknown): void {
+    this.steps.push(fn);
+  }
+  async run(): Promise<void> {
+    for (const fn of this.steps.reverse()) {
+      try {
+        await fn();
+      } catch (e) {
+        logWarn(`undo: ${(e as Error).message}`);
+      }
+    }
+  }
+}
+
+export function sandboxName(config: PodSandboxConfig): string {
+  const md = config.metadata;
+  if (!md) throw invalid('config.metadata is required');
+  for (const k of ['name', 'namespace', 'uid'] as const) if (!md[k]) throw invalid(`config.metadata.${k} is required`);
+  return `${md.name}_${md.namespace}_${md.uid}_${md.attempt}`;
+}
+
+export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, handler: string): Promise<string> {
+  const name = sandboxName(config);
+  if (handler && handler !== 'tsrun' && handler !== 'runc') throw invalid(`runtime_handler ${JSON.stringify(handler)}: this server has only the default handler`);
+  const id = randomBytes(32).toString('hex');
+  ctx.podNames.reserve(name, id);
+  const undo = new Undo();
+  undo.push(() => ctx.podNames.release(name));
+  try {
+    const nsOpts = config.linux?.security_context?.namespace_options;
+    const hostNetwork = nsOpts?.network === 'NODE';
+    const hostIpc = nsOpts?.ipc === 'NODE';
+    const hostPid = nsOpts?.pid === 'NODE';
+    const hostname = config.hostname || (hostNetwork ? os.hostname() : config.metadata!.name);
+    const runDir = ctx.paths.sandboxRun(id);
+    fs.mkdirSync(runDir, { recursive: true, mode: 0o711 });
+    undo.push(() => fs.rmSync(runDir, { recursive: true, force: true }));
+
+    const types: PinnedType[] = [];
+    if (!hostNetwork) types.push('net', 'uts');
+    if (!hostIpc) types.push('ipc');
+    const pinned = pinPodNamespaces(runDir, types, hostNetwork ? null : hostname);
+    undo.push(() => unpinNamespaces([pinned.net, pinned.ipc, pinned.uts]));
+
+    let shm = '/dev/shm';
+    if (!hostIpc) {
+      shm = path.join(runDir, 'shm');
+      fs.mkdirSync(shm, { recursive: true });
+      mount('shm', shm, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k');
+      undo.push(() => umount(shm, MNT_DETACH));
+    }
+
+    let ip: string | undefined;
+    const additionalIps: string[] = [];
+    const netReq = {
+      podId: id,
+      netns: pinned.net ?? '',
+      namespace: config.metadata!.namespace,
+      name: config.metadata!.name,
+      uid: config.metadata!.uid,
+      portMappings: config.port_mappings.map((p) => ({
+        hostPort: p.host_port,
+        containerPort: p.container_port,
+        protocol: (p.protocol ?? 'TCP').toLowerCase() as 'tcp' | 'udp' | 'sctp',
+        hostIP: p.host_ip || undefined,
+      })),
+    };
+    if (!hostNetwork) {
+      const result = await ctx.cni.setUp(netReq);
+      undo.push(() => ctx.cni.tearDown(netReq));
+      const ips = result.ips.map((i) => i.address.split('/')[0]!);
+      ip = result.ips.find((i) => i.version === '4')?.address.split('/')[0] ?? ips[0];
+      additionalIps.push(...ips.filter((a) => a !== ip));
+    }
+    const files = writePodFiles(runDir, hostname, config.dns_config, ip, hostNetwork);
+    const ownCgroupParent = !config.linux?.cgroup_parent;
+    const cgroupParent = config.linux?.cgroup_parent || `${ctx.opts.defaultCgroupParent}/pod-${id.slice(0, 16)}`;
+    const rec: SandboxRecord = {
+      id,
+      name,
+      config,
+      runtimeHandler: handler,
+      state: 'SANDBOX_READY',
+      createdAt: nowNs(),
+      netns: pinned.net,
+      ipcns: pinned.ipc,
+      utsns: pinned.uts,
+      hostNetwork,
+      hostIpc,
+      hostPid,
+      ip,
+      additionalIps,
+      cgroupParent,
+      ownCgroupParent,
+      hostname,
+      shm,
+      files,
+    };
+    // Containers of a pod that shares its PID namespace need a PID 1 to join.
+    if (!hostPid && (nsOpts?.pid ?? 'POD') === 'POD') {
+      const bundle = writeInfraBundle(runDir, rec);
+      const started = await startMonitor({ id, bundle, runtimeRoot: ctx.paths.runtimeRoot, dir: ctx.paths.monitorDir(id) });
+      undo.push(() => ctx.runtime.delete(id));
+      await ctx.runtime.start(id);
+      rec.infra = { id, pid: started.pid };
+    }
+    ctx.sandboxes.save(rec);
+    return id;
+  } catch (e) {
+    await undo.run();
+    throw e;
+  }
+}
+
+export function getSandbox(ctx: CriContext, id: string): SandboxRecord {
+  const s = ctx.sandboxes.find(id);
+  if (!s) throw notFound(`pod sandbox ${JSON.stringify(id)} not found`);
+  return s;
+}
+
+export function requireReady(s: SandboxRecord): void {
+  if (s.state !== 'SANDBOX_READY') throw badState(`pod sandbox ${s.id} is not ready (stopped)`);
+}
+
+/** The pod's PID namespace, for containers that join it. */
+export function podPidNamespace(s: SandboxRecord): string | undefined {
+  return s.infra ? `/proc/${s.infra.pid}/ns/pid` : undefined;
+}
+
+async function stopInfra(ctx: CriContext, s: SandboxRecord): Promise<void> {
+  if (!s.infra) return;
+  if (!readExit(ctx.paths.monitorDir(s.infra.id))) {
+    try {
+      await ctx.runtime.kill(s.infra.id, 'KILL', true);
+    } catch {
+      /* gone already */
+    }
+  }
+  await ctx.runtime.delete(s.infra.id);
+}
+
+/** Stops every container of the pod, the infra process, and the network. Idempotent. */
+export async function stopSandbox(ctx: CriContext, s: SandboxRecord, stopContainer: (id: string) => Promise<void>): Promise<void> {
+  for (const c of ctx.containers.all().filter((c) => c.sandboxId === s.id)) await stopContainer(c.id);
+  await stopInfra(ctx, s);
+  if (!s.hostNetwork && s.state === 'SANDBOX_READY') {
+    await ctx.cni.tearDown({ podId: s.id, netns: s.netns ?? '', namespace: s.config.metadata!.namespace, name: s.config.metadata!.name, uid: s.config.metadata!.uid });
+  }
+  s.state = 'SANDBOX_NOTREADY';
+  ctx.sandboxes.save(s);
+}
+
+export async function removeSandbox(ctx: CriContext, s: SandboxRecord, removeContainer: (id: string) => Promise<void>, stopContainer: (id: string) => Promise<void>): Promise<void> {
+  if (s.state === 'SANDBOX_READY') await stopSandbox(ctx, s, stopContainer);
+  for (const c of ctx.containers.all().filter((c) => c.sandboxId === s.id)) await removeContainer(c.id);
+  unpinNamespaces([s.netns, s.ipcns, s.utsns]);
+  if (!s.hostIpc && isMountpoint(s.shm)) umount(s.shm, MNT_DETACH);
+  fs.rmSync(ctx.paths.sandboxRun(s.id), { recursive: true, force: true });
+  if (s.infra) fs.rmSync(ctx.paths.monitorDir(s.infra.id), { recursive: true, force: true });
+  if (s.ownCgroupParent) {
+    try {
+      newCgroupManager(`pod-${s.id}`, s.cgroupParent).destroy();
+    } catch (e) {
+      logWarn(`pod ${s.id}: removing cgroup ${s.cgroupParent}: ${(e as Error).message}`);
+    }
+  }
+  ctx.sandboxes.delete(s.id);
+  ctx.podNames.release(s.name);
+}
