@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'TSRUN_E_DIGEST' // content does not match its digest (or size)
   | 'TSRUN_E_LAYER' // a layer tar is malformed or tries to escape its directory
   | 'TSRUN_E_REGISTRY' // a registry refused or failed a request
-  | 'TSRUN_E_IMAGE_NOT_FOUND'; // no such image in the store
+  | 'TSRUN_E_IMAGE_NOT_FOUND' // no such image in the store
+  | 'TSRUN_E_CNI'; // pod networking: no usable CNI config, a plugin missing or failing
 
 export class TsrunError extends Error {
   constructor(
