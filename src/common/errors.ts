@@ -17,7 +17,7 @@ export type ErrorCode =
   | 'TSRUN_E_LAYER' // a layer tar is malformed or tries to escape its directory
   | 'TSRUN_E_REGISTRY' // a registry refused or failed a request
   | 'TSRUN_E_IMAGE_NOT_FOUND' // no such image in the store
-  | 'TSRUN_E_CNI' // a CNI plugin failed or the network config is unusable
+  | 'TSRUN_E_CNI' // pod networking: no usable CNI config, a plugin missing or failing
   | 'TSRUN_E_TIMEOUT'; // an operation did not finish in its time
 
 export class TsrunError extends Error {
