@@ -25,3 +25,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 npm ci --no-audit --no-fund --loglevel=error
+scripts/install-cri-tools.sh            # crictl and critest, the real CRI clients (cached per machine)
