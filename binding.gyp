@@ -68,7 +68,13 @@
       "target_name": "tsrun-monitor",
       "type": "executable",
       "sources": [
-        "native/monitor/main.cc"
+        "native/monitor/main.cc",
+        "native/monitor/attach.cc",
+        "native/monitor/control.cc",
+        "native/monitor/cri_log.cc",
+        "native/monitor/loop.cc",
+        "native/monitor/runtime.cc",
+        "native/monitor/util.cc"
       ],
       "cflags_cc": [
         "-std=c++17",

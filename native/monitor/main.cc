@@ -1,2 +1,459 @@
-// placeholder: the monitor is being written (see native/monitor)
-int main() { return 1; }
+// tsrun-monitor: one small process per CRI container, like CRI-O's conmon or containerd's
+// shim. It runs `RUNTIME create`, becomes the container init's parent (a child subreaper
+// inherits it when the runtime exits), holds its stdio, writes the CRI log, serves attach and
+// control sockets, and records the exit status in DIR/exit.json. It outlives the CRI server.
+//
+//   tsrun-monitor --id ID --runtime PATH --runtime-root DIR --bundle DIR --dir DIR
+//                 [--log-path FILE] [--tty] [--stdin] [--stdin-once] --sync-fd N
+//
+// On the sync fd it writes one JSON line once create is over, {"pid":N} or {"error":"..."},
+// and exits after an error. Single-threaded: one epoll loop, no large buffers.
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "attach.h"
+#include "control.h"
+#include "cri_log.h"
+#include "loop.h"
+#include "runtime.h"
+#include "util.h"
+
+using namespace monitor;
+
+namespace {
+
+struct Options {
+  RuntimeCall call;
+  std::string log_path;
+  bool tty = false;
+  bool stdin_open = false;
+  bool stdin_once = false;
+  int sync_fd = -1;
+};
+
+// After the init exits, output still held by other processes is awaited this long at most.
+constexpr int kDrainMs = 2000;
+// After the exit, attach clients still behind get this long to take what is queued for them.
+constexpr int kFlushClientsMs = 5000;
+// Children reaped before we know which one is the init (it may exit during create).
+constexpr size_t kMaxEarly = 64;
+
+enum class Phase { kCreating, kRunning, kDraining };
+
+Options g_opt;
+Phase g_phase = Phase::kCreating;
+Watch g_signals{Kind::kSignal};
+Watch g_stdout{Kind::kStdout};
+Watch g_stderr{Kind::kStderr};
+Watch g_pty{Kind::kPty};
+bool g_pty_open = false;  // the master still gives output
+Watch g_console_listen{Kind::kConsoleListen};
+Watch g_console_conn{Kind::kConsoleConn};
+CriLog g_log;
+bool g_log_created = false;
+Attach g_attach;
+Control g_control;
+
+pid_t g_runtime_pid = -1;
+bool g_runtime_done = false;
+int g_runtime_status = 0;
+pid_t g_init_pid = -1;
+bool g_init_done = false;
+int g_init_status = 0;
+struct timespec g_exited_at;
+struct timespec g_drain_until;
+std::vector<std::pair<pid_t, int>> g_early;
+std::string g_stderr_tail;  // what the runtime printed, for when its log has no error record
+
+std::string Path(const char* name) { return g_opt.call.dir + "/" + name; }
+
+void Report(const std::string& json) {
+  std::string line = json + "\n";
+  if (!WriteAll(g_opt.sync_fd, line.data(), line.size())) Diag("write to the sync fd: %m");
+  close(g_opt.sync_fd);
+  g_opt.sync_fd = -1;
+}
+
+// Create failed: say why, leave nothing behind, exit.
+[[noreturn]] void Fail(const std::string& message_json) {
+  Diag("create failed: %s", message_json.c_str());
+  if (g_opt.sync_fd >= 0) Report("{\"error\":" + message_json + "}");
+  g_log.Discard();
+  if (g_log_created) unlink(g_opt.log_path.c_str());
+  for (const char* name : {"console.sock", "attach.sock", "ctl.sock"}) unlink(Path(name).c_str());
+  while (waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+  _exit(1);
+}
+
+[[noreturn]] void FailErrno(const std::string& what) { Fail(JsonQuote(what + ": " + strerror(errno))); }
+
+bool ParseArgs(int argc, char** argv, std::string* err) {
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i];
+    if (a == "--tty") {
+      g_opt.tty = true;
+      continue;
+    }
+    if (a == "--stdin") {
+      g_opt.stdin_open = true;
+      continue;
+    }
+    if (a == "--stdin-once") {
+      g_opt.stdin_once = true;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      *err = "unknown flag or missing value: " + a;
+      return false;
+    }
+    std::string v = argv[++i];
+    if (a == "--id") g_opt.call.id = v;
+    else if (a == "--runtime") g_opt.call.runtime = v;
+    else if (a == "--runtime-root") g_opt.call.root = v;
+    else if (a == "--bundle") g_opt.call.bundle = v;
+    else if (a == "--dir") g_opt.call.dir = v;
+    else if (a == "--log-path") g_opt.log_path = v;
+    else if (a == "--sync-fd") g_opt.sync_fd = atoi(v.c_str());
+    else {
+      *err = "unknown flag: " + a;
+      return false;
+    }
+  }
+  if (g_opt.sync_fd < 3 || fcntl(g_opt.sync_fd, F_GETFD) < 0) {
+    g_opt.sync_fd = -1;
+    *err = "--sync-fd must name an open fd above 2";
+    return false;
+  }
+  const char* missing = g_opt.call.id.empty()        ? "--id"
+                        : g_opt.call.runtime.empty() ? "--runtime"
+                        : g_opt.call.root.empty()    ? "--runtime-root"
+                        : g_opt.call.bundle.empty()  ? "--bundle"
+                        : g_opt.call.dir.empty()     ? "--dir"
+                                                     : nullptr;
+  if (missing) {
+    *err = std::string("missing ") + missing;
+    return false;
+  }
+  struct stat st;
+  if (stat(g_opt.call.dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) {
+    *err = "--dir " + g_opt.call.dir + " is not a directory";
+    return false;
+  }
+  return true;
+}
+
+// Nothing of the CRI server's may stay open here: we outlive it.
+void Detach() {
+  int sync = g_opt.sync_fd;
+  if (sync > 3) syscall(SYS_close_range, 3U, static_cast<unsigned>(sync - 1), 0U);
+  if (syscall(SYS_close_range, static_cast<unsigned>(sync + 1), ~0U, 0U) < 0) {
+    for (int fd = sync + 1; fd < 65536; fd++) close(fd);
+  }
+  fcntl(sync, F_SETFD, FD_CLOEXEC);
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int fd = 0; fd < 3; fd++) dup2(null, fd);
+  if (null > 2) close(null);
+  setsid();  // EPERM when spawned detached, already a session leader: fine
+  prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  umask(077);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+long long MsUntil(const struct timespec& t) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (t.tv_sec - now.tv_sec) * 1000LL + (t.tv_nsec - now.tv_nsec) / 1000000;
+}
+
+void InitExited(int status) {
+  g_init_done = true;
+  g_init_status = status;
+  clock_gettime(CLOCK_REALTIME, &g_exited_at);
+  clock_gettime(CLOCK_MONOTONIC, &g_drain_until);
+  g_drain_until.tv_sec += kDrainMs / 1000;
+  if (g_phase == Phase::kRunning) g_phase = Phase::kDraining;
+}
+
+void Reap() {
+  struct signalfd_siginfo info;
+  while (read(g_signals.fd, &info, sizeof info) > 0) {
+  }
+  for (;;) {
+    int status;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    if (pid == g_runtime_pid) {
+      g_runtime_done = true;
+      g_runtime_status = status;
+    } else if (g_init_pid > 0 && pid == g_init_pid) {
+      InitExited(status);
+    } else if (g_init_pid <= 0 && g_early.size() < kMaxEarly) {
+      g_early.emplace_back(pid, status);
+    }
+  }
+}
+
+void ReadOutput(Watch* w) {
+  static char buf[8192];
+  if (w->fd < 0 || (w->kind == Kind::kPty && !g_pty_open)) return;
+  ssize_t n = read(w->fd, buf, sizeof buf);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  Stream s = w->kind == Kind::kStderr ? kStderrStream : kStdoutStream;
+  if (n <= 0) {
+    // EOF; from a pty, EIO once every slave fd is closed.
+    if (g_phase != Phase::kCreating) g_log.Finish(s);
+    if (w->kind == Kind::kPty) {
+      // The master stays open: attach and ctl.sock resize through it.
+      LoopDel(w);
+      g_pty_open = false;
+    } else {
+      LoopClose(w);
+    }
+    return;
+  }
+  if (g_phase == Phase::kCreating) {
+    // The container has not started: this is the runtime talking, kept only to explain a failure.
+    if (s == kStderrStream) {
+      g_stderr_tail.append(buf, static_cast<size_t>(n));
+      if (g_stderr_tail.size() > 1024) g_stderr_tail.erase(0, g_stderr_tail.size() - 1024);
+    }
+    return;
+  }
+  g_log.Append(s, buf, static_cast<size_t>(n));
+  g_attach.Broadcast(s == kStderrStream ? kFrameStderr : kFrameStdout, buf, static_cast<size_t>(n));
+}
+
+void OnConsole(Watch* w) {
+  if (w->kind == Kind::kConsoleListen) {
+    int fd = accept4(w->fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) return;
+    if (g_console_conn.fd >= 0 || g_pty.fd >= 0) {
+      close(fd);  // one pty per container
+      return;
+    }
+    g_console_conn.fd = fd;
+    LoopAdd(&g_console_conn, EPOLLIN);
+    return;
+  }
+  int master = RecvFd(w->fd);
+  if (master < 0 && errno == EAGAIN) return;
+  LoopClose(w);
+  if (master >= 0) g_pty.fd = master;
+}
+
+void Dispatch(Watch* w, uint32_t events) {
+  switch (w->kind) {
+    case Kind::kSignal: return Reap();
+    case Kind::kStdout:
+    case Kind::kStderr:
+    case Kind::kPty: return ReadOutput(w);
+    case Kind::kConsoleListen:
+    case Kind::kConsoleConn: return OnConsole(w);
+    case Kind::kAttachListen: return g_attach.OnAccept();
+    case Kind::kAttachClient: return g_attach.OnClient(w, events);
+    case Kind::kCtlListen: return g_control.OnAccept();
+    case Kind::kCtlConn: return g_control.OnConn(w, events);
+    case Kind::kStdin: return g_attach.OnStdinWritable();
+  }
+}
+
+void Turn(int timeout_ms) {
+  struct epoll_event events[16];
+  int n = epoll_wait(LoopFd(), events, 16, timeout_ms);
+  for (int i = 0; i < n; i++) Dispatch(static_cast<Watch*>(events[i].data.ptr), events[i].events);
+  g_attach.Sweep();
+}
+
+// Discards what the runtime left in the pipes: the container's own output starts after this.
+void DrainRuntimeOutput(Watch* w) {
+  while (w->fd >= 0) {
+    char buf[1024];
+    ssize_t n = read(w->fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    if (n <= 0) LoopClose(w);
+  }
+}
+
+pid_t ReadPidFile() {
+  char buf[32] = {};
+  int fd = open(Path("pid").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  char* end;
+  long pid = strtol(buf, &end, 10);
+  return pid > 0 && (*end == '\0' || *end == '\n') ? static_cast<pid_t>(pid) : -1;
+}
+
+// Runs create; returns once the init waits for `start` and everything is in place to serve it.
+void Create() {
+  int out[2], err[2], in[2] = {0, -1};
+  if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) FailErrno("make the stdio pipes");
+  if (g_opt.stdin_open && !g_opt.tty && pipe2(in, O_CLOEXEC) < 0) FailErrno("make the stdin pipe");
+  g_stdout.fd = out[0];
+  g_stderr.fd = err[0];
+  SetNonblock(out[0]);
+  SetNonblock(err[0]);
+  LoopAdd(&g_stdout, EPOLLIN);
+  LoopAdd(&g_stderr, EPOLLIN);
+  if (g_opt.tty) {
+    g_console_listen.fd = ListenUnix(g_opt.call.dir, "console.sock");
+    if (g_console_listen.fd < 0) FailErrno("listen on " + Path("console.sock"));
+    LoopAdd(&g_console_listen, EPOLLIN);
+  }
+  g_opt.call.console = g_opt.tty;
+  g_runtime_pid = SpawnRuntime(g_opt.call, in[0], out[1], err[1]);
+  if (g_runtime_pid < 0) FailErrno("fork the runtime");
+  close(out[1]);
+  close(err[1]);
+  if (in[0] > 0) close(in[0]);
+
+  while (!g_runtime_done) Turn(-1);
+  int st = g_runtime_status;
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) Fail(RuntimeError(Path("runtime.log"), st, g_stderr_tail));
+
+  std::string().swap(g_stderr_tail);
+  pid_t pid = ReadPidFile();
+  if (pid <= 0) Fail(JsonQuote("the runtime succeeded but left no pid in " + Path("pid")));
+  g_init_pid = pid;
+  for (auto& [early, status] : g_early)
+    if (early == pid) InitExited(status);
+  std::vector<std::pair<pid_t, int>>().swap(g_early);
+
+  if (g_opt.tty) {
+    // The init sends the master before it reports ready, so it is here or on its way.
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += 2;
+    while (g_pty.fd < 0 && MsUntil(until) > 0) Turn(static_cast<int>(MsUntil(until)));
+    LoopClose(&g_console_conn);
+    LoopClose(&g_console_listen);
+    unlink(Path("console.sock").c_str());
+    if (g_pty.fd < 0) {
+      kill(pid, SIGKILL);
+      Fail(JsonQuote("no pty master arrived on " + Path("console.sock")));
+    }
+  }
+  DrainRuntimeOutput(&g_stdout);
+  DrainRuntimeOutput(&g_stderr);
+  int stdin_fd = in[1];
+  if (g_opt.tty) {
+    // The container's stdio is the pty; the pipes only carried the runtime's words.
+    LoopClose(&g_stdout);
+    LoopClose(&g_stderr);
+    SetNonblock(g_pty.fd);
+    LoopAdd(&g_pty, EPOLLIN);
+    g_pty_open = true;
+    // Input goes to the master through its own fd, so it has its own place in the loop.
+    if (g_opt.stdin_open) stdin_fd = fcntl(g_pty.fd, F_DUPFD_CLOEXEC, 3);
+  }
+  g_attach.Configure(stdin_fd, g_opt.tty ? g_pty.fd : -1, g_opt.stdin_once);
+  g_control.Configure(&g_log, g_opt.tty ? g_pty.fd : -1);
+  if (!g_attach.Listen(g_opt.call.dir) || !g_control.Listen(g_opt.call.dir)) {
+    int saved = errno;
+    kill(pid, SIGKILL);
+    errno = saved;
+    FailErrno("listen on the attach and control sockets in " + g_opt.call.dir);
+  }
+}
+
+uint32_t WriteExitRecord() {
+  int code = 0, sig = 0;
+  if (WIFEXITED(g_init_status)) {
+    code = WEXITSTATUS(g_init_status);
+  } else if (WIFSIGNALED(g_init_status)) {
+    sig = WTERMSIG(g_init_status);
+    code = 128 + sig;
+  }
+  char at[kTimestampLen + 1];
+  FormatTimestamp(g_exited_at, at);
+  char json[256];
+  int n = snprintf(json, sizeof json,
+                   "{\"pid\":%d,\"exitCode\":%d,\"signal\":%d,\"exitedAt\":\"%s\",\"exitedAtNs\":\"%lld\"}\n", g_init_pid,
+                   code, sig, at, static_cast<long long>(g_exited_at.tv_sec) * 1000000000LL + g_exited_at.tv_nsec);
+  std::string tmp = Path(".exit.json.tmp");
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  bool ok = fd >= 0 && fchmod(fd, 0644) == 0 && WriteAll(fd, json, static_cast<size_t>(n)) && fsync(fd) == 0;
+  if (fd >= 0) close(fd);
+  if (!ok || rename(tmp.c_str(), Path("exit.json").c_str()) < 0) Diag("write %s: %m", Path("exit.json").c_str());
+  Diag("container %s (pid %d) exited: code %d signal %d", g_opt.call.id.c_str(), g_init_pid, code, sig);
+  return static_cast<uint32_t>(code);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string err;
+  if (!ParseArgs(argc, argv, &err)) {
+    fprintf(stderr, "tsrun-monitor: %s\n", err.c_str());
+    if (g_opt.sync_fd >= 0) Report("{\"error\":" + JsonQuote("tsrun-monitor: " + err) + "}");
+    return 2;
+  }
+  Detach();
+  OpenDiag(Path("monitor.log"));
+  // A record left from an earlier attempt in this directory must not be mistaken for ours.
+  for (const char* stale : {"exit.json", "pid", "runtime.log"}) unlink(Path(stale).c_str());
+
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, nullptr);
+  g_signals.fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (g_signals.fd < 0 || !LoopInit()) FailErrno("set up the event loop");
+  LoopAdd(&g_signals, EPOLLIN);
+  if (!g_opt.log_path.empty() && !g_log.Open(g_opt.log_path, &g_log_created))
+    FailErrno("open the container log " + g_opt.log_path);
+
+  Create();
+  g_phase = g_init_done ? Phase::kDraining : Phase::kRunning;
+  Diag("container %s created, pid %d", g_opt.call.id.c_str(), g_init_pid);
+  Report("{\"pid\":" + std::to_string(g_init_pid) + "}");
+
+  for (;;) {
+    int timeout = -1;
+    if (g_phase == Phase::kDraining) {
+      bool open = g_stdout.fd >= 0 || g_stderr.fd >= 0 || g_pty_open;
+      long long left = MsUntil(g_drain_until);
+      if (!open || left <= 0) break;
+      timeout = static_cast<int>(left);
+    }
+    Turn(timeout);
+  }
+  // What processes other than the init still write is not this container's record any more.
+  LoopClose(&g_stdout);
+  LoopClose(&g_stderr);
+  if (g_pty_open) LoopDel(&g_pty);
+  g_pty_open = false;
+  g_log.Finish(kStdoutStream);
+  g_log.Finish(kStderrStream);
+  g_attach.Exit(WriteExitRecord());
+  g_control.Close();
+  unlink(Path("attach.sock").c_str());
+  unlink(Path("ctl.sock").c_str());
+  // Clients still reading what they are owed get a few seconds more; then they are cut off.
+  struct timespec until;
+  clock_gettime(CLOCK_MONOTONIC, &until);
+  until.tv_sec += kFlushClientsMs / 1000;
+  while (!g_attach.Done() && MsUntil(until) > 0) Turn(static_cast<int>(MsUntil(until)));
+  return 0;
+}

@@ -1,0 +1,7 @@
+// The per-container monitor (native/monitor, like conmon): start it, talk to it, read what it
+// recorded. The CRI server uses only this.
+export { startMonitor, type MonitorOptions, type StartedMonitor } from './start';
+export { readExit, watchExit, waitExit, type ExitRecord } from './exit';
+export { reopenLog, resizeTty } from './control';
+export { attach, type AttachSession } from './attach';
+export { MONITOR_BINARY, MonitorFile } from './files';

@@ -1,0 +1,111 @@
+// Starting a container's monitor: it runs `tsrun create` and reports the init's pid (or the
+// runtime's error) as one JSON line on fd 3, then lives on, detached, until the container exits.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import { TsrunError } from '../../common/errors';
+import { MONITOR_BINARY, MonitorFile, RUNTIME_CLI } from './files';
+
+export interface MonitorOptions {
+  id: string;
+  bundle: string;
+  /** --root of the runtime (its state directory) */
+  runtimeRoot: string;
+  /** the monitor's own directory: sockets, pid, exit.json, logs of the runtime and monitor */
+  dir: string;
+  /** the CRI log file (kubelet's); without it the output is drained and dropped */
+  logPath?: string;
+  /** process.terminal is true in the bundle: the output comes from a pty */
+  tty?: boolean;
+  /** keep a stdin open that attach clients write to */
+  stdin?: boolean;
+  /** close that stdin when the first client that wrote to it goes away */
+  stdinOnce?: boolean;
+}
+
+export interface StartedMonitor {
+  /** the container init's pid (waiting on the exec fifo: `tsrun start` runs it) */
+  pid: number;
+  monitorPid: number;
+}
+
+type Report = { pid: number } | { error: string };
+
+export function monitorArgs(o: MonitorOptions): string[] {
+  const args = ['--id', o.id, '--runtime', RUNTIME_CLI, '--runtime-root', path.resolve(o.runtimeRoot), '--bundle', path.resolve(o.bundle), '--dir', path.resolve(o.dir)];
+  if (o.logPath) args.push('--log-path', path.resolve(o.logPath));
+  if (o.tty) args.push('--tty');
+  if (o.stdin) args.push('--stdin');
+  if (o.stdinOnce) args.push('--stdin-once');
+  args.push('--sync-fd', '3');
+  return args;
+}
+
+export async function startMonitor(o: MonitorOptions): Promise<StartedMonitor> {
+  const dir = path.resolve(o.dir);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // The runtime is a node script: the monitor finds this same node first on PATH.
+  const env = { ...process.env, PATH: [path.dirname(process.execPath), process.env['PATH'] ?? '/usr/bin:/bin'].join(':') };
+  const child = spawn(MONITOR_BINARY, monitorArgs(o), { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe'], cwd: '/', env });
+  const report = await readReport(child, dir);
+  if ('pid' in report && Number.isInteger(report.pid) && report.pid > 0) {
+    // It outlives us: nothing of it may keep this process running.
+    child.unref();
+    return { pid: report.pid, monitorPid: child.pid! };
+  }
+  // After an error the monitor exits; wait so that callers see no monitor left.
+  await exitOf(child, 5000);
+  const message = 'error' in report && typeof report.error === 'string' ? report.error : `tsrun-monitor reported ${JSON.stringify(report)}`;
+  throw new TsrunError(message.startsWith('tsrun-monitor:') ? 'TSRUN_E_USAGE' : 'TSRUN_E_INIT', message);
+}
+
+function readReport(child: ChildProcess, dir: string): Promise<Report> {
+  const sync = child.stdio[3] as Readable;
+  return new Promise((resolve, reject) => {
+    let text = '';
+    let settled = false;
+    const settle = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      sync.destroy();
+      fn();
+    };
+    child.once('error', (e) => settle(() => reject(new TsrunError('TSRUN_E_SYS', `start ${MONITOR_BINARY}: ${e.message}`))));
+    sync.on('data', (d: Buffer) => {
+      text += d.toString('utf8');
+      const nl = text.indexOf('\n');
+      if (nl < 0) return;
+      try {
+        const parsed = JSON.parse(text.slice(0, nl)) as Report;
+        settle(() => resolve(parsed));
+      } catch {
+        settle(() => reject(new TsrunError('TSRUN_E_SYS', `tsrun-monitor wrote a malformed report: ${text.slice(0, nl)}`)));
+      }
+    });
+    sync.on('error', () => undefined);
+    sync.on('close', () =>
+      settle(() => reject(new TsrunError('TSRUN_E_SYS', `tsrun-monitor exited without reporting${lastLine(path.join(dir, MonitorFile.monitorLog))}`))),
+    );
+  });
+}
+
+function lastLine(file: string): string {
+  try {
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+    return lines.length && lines[lines.length - 1] ? `: ${lines[lines.length - 1]}` : '';
+  } catch {
+    return '';
+  }
+}
+
+function exitOf(child: ChildProcess, ms: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
