@@ -83,8 +83,7 @@
         "-O2"
       ],
       "ldflags": [
-        "-static-libstdc++",
-        "-static-libgcc"
+        "-static"
       ]
     },
     {

@@ -238,6 +238,33 @@ Napi::Value ReceiveFd(const Napi::CallbackInfo& info) {
   return p;
 }
 
+// connectInNetns(nsPath, port) -> Promise<fd>: on a worker thread, which enters the pod's
+// network namespace only for the connect.
+class ConnectWorker : public Napi::AsyncWorker {
+ public:
+  ConnectWorker(Napi::Env env, std::string ns, int port)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), ns_(std::move(ns)), port_(port) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override { fd_ = tsrun::ConnectInNetns(ns_, port_, &err_); }
+  void OnOK() override {
+    if (fd_ < 0) deferred_.Reject(Napi::Error::New(Env(), err_).Value());
+    else deferred_.Resolve(Napi::Number::New(Env(), fd_));
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::string ns_, err_;
+  int port_, fd_ = -1;
+};
+
+Napi::Value ConnectInNetns(const Napi::CallbackInfo& info) {
+  auto* w = new ConnectWorker(info.Env(), info[0].As<Napi::String>(), info[1].As<Napi::Number>().Int32Value());
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
 // setWinsize(fd, rows, cols): TIOCSWINSZ on a pty master.
 Napi::Value SetWinsize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -262,6 +289,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fsType", Napi::Function::New(env, FsType));
   exports.Set("pinNamespaces", Napi::Function::New(env, PinNamespaces));
   exports.Set("receiveFd", Napi::Function::New(env, ReceiveFd));
+  exports.Set("connectInNetns", Napi::Function::New(env, ConnectInNetns));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   return exports;
 }

@@ -8,6 +8,8 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -123,6 +125,44 @@ int ReceiveFd(const std::string& path, int timeout_ms, std::string* err) {
   int fd;
   memcpy(&fd, CMSG_DATA(cm), sizeof fd);
   return fd;
+}
+
+int ConnectInNetns(const std::string& ns_path, int port, std::string* err) {
+  int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (self < 0) {
+    *err = std::string("open own netns: ") + strerror(errno);
+    return -errno;
+  }
+  int target = open(ns_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (target < 0) {
+    int e = errno;
+    close(self);
+    *err = "open " + ns_path + ": " + strerror(e);
+    return -e;
+  }
+  int rc = -1, e = 0;
+  if (setns(target, CLONE_NEWNET) < 0) {
+    e = errno;
+    *err = "setns " + ns_path + ": " + strerror(e);
+  } else {
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (s < 0 || connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) {
+      e = errno;
+      *err = "connect 127.0.0.1:" + std::to_string(port) + " in " + ns_path + ": " + strerror(e);
+      if (s >= 0) close(s);
+    } else {
+      rc = s;
+    }
+    // Back to our own namespace: this thread serves other work after us.
+    if (setns(self, CLONE_NEWNET) < 0) abort();
+  }
+  close(target);
+  close(self);
+  return rc >= 0 ? rc : -e;
 }
 
 }  // namespace tsrun

@@ -17,4 +17,9 @@ std::string PinNamespaces(const std::vector<std::string>& types, const std::vect
 // fd it carries (SCM_RIGHTS), or -errno with err set.
 int ReceiveFd(const std::string& path, int timeout_ms, std::string* err);
 
+// Connects a TCP socket to 127.0.0.1:port inside the network namespace at ns_path (the
+// calling thread enters it and returns; the socket stays bound to that namespace).
+// Returns the fd, or -errno with err set.
+int ConnectInNetns(const std::string& ns_path, int port, std::string* err);
+
 }  // namespace tsrun

@@ -23,6 +23,14 @@ export function mkdirTracked(dir: string, onCreate?: (dir: string) => void): str
 }
 
 /** rmdir innermost first; a directory still busy after ~2s is reported. */
+function hasChildCgroups(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory());
+  } catch {
+    return false;
+  }
+}
+
 export function removeTracked(created: readonly string[]): void {
   const errors: string[] = [];
   for (const d of [...created].sort((a, b) => b.length - a.length)) {
@@ -35,6 +43,8 @@ export function removeTracked(created: readonly string[]): void {
         if (code === 'ENOENT') break;
         // A parent shared with another container still has children: not ours to force.
         if (code === 'ENOTEMPTY') break;
+        // cgroupfs says EBUSY, not ENOTEMPTY, for a parent that still has child cgroups.
+        if (code === 'EBUSY' && hasChildCgroups(d)) break;
         if (code === 'EBUSY' && attempt < 200) {
           sleepSync(10);
           continue;

@@ -3,7 +3,7 @@
 // from interleaving. RPC handlers get this and nothing else.
 import { EventEmitter } from 'node:events';
 import { logWarn } from '../common/log';
-import { CniManager } from './cni/manager';
+import { CniManager } from './cni';
 import { OciRuntime } from './oci-runtime';
 import { CriPaths, type CriOptions } from './options';
 import type { ContainerEventResponse } from './proto';

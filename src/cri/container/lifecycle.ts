@@ -16,7 +16,7 @@ import { readInRoot } from '../../rootfs/secure-join';
 import type { CriContext } from '../context';
 import { badState, invalid, notFound } from '../errors';
 import { findCriImage } from '../images/lookup';
-import { readExit, startMonitor } from '../monitor/client';
+import { readExit, startMonitor } from '../monitor';
 import type { ContainerConfig, PodSandboxConfig } from '../proto';
 import { getSandbox, podPidNamespace, requireReady } from '../sandbox/lifecycle';
 import { containerSpec } from '../specgen/container-spec';

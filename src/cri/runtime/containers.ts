@@ -3,7 +3,7 @@
 import type { CriContext } from '../context';
 import { createContainer, getContainer, refreshExit, removeContainer, startContainer, stopContainer } from '../container/lifecycle';
 import { badState, invalid } from '../errors';
-import { reopenLog } from '../monitor/client';
+import { reopenLog } from '../monitor';
 import type { CriReceived } from '../proto';
 import { ociResources } from '../specgen/resources';
 import { containerMessage, containerStatus, matchLabels } from './convert';

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { bridgeConflist } from '../cni/manager';
+import { bridgeConflist } from '../cni';
 import type { CriContext } from '../context';
 import { CriError } from '../errors';
 import type { CriReceived } from '../proto';

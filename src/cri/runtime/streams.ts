@@ -11,7 +11,7 @@ import { connectInNetns, receiveFd, setWinsize } from '../../sys/native';
 import { getContainer, refreshExit } from '../container/lifecycle';
 import type { CriContext } from '../context';
 import { badState, invalid, CriError } from '../errors';
-import { attach as attachMonitor } from '../monitor/client';
+import { attach as attachMonitor } from '../monitor';
 import type { CriReceived } from '../proto';
 import { getSandbox } from '../sandbox/lifecycle';
 import type { StreamingServer } from '../streaming/server';

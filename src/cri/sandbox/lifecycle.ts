@@ -12,7 +12,7 @@ import { isMountpoint } from '../../rootfs/overlay';
 import { MNT_DETACH, mount, umount } from '../../sys/native';
 import type { CriContext } from '../context';
 import { badState, invalid, notFound } from '../errors';
-import { readExit, startMonitor } from '../monitor/client';
+import { readExit, startMonitor } from '../monitor';
 import type { PodSandboxConfig } from '../proto';
 import { nowNs, type SandboxRecord } from '../store/types';
 import { writePodFiles } from './files';

@@ -1,0 +1,211 @@
+// The CRI server driven over gRPC as the kubelet drives it: a pod on a real bridge network,
+// containers with logs, exec, stop with a grace period, stats, errors with the right codes,
+// and a kill -9 of the server that running containers, exits and logs survive.
+import test from 'ava';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { status } from '@grpc/grpc-js';
+import { busyboxRootfs } from '../fixtures/busybox';
+import { OciLayout, push, tarOfDir } from '../fixtures/oci-builder';
+import { startRegistry, type Registry } from '../fixtures/registry';
+import { startCriServer, type CriServerHandle } from '../helpers/cri-server';
+
+let reg: Registry;
+let cri: CriServerHandle;
+let image: string;
+let attempt = 0;
+
+function podConfig(name: string, extra: object = {}) {
+  return {
+    metadata: { name, namespace: 'default', uid: `uid-${name}-${process.pid}`, attempt: attempt++ },
+    hostname: name,
+    log_directory: path.join(cri.dir, 'logs', name),
+    linux: { security_context: { namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } } },
+    ...extra,
+  };
+}
+
+function containerConfig(name: string, args: string[], extra: object = {}) {
+  return { metadata: { name }, image: { image }, command: ['sh', '-c'], args, log_path: `${name}.log`, ...extra };
+}
+
+async function runPod(name: string, extra: object = {}) {
+  const config = podConfig(name, extra);
+  const { pod_sandbox_id } = await cri.rt('RunPodSandbox', { config });
+  return { id: pod_sandbox_id as string, config };
+}
+
+async function runContainer(pod: { id: string; config: object }, name: string, script: string, extra: object = {}) {
+  const { container_id } = await cri.rt('CreateContainer', { pod_sandbox_id: pod.id, config: containerConfig(name, [script], extra), sandbox_config: pod.config });
+  await cri.rt('StartContainer', { container_id });
+  return container_id as string;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const statusOf = async (id: string) => (await cri.rt('ContainerStatus', { container_id: id })).status;
+
+test.before(async () => {
+  reg = await startRegistry('plain');
+  const layout = new OciLayout(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cri-oci-')));
+  const d = layout.image([tarOfDir(busyboxRootfs())], { Cmd: ['sh'], Env: ['PATH=/bin'] });
+  layout.tag('1', d);
+  push(layout.dir, '1', `${reg.addr}/cri/busybox:1`);
+  image = `${reg.addr}/cri/busybox:1`;
+  cri = await startCriServer();
+  await cri.img('PullImage', { image: { image } });
+});
+
+test.after.always(async () => {
+  await cri?.stop();
+  await reg?.stop();
+});
+
+test.serial('Version and Status answer; the network is ready with a CNI config', async (t) => {
+  const v = await cri.rt('Version', {});
+  t.is(v.runtime_name, 'tsrun');
+  t.is(v.runtime_api_version, 'v1');
+  const s = await cri.rt('Status', {});
+  const cond = Object.fromEntries(s.status.conditions.map((c: { type: string; status: boolean }) => [c.type, c.status]));
+  t.deepEqual(cond, { RuntimeReady: true, NetworkReady: true });
+});
+
+test.serial('images: status by tag and id, listed with repo tags and digests', async (t) => {
+  const byTag = (await cri.img('ImageStatus', { image: { image } })).image;
+  t.truthy(byTag?.id?.startsWith('sha256:'));
+  t.deepEqual(byTag.repo_tags, [image]);
+  t.regex(byTag.repo_digests[0], /@sha256:[0-9a-f]{64}$/);
+  const byId = (await cri.img('ImageStatus', { image: { image: byTag.id } })).image;
+  t.is(byId.id, byTag.id);
+  const none = await cri.img('ImageStatus', { image: { image: 'nothing/here:1' } });
+  t.is(none.image, null);
+  const list = await cri.img('ListImages', {});
+  t.true(list.images.some((i: { id: string }) => i.id === byTag.id));
+});
+
+test.serial('a pod on the bridge: IP, hostname, DNS, logs in CRI format, exec, HTTP from the host', async (t) => {
+  const pod = await runPod('web', { dns_config: { servers: ['192.0.2.53'], searches: ['example.test'], options: ['ndots:2'] } });
+  const st = (await cri.rt('PodSandboxStatus', { pod_sandbox_id: pod.id })).status;
+  t.is(st.state, 'SANDBOX_READY');
+  const ip = st.network.ip as string;
+  t.regex(ip, /^10\.\d+\.\d+\.\d+$/);
+  const id = await runContainer(pod, 'web', 'echo out-line; echo err-line >&2; printf partial; echo hello > /www/index.html; exec httpd -f -p 8080 -h /www', {
+    mounts: [{ container_path: '/www', host_path: path.join(cri.dir, 'www-web') }],
+  });
+  const cs = await statusOf(id);
+  t.is(cs.state, 'CONTAINER_RUNNING');
+  const body = await until('httpd', () =>
+    new Promise<string | undefined>((resolve) => {
+      http.get({ host: ip, port: 8080, path: '/', timeout: 1000 }, (res) => {
+        let b = '';
+        res.on('data', (d) => (b += d));
+        res.on('end', () => resolve(b));
+      }).on('error', () => resolve(undefined));
+    }),
+  );
+  t.is(body, 'hello\n');
+  const ex = await cri.rt('ExecSync', { container_id: id, cmd: ['sh', '-c', 'hostname; cat /etc/resolv.conf; echo bad >&2; exit 4'], timeout: 10 });
+  t.is(ex.exit_code, 4);
+  t.is(Buffer.from(ex.stderr).toString(), 'bad\n');
+  const out = Buffer.from(ex.stdout).toString();
+  t.true(out.startsWith('web\n'));
+  t.true(out.includes('nameserver 192.0.2.53') && out.includes('search example.test') && out.includes('options ndots:2'));
+  const log = await until('log lines', async () => {
+    const text = fs.existsSync(cs.log_path) ? fs.readFileSync(cs.log_path, 'utf8') : '';
+    return text.split('\n').length >= 3 ? text : undefined;
+  });
+  const lines = log.trim().split('\n').map((l) => l.split(' '));
+  for (const l of lines) t.regex(l[0]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+  const byStream = (s: string) => lines.filter((l) => l[1] === s).map((l) => `${l[2]} ${l.slice(3).join(' ')}`);
+  t.deepEqual(byStream('stdout').slice(0, 1), ['F out-line']);
+  t.deepEqual(byStream('stderr'), ['F err-line']);
+  const stats = (await cri.rt('ContainerStats', { container_id: id })).stats;
+  t.true(Number(stats.memory.working_set_bytes.value) > 0);
+  t.true(Number(stats.cpu.usage_core_nano_seconds.value) > 0);
+  await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
+  t.false(fs.existsSync(path.join(cri.runDir, 'pods', pod.id)));
+  await t.throwsAsync(cri.rt('ContainerStatus', { container_id: id }), { message: /NOT_FOUND|not found/ });
+});
+
+test.serial('StopContainer: the stop signal, then its exit code; SIGKILL after the grace period', async (t) => {
+  const pod = await runPod('stopper');
+  const polite = await runContainer(pod, 'polite', 'trap "exit 3" TERM; while true; do sleep 0.1; done');
+  const stubborn = await runContainer(pod, 'stubborn', 'trap "" TERM; while true; do sleep 0.1; done');
+  await cri.rt('StopContainer', { container_id: polite, timeout: 10 });
+  const p = await statusOf(polite);
+  t.is(p.state, 'CONTAINER_EXITED');
+  t.is(p.exit_code, 3);
+  t.is(p.reason, 'Error');
+  await cri.rt('StopContainer', { container_id: stubborn, timeout: 1 });
+  const s = await statusOf(stubborn);
+  t.is(s.exit_code, 137);
+  t.true(BigInt(s.finished_at) > BigInt(s.started_at));
+  const done = await runContainer(pod, 'done', 'exit 0');
+  const d = await until('exit', async () => {
+    const st = await statusOf(done);
+    return st.state === 'CONTAINER_EXITED' ? st : undefined;
+  });
+  t.is(d.reason, 'Completed');
+  await cri.rt('StopPodSandbox', { pod_sandbox_id: pod.id });
+  t.is((await cri.rt('PodSandboxStatus', { pod_sandbox_id: pod.id })).status.state, 'SANDBOX_NOTREADY');
+  await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
+});
+
+test.serial('bad requests get the status codes the kubelet acts on', async (t) => {
+  const code = async (p: Promise<unknown>) => ((await t.throwsAsync(p)) as unknown as { code: number }).code;
+  t.is(await code(cri.rt('ContainerStatus', { container_id: 'nope' })), status.NOT_FOUND);
+  t.is(await code(cri.rt('StopPodSandbox', { pod_sandbox_id: 'nope' })), status.NOT_FOUND);
+  t.is(await code(cri.rt('RunPodSandbox', { config: { metadata: { name: 'x' } } })), status.INVALID_ARGUMENT);
+  const pod = await runPod('conflicts');
+  t.is(await code(cri.rt('RunPodSandbox', { config: pod.config })), status.ALREADY_EXISTS);
+  await cri.rt('CreateContainer', { pod_sandbox_id: pod.id, config: containerConfig('c', ['sleep 100']), sandbox_config: pod.config });
+  t.is(await code(cri.rt('CreateContainer', { pod_sandbox_id: pod.id, config: containerConfig('c', ['sleep 100']), sandbox_config: pod.config })), status.ALREADY_EXISTS);
+  const badCaps = containerConfig('caps', ['true'], { linux: { security_context: { capabilities: { add_capabilities: ['NOT_A_CAP'] } } } });
+  const e = (await t.throwsAsync(cri.rt('CreateContainer', { pod_sandbox_id: pod.id, config: badCaps, sandbox_config: pod.config }))) as unknown as { code: number; details: string };
+  t.is(e.code, status.INVALID_ARGUMENT);
+  t.regex(e.details, /NOT_A_CAP/);
+  t.is(await code(cri.rt('CreateContainer', { pod_sandbox_id: pod.id, config: { ...containerConfig('img', ['true']), image: { image: 'missing/image:1' } }, sandbox_config: pod.config })), status.NOT_FOUND);
+  // Removing what does not exist succeeds, as the kubelet expects of retried removals.
+  await cri.rt('RemoveContainer', { container_id: 'nope' });
+  await cri.rt('RemovePodSandbox', { pod_sandbox_id: 'nope' });
+  await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
+  // Nothing left of the failed creations: only the pod's own directories ever existed.
+  t.deepEqual(fs.readdirSync(path.join(cri.stateDir, 'containers')), []);
+});
+
+test.serial('kill -9 of the server: containers keep running, exits while down are kept, logs have no gap', async (t) => {
+  const pod = await runPod('survivor');
+  const ticker = await runContainer(pod, 'ticker', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done');
+  const quitter = await runContainer(pod, 'quitter', 'sleep 1; echo bye; exit 7');
+  const logPath = (await statusOf(ticker)).log_path as string;
+  await cri.crash();
+  await new Promise((r) => setTimeout(r, 2000));
+  await cri.restart();
+  const q = await statusOf(quitter);
+  t.is(q.state, 'CONTAINER_EXITED');
+  t.is(q.exit_code, 7);
+  t.is((await statusOf(ticker)).state, 'CONTAINER_RUNNING');
+  t.is((await cri.rt('PodSandboxStatus', { pod_sandbox_id: pod.id })).status.state, 'SANDBOX_READY');
+  await new Promise((r) => setTimeout(r, 500));
+  const ticks = fs.readFileSync(logPath, 'utf8').trim().split('\n').map((l) => Number(l.split(' ').pop()));
+  t.true(ticks.length > 10);
+  t.deepEqual(ticks, ticks.map((_, i) => i), 'every tick is in the log, in order');
+  const ex = await cri.rt('ExecSync', { container_id: ticker, cmd: ['echo', 'still here'], timeout: 10 });
+  t.is(Buffer.from(ex.stdout).toString(), 'still here\n');
+  await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  t.false(mounts.includes(pod.id), 'no mount of the pod is left');
+  t.false(spawnSync('ip', ['netns', 'list']).stdout.toString().includes(pod.id));
+  void execFileSync;
+});

@@ -1,0 +1,115 @@
+// A `tsrun cri` server in its own process, on a socket and state of its own, with a bridge
+// CNI network on a subnet of its own, and promisified gRPC clients for the tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { loadCri } from '../../src/cri/proto';
+import { TSRUN } from './tsrun';
+
+export type Call = (method: string, req?: object) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface CriServerHandle {
+  dir: string;
+  socket: string;
+  store: string;
+  stateDir: string;
+  runDir: string;
+  cniConfDir: string;
+  subnet: string;
+  bridge: string;
+  proc: ChildProcess;
+  rt: Call;
+  img: Call;
+  /** kill -9 the server (containers must survive) */
+  crash(): Promise<void>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+  stderr(): string;
+}
+
+function promisify(client: grpc.Client): Call {
+  return (method, req = {}) =>
+    new Promise((resolve, reject) => {
+      (client as unknown as Record<string, (r: object, cb: (e: grpc.ServiceError | null, res: unknown) => void) => void>)[method]!(req, (e, res) => (e ? reject(e) : resolve(res)));
+    });
+}
+
+async function waitFor(file: string, proc: ChildProcess, ms: number, log: () => string): Promise<void> {
+  const until = Date.now() + ms;
+  while (!fs.existsSync(file)) {
+    if (proc.exitCode !== null) throw new Error(`tsrun cri exited ${proc.exitCode}: ${log()}`);
+    if (Date.now() > until) throw new Error(`tsrun cri did not listen on ${file} in ${ms} ms: ${log()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function startCriServer(opts: { registryConfig?: string; extraArgs?: string[]; store?: string } = {}): Promise<CriServerHandle> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cri-'));
+  const rand = randomBytes(2);
+  const subnet = `10.${236 + (rand[0]! % 10)}.${rand[1]}.0/24`;
+  const bridge = `tscri${randomBytes(3).toString('hex')}`;
+  const cniConfDir = path.join(dir, 'net.d');
+  fs.mkdirSync(cniConfDir);
+  fs.writeFileSync(
+    path.join(cniConfDir, '10-test.conflist'),
+    JSON.stringify({
+      cniVersion: '1.0.0',
+      name: `tsrun-test-${bridge}`,
+      plugins: [
+        { type: 'bridge', bridge, isGateway: true, ipMasq: false, hairpinMode: true, ipam: { type: 'host-local', ranges: [[{ subnet }]], dataDir: path.join(dir, 'ipam') } },
+        { type: 'portmap', capabilities: { portMappings: true } },
+      ],
+    }),
+  );
+  const h = {
+    dir,
+    socket: path.join(dir, 'cri.sock'),
+    store: opts.store ?? path.join(dir, 'store'),
+    stateDir: path.join(dir, 'state'),
+    runDir: path.join('/run/tsrun-test', path.basename(dir)),
+    cniConfDir,
+    subnet,
+    bridge,
+  } as CriServerHandle;
+  let log = '';
+  const launch = async (): Promise<void> => {
+    const args = ['--store', h.store, 'cri', '--listen', `unix://${h.socket}`, '--state-dir', h.stateDir, '--run-dir', h.runDir, '--cni-conf-dir', cniConfDir, '--cgroup-parent', `/tsrun-test-${path.basename(dir)}`];
+    if (opts.registryConfig) args.push('--registry-config', opts.registryConfig);
+    args.push(...(opts.extraArgs ?? []));
+    fs.rmSync(h.socket, { force: true });
+    const errFile = path.join(dir, `server-${Date.now()}.log`);
+    const err = fs.openSync(errFile, 'w');
+    h.proc = spawn(TSRUN, args, { stdio: ['ignore', err, err] });
+    fs.closeSync(err);
+    log = errFile;
+    await waitFor(h.socket, h.proc, 20_000, () => fs.readFileSync(log, 'utf8'));
+    const cri = loadCri();
+    h.rt = promisify(new cri.runtimeClient(`unix://${h.socket}`, grpc.credentials.createInsecure()));
+    h.img = promisify(new cri.imageClient(`unix://${h.socket}`, grpc.credentials.createInsecure()));
+  };
+  await launch();
+  h.stderr = () => fs.readFileSync(log, 'utf8');
+  h.crash = async () => {
+    h.proc.kill('SIGKILL');
+    await new Promise((r) => h.proc.once('exit', r));
+  };
+  h.restart = launch;
+  h.stop = async () => {
+    // Remove every pod first (their networks, mounts, cgroups), then stop the server.
+    try {
+      const pods = await h.rt('ListPodSandbox', {});
+      for (const p of pods.items) await h.rt('RemovePodSandbox', { pod_sandbox_id: p.id }).catch(() => {});
+    } catch {
+      /* server gone */
+    }
+    if (h.proc.exitCode === null) {
+      h.proc.kill('SIGTERM');
+      await new Promise((r) => h.proc.once('exit', r));
+    }
+    spawn('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+  };
+  return h;
+}
