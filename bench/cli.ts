@@ -127,7 +127,7 @@ runBench('cli', async () => {
     }
     const floor = p50(m('node -e 0', 'node')!);
     const plain = p50(m('run true', 'tsrun')!);
-    if (m('run true', 'runc')) rows.push(row('cli', 'run true above the `node -e 0` floor', 'ms', plain - floor, p50(m('run true', 'runc')!), 'runc (whole run)'));
+    if (m('run true', 'runc')) rows.push(row('cli', 'run true above the `node -e 0` floor', 'ms', plain - floor, p50(m('run true', 'runc')!), 'runc, whole run'));
     const plainTurns = p50(m('explain', 'plain')!);
     rows.push(row('cli', 'run true --explain (narrated)', 'ms', p50(m('explain', 'text')!), plainTurns, 'tsrun run, no --explain'));
     rows.push(row('cli', 'run true --explain=json', 'ms', p50(m('explain', 'json')!), plainTurns, 'tsrun run, no --explain'));

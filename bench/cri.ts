@@ -8,7 +8,7 @@ import { criEnv, type CriEnv } from './lib/cri-env';
 import { podSpec, pullImages, verifyPod, startPod, stopPod, type Started, type Stopped } from './lib/pods';
 import { p50, p95, quick, row, runBench, type Row } from './lib/report';
 import type { CriRuntime } from './lib/runtime';
-import { startTsrunCri, tsrunCriMissing } from './lib/tsrun-cri';
+import { startTsrunCri, tsrunCriMissing, tsrunFailure } from './lib/tsrun-cri';
 
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : quick ? 5 : 30;
@@ -25,35 +25,49 @@ interface Samples {
   stop: Record<(typeof STOP_OPS)[number], number[]>;
 }
 
-async function measure(rt: CriRuntime, env: CriEnv): Promise<Samples> {
-  const s: Samples = { label: rt.label, pull: await pullImages(rt.client, env), start: { RunPodSandbox: [], CreateContainer: [], StartContainer: [], total: [] }, stop: { StopContainer: [], RemoveContainer: [], StopPodSandbox: [], RemovePodSandbox: [], total: [] } };
-  const logs = path.join(env.dir, 'logs', rt.name);
-  for (let i = -1; i < RUNS; i++) {
-    const started: Started = await startPod(rt.client, podSpec(env, `lat-${rt.name}-${i + 1}`, logs));
-    if (i < 0) s.ip = await verifyPod(rt.client, started);
-    const stopped: Stopped = await stopPod(rt.client, started);
-    if (i < 0) continue; // warm-up
-    for (const op of START_OPS) s.start[op].push(started.ms[op]);
-    for (const op of STOP_OPS) s.stop[op].push(stopped[op]);
-  }
-  return s;
+function samples(label: string, pull: number): Samples {
+  return { label, pull, start: { RunPodSandbox: [], CreateContainer: [], StartContainer: [], total: [] }, stop: { StopContainer: [], RemoveContainer: [], StopPodSandbox: [], RemovePodSandbox: [], total: [] } };
 }
 
-async function withRuntime(start: () => Promise<CriRuntime>, f: (rt: CriRuntime) => Promise<Samples>): Promise<Samples> {
-  const rt = await start();
-  try {
-    return await f(rt);
-  } finally {
-    await rt.stop();
-  }
+/** One pod through its life; iteration -1 is the warm-up (checked, not recorded). */
+async function iteration(rt: CriRuntime, env: CriEnv, s: Samples, i: number): Promise<void> {
+  const started: Started = await startPod(rt.client, podSpec(env, `lat-${rt.name}-${i + 1}`, path.join(env.dir, 'logs', rt.name)));
+  if (i < 0) s.ip = await verifyPod(rt.client, started);
+  const stopped: Stopped = await stopPod(rt.client, started);
+  if (i < 0) return;
+  for (const op of START_OPS) s.start[op].push(started.ms[op]);
+  for (const op of STOP_OPS) s.stop[op].push(stopped[op]);
 }
 
 runBench('cri', async () => {
   const env = await criEnv();
   try {
-    const ref = await withRuntime(() => startContainerd(env, 'latency'), (rt) => measure(rt, env));
-    const missing = tsrunCriMissing();
-    const ts = missing ? undefined : await withRuntime(() => startTsrunCri(env, 'latency'), (rt) => measure(rt, env));
+    // Both runtimes up at once, their pods taking turns: load from elsewhere on the machine
+    // falls on both alike.
+    let missing = tsrunCriMissing();
+    const refRt = await startContainerd(env);
+    let tsRt: CriRuntime | undefined;
+    let ref: Samples;
+    let ts: Samples | undefined;
+    try {
+      ref = samples(refRt.label, await pullImages(refRt.client, env));
+      if (!missing) {
+        try {
+          tsRt = await startTsrunCri(env);
+          ts = samples(tsRt.label, await pullImages(tsRt.client, env));
+        } catch (e) {
+          missing = tsrunFailure(e);
+        }
+      }
+      for (let i = -1; i < RUNS; i++) {
+        await iteration(refRt, env, ref, i);
+        if (tsRt && !missing) await iteration(tsRt, env, ts!, i).catch((e) => void (missing = tsrunFailure(e)));
+      }
+    } finally {
+      await refRt.stop();
+      await tsRt?.stop().catch(tsrunFailure);
+    }
+    if (missing) ts = undefined;
     const rows: Row[] = [];
     const add = (name: string, t: number[] | undefined, r: number[], q: (xs: number[]) => number): void => void rows.push(row('cri', name, 'ms', t && q(t), q(r), ref.label, missing));
     for (const op of START_OPS) {
@@ -70,7 +84,7 @@ runBench('cri', async () => {
     return {
       rows,
       extra: { runs: RUNS, samples: { containerd: ref, ...(ts ? { tsrun: ts } : {}) } },
-      notes: [`${RUNS} pods per runtime after one warm-up, one at a time: RunPodSandbox (CNI bridge + host-local + portmap), a busybox container that exits on SIGTERM, StopContainer with a 10 s grace period`],
+      notes: [`${RUNS} pods per runtime after one warm-up, one at a time, the runtimes taking turns: RunPodSandbox (CNI bridge + host-local + portmap), a busybox container that exits on SIGTERM, StopContainer with a 10 s grace period`],
     };
   } finally {
     await env.close();

@@ -14,7 +14,7 @@ import { podSpec, pullImages, startPod, verifyPod } from './lib/pods';
 import { allProcs, mem, type Mem } from './lib/procs';
 import { p50, quick, row, runBench, type Row } from './lib/report';
 import type { CriRuntime } from './lib/runtime';
-import { startTsrunCri, tsrunCriMissing } from './lib/tsrun-cri';
+import { measureTsrun, startTsrunCri } from './lib/tsrun-cri';
 
 const SETTLE_MS = quick ? 1500 : 4000;
 const SAMPLES = quick ? 3 : 7;
@@ -91,15 +91,14 @@ runBench('monitor', async () => {
   const env = await criEnv();
   try {
     const cm = await conmon(env.cgroupParent);
-    const [ctrShimMem, podShimMem] = await withRuntime(await startContainerd(env, 'monitor'), async (rt) => [await ctrShim(rt, env), await podHelper(rt, env)]);
-    const missing = tsrunCriMissing();
-    const ts = missing ? undefined : await withRuntime(await startTsrunCri(env, 'monitor'), (rt) => podHelper(rt, env));
+    const [ctrShimMem, podShimMem] = await withRuntime(await startContainerd(env), async (rt) => [await ctrShim(rt, env), await podHelper(rt, env)]);
+    const { value: ts, missing } = await measureTsrun(async () => withRuntime(await startTsrunCri(env), (rt) => podHelper(rt, env)));
     const MiB = (k: number | undefined): number | undefined => (k === undefined ? undefined : k / 1024);
     const rows: Row[] = [];
     for (const [metric, key] of [['VmRSS', 'rssKiB'], ['Pss', 'pssKiB']] as const) {
-      rows.push(row('monitor', `${metric} of the helper of one idle container`, 'MiB', MiB(ts?.[key]), MiB(cm[key]), 'conmon (podman, runc)', missing));
-      rows.push(row('monitor', `${metric} of the helper of one idle container`, 'MiB', MiB(ts?.[key]), MiB(ctrShimMem[key]), 'containerd-shim-runc-v2 (ctr run)', missing));
-      rows.push(row('monitor', `${metric} of the helper of a pod (pause + 1 idle container)`, 'MiB', MiB(ts?.[key]), MiB(podShimMem[key]), 'containerd-shim-runc-v2 (CRI)', missing));
+      rows.push(row('monitor', `${metric} of the helper of one idle container`, 'MiB', MiB(ts?.[key]), MiB(cm[key]), 'conmon, via podman + runc', missing));
+      rows.push(row('monitor', `${metric} of the helper of one idle container`, 'MiB', MiB(ts?.[key]), MiB(ctrShimMem[key]), 'containerd-shim-runc-v2, ctr run', missing));
+      rows.push(row('monitor', `${metric} of the helper of a pod (pause + 1 idle container)`, 'MiB', MiB(ts?.[key]), MiB(podShimMem[key]), 'containerd-shim-runc-v2, CRI pod', missing));
     }
     removeCgroups(env.cgroupParent);
     return {

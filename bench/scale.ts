@@ -13,7 +13,7 @@ import { podSpec, pullImages, startPod, stopPod, verifyPod, type Started } from 
 import { sumMem } from './lib/procs';
 import { quick, RESULTS, row, runBench, type Row } from './lib/report';
 import type { CriRuntime } from './lib/runtime';
-import { startTsrunCri, tsrunCriMissing } from './lib/tsrun-cri';
+import { measureTsrun, startTsrunCri } from './lib/tsrun-cri';
 
 const COUNTS = quick ? [5, 10] : [10, 25, 50, 100];
 
@@ -63,8 +63,8 @@ async function curve(rt: CriRuntime, env: CriEnv): Promise<Curve> {
   return { label: rt.label, idle, points, teardownMsPerPod: (Date.now() - t0) / max };
 }
 
-async function withRuntime(env: CriEnv, start: (env: CriEnv, run: string) => Promise<CriRuntime>): Promise<Curve> {
-  const rt = await start(env, 'scale');
+async function withRuntime(env: CriEnv, start: (env: CriEnv) => Promise<CriRuntime>): Promise<Curve> {
+  const rt = await start(env);
   try {
     return await curve(rt, env);
   } finally {
@@ -120,8 +120,7 @@ runBench('scale', async () => {
   const env = await criEnv();
   try {
     const ref = await withRuntime(env, startContainerd);
-    const missing = tsrunCriMissing();
-    const ts = missing ? undefined : await withRuntime(env, startTsrunCri);
+    const { value: ts, missing } = await measureTsrun(() => withRuntime(env, startTsrunCri));
     const rows: Row[] = [];
     for (const n of COUNTS) {
       rows.push(row('scale', `start per pod, pods ${(COUNTS[COUNTS.indexOf(n) - 1] ?? 0) + 1}-${n} (mean)`, 'ms', ts && stepMean(ts, n), stepMean(ref, n), ref.label, missing));
@@ -133,8 +132,9 @@ runBench('scale', async () => {
     const n = COUNTS[COUNTS.length - 1]!;
     const pss = (c: Curve | undefined): number | undefined => c && MiB(at(c, n).daemonPssKiB + at(c, n).helperPssKiB);
     rows.push(row('scale', `runtime PSS with ${n} pods`, 'MiB', pss(ts), pss(ref), `${ref.label} + shims`, missing));
-    const perPod = (c: Curve | undefined): number | undefined => c && MiB((at(c, n).helperRssKiB - c.idle.helperRssKiB) / n);
-    rows.push(row('scale', `helper RSS per pod (${n} pods)`, 'MiB', perPod(ts), perPod(ref), 'containerd-shim-runc-v2', missing));
+    const perPod = (c: Curve | undefined): number | undefined => (c && at(c, n).helpers > 0 ? MiB((at(c, n).helperRssKiB - c.idle.helperRssKiB) / n) : undefined);
+    const noHelpers = ts && at(ts, n).helpers === 0 ? 'no tsrun-monitor processes found' : undefined;
+    rows.push(row('scale', `helper RSS per pod (${n} pods)`, 'MiB', perPod(ts), perPod(ref), 'containerd-shim-runc-v2', missing ?? noHelpers));
     rows.push(row('scale', `stop+remove per pod, ${n} pods running`, 'ms', ts?.teardownMsPerPod, ref.teardownMsPerPod, ref.label, missing));
     const plotted = plot(ref, ts, missing);
     return {

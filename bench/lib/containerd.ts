@@ -18,7 +18,7 @@ export function containerdVersion(): string {
   }
 }
 
-export async function startContainerd(env: CriEnv, run: string): Promise<CriRuntime> {
+export async function startContainerd(env: CriEnv): Promise<CriRuntime> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-bench-ctrd-'));
   const sock = path.join(dir, 'containerd.sock');
   const cri = 'plugins."io.containerd.grpc.v1.cri"';
@@ -51,7 +51,6 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   [${cri}.registry]
     config_path = "${env.hostsDir}"
 `;
-  env.ipamDir(`containerd-${run}`);
   fs.writeFileSync(path.join(dir, 'config.toml'), config);
   const log = fs.openSync(path.join(dir, 'containerd.log'), 'w');
   const child = spawn('containerd', ['--config', path.join(dir, 'config.toml'), '--log-level', 'warn'], { stdio: ['ignore', log, log] });

@@ -12,8 +12,10 @@ import { startRegistry, type Registry } from '../../test/fixtures/registry';
 import { ROOT } from './report';
 
 export const CNI_BIN_DIR = '/usr/lib/cni';
-export const BRIDGE = 'tsbench0';
-export const SUBNET = '10.234.17.0/24';
+// Own bridge and subnet per bench process, so two bench runs on one machine never share leases.
+const NET = 20 + (process.pid % 200);
+export const BRIDGE = `tsbench${NET}`;
+export const SUBNET = `10.234.${NET}.0/24`;
 const PAUSE_BIN = path.join(ROOT, 'build', 'Release', 'tsrun-pause');
 
 export interface CriEnv {
@@ -22,8 +24,6 @@ export interface CriEnv {
   busybox: string;
   pause: string;
   cniConfDir: string;
-  /** host-local's lease files: one dir per runtime run, so leaked leases never carry over */
-  ipamDir(run: string): string;
   /** containerd-style certs.d: <registry>/hosts.toml */
   hostsDir: string;
   /** a cgroup parent of the bench's own, under which both runtimes put their pods */
@@ -67,7 +67,9 @@ export async function criEnv(): Promise<CriEnv> {
   const hostsDir = path.join(dir, 'certs.d');
   fs.mkdirSync(path.join(hostsDir, registry.addr), { recursive: true });
   fs.writeFileSync(path.join(hostsDir, registry.addr, 'hosts.toml'), `server = "http://${registry.addr}"\n\n[host."http://${registry.addr}"]\n  capabilities = ["pull", "resolve"]\n`);
+  // One lease store for both runtimes: they share the bridge and subnet, at times at once.
   const cniConfDir = path.join(dir, 'net.d');
+  writeConflist(cniConfDir, path.join(dir, 'ipam'));
   const cgroupParent = `/tsrun-bench-${process.pid}`;
   return {
     dir,
@@ -77,11 +79,6 @@ export async function criEnv(): Promise<CriEnv> {
     cniConfDir,
     hostsDir,
     cgroupParent,
-    ipamDir: (run) => {
-      const d = path.join(dir, 'ipam', run);
-      writeConflist(cniConfDir, d);
-      return d;
-    },
     close: async () => {
       await registry.stop();
       try {

@@ -32,7 +32,7 @@ export function plotPanels(out: string, title: string, panels: Panel[], workDir:
   const lines = [`set terminal pngcairo size ${560 * panels.length},480 font 'DejaVu Sans,10'`, `set output ${q(out)}`, `set multiplot layout 1,${panels.length} title ${q(title)} font 'DejaVu Sans,12'`, 'set grid', 'set key top left', 'set yrange [0:*]', 'set xrange [0:*]'];
   panels.forEach((p, i) => {
     lines.push(`set title ${q(p.title)}`, `set xlabel ${q(p.xlabel)}`, `set ylabel ${q(p.ylabel)}`, 'unset label');
-    if (p.label) lines.push(`set label 1 ${q(p.label)} at graph 0.03, graph 0.05 font 'DejaVu Sans,9' tc rgb '#888888'`);
+    if (p.label) lines.push(`set label 1 ${q(p.label)} at graph 0.03, graph 0.80 font 'DejaVu Sans,9' tc rgb '#888888'`);
     const plots = p.series
       .filter((s) => s.points.length > 0)
       .map((s, j) => {

@@ -85,13 +85,19 @@ function fmtRatio(r: number | null): string {
   return r !== 0 && Math.abs(r) < 0.01 ? r.toExponential(1) : r.toFixed(2);
 }
 
+/** The rows as a Markdown table; why a figure is missing is said once, below the table. */
 export function markdownTable(rows: Row[]): string {
+  const notes: string[] = [];
   const lines = ['| benchmark | tsrun | reference | ratio |', '|---|---:|---:|---:|'];
   for (const r of rows) {
-    const ts = r.tsrun === null && r.note ? `n/a (${r.note})` : fmt(r.tsrun, r.unit);
+    let ts = fmt(r.tsrun, r.unit);
+    if (r.tsrun === null && r.note) {
+      if (!notes.includes(r.note)) notes.push(r.note);
+      ts = `n/a [${notes.indexOf(r.note) + 1}]`;
+    }
     lines.push(`| ${r.group}: ${r.name} | ${ts} | ${fmt(r.reference, r.unit)} (${r.refTool}) | ${fmtRatio(r.ratio)} |`);
   }
-  return lines.join('\n') + '\n';
+  return [...lines, ...(notes.length ? ['', ...notes.map((n, i) => `[${i + 1}] ${n}  `)] : [])].join('\n') + '\n';
 }
 
 function cgroupMode(): string {

@@ -20,7 +20,6 @@ export interface TsrunCriDirs {
   /** image store (tsrun's --store) */
   store: string;
   env: CriEnv;
-  ipamDir: string;
 }
 
 /** The command line of the server (after bin/tsrun). */
@@ -51,9 +50,30 @@ export function tsrunCriMissing(): string | undefined {
   return /commands:.*\bcri\b/.test(r.stdout) ? undefined : 'bin/tsrun has no cri command yet';
 }
 
-export async function startTsrunCri(env: CriEnv, run: string): Promise<CriRuntime> {
+/**
+ * Runs f (which measures tsrun) unless tsrun cri is missing. A failure on tsrun's side becomes
+ * the rows' note, so the reference rows measured in the same run are still reported.
+ */
+export async function measureTsrun<T>(f: () => Promise<T>): Promise<{ value?: T; missing?: string }> {
+  const missing = tsrunCriMissing();
+  if (missing) return { missing };
+  try {
+    return { value: await f() };
+  } catch (e) {
+    return { missing: tsrunFailure(e) };
+  }
+}
+
+/** Logs a failure on tsrun's side in full; returns its first line, for the rows' note. */
+export function tsrunFailure(e: unknown): string {
+  const msg = (e as Error)?.message ?? String(e);
+  process.stderr.write(`tsrun cri failed: ${(e as Error)?.stack ?? msg}\n`);
+  return `tsrun cri failed: ${msg.split('\n')[0]!.slice(0, 120)}`;
+}
+
+export async function startTsrunCri(env: CriEnv): Promise<CriRuntime> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-bench-tsrun-'));
-  const d: TsrunCriDirs = { socket: path.join(dir, 'cri.sock'), root: path.join(dir, 'root'), store: path.join(dir, 'store'), env, ipamDir: env.ipamDir(`tsrun-${run}`) };
+  const d: TsrunCriDirs = { socket: path.join(dir, 'cri.sock'), root: path.join(dir, 'root'), store: path.join(dir, 'store'), env };
   const logFile = path.join(dir, 'tsrun-cri.log');
   const log = fs.openSync(logFile, 'w');
   const child = spawn(TSRUN, tsrunCriArgs(d), { stdio: ['ignore', log, log] });
