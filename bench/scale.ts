@@ -103,10 +103,11 @@ function plot(ref: Curve, ts: Curve | undefined, missing: string | undefined): s
       out,
       `Pods with one sleeping container, started one at a time (${os.cpus().length} CPUs)`,
       [
-        { title: 'time to start one pod + container', xlabel: 'pods running (including this one)', ylabel: 'RunPodSandbox + CreateContainer + StartContainer (ms)', series: [...startSeries(ref, 'containerd'), ...startSeries(ts, 'tsrun')], label },
-        { title: "memory of the runtime's own processes", xlabel: 'pods running', ylabel: 'daemon + per-pod helpers (MiB)', series: [...memSeries(ref, 'containerd'), ...memSeries(ts, 'tsrun')], label },
+        { title: 'time to start one pod + container', xlabel: 'pods running (including this one)', ylabel: 'RunPodSandbox + CreateContainer + StartContainer (ms)', series: [...startSeries(ref, 'containerd'), ...startSeries(ts, 'tsrun')] },
+        { title: "memory of the runtime's own processes", xlabel: 'pods running', ylabel: 'daemon + per-pod helpers (MiB)', series: [...memSeries(ref, 'containerd'), ...memSeries(ts, 'tsrun')] },
       ],
       work,
+      label,
     );
     return `curve: ${path.relative(process.cwd(), out)}`;
   } catch (e) {

@@ -20,19 +20,21 @@ export interface Panel {
   xlabel: string;
   ylabel: string;
   series: Series[];
-  /** text shown in the panel (e.g. why a runtime is absent) */
-  label?: string;
 }
 
 /** A gnuplot single-quoted string (a quote inside is doubled). */
 const q = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
-/** Side-by-side panels in one PNG; data files go next to it in a temp dir removed after. */
-export function plotPanels(out: string, title: string, panels: Panel[], workDir: string): void {
-  const lines = [`set terminal pngcairo size ${560 * panels.length},480 font 'DejaVu Sans,10'`, `set output ${q(out)}`, `set multiplot layout 1,${panels.length} title ${q(title)} font 'DejaVu Sans,12'`, 'set grid', 'set key top left', 'set yrange [0:*]', 'set xrange [0:*]'];
+/**
+ * Side-by-side panels in one PNG, under a title and an optional second line (e.g. why a runtime
+ * is absent); the data files are written to workDir.
+ */
+export function plotPanels(out: string, title: string, panels: Panel[], workDir: string, subtitle?: string): void {
+  // A double-quoted gnuplot string, so that \n breaks the title into two lines.
+  const head = `"${[title, subtitle].filter(Boolean).map((t) => t!.replace(/["\\]/g, '')).join('\\n')}"`;
+  const lines = [`set terminal pngcairo size ${560 * panels.length},${subtitle ? 500 : 480} font 'DejaVu Sans,10'`, `set output ${q(out)}`, `set multiplot layout 1,${panels.length} title ${head} font 'DejaVu Sans,12'`, 'set grid', 'set key bottom right box opaque', 'set yrange [0:*]', 'set xrange [0:*]'];
   panels.forEach((p, i) => {
-    lines.push(`set title ${q(p.title)}`, `set xlabel ${q(p.xlabel)}`, `set ylabel ${q(p.ylabel)}`, 'unset label');
-    if (p.label) lines.push(`set label 1 ${q(p.label)} at graph 0.03, graph 0.80 font 'DejaVu Sans,9' tc rgb '#888888'`);
+    lines.push(`set title ${q(p.title)}`, `set xlabel ${q(p.xlabel)}`, `set ylabel ${q(p.ylabel)}`);
     const plots = p.series
       .filter((s) => s.points.length > 0)
       .map((s, j) => {
@@ -40,7 +42,7 @@ export function plotPanels(out: string, title: string, panels: Panel[], workDir:
         fs.writeFileSync(file, s.points.map(([x, y]) => `${x} ${y}`).join('\n') + '\n');
         return `${q(file)} using 1:2 with ${s.style} title ${q(s.title)}`;
       });
-    lines.push(plots.length ? `plot ${plots.join(', ')}` : "plot NaN title 'no data'");
+    lines.push(...(plots.length ? [`plot ${plots.join(', ')}`] : ["set label 9 'no data' at graph 0.5, graph 0.5 center", 'plot [0:1] [0:1] -1 notitle', 'unset label 9']));
   });
   lines.push('unset multiplot');
   const script = path.join(workDir, 'plot.gp');
