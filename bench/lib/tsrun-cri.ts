@@ -31,8 +31,9 @@ export function tsrunCriArgs(d: TsrunCriDirs): string[] {
     '--listen', `unix://${d.socket}`,
     '--cni-conf-dir', d.env.cniConfDir,
     '--cni-bin-dir', CNI_BIN_DIR,
-    '--hosts-dir', d.env.hostsDir,
-    '--pause-image', d.env.pause,
+    '--registry-config', d.env.hostsDir,
+    '--state-dir', `${d.root}/cri-state`,
+    '--run-dir', `${d.root}/cri-run`,
   ]; // prettier-ignore
 }
 

@@ -110,6 +110,14 @@ export async function startCriServer(opts: { registryConfig?: string; extraArgs?
       await new Promise((r) => h.proc.once('exit', r));
     }
     spawn('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+    // The server's default cgroup parent for this test (each pod's own dir is gone by now).
+    for (const hier of fs.readdirSync('/sys/fs/cgroup')) {
+      try {
+        fs.rmdirSync(`/sys/fs/cgroup/${hier}/tsrun-test-${path.basename(dir)}`);
+      } catch {
+        /* not there, or not empty: then a test left something, which its own checks report */
+      }
+    }
   };
   return h;
 }

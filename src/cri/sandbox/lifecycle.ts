@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { removeTracked } from '../../cgroups/fs-ops';
 import { newCgroupManager } from '../../cgroups/manager';
 import { logWarn } from '../../common/log';
 import { isMountpoint } from '../../rootfs/overlay';
@@ -186,7 +187,8 @@ export async function removeSandbox(ctx: CriContext, s: SandboxRecord, removeCon
   if (s.infra) fs.rmSync(ctx.paths.monitorDir(s.infra.id), { recursive: true, force: true });
   if (s.ownCgroupParent) {
     try {
-      newCgroupManager(`pod-${s.id}`, s.cgroupParent).destroy();
+      // The pod's own cgroup directories, in every hierarchy, now that its containers' are gone.
+      removeTracked(Object.values(newCgroupManager(`pod-${s.id}`, s.cgroupParent).state.dirs));
     } catch (e) {
       logWarn(`pod ${s.id}: removing cgroup ${s.cgroupParent}: ${(e as Error).message}`);
     }
