@@ -15,6 +15,7 @@ PACKAGES=(
   umoci skopeo docker-registry           # test images and a local registry
   apache2-utils openssl zstd             # registry auth (htpasswd, token certs), zstd layers
   containernetworking-plugins            # CNI plugins
+  jq                                     # the lessons (docs/lessons) read JSON with it
 )
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
