@@ -16,6 +16,7 @@ PACKAGES=(
   apache2-utils openssl zstd             # registry auth (htpasswd, token certs), zstd layers
   containernetworking-plugins            # CNI plugins
   gnuplot-nox                            # benchmark plots (bench/results/*.png)
+  jq                                     # the lessons (docs/lessons) read JSON with it
 )
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

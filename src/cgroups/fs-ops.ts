@@ -57,12 +57,35 @@ export function removeTracked(created: readonly string[]): void {
   if (errors.length) throw new TsrunError('TSRUN_E_CGROUP', errors.join('; '));
 }
 
+// The teaching trace shows each limit as the file and value written: while a controller
+// applies its part, its writes are collected (synchronously, so one list at a time).
+let collected: string[] | undefined;
+
+/** Runs `fn` and returns what it wrote, as "file=value" (and any noteWrite() texts). */
+export function collectWrites(fn: () => void): string[] {
+  const outer = collected;
+  const mine: string[] = [];
+  collected = mine;
+  try {
+    fn();
+  } finally {
+    collected = outer;
+  }
+  return mine;
+}
+
+/** Records a change that is not a file write (a cgroup v2 device program) among the writes. */
+export function noteWrite(what: string): void {
+  collected?.push(what);
+}
+
 export function writeCgroupFile(dir: string, file: string, value: string): void {
   try {
     fs.writeFileSync(path.join(dir, file), value);
   } catch (e) {
     throw new TsrunError('TSRUN_E_CGROUP', `write ${JSON.stringify(value)} to ${path.join(dir, file)}: ${(e as Error).message}`);
   }
+  collected?.push(`${file}=${value}`);
 }
 
 export function readPids(file: string): number[] {

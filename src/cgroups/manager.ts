@@ -7,6 +7,8 @@ import { detectCgroupLayout, type CgroupLayout } from './detect';
 import { CgroupV1Manager } from './v1/manager';
 import { CgroupV2Manager } from './v2/manager';
 
+export type OnApplied = (controller: string, writes: string[], durationUs: number) => void;
+
 export interface CgroupState {
   driver: 'v1' | 'v2';
   /** the cgroupsPath, absolute from each hierarchy's root */
@@ -25,8 +27,11 @@ export interface CgroupManager {
   pids(): number[];
   /** remove what create() made; waits briefly for exiting tasks */
   destroy(): void;
-  /** write every limit in `r`; a controller the host lacks is an error naming it */
-  apply(r: LinuxResources | undefined): void;
+  /**
+   * write every limit in `r`; a controller the host lacks is an error naming it. `onApplied`
+   * hears, per controller, the files written ("file=value") and how long it took.
+   */
+  apply(r: LinuxResources | undefined, onApplied?: OnApplied): void;
   freeze(frozen: boolean): void;
   isFrozen(): boolean;
   stats(): CgroupStats;

@@ -82,7 +82,7 @@ const USAGE = `tsrun: a container runtime (OCI, runc-compatible)
 usage: tsrun [global options] COMMAND [options] [args]
 
 commands: ${Object.keys(VERBS).join(', ')}
-global options: --root DIR (default /run/tsrun) --store DIR (default /var/lib/tsrun) --log FILE --log-format text|json --debug --systemd-cgroup
+global options: --root DIR (default $TSRUN_ROOT or /run/tsrun) --store DIR (default $TSRUN_STORE or /var/lib/tsrun) --log FILE --log-format text|json --debug --systemd-cgroup
 short form: tsrun run BUNDLE_DIR
 `;
 
@@ -102,7 +102,7 @@ export async function main(argv: string[]): Promise<number> {
     const load = VERBS[verb];
     if (!load) throw new TsrunError('TSRUN_E_USAGE', `no such command: ${verb}\n${USAGE}`);
     const g: Globals = {
-      root: str(flags['root']) ?? '/run/tsrun',
+      root: str(flags['root']) ?? process.env['TSRUN_ROOT'] ?? '/run/tsrun',
       debug: bool(flags['debug']),
       systemdCgroup: bool(flags['systemd-cgroup']),
       store: str(flags['store']) ?? process.env['TSRUN_STORE'] ?? '/var/lib/tsrun',

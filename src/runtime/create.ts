@@ -3,7 +3,7 @@
 //   PID: join cgroup, createRuntime/prestart hooks -> CONTINUE -> READY -> created.
 // Any failure undoes every finished step in reverse.
 import * as fs from 'node:fs';
-import type { LinuxResources, RuntimeConfig } from '../../specs/oci/runtime-config';
+import type { RuntimeConfig } from '../../specs/oci/runtime-config';
 import { atomicWriteFileSync } from '../common/atomic-write';
 import { TsrunError } from '../common/errors';
 import { logDebug, logWarn } from '../common/log';
@@ -81,7 +81,8 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
     step('cgroup_created', cgroup.state.path, () => cgroup.create(), opts.id);
     undo.push('remove cgroup', () => cgroup.destroy());
     saveRecord(stateDir, record);
-    step('cgroup_limits', describeResources(config.linux?.resources), () => cgroup.apply(config.linux?.resources), opts.id);
+    // One step per controller, naming each file written: the limits are those files.
+    cgroup.apply(config.linux?.resources, (controller, writes, us) => emit('cgroup_limits', `${controller}: ${writes.join(', ')}`, us, opts.id));
 
     const { plan, warnings, notes } = compileCreatePlan(config, {
       rootfs: bundle.rootfs,
@@ -138,11 +139,6 @@ function containerRootIds(config: RuntimeConfig): { uid: number; gid: number } {
     maps?.find((m) => m.containerID === 0)?.hostID ?? 0;
   const userns = config.linux?.namespaces?.some((n) => n.type === 'user' && !n.path);
   return userns ? { uid: find(config.linux?.uidMappings), gid: find(config.linux?.gidMappings) } : { uid: 0, gid: 0 };
-}
-
-function describeResources(r: LinuxResources | undefined): string {
-  if (!r) return 'none';
-  return Object.keys(r).filter((k) => (r as Record<string, unknown>)[k] !== undefined).join(' ') || 'none';
 }
 
 function killQuietly(pid: number): void {

@@ -46,10 +46,9 @@ export function updateContainer(root: string, id: string, changes: LinuxResource
       const cur = merged[k];
       (merged as Record<string, unknown>)[k] = cur && typeof cur === 'object' && !Array.isArray(cur) && typeof v === 'object' && !Array.isArray(v) ? { ...cur, ...v } : v;
     }
-    loadCgroupManager(rec.cgroup).apply(parsed.data);
+    loadCgroupManager(rec.cgroup).apply(parsed.data, (controller, writes, us) => emit('updated', `${controller}: ${writes.join(', ')}`, us, id));
     linux.resources = merged;
     saveRecord(dir, rec);
-    emit('updated', Object.keys(parsed.data).join(' '), 0, id);
   });
 }
 

@@ -6,8 +6,8 @@ import type { LinuxResources } from '../../../specs/oci/runtime-config';
 import { TsrunError } from '../../common/errors';
 import type { Controller } from '../controller';
 import type { CgroupLayout } from '../detect';
-import { hasFile, mkdirTracked, readCgroupFile, readPids, removeTracked, writeCgroupFile } from '../fs-ops';
-import type { CgroupManager, CgroupState } from '../manager';
+import { collectWrites, hasFile, mkdirTracked, readCgroupFile, readPids, removeTracked, writeCgroupFile } from '../fs-ops';
+import type { CgroupManager, CgroupState, OnApplied } from '../manager';
 import { emptyStats, type CgroupStats } from '../stats';
 import { blkio } from './blkio';
 import { cpu } from './cpu';
@@ -75,7 +75,7 @@ export class CgroupV1Manager implements CgroupManager {
     return undefined;
   }
 
-  apply(r: LinuxResources | undefined): void {
+  apply(r: LinuxResources | undefined, onApplied?: OnApplied): void {
     if (!r) return;
     if (r.unified && Object.keys(r.unified).length)
       throw new TsrunError('TSRUN_E_CGROUP', 'linux.resources.unified: raw cgroup v2 keys need a cgroup v2 host; this one uses cgroup v1 controllers');
@@ -83,7 +83,9 @@ export class CgroupV1Manager implements CgroupManager {
       if (!c.wanted(r)) continue;
       const dir = this.dirOf(c.name);
       if (!dir) throw new TsrunError('TSRUN_E_CGROUP', `linux.resources: the ${c.name} controller is not mounted on this host`);
-      c.apply(dir, r);
+      const t0 = process.hrtime.bigint();
+      const writes = collectWrites(() => c.apply(dir, r));
+      onApplied?.(c.name, writes, Number((process.hrtime.bigint() - t0) / 1000n));
     }
   }
 

@@ -2,6 +2,7 @@
 import { TsrunError } from '../../common/errors';
 import { attachDeviceFilter } from '../../sys/native';
 import type { Controller } from '../controller';
+import { noteWrite } from '../fs-ops';
 import { DEFAULT_DEVICE_RULES } from '../device-rules';
 
 export const devices: Controller = {
@@ -20,5 +21,6 @@ export const devices: Controller = {
     } catch (e) {
       throw new TsrunError('TSRUN_E_CGROUP', `linux.resources.devices: ${(e as Error).message}`);
     }
+    noteWrite(`eBPF device program (${rules.length} rules) attached`);
   },
 };

@@ -5,8 +5,8 @@ import type { LinuxResources } from '../../../specs/oci/runtime-config';
 import { TsrunError } from '../../common/errors';
 import type { Controller } from '../controller';
 import type { CgroupLayout } from '../detect';
-import { hasFile, mkdirTracked, readCgroupFile, readKeyValues, readPids, removeTracked, writeCgroupFile } from '../fs-ops';
-import type { CgroupManager, CgroupState } from '../manager';
+import { collectWrites, hasFile, mkdirTracked, readCgroupFile, readKeyValues, readPids, removeTracked, writeCgroupFile } from '../fs-ops';
+import type { CgroupManager, CgroupState, OnApplied } from '../manager';
 import { emptyStats, type CgroupStats } from '../stats';
 import { cpu } from './cpu';
 import { cpuset } from './cpuset';
@@ -56,7 +56,7 @@ export class CgroupV2Manager implements CgroupManager {
     }
   }
 
-  apply(r: LinuxResources | undefined): void {
+  apply(r: LinuxResources | undefined, onApplied?: OnApplied): void {
     if (!r) return;
     if (r.network?.classID !== undefined || r.network?.priorities?.length)
       throw new TsrunError('TSRUN_E_CGROUP', 'linux.resources.network: net_cls and net_prio do not exist in cgroup v2');
@@ -65,7 +65,9 @@ export class CgroupV2Manager implements CgroupManager {
       if (!c.wanted(r)) continue;
       if (KERNEL_CONTROLLERS.has(c.name) && !readCgroupFile(this.dir, 'cgroup.controllers').split(/\s+/).includes(c.name))
         throw new TsrunError('TSRUN_E_CGROUP', `linux.resources: the ${c.name} controller is not available in ${this.dir}`);
-      c.apply(this.dir, r);
+      const t0 = process.hrtime.bigint();
+      const writes = collectWrites(() => c.apply(this.dir, r));
+      onApplied?.(c.name, writes, Number((process.hrtime.bigint() - t0) / 1000n));
     }
   }
 

@@ -1,0 +1,50 @@
+// npm run lessons [-- --out DIR]: runs every lesson in every language against a local registry
+// and writes docs/lessons/<lang>/NN-name.md with what the commands really printed, and the
+// lesson list in docs/lessons/README.md. Runs as root (containers, mounts, cgroups).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { renderAll } from './render';
+import { runLessons, type LessonResult } from './runner';
+import { startLessonRegistry, withLessonLock } from './setup';
+import { checkSameCommands, discoverLessons, LANGS, LESSONS_DIR, REPO_DIR, type LessonLang } from './source';
+
+async function main(argv: string[]): Promise<number> {
+  const i = argv.indexOf('--out');
+  const outDir = i >= 0 && argv[i + 1] ? path.resolve(argv[i + 1]!) : LESSONS_DIR;
+  if (!fs.existsSync(path.join(REPO_DIR, 'build', 'Release', 'tsrun-init'))) throw new Error('the native part is not built: run `npm run build` first');
+  if (process.getuid?.() !== 0) throw new Error('the lessons run containers: run this as root');
+  const lessons = discoverLessons();
+  for (const l of lessons) checkSameCommands(l);
+  const registry = await startLessonRegistry();
+  try {
+    const runs = await withLessonLock(async () => {
+      const r = {} as Record<LessonLang, LessonResult[]>;
+      for (const lang of LANGS) {
+        process.stderr.write(`${lang}:`);
+        r[lang] = await runLessons(registry.addr, lessons.map((l) => l.sources[lang]), {
+          progress: () => process.stderr.write('.'),
+        });
+        process.stderr.write('\n');
+      }
+      return r;
+    });
+    const files = renderAll(lessons, runs, fs.readFileSync(path.join(LESSONS_DIR, 'README.md'), 'utf8'));
+    for (const [rel, text] of files) {
+      const file = path.join(outDir, rel);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, text);
+    }
+    process.stderr.write(`wrote ${files.size} files under ${path.relative(process.cwd(), outDir) || '.'}\n`);
+    return 0;
+  } finally {
+    await registry.stop();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (e) => {
+    process.stderr.write(`lessons: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

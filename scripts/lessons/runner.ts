@@ -1,0 +1,59 @@
+// Runs lessons the way a learner does: every command in order, in one shell, as root. The
+// generator writes what they printed into the docs; the lessons test checks it.
+import type { LessonSource } from './source';
+import { commandsOf } from './source';
+import { LessonEnv } from './setup';
+
+export interface CommandResult {
+  /** as written in the source */
+  command: string;
+  /** as run (the source's command, or another explain mode of it) */
+  ran: string;
+  /** stdout and stderr, interleaved as written */
+  output: string;
+  /** the output with placeholders for what changes between runs */
+  shown: string;
+}
+
+export interface LessonResult {
+  source: LessonSource;
+  /** one per command of the source, in order */
+  results: CommandResult[];
+}
+
+export interface RunOptions {
+  /** rewrites each command before it runs (the test's other explain modes) */
+  rewrite?: (command: string) => string;
+  /** hears each command as it finishes */
+  progress?: (lesson: LessonSource, r: CommandResult) => void;
+}
+
+async function runLesson(env: LessonEnv, source: LessonSource, opts: RunOptions): Promise<LessonResult> {
+  const placeholders = env.placeholders();
+  const results: CommandResult[] = [];
+  for (const command of commandsOf(source)) {
+    const ran = opts.rewrite ? opts.rewrite(command) : command;
+    const { output, code } = await env.shell.run(ran);
+    // A lesson shows commands that work; one meant to fail says so itself (`...; echo "exit $?"`).
+    if (code !== 0) throw new Error(`${source.file}: exit status ${code} from:\n  ${ran}\n${output}`);
+    const r = { command, ran, output, shown: placeholders.apply(output) };
+    results.push(r);
+    opts.progress?.(source, r);
+  }
+  // Each lesson starts where the last one left the machine: with images, but nothing running.
+  const left = env.leftovers();
+  if (left.length) throw new Error(`${source.file}: the lesson leaves behind ${left.join(', ')}: end it with tsrun delete / tsrun bundle --remove`);
+  return { source, results };
+}
+
+/** Runs `sources` in order on one fresh environment (store, state root, shell), then removes it. */
+export async function runLessons(registry: string, sources: LessonSource[], opts: RunOptions = {}): Promise<LessonResult[]> {
+  const env = new LessonEnv(registry);
+  try {
+    const out: LessonResult[] = [];
+    for (const s of sources) out.push(await runLesson(env, s, opts));
+    return out;
+  } finally {
+    env.teardown();
+  }
+}
