@@ -1,0 +1,71 @@
+// crictl, the CRI's own command-line client (kubernetes-sigs/cri-tools, built by
+// scripts/install-cri-tools.sh), drives the server as a cluster admin would: pull, runp,
+// create, start, ps, logs, exec -s, stats, inspect, stop, rm, stopp, rmp.
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { busyboxRootfs } from '../fixtures/busybox';
+import { OciLayout, push, tarOfDir } from '../fixtures/oci-builder';
+import { startRegistry, type Registry } from '../fixtures/registry';
+import { startCriServer, type CriServerHandle } from '../helpers/cri-server';
+import { criToolsBin } from '../helpers/cri-tools';
+
+const CRICTL = criToolsBin('crictl');
+let reg: Registry;
+let cri: CriServerHandle;
+let image: string;
+
+function crictl(args: string[], input?: string): { code: number; out: string; err: string } {
+  const r = spawnSync(CRICTL!, ['--runtime-endpoint', `unix://${cri.socket}`, '--image-endpoint', `unix://${cri.socket}`, '--timeout', '60s', ...args], { encoding: 'utf8', input, timeout: 90_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+function ok(args: string[]): string {
+  const r = crictl(args);
+  if (r.code !== 0) throw new Error(`crictl ${args.join(' ')} exited ${r.code}: ${r.err}`);
+  return r.out.trim();
+}
+
+test.before(async () => {
+  if (!CRICTL) return;
+  reg = await startRegistry('plain');
+  const layout = new OciLayout(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-crictl-oci-')));
+  layout.tag('1', layout.image([tarOfDir(busyboxRootfs())], { Cmd: ['sh'], Env: ['PATH=/bin'] }));
+  push(layout.dir, '1', `${reg.addr}/crictl/busybox:1`);
+  image = `${reg.addr}/crictl/busybox:1`;
+  cri = await startCriServer();
+});
+
+test.after.always(async () => {
+  await cri?.stop();
+  await reg?.stop();
+});
+
+test.serial('crictl runs a pod end to end', async (t) => {
+  if (!CRICTL) return t.fail('crictl is not built: run scripts/install-cri-tools.sh');
+  ok(['pull', image]);
+  t.true(ok(['images', '-q']).includes('sha256:'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-crictl-'));
+  const pod = path.join(dir, 'pod.json');
+  const ctr = path.join(dir, 'ctr.json');
+  fs.writeFileSync(pod, JSON.stringify({ metadata: { name: 'crictl-pod', namespace: 'default', uid: `crictl-${process.pid}`, attempt: 1 }, hostname: 'crictl-pod', log_directory: path.join(dir, 'logs'), linux: {} }));
+  fs.writeFileSync(ctr, JSON.stringify({ metadata: { name: 'web' }, image: { image }, command: ['sh', '-c', 'echo started; mkdir -p /www; echo pong > /www/index.html; exec httpd -f -p 8080 -h /www'], log_path: 'web.log' }));
+  const podId = ok(['runp', pod]);
+  t.regex(podId, /^[0-9a-f]{64}$/);
+  const id = ok(['create', podId, ctr, pod]);
+  ok(['start', id]);
+  t.true(ok(['ps', '-q']).includes(id));
+  t.regex(ok(['ps', '--pod', podId, '-o', 'json']), /CONTAINER_RUNNING/);
+  await new Promise((r) => setTimeout(r, 500));
+  t.is(crictl(['logs', id]).out, 'started\n');
+  t.is(ok(['exec', '-s', id, 'cat', '/www/index.html']), 'pong');
+  t.regex(ok(['stats', '-o', 'json', id]), /workingSetBytes/);
+  t.regex(ok(['inspectp', podId]), /SANDBOX_READY/);
+  ok(['stop', '-t', '2', id]);
+  t.regex(ok(['inspect', id]), /CONTAINER_EXITED/);
+  ok(['rm', id]);
+  ok(['stopp', podId]);
+  ok(['rmp', podId]);
+  t.is(ok(['pods', '-q']), '');
+});
