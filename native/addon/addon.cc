@@ -9,6 +9,8 @@
 #include <sys/vfs.h>
 #include <sys/xattr.h>
 
+#include <functional>
+
 #include <napi.h>
 
 #include "device_filter.h"
@@ -211,14 +213,19 @@ Napi::Value PinNamespaces(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// receiveFd(socketPath, timeoutMs) -> Promise<fd>: waits off the main thread, since the
-// sender (tsrun exec) takes a few hundred milliseconds to connect.
-class ReceiveFdWorker : public Napi::AsyncWorker {
+// An fd made off the main thread (a blocking accept, a connect inside another network
+// namespace), resolved as a Promise<number> or rejected with the step's message.
+class FdWorker : public Napi::AsyncWorker {
  public:
-  ReceiveFdWorker(Napi::Env env, std::string path, int timeout)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), path_(std::move(path)), timeout_(timeout) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override { fd_ = tsrun::ReceiveFd(path_, timeout_, &err_); }
+  using Job = std::function<int(std::string*)>;
+  FdWorker(Napi::Env env, Job job) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), job_(std::move(job)) {}
+  static Napi::Promise Run(Napi::Env env, Job job) {
+    auto* w = new FdWorker(env, std::move(job));
+    Napi::Promise p = w->deferred_.Promise();
+    w->Queue();
+    return p;
+  }
+  void Execute() override { fd_ = job_(&err_); }
   void OnOK() override {
     if (fd_ < 0) deferred_.Reject(Napi::Error::New(Env(), err_).Value());
     else deferred_.Resolve(Napi::Number::New(Env(), fd_));
@@ -227,42 +234,25 @@ class ReceiveFdWorker : public Napi::AsyncWorker {
 
  private:
   Napi::Promise::Deferred deferred_;
-  std::string path_, err_;
-  int timeout_, fd_ = -1;
+  Job job_;
+  std::string err_;
+  int fd_ = -1;
 };
 
+// receiveFd(socketPath, timeoutMs) -> Promise<fd>: the sender (tsrun exec) takes a few
+// hundred milliseconds to connect, too long to block the event loop.
 Napi::Value ReceiveFd(const Napi::CallbackInfo& info) {
-  auto* w = new ReceiveFdWorker(info.Env(), info[0].As<Napi::String>(), info[1].As<Napi::Number>().Int32Value());
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  std::string path = info[0].As<Napi::String>();
+  int timeout = info[1].As<Napi::Number>().Int32Value();
+  return FdWorker::Run(info.Env(), [path, timeout](std::string* err) { return tsrun::ReceiveFd(path, timeout, err); });
 }
 
-// connectInNetns(nsPath, port) -> Promise<fd>: on a worker thread, which enters the pod's
-// network namespace only for the connect.
-class ConnectWorker : public Napi::AsyncWorker {
- public:
-  ConnectWorker(Napi::Env env, std::string ns, int port)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), ns_(std::move(ns)), port_(port) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override { fd_ = tsrun::ConnectInNetns(ns_, port_, &err_); }
-  void OnOK() override {
-    if (fd_ < 0) deferred_.Reject(Napi::Error::New(Env(), err_).Value());
-    else deferred_.Resolve(Napi::Number::New(Env(), fd_));
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::string ns_, err_;
-  int port_, fd_ = -1;
-};
-
+// connectInNetns(nsPath, port) -> Promise<fd>: a worker thread enters the pod's network
+// namespace only for the connect.
 Napi::Value ConnectInNetns(const Napi::CallbackInfo& info) {
-  auto* w = new ConnectWorker(info.Env(), info[0].As<Napi::String>(), info[1].As<Napi::Number>().Int32Value());
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  std::string ns = info[0].As<Napi::String>();
+  int port = info[1].As<Napi::Number>().Int32Value();
+  return FdWorker::Run(info.Env(), [ns, port](std::string* err) { return tsrun::ConnectInNetns(ns, port, err); });
 }
 
 // setWinsize(fd, rows, cols): TIOCSWINSZ on a pty master.

@@ -1,6 +1,5 @@
 // ImageService: ListImages, ImageStatus, PullImage, RemoveImage, ImageFsInfo, over tsrun's
 // image store. Pulls take credentials from the request and mirrors from the registry config.
-import * as fs from 'node:fs';
 import { ImageConfig } from '../../../specs/oci/image';
 import { collectGarbage } from '../../image/gc';
 import { pullImage } from '../../image/pull';
@@ -9,6 +8,7 @@ import { ImageStore } from '../../image/store/image-store';
 import type { CriContext } from '../context';
 import { invalid } from '../errors';
 import type { AuthConfig, CriReceived, Image } from '../proto';
+import { diskUsage } from '../store/disk-usage';
 import { findCriImage, groupImages, type CriImage } from './lookup';
 
 function imageMessage(ctx: CriContext, img: CriImage): Image {
@@ -76,37 +76,10 @@ export async function RemoveImage(ctx: CriContext, req: CriReceived<'RemoveImage
   return {};
 }
 
-function usage(dir: string): { bytes: bigint; inodes: bigint } {
-  let bytes = 0n;
-  let inodes = 0n;
-  const walk = (d: string): void => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = `${d}/${e.name}`;
-      inodes++;
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) {
-        try {
-          bytes += BigInt(fs.lstatSync(p).blocks * 512);
-        } catch {
-          /* raced */
-        }
-      }
-    }
-  };
-  walk(dir);
-  return { bytes, inodes };
-}
-
 export async function ImageFsInfo(ctx: CriContext, _req: CriReceived<'ImageFsInfoRequest'>) {
   const ts = String(BigInt(Date.now()) * 1_000_000n);
   const fsUsage = (dir: string) => {
-    const u = usage(dir);
+    const u = diskUsage(dir);
     return { timestamp: ts, fs_id: { mountpoint: dir }, used_bytes: { value: String(u.bytes) }, inodes_used: { value: String(u.inodes) } };
   };
   return { image_filesystems: [fsUsage(ctx.opts.store)], container_filesystems: [fsUsage(`${ctx.opts.stateDir}/containers`)] };

@@ -1,13 +1,18 @@
 // ContainerStats, ListContainerStats, PodSandboxStats, ListPodSandboxStats, read from the
 // cgroups. CPU usage in nano-cores needs two samples: the previous one is kept per id.
-import * as fs from 'node:fs';
 import type { CgroupStats } from '../../cgroups/stats';
 import { containerCgroup, getContainer, refreshExit } from '../container/lifecycle';
 import type { CriContext } from '../context';
 import type { ContainerStats, CriReceived, PodSandboxStats } from '../proto';
 import { getSandbox } from '../sandbox/lifecycle';
 import type { ContainerRecord, SandboxRecord } from '../store/types';
+import { diskUsage } from '../store/disk-usage';
 import { matchLabels } from './convert';
+
+function layerUsage(dir: string) {
+  const u = diskUsage(dir);
+  return { used_bytes: { value: String(u.bytes) }, inodes_used: { value: String(u.inodes) } };
+}
 
 const lastCpu = new Map<string, { ns: bigint; usage: bigint }>();
 
@@ -53,33 +58,8 @@ function containerStats(ctx: CriContext, c: ContainerRecord): ContainerStats {
     attributes: { id: c.id, metadata: c.config.metadata, labels: c.config.labels, annotations: c.config.annotations },
     cpu: s ? cpuOf(c.id, s, ts) : { timestamp: ts, usage_core_nano_seconds: { value: '0' }, usage_nano_cores: { value: '0' } },
     memory: s ? memoryOf(s, ts) : { timestamp: ts, working_set_bytes: { value: '0' } },
-    writable_layer: { timestamp: ts, fs_id: { mountpoint: ctx.opts.stateDir }, used_bytes: { value: String(dirSize(`${ctx.containers.dir(c.id)}/upper`)) }, inodes_used: { value: '0' } },
+    writable_layer: { timestamp: ts, fs_id: { mountpoint: ctx.opts.stateDir }, ...layerUsage(`${ctx.containers.dir(c.id)}/upper`) },
   };
-}
-
-function dirSize(dir: string): number {
-  let total = 0;
-  const walk = (d: string): void => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = `${d}/${e.name}`;
-      if (e.isDirectory()) walk(p);
-      else {
-        try {
-          total += fs.lstatSync(p).size;
-        } catch {
-          /* raced */
-        }
-      }
-    }
-  };
-  walk(dir);
-  return total;
 }
 
 export async function ContainerStats(ctx: CriContext, req: CriReceived<'ContainerStatsRequest'>) {
