@@ -377,7 +377,11 @@ test('the first config file in lexical order is the network (a .conf wraps into 
 
   const ns1 = l.netns();
   const ns2 = l.netns();
-  const [a, b] = await Promise.all([m.setUp(l.pod(ns1)), m.setUp(l.pod(ns2))]);
+  const a = await m.setUp(l.pod(ns1));
+  // CHECK while the pod is alone on the bridge: this bridge plugin (1.1.1) records the bridge's
+  // MAC in the result, and the kernel may change that MAC when a second port joins.
+  await t.notThrowsAsync(m.check(l.pods[0]!)); // 0.4.0 has CHECK
+  const b = await m.setUp(l.pod(ns2));
   const ipA = a.ips[0]!.address;
   const ipB = b.ips[0]!.address;
   t.true(inSubnet(l, ipA), ipA);
@@ -385,7 +389,6 @@ test('the first config file in lexical order is the network (a .conf wraps into 
   t.not(ipA, ipB);
   t.is(sh('ip', ['netns', 'exec', ns1.name, 'busybox', 'ping', '-c', '3', '-W', '5', ipB.split('/')[0]!]).code, 0, 'pod 1 pings pod 2');
   t.is(sh('ip', ['link', 'show', 'dev', 'tsrcniunused']).code !== 0, true, 'the second file was not used');
-  await t.notThrowsAsync(m.check(l.pods[0]!)); // 0.4.0 has CHECK
   for (const p of l.pods) await m.tearDown(p);
   t.deepEqual(l.leases(), []);
 });
