@@ -47,7 +47,7 @@ const GLOBAL_FLAGS: FlagSpec[] = [
 
 export const VERSION = '0.1.0';
 
-const EXPLAIN_VERBS = new Set(['run', 'create', 'start', 'exec', 'pull', 'bundle', 'delete', 'kill', 'pause', 'resume', 'update']);
+const EXPLAIN_VERBS = new Set(['cri', 'run', 'create', 'start', 'exec', 'pull', 'bundle', 'delete', 'kill', 'pause', 'resume', 'update']);
 
 /**
  * --explain[=json] and --lang LANG may follow the verb (`tsrun run --explain bundle/`):

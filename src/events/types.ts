@@ -51,6 +51,17 @@ export const STEP_KINDS = [
   'user',
   'capabilities',
   'seccomp',
+  // CRI server (pods and their containers)
+  'pod_namespaces',
+  'pod_shm',
+  'pod_network',
+  'pod_files',
+  'pod_infra',
+  'pod_stopped',
+  'pod_removed',
+  'container_spec',
+  'monitor_started',
+  'container_exited',
 ] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 

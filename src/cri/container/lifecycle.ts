@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { ImageConfig } from '../../../specs/oci/image';
 import { loadCgroupManager, newCgroupManager } from '../../cgroups/manager';
 import { logWarn } from '../../common/log';
+import { emit } from '../../events/bus';
 import { addLease, removeLease } from '../../image/gc';
 import { ContentStore } from '../../image/store/content-store';
 import { LayerStore } from '../../image/store/layer-store';
@@ -65,7 +66,9 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
       pidNamespace = `/proc/${target.pid}/ns/pid`;
     }
     const cgroupsPath = `${sandbox.cgroupParent}/${id}`;
+    const t0 = process.hrtime.bigint();
     const gen = containerSpec({ id, sandbox, config, image: imageConfig, imageName: rec0.name, read: (f) => readInRoot(rootfs, f), cgroupsPath, pidNamespace });
+    emit('container_spec', `${md.name} from ${rec0.name}: user ${gen.user.uid}:${gen.user.gid}, ${gen.spec.process?.capabilities?.effective?.length ?? 0} capabilities, seccomp ${gen.spec.linux?.seccomp ? gen.spec.linux.seccomp.defaultAction : 'none'}, args ${JSON.stringify(gen.spec.process?.args)}`, Number((process.hrtime.bigint() - t0) / 1000n), id);
     fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(gen.spec, null, 1));
     const logPath = sandbox.config.log_directory && config.log_path ? path.join(sandbox.config.log_directory, config.log_path) : '';
     if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true });
@@ -80,6 +83,7 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
       stdinOnce: config.stdin_once,
     });
     created = true;
+    emit('monitor_started', `monitor pid ${started.monitorPid}, container pid ${started.pid}${logPath ? `, log ${logPath}` : ''}`, 0, id);
     const rec: ContainerRecord = {
       id,
       sandboxId: sandbox.id,
@@ -128,6 +132,7 @@ export function refreshExit(ctx: CriContext, c: ContainerRecord): boolean {
   c.state = 'CONTAINER_EXITED';
   c.exit = { exitCode: exit.exitCode, finishedAt: exit.exitedAtNs, reason, message: exit.signal ? `killed by signal ${exit.signal}` : '' };
   ctx.containers.save(c);
+  emit('container_exited', `${c.config.metadata?.name}: exit ${exit.exitCode} (${reason})`, 0, c.id);
   event(ctx, c, 'CONTAINER_STOPPED_EVENT');
   return true;
 }

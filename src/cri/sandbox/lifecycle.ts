@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { removeTracked } from '../../cgroups/fs-ops';
 import { newCgroupManager } from '../../cgroups/manager';
 import { logWarn } from '../../common/log';
+import { emit, step } from '../../events/bus';
 import { isMountpoint } from '../../rootfs/overlay';
 import { MNT_DETACH, mount, umount } from '../../sys/native';
 import type { CriContext } from '../context';
@@ -43,7 +44,11 @@ class Undo {
 export function sandboxName(config: PodSandboxConfig): string {
   const md = config.metadata;
   if (!md) throw invalid('config.metadata is required');
-  for (const k of ['name', 'namespace', 'uid'] as const) if (!md[k]) throw invalid(`config.metadata.${k} is required`);
+  for (const k of ['name', 'namespace', 'uid'] as const) {
+    if (!md[k]) throw invalid(`config.metadata.${k} is required`);
+    // They travel to the CNI plugins in CNI_ARGS (K=V;K=V), and Kubernetes never makes such names.
+    if (/[;=\s]/.test(md[k])) throw invalid(`config.metadata.${k} ${JSON.stringify(md[k])}: must not contain ';', '=' or spaces`);
+  }
   return `${md.name}_${md.namespace}_${md.uid}_${md.attempt}`;
 }
 
@@ -67,14 +72,14 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
     const types: PinnedType[] = [];
     if (!hostNetwork) types.push('net', 'uts');
     if (!hostIpc) types.push('ipc');
-    const pinned = pinPodNamespaces(runDir, types, hostNetwork ? null : hostname);
+    const pinned = step('pod_namespaces', `${types.join(',') || 'none (host)'} -> ${runDir}/ns`, () => pinPodNamespaces(runDir, types, hostNetwork ? null : hostname), id);
     undo.push(() => unpinNamespaces([pinned.net, pinned.ipc, pinned.uts]));
 
     let shm = '/dev/shm';
     if (!hostIpc) {
       shm = path.join(runDir, 'shm');
       fs.mkdirSync(shm, { recursive: true });
-      mount('shm', shm, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k');
+      step('pod_shm', `tmpfs ${shm}`, () => mount('shm', shm, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k'), id);
       undo.push(() => umount(shm, MNT_DETACH));
     }
 
@@ -94,13 +99,15 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
       })),
     };
     if (!hostNetwork) {
+      const t0 = Date.now();
       const result = await ctx.cni.setUp(netReq);
       undo.push(() => ctx.cni.tearDown(netReq));
       const ips = result.ips.map((i) => i.address.split('/')[0]!);
       ip = result.ips.find((i) => i.version === '4')?.address.split('/')[0] ?? ips[0];
       additionalIps.push(...ips.filter((a) => a !== ip));
+      emit('pod_network', `${result.network} ${ips.join(' ')} in ${pinned.net}${netReq.portMappings.length ? ` ports ${netReq.portMappings.map((p) => `${p.hostPort}->${p.containerPort}`).join(',')}` : ''}`, (Date.now() - t0) * 1000, id);
     }
-    const files = writePodFiles(runDir, hostname, config.dns_config, ip, hostNetwork);
+    const files = step('pod_files', `hostname ${hostname}, hosts, resolv.conf in ${runDir}`, () => writePodFiles(runDir, hostname, config.dns_config, ip, hostNetwork), id);
     const ownCgroupParent = !config.linux?.cgroup_parent;
     const cgroupParent = config.linux?.cgroup_parent || `${ctx.opts.defaultCgroupParent}/pod-${id.slice(0, 16)}`;
     const rec: SandboxRecord = {
@@ -131,6 +138,7 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
       undo.push(() => ctx.runtime.delete(id));
       await ctx.runtime.start(id);
       rec.infra = { id, pid: started.pid };
+      emit('pod_infra', `tsrun-pause pid ${started.pid}`, 0, id);
     }
     ctx.sandboxes.save(rec);
     return id;
@@ -176,6 +184,7 @@ export async function stopSandbox(ctx: CriContext, s: SandboxRecord, stopContain
   }
   s.state = 'SANDBOX_NOTREADY';
   ctx.sandboxes.save(s);
+  emit('pod_stopped', s.config.metadata?.name ?? s.id, 0, s.id);
 }
 
 export async function removeSandbox(ctx: CriContext, s: SandboxRecord, removeContainer: (id: string) => Promise<void>, stopContainer: (id: string) => Promise<void>): Promise<void> {
@@ -195,4 +204,5 @@ export async function removeSandbox(ctx: CriContext, s: SandboxRecord, removeCon
   }
   ctx.sandboxes.delete(s.id);
   ctx.podNames.release(s.name);
+  emit('pod_removed', s.config.metadata?.name ?? s.id, 0, s.id);
 }

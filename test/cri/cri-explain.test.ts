@@ -1,0 +1,68 @@
+// `tsrun cri --explain`: the server narrates what it does for each pod and container, from the
+// same events as --explain=json, in English and Japanese.
+import test from 'ava';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CATALOGS } from '../../src/events/narrate';
+import type { StepEvent } from '../../src/events/types';
+import { busyboxRootfs } from '../fixtures/busybox';
+import { OciLayout, push, tarOfDir } from '../fixtures/oci-builder';
+import { startRegistry, type Registry } from '../fixtures/registry';
+import { startCriServer, type CriServerHandle } from '../helpers/cri-server';
+
+let reg: Registry;
+let image: string;
+const servers: CriServerHandle[] = [];
+
+test.before(async () => {
+  reg = await startRegistry('plain');
+  const layout = new OciLayout(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cri-explain-')));
+  layout.tag('1', layout.image([tarOfDir(busyboxRootfs())], { Cmd: ['sh'], Env: ['PATH=/bin'] }));
+  push(layout.dir, '1', `${reg.addr}/explain/busybox:1`);
+  image = `${reg.addr}/explain/busybox:1`;
+});
+
+test.after.always(async () => {
+  for (const s of servers) await s.stop();
+  await reg?.stop();
+});
+
+/** A pod with one short-lived container, start to removal, on a server run with `flags`. */
+async function podLife(flags: string[]): Promise<string> {
+  const cri = await startCriServer({ extraArgs: flags });
+  servers.push(cri);
+  await cri.img('PullImage', { image: { image } });
+  const config = { metadata: { name: 'explained', namespace: 'default', uid: `explain-${servers.length}`, attempt: 0 }, log_directory: path.join(cri.dir, 'logs'), linux: { security_context: { namespace_options: { pid: 'POD' } } } };
+  const { pod_sandbox_id } = await cri.rt('RunPodSandbox', { config });
+  const { container_id } = await cri.rt('CreateContainer', { pod_sandbox_id, config: { metadata: { name: 'hello' }, image: { image }, command: ['echo', 'hi'], log_path: 'hello.log' }, sandbox_config: config });
+  await cri.rt('StartContainer', { container_id });
+  for (let i = 0; i < 100 && (await cri.rt('ContainerStatus', { container_id })).status.state !== 'CONTAINER_EXITED'; i++) await new Promise((r) => setTimeout(r, 100));
+  await cri.rt('RemovePodSandbox', { pod_sandbox_id });
+  return cri.stderr();
+}
+
+const POD_STEPS = ['pod_namespaces', 'pod_shm', 'pod_network', 'pod_files', 'pod_infra', 'container_spec', 'monitor_started', 'container_exited', 'pod_stopped', 'pod_removed'];
+
+test('cri --explain=json traces a pod from its namespaces to its removal; --explain narrates the same steps in en and ja', async (t) => {
+  const events = (await podLife(['--explain=json']))
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as StepEvent)
+    .filter((e) => e.kind);
+  // PullImage narrates the pull (manifest, blobs, layers) first, as `tsrun pull` does.
+  t.true(events.some((e) => e.kind === 'image_resolved'));
+  t.deepEqual(
+    events.map((e) => e.kind).filter((k) => POD_STEPS.includes(k)),
+    POD_STEPS,
+  );
+  t.regex(events.find((e) => e.kind === 'pod_network')!.detail, /10\.\d+\.\d+\.\d+/);
+  t.regex(events.find((e) => e.kind === 'container_exited')!.detail, /exit 0 \(Completed\)/);
+  for (const lang of ['en', 'ja'] as const) {
+    const text = await podLife(['--explain', '--lang', lang]);
+    // Each step's catalog title, in the same order as the JSON events.
+    const at = POD_STEPS.map((kind) => text.indexOf(`] ${CATALOGS[lang][kind as keyof (typeof CATALOGS)['en']].title}: `));
+    t.false(at.includes(-1), `${lang}: every step is narrated`);
+    t.deepEqual([...at].sort((x, y) => x - y), at, `${lang}: in order`);
+  }
+});
