@@ -85,7 +85,8 @@ export function serveSpdyPortForward(conn: SpdyConnection, runtime: StreamingRun
     if (!pair.data || !pair.error) return;
     clearTimeout(pair.timer);
     pairs.delete(requestId);
-    void forwardPair(runtime, podSandboxId, allowedPorts, port, pair.data, pair.error);
+    // The data stream's port is the one forwarded, as in kubelet.
+    void forwardPair(runtime, podSandboxId, allowedPorts, parsePort(pair.data.header('port'))!, pair.data, pair.error);
   });
 }
 

@@ -26,7 +26,7 @@ export function outcomeStatus(outcome: CommandOutcome): Status {
       status: 'Failure',
       message: `command terminated with non-zero exit code: exit status ${outcome.code}`,
       reason: 'NonZeroExitCode',
-      details: { causes: [{ reason: 'ExitCode', message: String(outcome.code + 1) }] },
+      details: { causes: [{ reason: 'ExitCode', message: String(outcome.code) }] },
     };
   }
   // apierrors.NewInternalError

@@ -169,7 +169,7 @@ export class StreamingServer {
         }
       } else {
         const streams = websocketCommandStreams(ws, n.protocol, commandOptions(request));
-        void runCommand(this.runtime, commandTarget(request), request.req.tty, streams);
+        runCommand(this.runtime, commandTarget(request), request.req.tty, streams).catch((e: Error) => log(`internal error: ${e.stack}`));
       }
       ws.feed(head);
       return;
@@ -181,7 +181,7 @@ export class StreamingServer {
       serveSpdyPortForward(conn, this.runtime, request.req.pod_sandbox_id, request.req.port);
     } else {
       acceptSpdyCommandStreams(conn, n.protocol, commandOptions(request), (streams) => {
-        void runCommand(this.runtime, commandTarget(request), request.req.tty, streams);
+        runCommand(this.runtime, commandTarget(request), request.req.tty, streams).catch((e: Error) => log(`internal error: ${e.stack}`));
       });
     }
     conn.feed(head);

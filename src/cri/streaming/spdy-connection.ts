@@ -222,12 +222,6 @@ export class SpdyConnection extends EventEmitter {
     setTimeout(() => this.transport.destroy(), CLOSE_GRACE_MS).unref();
   }
 
-  /** Drop the connection at once. */
-  destroy(): void {
-    this.transport.destroy();
-    this.onTransportGone();
-  }
-
   private onTransportGone(): void {
     if (this.lost) return;
     this.lost = true;
@@ -246,7 +240,8 @@ export class SpdyConnection extends EventEmitter {
         this.onFrame(frame);
       }
     } catch (e) {
-      // Anything else is a bug in a stream handler: it ends this connection, not the server.
+      // A protocol error is the client's; anything else is a bug in a stream handler. Either way it
+      // ends this connection, not the server.
       this.protocolError(e instanceof SpdyProtocolError ? e.message : `internal error: ${e instanceof Error ? e.stack : String(e)}`);
     }
   }

@@ -116,11 +116,6 @@ export function decodeHeaderBlock(block: Buffer): SpdyHeaders {
   return headers;
 }
 
-/** First value of a header, '' if absent. */
-export function headerValue(headers: SpdyHeaders, name: string): string {
-  return headers[name.toLowerCase()]?.[0] ?? '';
-}
-
 function remember(history: Buffer, plain: Buffer): Buffer {
   const joined = Buffer.concat([history, plain]);
   return joined.length > WINDOW ? joined.subarray(joined.length - WINDOW) : joined;
@@ -186,6 +181,7 @@ export class SpdyHeaderDecompressor {
     } catch (e) {
       throw new SpdyProtocolError(`header block does not decompress: ${(e as Error).message}`);
     }
+    this.history = remember(this.history, plain);
     return decodeHeaderBlock(plain);
   }
 }

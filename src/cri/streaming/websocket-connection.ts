@@ -19,14 +19,18 @@ export class WebSocketConnection extends EventEmitter {
   private gone = false;
   private closeCode: number = CloseCode.GoingAway;
 
-  /** Emits 'message' (data: Buffer, binary: boolean) and 'close' (code: number) once the socket is gone. */
+  /**
+   * Emits 'message' (data: Buffer, binary: boolean), and 'close' (the client's close code) once no
+   * more messages can come: its close frame arrived or the socket is gone.
+   */
   constructor(private readonly socket: Duplex) {
     super();
     socket.on('data', (chunk: Buffer) => this.onBytes(chunk));
     socket.on('error', () => this.onGone());
     socket.on('close', () => this.onGone());
     socket.on('end', () => {
-      if (!this.closeSent) this.socket.end();
+      // The client hung up (sockets here allow half-open): finish our side so the socket closes.
+      this.socket.end();
       this.onGone();
     });
   }
@@ -80,7 +84,8 @@ export class WebSocketConnection extends EventEmitter {
         this.onFrame(frame);
       }
     } catch (e) {
-      // Anything else is a bug in a message handler: it ends this connection, not the server.
+      // A protocol error is the client's; anything else is a bug in a message handler. Either way it
+      // ends this connection, not the server.
       const protocolError = e instanceof WebSocketProtocolError;
       this.emit('protocol-error', protocolError ? e.message : `internal error: ${e instanceof Error ? e.stack : String(e)}`);
       this.close(protocolError ? e.closeCode : CloseCode.InternalError, protocolError ? e.message : 'internal error');
@@ -102,7 +107,7 @@ export class WebSocketConnection extends EventEmitter {
     if (this.fragmentBytes > MAX_MESSAGE) throw new WebSocketProtocolError(CloseCode.TooBig, `message exceeds ${MAX_MESSAGE} bytes`);
     this.fragments.push(frame.payload);
     if (!frame.fin) return;
-    const data = this.fragments[this.fragments.length - 1]!;
+    const data = this.fragments.length === 1 ? this.fragments[0]! : Buffer.concat(this.fragments);
     const binary = this.fragmentOpcode === Opcode.Binary;
     this.fragments = [];
     this.fragmentOpcode = -1;
