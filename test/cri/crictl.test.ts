@@ -1,14 +1,15 @@
 // crictl, the CRI's own command-line client (kubernetes-sigs/cri-tools, built by
 // scripts/install-cri-tools.sh), drives the server as a cluster admin would: pull, runp,
-// create, start, ps, logs, exec -s, stats, inspect, stop, rm, stopp, rmp.
+// create, start, ps, logs, exec (sync and streamed), port-forward, stats, stop, rm, rmp.
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { busyboxRootfs } from '../fixtures/busybox';
 import { OciLayout, push, tarOfDir } from '../fixtures/oci-builder';
-import { startRegistry, type Registry } from '../fixtures/registry';
+import { freePort, startRegistry, type Registry } from '../fixtures/registry';
 import { startCriServer, type CriServerHandle } from '../helpers/cri-server';
 import { criToolsBin } from '../helpers/cri-tools';
 
@@ -60,6 +61,33 @@ test.serial('crictl runs a pod end to end', async (t) => {
   await new Promise((r) => setTimeout(r, 500));
   t.is(crictl(['logs', id]).out, 'started\n');
   t.is(ok(['exec', '-s', id, 'cat', '/www/index.html']), 'pong');
+  // Streamed exec: crictl goes through the URL the Exec RPC returns (SPDY).
+  const ex = crictl(['exec', id, 'sh', '-c', 'echo streamed; echo to-stderr >&2; exit 5']);
+  t.is(ex.out, 'streamed\n');
+  t.true(ex.err.split('\n').includes('to-stderr'), ex.err);
+  // crictl reports the remote exit code in words and exits 1.
+  t.regex(ex.err, /command terminated with exit code 5/);
+  t.not(ex.code, 0);
+  const withStdin = crictl(['exec', '-i', id, 'cat'], 'from stdin\n');
+  t.is(withStdin.out, 'from stdin\n');
+  // port-forward: a local port reaches httpd inside the pod's network namespace.
+  const port = await freePort();
+  const pf = spawn(CRICTL, ['--runtime-endpoint', `unix://${cri.socket}`, 'port-forward', podId, `${port}:8080`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const body = await new Promise<string>((resolve, reject) => {
+      const tryGet = (n: number): void => {
+        http.get({ host: '127.0.0.1', port, path: '/' }, (res) => {
+          let b = '';
+          res.on('data', (d) => (b += d));
+          res.on('end', () => resolve(b));
+        }).on('error', (e) => (n > 0 ? setTimeout(() => tryGet(n - 1), 200) : reject(e)));
+      };
+      tryGet(50);
+    });
+    t.is(body, 'pong\n');
+  } finally {
+    pf.kill();
+  }
   t.regex(ok(['stats', '-o', 'json', id]), /workingSetBytes/);
   t.regex(ok(['inspectp', podId]), /SANDBOX_READY/);
   ok(['stop', '-t', '2', id]);
