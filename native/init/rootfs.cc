@@ -1,6 +1,8 @@
 #include "rootfs.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <sys/mount.h>
@@ -130,6 +132,25 @@ void MakeDevice(int root_fd, const Device& d) {
   Event("device", d.path + " " + std::to_string(d.major) + ":" + std::to_string(d.minor) + " " + how, t0);
 }
 
+// The mount point that holds `path` (the longest mount point that is a prefix of it).
+std::string MountPointOf(const std::string& path) {
+  std::string best = "/";
+  FILE* f = fopen("/proc/self/mountinfo", "re");
+  if (!f) return best;
+  char* line = nullptr;
+  size_t cap = 0;
+  while (getline(&line, &cap, f) > 0) {
+    char point[4096];
+    if (sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1) continue;
+    std::string mp = point;
+    bool prefix = path == mp || (path.compare(0, mp.size(), mp) == 0 && (mp == "/" || path[mp.size()] == '/'));
+    if (prefix && mp.size() >= best.size()) best = mp;
+  }
+  free(line);
+  fclose(f);
+  return best;
+}
+
 void PivotRoot(const Plan& plan) {
   uint64_t t0 = NowMicros();
   if (chdir(plan.rootfs.c_str()) < 0) FailErrno(Fmt("chdir %s", plan.rootfs.c_str()));
@@ -170,8 +191,16 @@ void PrepareIdmappedMount(MountOp* m) {
 
 void SetupRootfs(const Plan& plan, const std::string& state_json, HostHandles* host) {
   uint64_t t0 = NowMicros();
-  // Nothing we mount may propagate back to the host.
-  if (mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) FailErrno("make / a recursive slave");
+  // Nothing we mount may propagate back to the host, unless rootfsPropagation asks for it (as
+  // runc: a bidirectional volume needs "/" to stay shared with the host's peer groups).
+  if (plan.root_propagation & MS_SHARED) {
+    if (mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) < 0) FailErrno("make / shared (rootfsPropagation)");
+    // pivot_root refuses a shared parent mount: the mount holding the rootfs becomes private.
+    std::string holder = MountPointOf(plan.rootfs);
+    if (mount(nullptr, holder.c_str(), nullptr, MS_PRIVATE, nullptr) < 0) FailErrno(Fmt("make %s private", holder.c_str()));
+  } else if (mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) {
+    FailErrno("make / a recursive slave");
+  }
   if (mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
     FailErrno(Fmt("bind mount the rootfs %s on itself", plan.rootfs.c_str()));
   if (mount(nullptr, plan.rootfs.c_str(), nullptr, MS_PRIVATE, nullptr) < 0)

@@ -18,7 +18,8 @@ function write(level: Level, msg: string, toStderr: boolean, fields?: Record<str
   const time = new Date().toISOString();
   const line = json ? JSON.stringify({ level, msg, time, ...fields }) + '\n' : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
   if (fd !== undefined) fs.writeSync(fd, line);
-  if (toStderr || fd === undefined) process.stderr.write(json && fd === undefined ? line : `tsrun: ${level === 'info' ? '' : level + ': '}${msg}\n`);
+  // In the JSON format stderr gets the same record, so a calling program can read the error's code.
+  if (toStderr || fd === undefined) process.stderr.write(json ? line : `tsrun: ${level === 'info' ? '' : level + ': '}${msg}\n`);
 }
 
 export const isDebug = (): boolean => debugEnabled;

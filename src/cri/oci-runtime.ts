@@ -2,6 +2,7 @@
 // CRI-O drive runc: the runtime's state stays its own, and a container outlives the server.
 // Failures come back as the runtime's own JSON error line (message and TSRUN_E_* code).
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TsrunError, type ErrorCode } from '../common/errors';
 import { PROJECT_ROOT } from '../sys/native';
@@ -29,10 +30,13 @@ export function runtimeError(args: string[], stderr: string, code: number | null
 }
 
 export class OciRuntime {
-  constructor(readonly root: string) {}
+  constructor(readonly root: string) {
+    fs.mkdirSync(path.dirname(root), { recursive: true, mode: 0o711 });
+  }
 
+  /** Warnings go to a log file beside the runtime's state, never into a container's output. */
   argv(args: string[]): string[] {
-    return ['--root', this.root, '--log-format', 'json', ...args];
+    return ['--root', this.root, '--log', `${this.root}.log`, '--log-format', 'json', ...args];
   }
 
   spawn(args: string[], stdio: StdioOptions): ChildProcess {

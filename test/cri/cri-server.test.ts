@@ -165,7 +165,7 @@ test.serial('StopContainer: the stop signal, then its exit code; SIGKILL after t
 test.serial('bad requests get the status codes the kubelet acts on', async (t) => {
   const code = async (p: Promise<unknown>) => ((await t.throwsAsync(p)) as unknown as { code: number }).code;
   t.is(await code(cri.rt('ContainerStatus', { container_id: 'nope' })), status.NOT_FOUND);
-  t.is(await code(cri.rt('StopPodSandbox', { pod_sandbox_id: 'nope' })), status.NOT_FOUND);
+  t.is(await code(cri.rt('PodSandboxStatus', { pod_sandbox_id: 'nope' })), status.NOT_FOUND);
   t.is(await code(cri.rt('RunPodSandbox', { config: { metadata: { name: 'x' } } })), status.INVALID_ARGUMENT);
   const pod = await runPod('conflicts');
   t.is(await code(cri.rt('RunPodSandbox', { config: pod.config })), status.ALREADY_EXISTS);
@@ -176,7 +176,9 @@ test.serial('bad requests get the status codes the kubelet acts on', async (t) =
   t.is(e.code, status.INVALID_ARGUMENT);
   t.regex(e.details, /NOT_A_CAP/);
   t.is(await code(cri.rt('CreateContainer', { pod_sandbox_id: pod.id, config: { ...containerConfig('img', ['true']), image: { image: 'missing/image:1' } }, sandbox_config: pod.config })), status.NOT_FOUND);
-  // Removing what does not exist succeeds, as the kubelet expects of retried removals.
+  // Stopping and removing what does not exist succeeds, as the kubelet expects of retries.
+  await cri.rt('StopContainer', { container_id: 'nope', timeout: 1 });
+  await cri.rt('StopPodSandbox', { pod_sandbox_id: 'nope' });
   await cri.rt('RemoveContainer', { container_id: 'nope' });
   await cri.rt('RemovePodSandbox', { pod_sandbox_id: 'nope' });
   await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });

@@ -21,6 +21,7 @@ import { readExit, startMonitor } from '../monitor';
 import type { ContainerConfig, PodSandboxConfig } from '../proto';
 import { getSandbox, podPidNamespace, requireReady } from '../sandbox/lifecycle';
 import { containerSpec } from '../specgen/container-spec';
+import { ensureShared, releaseShared } from './shared-mounts';
 import { nowNs, type ContainerRecord } from '../store/types';
 
 export function getContainer(ctx: CriContext, id: string): ContainerRecord {
@@ -50,6 +51,7 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
   const bundle = path.join(dir, 'bundle');
   const rootfs = path.join(bundle, 'rootfs');
   let created = false;
+  const sharedMounts: string[] = [];
   try {
     const layers = new LayerStore(ctx.opts.store);
     for (const d of rec0.diffIds) if (!layers.has(d)) throw notFound(`layer ${d} of ${rec0.name} is missing from the store: pull it again`);
@@ -66,6 +68,12 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
       pidNamespace = `/proc/${target.pid}/ns/pid`;
     }
     const cgroupsPath = `${sandbox.cgroupParent}/${id}`;
+    for (const m of config.mounts) {
+      if (m.propagation !== 'PROPAGATION_BIDIRECTIONAL' || !m.host_path) continue;
+      fs.mkdirSync(m.host_path, { recursive: true });
+      const made = ensureShared(fs.realpathSync(m.host_path));
+      if (made) sharedMounts.push(made);
+    }
     const t0 = process.hrtime.bigint();
     const gen = containerSpec({ id, sandbox, config, image: imageConfig, imageName: rec0.name, read: (f) => readInRoot(rootfs, f), cgroupsPath, pidNamespace });
     emit('container_spec', `${md.name} from ${rec0.name}: user ${gen.user.uid}:${gen.user.gid}, ${gen.spec.process?.capabilities?.effective?.length ?? 0} capabilities, seccomp ${gen.spec.linux?.seccomp ? gen.spec.linux.seccomp.defaultAction : 'none'}, args ${JSON.stringify(gen.spec.process?.args)}`, Number((process.hrtime.bigint() - t0) / 1000n), id);
@@ -102,12 +110,14 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
       mounts: gen.mounts,
       user: { uid: gen.user.uid, gid: gen.user.gid, supplementalGroups: gen.user.additionalGids },
       stopSignal: gen.stopSignal,
+      sharedMounts,
     };
     ctx.containers.save(rec);
     event(ctx, rec, 'CONTAINER_CREATED_EVENT');
     return id;
   } catch (e) {
     if (created) await ctx.runtime.delete(id).catch((err: Error) => logWarn(err.message));
+    releaseShared(sharedMounts);
     fs.rmSync(ctx.paths.monitorDir(id), { recursive: true, force: true });
     if (isMountpoint(rootfs)) unmountOverlay(rootfs);
     removeLease(ctx.opts.store, bundle);
@@ -194,6 +204,7 @@ export async function removeContainer(ctx: CriContext, c: ContainerRecord): Prom
   const rootfs = path.join(c.bundle, 'rootfs');
   if (isMountpoint(rootfs)) unmountOverlay(rootfs);
   removeLease(ctx.opts.store, c.bundle);
+  releaseShared(c.sharedMounts);
   fs.rmSync(ctx.paths.monitorDir(c.id), { recursive: true, force: true });
   ctx.containers.delete(c.id);
   ctx.containerNames.release(c.name);

@@ -21,7 +21,9 @@ export async function StartContainer(ctx: CriContext, req: CriReceived<'StartCon
 }
 
 export async function StopContainer(ctx: CriContext, req: CriReceived<'StopContainerRequest'>) {
-  const c = getContainer(ctx, req.container_id);
+  // Stopping what is gone succeeds, as the CRI asks of Stop (the kubelet retries it).
+  const c = ctx.containers.find(req.container_id);
+  if (!c) return {};
   await ctx.withLock(c.id, () => stopContainer(ctx, c, Number(req.timeout)));
   return {};
 }

@@ -26,7 +26,9 @@ export async function RunPodSandbox(ctx: CriContext, req: CriReceived<'RunPodSan
 }
 
 export async function StopPodSandbox(ctx: CriContext, req: CriReceived<'StopPodSandboxRequest'>) {
-  const s = getSandbox(ctx, req.pod_sandbox_id);
+  // Stopping what is gone succeeds, as the CRI asks of Stop (the kubelet retries it).
+  const s = ctx.sandboxes.find(req.pod_sandbox_id);
+  if (!s) return {};
   await ctx.withLock(s.id, () => stopSandbox(ctx, s, podSteps(ctx).stop));
   return {};
 }

@@ -92,7 +92,9 @@ export class StreamRuntimeImpl implements StreamingRuntime {
       });
     }
     // A terminal: the init hands the pty master over the console socket; we relay it.
-    const sock = path.join(this.ctx.paths.monitorDir(c.id), `tty-${randomBytes(6).toString('hex')}.sock`);
+    // Short: a unix socket path has 108 bytes.
+    fs.mkdirSync(path.join(this.ctx.opts.runDir, 't'), { recursive: true, mode: 0o700 });
+    const sock = path.join(this.ctx.opts.runDir, 't', `${randomBytes(6).toString('hex')}.sock`);
     const gotFd = receiveFd(sock, 30_000);
     const child = this.ctx.runtime.spawn(['exec', '--tty', '--console-socket', sock, c.id, ...cmd], ['ignore', 'ignore', 'pipe']);
     let errText = '';

@@ -64,7 +64,9 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
     const hostNetwork = nsOpts?.network === 'NODE';
     const hostIpc = nsOpts?.ipc === 'NODE';
     const hostPid = nsOpts?.pid === 'NODE';
-    const hostname = config.hostname || (hostNetwork ? os.hostname() : config.metadata!.name);
+    if (config.hostname.length > 64) throw invalid(`config.hostname ${JSON.stringify(config.hostname)}: longer than the kernel's 64 bytes`);
+    // Without a hostname, the pod name stands in, cut to a DNS label as the kubelet cuts it.
+    const hostname = config.hostname || (hostNetwork ? os.hostname() : config.metadata!.name.slice(0, 63).replace(/[-.]+$/, ''));
     const runDir = ctx.paths.sandboxRun(id);
     fs.mkdirSync(runDir, { recursive: true, mode: 0o711 });
     undo.push(() => fs.rmSync(runDir, { recursive: true, force: true }));

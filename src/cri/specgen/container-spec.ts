@@ -73,7 +73,8 @@ function volumeMounts(config: ContainerConfig__Output): { oci: Mount[]; reported
     if (m.readonly) options.push('ro');
     if (m.recursive_read_only) {
       if (!m.readonly) throw invalid(`${where}: recursive_read_only needs readonly`);
-      options.push('rro');
+      if (m.propagation && m.propagation !== 'PROPAGATION_PRIVATE') throw invalid(`${where}: recursive_read_only needs PROPAGATION_PRIVATE, not ${m.propagation}`);
+      throw invalid(`${where}: recursive read-only mounts are not supported by tsrun yet`);
     }
     oci.push({ destination: m.container_path, type: 'bind', source: host, options });
     reported.push({ ...m, host_path: host });
@@ -172,6 +173,11 @@ export function containerSpec(input: ContainerSpecInput): ContainerSpec {
   spec.mounts = [...spec.mounts!.filter((m) => m.destination !== '/dev/shm'), ...podMounts]
     .filter((m) => !volumeDests.has(m.destination))
     .concat(volumes.oci);
+  // As containerd does: a bidirectional volume needs the container's mounts shared back to the
+  // host, a host-to-container one needs them to be slaves of the host's.
+  const props = config.mounts.map((m) => m.propagation);
+  if (props.includes('PROPAGATION_BIDIRECTIONAL')) linux.rootfsPropagation = 'rshared';
+  else if (props.includes('PROPAGATION_HOST_TO_CONTAINER')) linux.rootfsPropagation = 'rslave';
   if (privileged) {
     spec.mounts = spec.mounts.map((m) => (m.type === 'sysfs' || m.type === 'cgroup' ? { ...m, options: (m.options ?? []).filter((o) => o !== 'ro') } : m));
   }

@@ -65,6 +65,8 @@ export interface ContainerRecord {
   /** the user the process runs as (for ContainerStatus.user) */
   user: { uid: number; gid: number; supplementalGroups: number[] };
   stopSignal: string;
+  /** host paths bind-mounted shared for bidirectional volumes, unmounted on removal */
+  sharedMounts?: string[];
 }
 
 export function nowNs(): string {
