@@ -108,7 +108,8 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
       bundle,
       cgroupsPath,
       mounts: gen.mounts,
-      user: { uid: gen.user.uid, gid: gen.user.gid, supplementalGroups: gen.user.additionalGids },
+      // The CRI reports the primary group among the supplementary ones, as `id -G` lists it.
+      user: { uid: gen.user.uid, gid: gen.user.gid, supplementalGroups: [...new Set([gen.user.gid, ...gen.user.additionalGids])] },
       stopSignal: gen.stopSignal,
       sharedMounts,
     };

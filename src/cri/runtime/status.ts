@@ -27,7 +27,7 @@ export async function Status(ctx: CriContext, req: CriReceived<'StatusRequest'>)
     },
     info,
     runtime_handlers: [{ name: '', features: { recursive_read_only_mounts: false, user_namespaces: false } }],
-    features: { supplemental_groups_policy: false },
+    features: { supplemental_groups_policy: true },
   };
 }
 

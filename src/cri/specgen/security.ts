@@ -58,7 +58,17 @@ export function processUser(sc: LinuxContainerSecurityContext__Output | null, im
     if (runAsGroup !== undefined) u.gid = runAsGroup;
   } else if (runAsGroup !== undefined) u.gid = runAsGroup;
   const extra = (sc?.supplemental_groups ?? []).map(Number);
-  u.additionalGids = [...new Set([...u.additionalGids, ...extra])].filter((g) => g !== u.gid);
+  if (sc?.supplemental_groups_policy === 'Strict') {
+    // Strict: the groups the request names, never the image's /etc/group.
+    u.additionalGids = [...new Set(extra)].filter((g) => g !== u.gid);
+    return u;
+  }
+  // Merge (the default): a user named by uid also gets the groups /etc/group lists it in.
+  const name = (read('/etc/passwd') ?? '').split('\n').map((l) => l.split(':')).find((f) => f.length > 3 && Number(f[2]) === u.uid)?.[0];
+  const fromImage = name
+    ? (read('/etc/group') ?? '').split('\n').map((l) => l.split(':')).filter((f) => (f[3] ?? '').split(',').includes(name)).map((f) => Number(f[2]))
+    : [];
+  u.additionalGids = [...new Set([...u.additionalGids, ...fromImage, ...extra])].filter((g) => g !== u.gid);
   return u;
 }
 
