@@ -196,7 +196,7 @@ Napi::Value Lgetxattr(const Napi::CallbackInfo& info) {
   return Napi::Buffer<char>::Copy(env, buf, static_cast<size_t>(n));
 }
 
-// pinNamespaces(types, targets, hostname|null): see pod_ns.h
+// pinNamespaces(types, targets, hostname|null, uidMap|null, gidMap|null): see pod_ns.h
 Napi::Value PinNamespaces(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::vector<std::string> types, targets;
@@ -208,7 +208,9 @@ Napi::Value PinNamespaces(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   std::string hostname = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "";
-  std::string err = tsrun::PinNamespaces(types, targets, hostname);
+  std::string uid_map = info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : "";
+  std::string gid_map = info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "";
+  std::string err = tsrun::PinNamespaces(types, targets, hostname, uid_map, gid_map);
   if (!err.empty()) Napi::Error::New(env, err).ThrowAsJavaScriptException();
   return env.Undefined();
 }

@@ -15,61 +15,107 @@
 
 namespace tsrun {
 
+namespace {
+
+bool WriteFile(const std::string& path, const std::string& text) {
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
 std::string PinNamespaces(const std::vector<std::string>& types, const std::vector<std::string>& targets,
-                          const std::string& hostname) {
+                          const std::string& hostname, const std::string& uid_map, const std::string& gid_map) {
   int flags = 0;
+  bool userns = false;
   for (const auto& t : types) {
     if (t == "net") flags |= CLONE_NEWNET;
     else if (t == "ipc") flags |= CLONE_NEWIPC;
     else if (t == "uts") flags |= CLONE_NEWUTS;
+    else if (t == "user") userns = true;
     else return "unsupported namespace type " + t;
   }
-  // Prepare every path before fork: the child of a multi-threaded process may only make
-  // async-signal-safe calls, so it gets plain C strings and reports through a pipe.
-  std::vector<std::string> sources;
-  for (const auto& t : types) sources.push_back("/proc/thread-self/ns/" + t);
-  int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) < 0) return std::string("pipe: ") + strerror(errno);
+  if (userns && (uid_map.empty() || gid_map.empty())) return "a user namespace needs uid and gid maps";
+  // The child makes the namespaces and then waits; we (host root, in the host's mount
+  // namespace) write its id maps and bind-mount /proc/CHILD/ns/*. It only makes raw syscalls:
+  // the child of a multi-threaded process may not do more.
+  int up[2], down[2];
+  if (pipe2(up, O_CLOEXEC) < 0) return std::string("pipe: ") + strerror(errno);
+  if (pipe2(down, O_CLOEXEC) < 0) {
+    int e = errno;
+    close(up[0]);
+    close(up[1]);
+    return std::string("pipe: ") + strerror(e);
+  }
   pid_t pid = fork();
   if (pid < 0) {
     int e = errno;
-    close(pipefd[0]);
-    close(pipefd[1]);
+    for (int fd : {up[0], up[1], down[0], down[1]}) close(fd);
     return std::string("fork: ") + strerror(e);
   }
   if (pid == 0) {
-    int report[2] = {0, 0};  // step, errno
-    if (unshare(flags) < 0) {
+    close(up[0]);
+    close(down[1]);
+    int report[2] = {0, 0};  // step (0 unshare user, 1 unshare, 2 sethostname), errno
+    char go;
+    if (userns) {
+      if (unshare(CLONE_NEWUSER) < 0) {
+        report[1] = errno;
+        (void)!write(up[1], report, sizeof report);
+        _exit(1);
+      }
+      (void)!write(up[1], report, sizeof report);
+      if (read(down[0], &go, 1) != 1) _exit(1);  // the maps are written
+    }
+    if (flags && unshare(flags) < 0) {
+      report[0] = 1;
       report[1] = errno;
     } else if (!hostname.empty() && (flags & CLONE_NEWUTS) && sethostname(hostname.data(), hostname.size()) < 0) {
-      report[0] = -1;
+      report[0] = 2;
       report[1] = errno;
-    } else {
-      for (size_t i = 0; i < sources.size(); i++) {
-        if (mount(sources[i].c_str(), targets[i].c_str(), nullptr, MS_BIND, nullptr) < 0) {
-          report[0] = static_cast<int>(i) + 1;
-          report[1] = errno;
-          break;
-        }
-      }
     }
-    (void)!write(pipefd[1], report, sizeof report);
+    (void)!write(up[1], report, sizeof report);
+    (void)!read(down[0], &go, 1);  // EOF: the parent has mounted what it needs
     _exit(report[1] ? 1 : 0);
   }
-  close(pipefd[1]);
+  close(up[1]);
+  close(down[0]);
+  std::string err;
+  auto readReport = [&](int* report) {
+    ssize_t n;
+    do n = read(up[0], report, 2 * sizeof(int));
+    while (n < 0 && errno == EINTR);
+    return n == static_cast<ssize_t>(2 * sizeof(int));
+  };
   int report[2] = {0, 0};
-  ssize_t n;
-  do n = read(pipefd[0], report, sizeof report);
-  while (n < 0 && errno == EINTR);
-  close(pipefd[0]);
+  const std::string proc = "/proc/" + std::to_string(pid) + "/";
+  if (userns) {
+    if (!readReport(report)) err = "namespace child died before reporting";
+    else if (report[1]) err = std::string("unshare user namespace: ") + strerror(report[1]);
+    else if (!WriteFile(proc + "uid_map", uid_map)) err = std::string("write uid_map: ") + strerror(errno);
+    else if (!WriteFile(proc + "gid_map", gid_map)) err = std::string("write gid_map: ") + strerror(errno);
+    else if (write(down[1], "g", 1) != 1) err = "namespace child gone";
+  }
+  if (err.empty()) {
+    if (!readReport(report)) err = "namespace child died before reporting";
+    else if (report[1]) err = std::string(report[0] == 2 ? "sethostname: " : "unshare: ") + strerror(report[1]);
+  }
+  for (size_t i = 0; err.empty() && i < types.size(); i++) {
+    std::string src = proc + "ns/" + types[i];
+    if (mount(src.c_str(), targets[i].c_str(), nullptr, MS_BIND, nullptr) < 0) {
+      err = "mount " + targets[i] + ": " + strerror(errno);
+      for (size_t j = 0; j < i; j++) umount2(targets[j].c_str(), MNT_DETACH);
+    }
+  }
+  close(down[1]);
+  close(up[0]);
   int status;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (n != sizeof report) return "namespace child died before reporting";
-  if (report[1] == 0) return "";
-  if (report[0] == 0) return std::string("unshare: ") + strerror(report[1]);
-  if (report[0] == -1) return std::string("sethostname: ") + strerror(report[1]);
-  return "mount " + targets[report[0] - 1] + ": " + strerror(report[1]);
+  return err;
 }
 
 int ReceiveFd(const std::string& path, int timeout_ms, std::string* err) {

@@ -7,11 +7,13 @@
 
 namespace tsrun {
 
-// Creates new namespaces of the given types ("net", "ipc", "uts") in a short-lived child and
-// bind-mounts each onto targets[i] (existing empty files), so they stay alive with no process
-// in them. hostname is set in the new UTS namespace when not empty. Returns "" or an error.
+// Creates new namespaces of the given types ("user", "net", "ipc", "uts") in a short-lived
+// child and bind-mounts each onto targets[i] (existing empty files), so they stay alive with no
+// process in them. A user namespace comes first, with the given maps ("inside outside count"
+// lines), and owns the others. hostname is set in the new UTS namespace when not empty.
+// Returns "" or an error.
 std::string PinNamespaces(const std::vector<std::string>& types, const std::vector<std::string>& targets,
-                          const std::string& hostname);
+                          const std::string& hostname, const std::string& uid_map, const std::string& gid_map);
 
 // Listens on a unix socket at path, accepts one connection within timeout_ms and returns the
 // fd it carries (SCM_RIGHTS), or -errno with err set.

@@ -53,6 +53,10 @@ void JoinNamespaces(const Plan& plan) {
     uint64_t t0 = NowMicros();
     if (setns(fd, static_cast<int>(j.type)) < 0) FailErrno(Fmt("setns %s namespace %s", NamespaceName(j.type), j.path.c_str()));
     close(fd);
+    // Inside a joined user namespace, become its root (as runc does): files we create then
+    // belong to a mapped id, and the kernel refuses unmapped owners (EOVERFLOW).
+    if (j.type == CLONE_NEWUSER && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+      FailErrno(Fmt("become root of the user namespace %s (is id 0 mapped?)", j.path.c_str()));
     Event("setns", std::string(NamespaceName(j.type)) + " " + j.path, t0);
   }
 }

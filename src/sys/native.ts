@@ -13,7 +13,7 @@ interface Addon {
   lsetxattr(path: string, name: string, value: Buffer): void;
   lgetxattr(path: string, name: string): Buffer | null;
   mknod(path: string, mode: number, major: number, minor: number): void;
-  pinNamespaces(types: string[], targets: string[], hostname: string | null): void;
+  pinNamespaces(types: string[], targets: string[], hostname: string | null, uidMap: string | null, gidMap: string | null): void;
   receiveFd(socketPath: string, timeoutMs: number): Promise<number>;
   setWinsize(fd: number, rows: number, cols: number): void;
   connectInNetns(nsPath: string, port: number): Promise<number>;
@@ -69,8 +69,12 @@ export const lsetxattr = (p: string, name: string, value: Buffer): void => load(
 export const mknod = (p: string, mode: number, major: number, minor: number): void => load().mknod(p, mode, major, minor);
 export const lgetxattr = (p: string, name: string): Buffer | null => load().lgetxattr(p, name);
 
-/** New net/ipc/uts namespaces bind-mounted onto existing empty files, alive with no process in them. */
-export const pinNamespaces = (types: string[], targets: string[], hostname: string | null): void => load().pinNamespaces(types, targets, hostname);
+/**
+ * New user/net/ipc/uts namespaces bind-mounted onto existing empty files, alive with no process
+ * in them; a user namespace (with its maps, "inside outside count" lines) owns the others.
+ */
+export const pinNamespaces = (types: string[], targets: string[], hostname: string | null, uidMap: string | null = null, gidMap: string | null = null): void =>
+  load().pinNamespaces(types, targets, hostname, uidMap, gidMap);
 /** Accepts one connection on a new unix socket at socketPath and returns the fd it carries. */
 export const receiveFd = (socketPath: string, timeoutMs: number): Promise<number> => load().receiveFd(socketPath, timeoutMs);
 export const setWinsize = (fd: number, rows: number, cols: number): void => load().setWinsize(fd, rows, cols);

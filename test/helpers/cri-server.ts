@@ -48,6 +48,8 @@ async function waitFor(file: string, proc: ChildProcess, ms: number, log: () => 
 
 export async function startCriServer(opts: { registryConfig?: string; extraArgs?: string[]; store?: string } = {}): Promise<CriServerHandle> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cri-'));
+  // Searchable by all: containers in a pod's user namespace reach their rootfs below it.
+  fs.chmodSync(dir, 0o711);
   const rand = randomBytes(2);
   const subnet = `10.${236 + (rand[0]! % 10)}.${rand[1]}.0/24`;
   const bridge = `tscri${randomBytes(3).toString('hex')}`;

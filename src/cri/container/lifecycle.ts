@@ -13,7 +13,7 @@ import { addLease, removeLease } from '../../image/gc';
 import { ContentStore } from '../../image/store/content-store';
 import { LayerStore } from '../../image/store/layer-store';
 import { isMountpoint, mountOverlay, unmountOverlay } from '../../rootfs/overlay';
-import { readInRoot } from '../../rootfs/secure-join';
+import { readInRoot, secureJoin } from '../../rootfs/secure-join';
 import type { CriContext } from '../context';
 import { badState, invalid, notFound } from '../errors';
 import { findCriImage } from '../images/lookup';
@@ -77,6 +77,7 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
     const t0 = process.hrtime.bigint();
     const gen = containerSpec({ id, sandbox, config, image: imageConfig, imageName: rec0.name, read: (f) => readInRoot(rootfs, f), cgroupsPath, pidNamespace });
     emit('container_spec', `${md.name} from ${rec0.name}: user ${gen.user.uid}:${gen.user.gid}, ${gen.spec.process?.capabilities?.effective?.length ?? 0} capabilities, seccomp ${gen.spec.linux?.seccomp ? gen.spec.linux.seccomp.defaultAction : 'none'}, args ${JSON.stringify(gen.spec.process?.args)}`, Number((process.hrtime.bigint() - t0) / 1000n), id);
+    if (sandbox.userns) makeMountpoints(rootfs, gen.spec);
     fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(gen.spec, null, 1));
     const logPath = sandbox.config.log_directory && config.log_path ? path.join(sandbox.config.log_directory, config.log_path) : '';
     if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true });
@@ -125,6 +126,21 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
     fs.rmSync(dir, { recursive: true, force: true });
     ctx.containerNames.release(name);
     throw e;
+  }
+}
+
+/**
+ * A container in a user namespace cannot create anything in its rootfs (host-owned, not
+ * idmapped): the bind-mount targets are made here, as host root, in its upper dir.
+ */
+function makeMountpoints(rootfs: string, spec: { mounts?: { destination: string; type?: string; source?: string }[] }): void {
+  for (const m of spec.mounts ?? []) {
+    if (m.type !== 'bind' || !m.source) continue;
+    const target = secureJoin(rootfs, m.destination);
+    if (fs.existsSync(target)) continue;
+    const isDir = fs.statSync(m.source).isDirectory();
+    fs.mkdirSync(isDir ? target : path.dirname(target), { recursive: true, mode: 0o755 });
+    if (!isDir) fs.closeSync(fs.openSync(target, 'a', 0o644));
   }
 }
 

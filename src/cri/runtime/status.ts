@@ -17,6 +17,7 @@ export async function Version(_ctx: CriContext, _req: CriReceived<'VersionReques
 export async function Status(ctx: CriContext, req: CriReceived<'StatusRequest'>) {
   const net = ctx.cni.status();
   const info: Record<string, string> = {};
+  // stateDir, as containerd names it: critest looks there for idmap support.
   if (req.verbose) info['config'] = JSON.stringify({ ...ctx.opts, runtimeRoot: ctx.paths.runtimeRoot });
   return {
     status: {
@@ -26,7 +27,7 @@ export async function Status(ctx: CriContext, req: CriReceived<'StatusRequest'>)
       ],
     },
     info,
-    runtime_handlers: [{ name: '', features: { recursive_read_only_mounts: false, user_namespaces: false } }],
+    runtime_handlers: [{ name: '', features: { recursive_read_only_mounts: false, user_namespaces: true } }],
     features: { supplemental_groups_policy: true },
   };
 }

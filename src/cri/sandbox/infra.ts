@@ -20,6 +20,7 @@ export function writeInfraBundle(dir: string, sandbox: SandboxRecord): string {
   spec.hostname = sandbox.hostname;
   spec.mounts = spec.mounts!.filter((m) => m.destination === '/proc' || m.destination === '/dev');
   const ns: NonNullable<NonNullable<RuntimeConfig['linux']>['namespaces']> = [{ type: 'pid' }, { type: 'mount' }];
+  if (sandbox.userns) ns.push({ type: 'user', path: sandbox.userns });
   if (sandbox.netns) ns.push({ type: 'network', path: sandbox.netns });
   if (sandbox.ipcns) ns.push({ type: 'ipc', path: sandbox.ipcns });
   if (sandbox.utsns) ns.push({ type: 'uts', path: sandbox.utsns });

@@ -52,6 +52,25 @@ export function sandboxName(config: PodSandboxConfig): string {
   return `${md.name}_${md.namespace}_${md.uid}_${md.attempt}`;
 }
 
+/**
+ * The pod's user namespace maps (userns_options): NODE (or none) is the host's; POD is one
+ * new namespace for the pod, given exactly one uid and one gid mapping that include id 0.
+ */
+function podIdMaps(config: PodSandboxConfig): { uid: string; gid: string } | undefined {
+  const uo = config.linux?.security_context?.namespace_options?.userns_options;
+  if (!uo || uo.mode === 'NODE') return undefined;
+  if (uo.mode !== 'POD') throw invalid(`userns_options.mode ${uo.mode}: only NODE and POD user namespaces are supported`);
+  const text = (kind: 'uids' | 'gids'): string => {
+    const m = uo[kind];
+    if (m.length !== 1) throw invalid(`userns_options.${kind}: exactly one mapping is supported, got ${m.length}`);
+    const { container_id, host_id, length } = m[0]!;
+    if (container_id !== 0) throw invalid(`userns_options.${kind}: container id 0 must be mapped (the mapping starts at ${container_id})`);
+    if (!length) throw invalid(`userns_options.${kind}: the mapping has length 0`);
+    return `${container_id} ${host_id} ${length}\n`;
+  };
+  return { uid: text('uids'), gid: text('gids') };
+}
+
 export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, handler: string): Promise<string> {
   const name = sandboxName(config);
   if (handler && handler !== 'tsrun' && handler !== 'runc') throw invalid(`runtime_handler ${JSON.stringify(handler)}: this server has only the default handler`);
@@ -71,11 +90,12 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
     fs.mkdirSync(runDir, { recursive: true, mode: 0o711 });
     undo.push(() => fs.rmSync(runDir, { recursive: true, force: true }));
 
-    const types: PinnedType[] = [];
+    const maps = podIdMaps(config);
+    const types: PinnedType[] = maps ? ['user'] : [];
     if (!hostNetwork) types.push('net', 'uts');
     if (!hostIpc) types.push('ipc');
-    const pinned = step('pod_namespaces', `${types.join(',') || 'none (host)'} -> ${runDir}/ns`, () => pinPodNamespaces(runDir, types, hostNetwork ? null : hostname), id);
-    undo.push(() => unpinNamespaces([pinned.net, pinned.ipc, pinned.uts]));
+    const pinned = step('pod_namespaces', `${types.join(',') || 'none (host)'} -> ${runDir}/ns${maps ? ` (uid map ${maps.uid.trim()})` : ''}`, () => pinPodNamespaces(runDir, types, hostNetwork ? null : hostname, maps), id);
+    undo.push(() => unpinNamespaces([pinned.net, pinned.ipc, pinned.uts, pinned.user]));
 
     let shm = '/dev/shm';
     if (!hostIpc) {
@@ -120,6 +140,7 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
       state: 'SANDBOX_READY',
       createdAt: nowNs(),
       netns: pinned.net,
+      userns: pinned.user,
       ipcns: pinned.ipc,
       utsns: pinned.uts,
       hostNetwork,
@@ -192,7 +213,7 @@ export async function stopSandbox(ctx: CriContext, s: SandboxRecord, stopContain
 export async function removeSandbox(ctx: CriContext, s: SandboxRecord, removeContainer: (id: string) => Promise<void>, stopContainer: (id: string) => Promise<void>): Promise<void> {
   if (s.state === 'SANDBOX_READY') await stopSandbox(ctx, s, stopContainer);
   for (const c of ctx.containers.all().filter((c) => c.sandboxId === s.id)) await removeContainer(c.id);
-  unpinNamespaces([s.netns, s.ipcns, s.utsns]);
+  unpinNamespaces([s.netns, s.ipcns, s.utsns, s.userns]);
   if (!s.hostIpc && isMountpoint(s.shm)) umount(s.shm, MNT_DETACH);
   fs.rmSync(ctx.paths.sandboxRun(s.id), { recursive: true, force: true });
   if (s.infra) fs.rmSync(ctx.paths.monitorDir(s.infra.id), { recursive: true, force: true });

@@ -5,17 +5,17 @@ import * as path from 'node:path';
 import { isErrnoError } from '../../common/errors';
 import { MNT_DETACH, pinNamespaces, umount } from '../../sys/native';
 
-export type PinnedType = 'net' | 'ipc' | 'uts';
+export type PinnedType = 'user' | 'net' | 'ipc' | 'uts';
 
-export function pinPodNamespaces(dir: string, types: PinnedType[], hostname: string | null): Record<PinnedType, string | undefined> {
-  const out: Record<PinnedType, string | undefined> = { net: undefined, ipc: undefined, uts: undefined };
+export function pinPodNamespaces(dir: string, types: PinnedType[], hostname: string | null, maps?: { uid: string; gid: string }): Record<PinnedType, string | undefined> {
+  const out: Record<PinnedType, string | undefined> = { user: undefined, net: undefined, ipc: undefined, uts: undefined };
   if (!types.length) return out;
   const nsDir = path.join(dir, 'ns');
   fs.mkdirSync(nsDir, { recursive: true, mode: 0o700 });
   const targets = types.map((t) => path.join(nsDir, t));
   for (const t of targets) fs.closeSync(fs.openSync(t, 'w', 0o444));
   try {
-    pinNamespaces(types, targets, hostname);
+    pinNamespaces(types, targets, hostname, maps?.uid ?? null, maps?.gid ?? null);
   } catch (e) {
     unpinNamespaces(targets);
     throw e;

@@ -149,6 +149,8 @@ export function containerSpec(input: ContainerSpecInput): ContainerSpec {
 
   // Namespaces: the pod's, by path; a fresh mount namespace each; PID as the pod asks.
   const ns: Namespace[] = [{ type: 'mount' }];
+  // Joined first by the init: the pod's user namespace owns its other namespaces.
+  if (sandbox.userns) ns.push({ type: 'user', path: sandbox.userns });
   if (sandbox.netns) ns.push({ type: 'network', path: sandbox.netns });
   if (sandbox.ipcns) ns.push({ type: 'ipc', path: sandbox.ipcns });
   if (sandbox.utsns) ns.push({ type: 'uts', path: sandbox.utsns });
@@ -178,6 +180,8 @@ export function containerSpec(input: ContainerSpecInput): ContainerSpec {
   const props = config.mounts.map((m) => m.propagation);
   if (props.includes('PROPAGATION_BIDIRECTIONAL')) linux.rootfsPropagation = 'rshared';
   else if (props.includes('PROPAGATION_HOST_TO_CONTAINER')) linux.rootfsPropagation = 'rslave';
+  // A cgroup v1 hierarchy cannot be mounted from a user namespace.
+  if (sandbox.userns) spec.mounts = spec.mounts.filter((m) => m.type !== 'cgroup');
   if (privileged) {
     spec.mounts = spec.mounts.map((m) => (m.type === 'sysfs' || m.type === 'cgroup' ? { ...m, options: (m.options ?? []).filter((o) => o !== 'ro') } : m));
   }

@@ -14,7 +14,8 @@ export class RecordStore<T extends { id: string }> {
 
   /** Reads every record on disk; a torn or foreign entry is skipped and reported. */
   load(onBad: (id: string, err: string) => void): void {
-    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    // 0711: a container in a user namespace must reach its rootfs below (search, not list).
+    fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
     for (const id of fs.readdirSync(this.root)) {
       try {
         const rec = JSON.parse(fs.readFileSync(path.join(this.root, id, 'record.json'), 'utf8')) as T;
@@ -26,7 +27,7 @@ export class RecordStore<T extends { id: string }> {
   }
 
   save(rec: T): void {
-    fs.mkdirSync(this.dir(rec.id), { recursive: true, mode: 0o700 });
+    fs.mkdirSync(this.dir(rec.id), { recursive: true, mode: 0o711 });
     atomicWriteFileSync(path.join(this.dir(rec.id), 'record.json'), JSON.stringify(rec));
     this.items.set(rec.id, rec);
   }

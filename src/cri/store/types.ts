@@ -16,6 +16,8 @@ export interface SandboxRecord {
   createdAt: string;
   /** pinned namespace files (absent: the host's) */
   netns?: string;
+  /** the pod's own user namespace (userns_options POD), which owns its other namespaces */
+  userns?: string;
   ipcns?: string;
   utsns?: string;
   /** /proc/PID/ns/pid of the infra process, when the pod shares one PID namespace */
