@@ -65,6 +65,18 @@
       ]
     },
     {
+      "target_name": "tsrun-enosys",
+      "type": "executable",
+      "sources": [
+        "native/tools/enosys.cc"
+      ],
+      "cflags_cc": [
+        "-std=c++17",
+        "-Wall",
+        "-Wextra"
+      ]
+    },
+    {
       "target_name": "tsrun-monitor",
       "type": "executable",
       "sources": [

@@ -167,6 +167,15 @@ Plan DecodePlan(const std::string& bytes) {
         plan.mounts[index].gid_map = r.Rest();
         break;
       }
+      case kMountAttr: {
+        uint32_t index = r.Int<uint32_t>();
+        if (index >= plan.mounts.size()) Fail(0, Fmt("plan: recursive options for mount %u, which does not exist", index));
+        MountOp& m = plan.mounts[index];
+        m.has_attr = true;
+        m.attr_set = r.Int<uint64_t>();
+        m.attr_clr = r.Int<uint64_t>();
+        break;
+      }
       default: Fail(0, Fmt("plan: unknown record tag %u", tag));
     }
   }

@@ -43,6 +43,9 @@
 // | 39  | SECCOMP_LISTENER  | host path of the unix socket that gets the notify fd           |
 // | 40  | SECCOMP_LISTENER_PREFIX | JSON sent with the fd, up to the state (B appends it + "}") |
 // | 41  | MOUNT_IDMAP       | u32 index into the MOUNTs, uid_map text\0 gid_map text: an idmapped bind |
+// | 42  | MOUNT_ATTR        | u32 index into the MOUNTs, u64 attr_set, u64 attr_clr (MOUNT_ATTR_*):      |
+// |     |                   | the recursive options (rro, rnosuid, ...), applied with mount_setattr(2)   |
+// |     |                   | AT_RECURSIVE once that mount is in place; at most one per mount            |
 #pragma once
 #include <cstdint>
 #include <string>
@@ -56,6 +59,7 @@ enum PlanTag : uint16_t {
   kHostname, kDomainname, kSysctl, kRlimit, kOomScoreAdj, kUid, kGid, kAdditionalGid, kUmask,
   kCwd, kEnv, kArg, kTerminal, kConsoleSocket, kNoNewPrivs, kCaps, kExecFifo, kHook,
   kPreserveFds, kEvents, kNoPivot, kSeccompBpf, kSeccompFlags, kSeccompListener, kSeccompListenerPrefix, kMountIdmap,
+  kMountAttr,
 };
 
 enum MountKind : uint32_t { kMountFs = 0, kSymlink = 1 };
@@ -68,6 +72,8 @@ struct MountOp {
   std::string source, dest, type, data;
   std::string uid_map, gid_map;  // non-empty: an idmapped mount
   int idmap_tree_fd = -1;        // the idmapped source tree, made by the runtime stage (real root)
+  bool has_attr = false;         // recursive options: mount_setattr(AT_RECURSIVE) after mounting
+  uint64_t attr_set = 0, attr_clr = 0;
 };
 struct Device { uint32_t type, major, minor, mode, uid, gid; std::string path; };
 struct Sysctl { std::string path, value; };

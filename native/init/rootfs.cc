@@ -48,6 +48,24 @@ void ApplyPropagation(const std::string& target, uint64_t propagation, const std
   }
 }
 
+// The recursive options (rro, rnosuid, ...): MS_REMOUNT changes one mount, so a read-only rbind
+// would leave the mounts below it writable; mount_setattr(AT_RECURSIVE) changes the whole tree.
+void ApplyRecursiveAttr(int fd, const MountOp& m) {
+  struct mount_attr attr = {};
+  attr.attr_set = m.attr_set;
+  attr.attr_clr = m.attr_clr;
+  if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) == 0) return;
+  int err = errno;
+  // Never go on with a mount the config asked to be (say) read-only and is not.
+  if (err == ENOSYS)
+    Fail(err, Fmt("recursive mount options (rro, rnosuid, ...) of %s need mount_setattr(2), which this kernel "
+                  "does not have (Linux 5.12 or later)", m.dest.c_str()));
+  if (err == EINVAL && (m.attr_set | m.attr_clr) & MOUNT_ATTR_NOSYMFOLLOW)
+    Fail(err, Fmt("recursive mount options of %s: rnosymfollow/rsymfollow need Linux 5.14 or later", m.dest.c_str()));
+  Fail(err, Fmt("apply the recursive mount options of %s (mount_setattr set %#llx clear %#llx, AT_RECURSIVE)",
+                m.dest.c_str(), static_cast<unsigned long long>(m.attr_set), static_cast<unsigned long long>(m.attr_clr)));
+}
+
 void DoSymlink(int root_fd, const MountOp& m) {
   std::string parent, name;
   SplitPath(m.dest, &parent, &name);
@@ -99,11 +117,12 @@ void DoMount(int root_fd, const MountOp& m) {
     if (mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_BIND | extra | LockedFlags(target), nullptr) < 0)
       FailErrno(Fmt("remount %s with its options", m.dest.c_str()));
   }
+  if (m.has_attr) ApplyRecursiveAttr(fd, m);
   ApplyPropagation(target, m.propagation, m.dest);
   close(fd);
   if (m.idmap_tree_fd >= 0) close(m.idmap_tree_fd);
   Event("mount", m.type + " " + m.source + " -> " + m.dest + (m.data.empty() ? "" : " (" + m.data + ")") +
-                     (m.idmap_tree_fd >= 0 ? " idmapped" : ""), t0);
+                     (m.idmap_tree_fd >= 0 ? " idmapped" : "") + (m.has_attr ? " recursive-attrs" : ""), t0);
 }
 
 void MakeDevice(int root_fd, const Device& d) {

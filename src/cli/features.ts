@@ -1,6 +1,6 @@
 // `features`: what this runtime implements, in the runtime-spec's features.json shape.
 import { CAPABILITIES } from '../oci/capabilities';
-import { PROPAGATION_WORDS } from '../oci/mount-options';
+import { PROPAGATION_WORDS, RECURSIVE_MOUNT_WORDS } from '../oci/mount-options';
 import { NAMESPACE_TYPES } from '../../specs/oci/runtime-config';
 
 export function features(): number {
@@ -13,6 +13,7 @@ export function features(): number {
       'nodev', 'nodiratime', 'noexec', 'nolazytime', 'nomand', 'norelatime', 'nostrictatime', 'nosuid', 'nosymfollow',
       'rbind', 'relatime', 'remount', 'ro', 'rw', 'strictatime', 'suid', 'symfollow', 'sync',
       ...Object.keys(PROPAGATION_WORDS),
+      ...RECURSIVE_MOUNT_WORDS,
     ].sort(),
     linux: {
       namespaces: [...NAMESPACE_TYPES],

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { HookConfig, ProcessConfig, RuntimeConfig, MountConfig, NamespaceType } from '../../specs/oci/runtime-config';
 import { capabilityMask, capabilityNames } from './capabilities';
-import { MS, PROPAGATION_WORDS, parseMountOptions } from './mount-options';
+import { MOUNT_ATTR, MS, PROPAGATION_WORDS, parseMountOptions } from './mount-options';
 import { CLONE_FLAG, NS_FILE } from './namespaces';
 import type { Plan, PlanCaps, PlanDevice, PlanHook, PlanMount } from './plan';
 import { rlimitNumber, rlimitValue } from './rlimits';
@@ -74,11 +74,13 @@ function isBind(m: MountConfig): boolean {
 // hierarchy (as runc does), on v2 a cgroup2 mount in a cgroup namespace or a bind of its directory.
 function cgroupMounts(m: MountConfig, cgroup: CgroupView, cgroupns: boolean): PlanMount[] {
   const opts = parseMountOptions(m.options);
-  const ro = opts.flags & MS.RDONLY;
+  const recursive = opts.recursive;
+  // rro also makes each hierarchy's bind read-only, as ro does (crun treats them alike here).
+  const ro = (opts.flags | (recursive && recursive.set & MOUNT_ATTR.RDONLY ? MS.RDONLY : 0)) & MS.RDONLY;
   const safe = MS.NOSUID | MS.NODEV | MS.NOEXEC;
   if (cgroup.driver === 'v2') {
-    if (cgroupns) return [{ kind: 'mount', source: 'cgroup', dest: m.destination, type: 'cgroup2', flags: opts.flags | safe, propagation: opts.propagation, data: '' }];
-    return [{ kind: 'mount', source: cgroup.dirs['unified']!, dest: m.destination, type: 'bind', flags: MS.BIND | MS.REC | opts.flags | safe, propagation: opts.propagation, data: '' }];
+    if (cgroupns) return [{ kind: 'mount', source: 'cgroup', dest: m.destination, type: 'cgroup2', flags: opts.flags | safe, propagation: opts.propagation, data: '', recursive }];
+    return [{ kind: 'mount', source: cgroup.dirs['unified']!, dest: m.destination, type: 'bind', flags: MS.BIND | MS.REC | opts.flags | safe, propagation: opts.propagation, data: '', recursive }];
   }
   const out: PlanMount[] = [{ kind: 'mount', source: 'tmpfs', dest: m.destination, type: 'tmpfs', flags: safe, propagation: opts.propagation, data: 'mode=755' }];
   const links: PlanMount[] = [];
@@ -87,7 +89,8 @@ function cgroupMounts(m: MountConfig, cgroup: CgroupView, cgroupns: boolean): Pl
     out.push({ kind: 'mount', source: dir, dest: path.posix.join(m.destination, dirName), type: 'bind', flags: MS.BIND | ro | safe, propagation: 0, data: '' });
     if (dirName.includes(',')) for (const c of dirName.split(',')) links.push(symlink(path.posix.join(m.destination, c), dirName));
   }
-  if (ro) out.push({ kind: 'mount', source: 'tmpfs', dest: m.destination, type: 'tmpfs', flags: MS.REMOUNT | MS.RDONLY | safe, propagation: 0, data: 'mode=755' });
+  // The last step covers the whole tree: the recursive options go there, once every bind is in place.
+  if (ro || recursive) out.push({ kind: 'mount', source: 'tmpfs', dest: m.destination, type: 'tmpfs', flags: MS.REMOUNT | ro | safe, propagation: 0, data: 'mode=755', recursive });
   return [...out, ...links];
 }
 
@@ -112,6 +115,9 @@ function compileMounts(config: RuntimeConfig, cgroup: CgroupView, cgroupns: bool
       propagation: opts.propagation,
       data: bind ? '' : opts.data,
       idmap: m.uidMappings?.length ? { uidMap: idMap(m.uidMappings), gidMap: idMap(m.gidMappings) } : undefined,
+      // Also for a fresh (non-bind) mount, as crun does: runc drops the options there silently,
+      // and a mount the config calls read-only must never come out writable.
+      recursive: opts.recursive,
     });
   }
   return { mounts, setupDev };

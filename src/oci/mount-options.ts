@@ -67,16 +67,71 @@ export const PROPAGATION_WORDS: Record<string, number> = {
   runbindable: MS.UNBINDABLE | MS.REC,
 };
 
+// mount_setattr(2) attributes (linux/mount.h), for the recursive "r*" words.
+export const MOUNT_ATTR = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  _ATIME: 0x70,
+  RELATIME: 0x0,
+  NOATIME: 0x10,
+  STRICTATIME: 0x20,
+  NODIRATIME: 0x80,
+  NOSYMFOLLOW: 0x200000,
+} as const;
+
+// The runtime-spec's recursive options (runc 1.1+, crun): applied with mount_setattr(AT_RECURSIVE)
+// to the mount and every mount below it, which MS_REMOUNT cannot reach. [clear?, attribute]
+const RECURSIVE_WORDS: Record<string, [boolean, number]> = {
+  rro: [false, MOUNT_ATTR.RDONLY],
+  rrw: [true, MOUNT_ATTR.RDONLY],
+  rnosuid: [false, MOUNT_ATTR.NOSUID],
+  rsuid: [true, MOUNT_ATTR.NOSUID],
+  rnodev: [false, MOUNT_ATTR.NODEV],
+  rdev: [true, MOUNT_ATTR.NODEV],
+  rnoexec: [false, MOUNT_ATTR.NOEXEC],
+  rexec: [true, MOUNT_ATTR.NOEXEC],
+  rnodiratime: [false, MOUNT_ATTR.NODIRATIME],
+  rdiratime: [true, MOUNT_ATTR.NODIRATIME],
+  rnosymfollow: [false, MOUNT_ATTR.NOSYMFOLLOW],
+  rsymfollow: [true, MOUNT_ATTR.NOSYMFOLLOW],
+};
+
+// Access time is one setting, not a set of bits: the words move MS_* bits as mount(8) does, and the
+// result is what mount(2) would make of them (strictatime beats noatime beats the relatime default).
+const RECURSIVE_ATIME_WORDS: Record<string, [boolean, number]> = {
+  ratime: [true, MS.NOATIME],
+  rnoatime: [false, MS.NOATIME],
+  rrelatime: [false, MS.RELATIME],
+  rnorelatime: [true, MS.RELATIME],
+  rstrictatime: [false, MS.STRICTATIME],
+  rnostrictatime: [true, MS.STRICTATIME],
+};
+
+export const RECURSIVE_MOUNT_WORDS: readonly string[] = [...Object.keys(RECURSIVE_WORDS), ...Object.keys(RECURSIVE_ATIME_WORDS)];
+
+/** attr_set / attr_clr of struct mount_attr, applied with AT_RECURSIVE. */
+export interface RecursiveMountAttr {
+  set: number;
+  clear: number;
+}
+
 export interface ParsedMountOptions {
   flags: number;
   propagation: number;
   data: string;
+  /** present when a recursive "r*" option was given */
+  recursive?: RecursiveMountAttr;
 }
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
   let flags = 0;
   let propagation = 0;
   const data: string[] = [];
+  let set = 0;
+  let clear = 0;
+  let atime: number | undefined;
   for (const opt of options) {
     const f = FLAG_WORDS[opt];
     if (f) {
@@ -88,7 +143,25 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
       propagation |= p;
       continue;
     }
+    const r = RECURSIVE_WORDS[opt];
+    if (r) {
+      if (r[0]) [set, clear] = [set & ~r[1], clear | r[1]];
+      else [set, clear] = [set | r[1], clear & ~r[1]];
+      continue;
+    }
+    const a = RECURSIVE_ATIME_WORDS[opt];
+    if (a) {
+      atime = a[0] ? (atime ?? 0) & ~a[1] : (atime ?? 0) | a[1];
+      continue;
+    }
     data.push(opt);
   }
-  return { flags, propagation, data: data.join(',') };
+  const parsed: ParsedMountOptions = { flags, propagation, data: data.join(',') };
+  if (atime !== undefined) {
+    // mount_setattr changes the access-time setting only when attr_clr names the whole field.
+    clear |= MOUNT_ATTR._ATIME;
+    set = (set & ~MOUNT_ATTR._ATIME) | (atime & MS.STRICTATIME ? MOUNT_ATTR.STRICTATIME : atime & MS.NOATIME ? MOUNT_ATTR.NOATIME : MOUNT_ATTR.RELATIME);
+  }
+  if (set || clear) parsed.recursive = { set, clear };
+  return parsed;
 }

@@ -6,7 +6,7 @@ const enum Tag {
   RootPropagation, Mount, Device, SetupDev, MaskedPath, ReadonlyPath, Hostname, Domainname, Sysctl,
   Rlimit, OomScoreAdj, Uid, Gid, AdditionalGid, Umask, Cwd, Env, Arg, Terminal, ConsoleSocket,
   NoNewPrivs, Caps, ExecFifo, Hook, PreserveFds, Events, NoPivot, SeccompBpf, SeccompFlags, SeccompListener,
-  SeccompListenerPrefix, MountIdmap,
+  SeccompListenerPrefix, MountIdmap, MountAttr,
 }
 
 const S_IF = { c: 0o020000, b: 0o060000, p: 0o010000 } as const;
@@ -65,6 +65,7 @@ export function encodePlan(p: Plan): Buffer {
     w.record(Tag.Mount, u64(m.flags), u64(m.propagation), u32(m.kind === 'mount' ? 0 : 1), cstr(m.source), cstr(m.dest), cstr(m.type), cstr(m.data));
   p.mounts.forEach((m, i) => {
     if (m.idmap) w.record(Tag.MountIdmap, u32(i), cstr(m.idmap.uidMap), str(m.idmap.gidMap));
+    if (m.recursive) w.record(Tag.MountAttr, u32(i), u64(m.recursive.set), u64(m.recursive.clear));
   });
   for (const d of p.devices) w.record(Tag.Device, u32(S_IF[d.type]), u32(d.major), u32(d.minor), u32(d.mode), u32(d.uid), u32(d.gid), str(d.path));
   for (const m of p.masked) w.record(Tag.MaskedPath, str(m));

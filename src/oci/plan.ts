@@ -13,6 +13,8 @@ export interface PlanMount {
   data: string;
   /** an idmapped bind mount: uid_map/gid_map texts of its user namespace */
   idmap?: { uidMap: string; gidMap: string };
+  /** mount_setattr(AT_RECURSIVE) attributes for the mount and all mounts below it (rro, rnosuid, ...) */
+  recursive?: { set: number; clear: number };
 }
 
 export interface PlanDevice {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { capabilityMask, capabilityNames } from '../../src/oci/capabilities';
 import { formatJsonPath } from '../../src/oci/json-path';
-import { MS, parseMountOptions } from '../../src/oci/mount-options';
+import { MOUNT_ATTR, MS, parseMountOptions } from '../../src/oci/mount-options';
 import { parseConfig } from '../../src/oci/load-bundle';
 import { defaultSpec } from '../../src/oci/default-spec';
 import { rlimitValue, RLIM_INFINITY } from '../../src/oci/rlimits';
@@ -16,6 +16,21 @@ test('mount options become flags, propagation and data, as runc parses them', (t
     data: 'mode=755,size=1m',
   });
   t.is(parseMountOptions(['ro', 'rw']).flags, 0, 'a later word clears an earlier one');
+});
+
+test('recursive mount options become mount_setattr attributes, not mount(2) flags or data', (t) => {
+  t.deepEqual(parseMountOptions(['rbind', 'rro', 'rnosuid']), {
+    flags: MS.BIND | MS.REC,
+    propagation: 0,
+    data: '',
+    recursive: { set: MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID, clear: 0 },
+  });
+  t.deepEqual(parseMountOptions(['rro', 'rrw']).recursive, { set: 0, clear: MOUNT_ATTR.RDONLY }, 'a later word clears an earlier one');
+  t.is(parseMountOptions(['rbind', 'ro']).recursive, undefined, 'no recursive word, no attributes');
+  // Access time is one field: setting it needs the whole field in attr_clr.
+  t.deepEqual(parseMountOptions(['rnoatime']).recursive, { set: MOUNT_ATTR.NOATIME, clear: MOUNT_ATTR._ATIME });
+  t.deepEqual(parseMountOptions(['rnoatime', 'rstrictatime']).recursive, { set: MOUNT_ATTR.STRICTATIME, clear: MOUNT_ATTR._ATIME }, 'strictatime wins, as in mount(2)');
+  t.deepEqual(parseMountOptions(['rnoatime', 'ratime']).recursive, { set: MOUNT_ATTR.RELATIME, clear: MOUNT_ATTR._ATIME });
 });
 
 test('capability names and masks', (t) => {
@@ -71,6 +86,33 @@ test('plan encoding: header, then tagged records in the documented layout', (t) 
   t.is(tags[0], 1, 'MODE first');
   t.true(tags.includes(11), 'mounts present');
   t.is(tags.filter((x) => x === 27).length, 1, 'one ARG: sh');
+  t.false(tags.includes(42), 'no MOUNT_ATTR without recursive options');
   // The v2 cgroup mount in a cgroup namespace becomes a cgroup2 mount.
   t.true(plan.mounts.some((m) => m.type === 'cgroup2' && m.dest === '/sys/fs/cgroup'));
+});
+
+test('plan encoding: a MOUNT_ATTR record (tag 42) names its mount by index and carries attr_set, attr_clr', (t) => {
+  const spec = defaultSpec();
+  spec.mounts!.push({ destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind', 'rro', 'rnoexec'] });
+  const { plan } = compileCreatePlan(spec, {
+    rootfs: '/r',
+    execFifo: '/f',
+    noPivot: false,
+    cgroup: { driver: 'v2', dirs: { unified: '/sys/fs/cgroup/x' } },
+    foreground: false,
+    preserveFds: 0,
+    events: false,
+    hostBounding: (1n << 41n) - 1n,
+  });
+  const buf = encodePlan(plan);
+  const attrs: { index: number; set: bigint; clear: bigint }[] = [];
+  for (let off = 8; off < buf.length; off += 6 + buf.readUInt32LE(off + 2)) {
+    if (buf.readUInt16LE(off) !== 42) continue;
+    t.is(buf.readUInt32LE(off + 2), 20, 'u32 + u64 + u64');
+    attrs.push({ index: buf.readUInt32LE(off + 6), set: buf.readBigUInt64LE(off + 10), clear: buf.readBigUInt64LE(off + 18) });
+  }
+  t.is(attrs.length, 1);
+  t.is(plan.mounts[attrs[0]!.index]!.dest, '/data');
+  t.is(attrs[0]!.set, BigInt(MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOEXEC));
+  t.is(attrs[0]!.clear, 0n);
 });
