@@ -27,7 +27,7 @@ export async function Status(ctx: CriContext, req: CriReceived<'StatusRequest'>)
       ],
     },
     info,
-    runtime_handlers: [{ name: '', features: { recursive_read_only_mounts: false, user_namespaces: true } }],
+    runtime_handlers: [{ name: '', features: { recursive_read_only_mounts: true, user_namespaces: true } }],
     features: { supplemental_groups_policy: true },
   };
 }

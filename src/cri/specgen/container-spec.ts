@@ -74,7 +74,7 @@ function volumeMounts(config: ContainerConfig__Output): { oci: Mount[]; reported
     if (m.recursive_read_only) {
       if (!m.readonly) throw invalid(`${where}: recursive_read_only needs readonly`);
       if (m.propagation && m.propagation !== 'PROPAGATION_PRIVATE') throw invalid(`${where}: recursive_read_only needs PROPAGATION_PRIVATE, not ${m.propagation}`);
-      throw invalid(`${where}: recursive read-only mounts are not supported by tsrun yet`);
+      options.push('rro');
     }
     oci.push({ destination: m.container_path, type: 'bind', source: host, options });
     reported.push({ ...m, host_path: host });
