@@ -162,6 +162,29 @@ test.serial('StopContainer: the stop signal, then its exit code; SIGKILL after t
   await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
 });
 
+test.serial('GetContainerEvents streams each change with the pod status; pod stats sum the containers', async (t) => {
+  const seen: { type: string; id: string; podState?: string }[] = [];
+  const stream = (cri.runtimeClient as unknown as { GetContainerEvents(req: object): NodeJS.EventEmitter & { cancel(): void } }).GetContainerEvents({});
+  stream.on('data', (e: { container_id: string; container_event_type: string; pod_sandbox_status: { state: string } | null }) =>
+    seen.push({ type: e.container_event_type, id: e.container_id, podState: e.pod_sandbox_status?.state }),
+  );
+  stream.on('error', () => {});
+  await new Promise((r) => setTimeout(r, 200));
+  const pod = await runPod('evented');
+  const id = await runContainer(pod, 'short', 'sleep 0.5');
+  await until('stopped event', async () => (seen.some((e) => e.id === id && e.type === 'CONTAINER_STOPPED_EVENT') ? true : undefined));
+  const stats = (await cri.rt('ListPodSandboxStats', {})).stats.find((s: { attributes: { id: string } }) => s.attributes.id === pod.id);
+  t.truthy(stats?.linux?.cpu);
+  await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
+  await until('deleted event', async () => (seen.some((e) => e.id === id && e.type === 'CONTAINER_DELETED_EVENT') ? true : undefined));
+  stream.cancel();
+  t.deepEqual(
+    seen.filter((e) => e.id === id).map((e) => e.type),
+    ['CONTAINER_CREATED_EVENT', 'CONTAINER_STARTED_EVENT', 'CONTAINER_STOPPED_EVENT', 'CONTAINER_DELETED_EVENT'],
+  );
+  t.is(seen.find((e) => e.id === id)!.podState, 'SANDBOX_READY');
+});
+
 test.serial('bad requests get the status codes the kubelet acts on', async (t) => {
   const code = async (p: Promise<unknown>) => ((await t.throwsAsync(p)) as unknown as { code: number }).code;
   t.is(await code(cri.rt('ContainerStatus', { container_id: 'nope' })), status.NOT_FOUND);

@@ -23,6 +23,8 @@ export interface CriServerHandle {
   proc: ChildProcess;
   rt: Call;
   img: Call;
+  /** the raw runtime client, for streams (GetContainerEvents) */
+  runtimeClient: grpc.Client;
   /** kill -9 the server (containers must survive) */
   crash(): Promise<void>;
   restart(): Promise<void>;
@@ -89,7 +91,8 @@ export async function startCriServer(opts: { registryConfig?: string; extraArgs?
     log = errFile;
     await waitFor(h.socket, h.proc, 20_000, () => fs.readFileSync(log, 'utf8'));
     const cri = loadCri();
-    h.rt = promisify(new cri.runtimeClient(`unix://${h.socket}`, grpc.credentials.createInsecure()));
+    h.runtimeClient = new cri.runtimeClient(`unix://${h.socket}`, grpc.credentials.createInsecure());
+    h.rt = promisify(h.runtimeClient);
     h.img = promisify(new cri.imageClient(`unix://${h.socket}`, grpc.credentials.createInsecure()));
   };
   await launch();
