@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { busyboxRootfs } from '../fixtures/busybox';
 import { OciLayout, push, tarOfDir } from '../fixtures/oci-builder';
-import { startRegistry, type Registry } from '../fixtures/registry';
+import { PASSWORD, startRegistry, USER, type Registry } from '../fixtures/registry';
 import { startCriServer, type CriServerHandle } from '../helpers/cri-server';
 
 let reg: Registry;
@@ -92,6 +92,26 @@ test.serial('images: status by tag and id, listed with repo tags and digests', a
   t.is(none.image, null);
   const list = await cri.img('ListImages', {});
   t.true(list.images.some((i: { id: string }) => i.id === byTag.id));
+});
+
+test.serial('PullImage takes the credentials of the request (basic auth); without them the registry refuses', async (t) => {
+  const basic = await startRegistry('basic');
+  try {
+    const layout = new OciLayout(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cri-auth-')));
+    layout.tag('1', layout.image([tarOfDir(busyboxRootfs())], { Cmd: ['sh'] }));
+    push(layout.dir, '1', `${basic.addr}/private/busybox:1`, { creds: `${USER}:${PASSWORD}` });
+    const ref = `${basic.addr}/private/busybox:1`;
+    const e = (await t.throwsAsync(cri.img('PullImage', { image: { image: ref } }))) as unknown as { details: string };
+    t.regex(e.details, /401|unauthorized|denied|credentials/i);
+    const r = await cri.img('PullImage', { image: { image: ref }, auth: { username: USER, password: PASSWORD } });
+    t.regex(r.image_ref, /^sha256:/);
+    const viaAuthField = await cri.img('PullImage', { image: { image: ref }, auth: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } });
+    t.is(viaAuthField.image_ref, r.image_ref);
+    await cri.img('RemoveImage', { image: { image: ref } });
+    t.is((await cri.img('ImageStatus', { image: { image: ref } })).image, null);
+  } finally {
+    await basic.stop();
+  }
 });
 
 test.serial('a pod on the bridge: IP, hostname, DNS, logs in CRI format, exec, HTTP from the host', async (t) => {
