@@ -41,3 +41,13 @@ export function detectCgroupLayout(): CgroupLayout {
   cached ??= parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
   return cached;
 }
+
+/** Whether the host offers `controller` (cpu, memory, hugetlb, ...) to cgroups at all. */
+export function hostHasController(controller: string, layout: CgroupLayout = detectCgroupLayout()): boolean {
+  if (layout.mode !== 'v2') return layout.v1.some((h) => h.controllers.includes(controller));
+  try {
+    return fs.readFileSync(`${layout.unified}/cgroup.controllers`, 'utf8').split(/\s+/).includes(controller);
+  } catch {
+    return false;
+  }
+}

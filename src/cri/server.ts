@@ -52,6 +52,8 @@ export class CriServer {
   async start(): Promise<void> {
     const { ctx } = this;
     for (const d of [ctx.opts.stateDir, ctx.opts.runDir]) fs.mkdirSync(d, { recursive: true, mode: 0o711 });
+    // ImageFsInfo names the store as the image filesystem, which the kubelet stats before any pull.
+    fs.mkdirSync(ctx.opts.store, { recursive: true, mode: 0o700 });
     ctx.load();
     for (const c of ctx.containers.all()) refreshExit(ctx, c);
     await this.streaming.start();

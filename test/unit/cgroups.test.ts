@@ -1,5 +1,5 @@
 import test from 'ava';
-import { parseMountinfo } from '../../src/cgroups/detect';
+import { hostHasController, parseMountinfo } from '../../src/cgroups/detect';
 import { cgroupPathFor, newCgroupManager } from '../../src/cgroups/manager';
 
 const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
@@ -16,6 +16,12 @@ test('layouts are told apart from mountinfo', (t) => {
   t.is(h.unified, '/sys/fs/cgroup/unified');
   t.is(parseMountinfo(V2).mode, 'v2');
   t.is(parseMountinfo(HYBRID.split('\n').slice(0, 3).join('\n')).mode, 'v1');
+});
+
+test('a v1 controller is on the host when a hierarchy carries it', (t) => {
+  t.true(hostHasController('cpuacct', parseMountinfo(HYBRID)));
+  t.true(hostHasController('memory', parseMountinfo(HYBRID)));
+  t.false(hostHasController('hugetlb', parseMountinfo(HYBRID)));
 });
 
 test('cgroup paths: default under /tsrun, relative ones anchored at the root', (t) => {
