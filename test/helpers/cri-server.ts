@@ -115,6 +115,8 @@ export async function startCriServer(opts: { registryConfig?: string; extraArgs?
       await new Promise((r) => h.proc.once('exit', r));
     }
     spawn('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+    // Sockets and the runtime's state; every pod (and so every mount below) is gone by now.
+    if (!fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(h.runDir)) fs.rmSync(h.runDir, { recursive: true, force: true });
     // The server's default cgroup parent for this test (each pod's own dir is gone by now).
     for (const hier of fs.readdirSync('/sys/fs/cgroup')) {
       try {
