@@ -16,7 +16,6 @@ export async function cri(argv: string[], g: Globals): Promise<number> {
     { name: 'registry-config', type: 'string' },
     { name: 'stream-address', type: 'string' },
     { name: 'stream-port', type: 'int' },
-    { name: 'pause-image', type: 'string' },
     { name: 'cgroup-parent', type: 'string' },
   ], false);
   const o = defaultCriOptions({ store: g.store });
@@ -31,7 +30,6 @@ export async function cri(argv: string[], g: Globals): Promise<number> {
   set('registryConfig', str(flags['registry-config']));
   set('streamHost', str(flags['stream-address']));
   set('streamPort', int(flags['stream-port']));
-  set('pauseImage', str(flags['pause-image']));
   set('defaultCgroupParent', str(flags['cgroup-parent']));
   const server = new CriServer(o);
   await server.start();

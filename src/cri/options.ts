@@ -17,8 +17,6 @@ export interface CriOptions {
   /** address of the streaming server (exec/attach/port-forward) */
   streamHost: string;
   streamPort: number;
-  /** an image for the pod's infra container instead of tsrun's own pause binary */
-  pauseImage?: string;
   /** cgroup parent of pods that name none */
   defaultCgroupParent: string;
 }

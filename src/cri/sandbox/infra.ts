@@ -1,5 +1,5 @@
 // The pod's PID 1 when its containers share one PID namespace: tsrun's static pause binary,
-// alone in a read-only rootfs, so a pod needs no image for it (--pause-image is not needed).
+// alone in a read-only rootfs, so a pod needs no image for it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RuntimeConfig } from '../../../specs/oci/runtime-config';
