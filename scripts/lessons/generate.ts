@@ -3,6 +3,7 @@
 // lesson list in docs/lessons/README.md. Runs as root (containers, mounts, cgroups).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { criToolsBin } from '../../test/helpers/cri-tools';
 import { renderAll } from './render';
 import { runLessons, type LessonResult } from './runner';
 import { startLessonRegistry, withLessonLock } from './setup';
@@ -13,6 +14,7 @@ async function main(argv: string[]): Promise<number> {
   const outDir = i >= 0 && argv[i + 1] ? path.resolve(argv[i + 1]!) : LESSONS_DIR;
   if (!fs.existsSync(path.join(REPO_DIR, 'build', 'Release', 'tsrun-init'))) throw new Error('the native part is not built: run `npm run build` first');
   if (process.getuid?.() !== 0) throw new Error('the lessons run containers: run this as root');
+  if (!criToolsBin('crictl')) throw new Error('lesson 06 drives tsrun cri with crictl: run `bash scripts/install-cri-tools.sh` first');
   const lessons = discoverLessons();
   for (const l of lessons) checkSameCommands(l);
   const registry = await startLessonRegistry();

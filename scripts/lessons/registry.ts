@@ -1,5 +1,6 @@
 // npm run lessons:registry: the lessons' local registry with their image, for a learner who
 // types the commands by hand. Prints the variables the lessons use and runs until Ctrl-C.
+import { CRI_TOOLS_BIN_DIR } from '../../test/helpers/cri-tools';
 import { startLessonRegistry, LESSON_IMAGE } from './setup';
 
 async function main(): Promise<void> {
@@ -9,6 +10,7 @@ async function main(): Promise<void> {
       `# a registry with ${LESSON_IMAGE} is listening; in the shell where you follow the lessons:`,
       `export REGISTRY=${registry.addr}`,
       'export TSRUN_STORE=/var/lib/tsrun TSRUN_ROOT=/run/tsrun LESSONS=$HOME/tsrun-lessons',
+      `export PATH=$PATH:${CRI_TOOLS_BIN_DIR}  # crictl, for lesson 06 (bash scripts/install-cri-tools.sh)`,
       'mkdir -p $LESSONS && cd $LESSONS',
       '# (Ctrl-C here stops the registry)',
       '',

@@ -36,7 +36,7 @@ export function renderLesson(run: LessonResult, around: Neighbours): string {
   let next = 0;
   for (const seg of source.segments) {
     if (seg.kind === 'prose') body.push(seg.text);
-    else {
+    else if (seg.kind === 'run') {
       body.push(consoleBlock(run.results.slice(next, next + seg.commands.length)));
       next += seg.commands.length;
     }

@@ -31,18 +31,27 @@ export interface RunOptions {
 async function runLesson(env: LessonEnv, source: LessonSource, opts: RunOptions): Promise<LessonResult> {
   const placeholders = env.placeholders();
   const results: CommandResult[] = [];
-  for (const command of commandsOf(source)) {
-    const ran = opts.rewrite ? opts.rewrite(command) : command;
-    const { output, code } = await env.shell.run(ran);
-    // A lesson shows commands that work; one meant to fail says so itself (`...; echo "exit $?"`).
-    if (code !== 0) throw new Error(`${source.file}: exit status ${code} from:\n  ${ran}\n${output}`);
-    const r = { command, ran, output, shown: placeholders.apply(output) };
-    results.push(r);
-    opts.progress?.(source, r);
+  let passed = false;
+  try {
+    for (const command of commandsOf(source)) {
+      const ran = opts.rewrite ? opts.rewrite(command) : command;
+      const { output, code } = await env.shell.run(ran);
+      // A lesson shows commands that work; one meant to fail says so itself (`...; echo "exit $?"`).
+      if (code !== 0) throw new Error(`${source.file}: exit status ${code} from:\n  ${ran}\n${output}`);
+      const r = { command, ran, output, shown: placeholders.apply(output, ran) };
+      results.push(r);
+      opts.progress?.(source, r);
+    }
+    // Each lesson starts where the last one left the machine: with images, but nothing running.
+    const left = env.leftovers();
+    if (left.length) throw new Error(`${source.file}: the lesson leaves behind ${left.join(', ')}: end it with tsrun delete / tsrun bundle --remove, and stop what it started in the background`);
+    passed = true;
+  } finally {
+    // A failed lesson may have left a server running in the background: stop it (the run ends
+    // here anyway) before the lesson's cleanup takes away what the server made.
+    if (!passed) await env.shell.close();
+    await env.cleanup(source);
   }
-  // Each lesson starts where the last one left the machine: with images, but nothing running.
-  const left = env.leftovers();
-  if (left.length) throw new Error(`${source.file}: the lesson leaves behind ${left.join(', ')}: end it with tsrun delete / tsrun bundle --remove`);
   return { source, results };
 }
 
@@ -54,6 +63,6 @@ export async function runLessons(registry: string, sources: LessonSource[], opts
     for (const s of sources) out.push(await runLesson(env, s, opts));
     return out;
   } finally {
-    env.teardown();
+    await env.teardown();
   }
 }

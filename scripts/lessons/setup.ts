@@ -7,10 +7,11 @@ import * as path from 'node:path';
 import { busyboxRootfs } from '../../test/fixtures/busybox';
 import { OciLayout, push, tarOf, tarOfDir } from '../../test/fixtures/oci-builder';
 import { startRegistry, type Registry } from '../../test/fixtures/registry';
+import { CRI_TOOLS_BIN_DIR } from '../../test/helpers/cri-tools';
 import { flock } from '../../src/sys/native';
 import { Placeholders } from './placeholders';
 import { Shell } from './shell';
-import { REPO_DIR } from './source';
+import { cleanupOf, REPO_DIR, type LessonSource } from './source';
 
 /** The image every lesson starts from, as $REGISTRY/<LESSON_IMAGE>. */
 export const LESSON_IMAGE = 'lessons/hello:1.0';
@@ -81,6 +82,8 @@ export class LessonEnv {
   readonly vars: Record<'REGISTRY' | 'TSRUN_STORE' | 'TSRUN_ROOT' | 'LESSONS', string>;
   readonly shell: Shell;
   private readonly base: string;
+  /** the shell's environment, for the cleanup's shell */
+  private readonly env: Record<string, string>;
 
   constructor(registry: string) {
     this.base = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-lessons-'));
@@ -89,9 +92,10 @@ export class LessonEnv {
     for (const d of ['lessons', 'out']) fs.mkdirSync(path.join(this.base, d));
     const env: Record<string, string> = {};
     for (const k of ['HOME', 'USER', 'TERM']) if (process.env[k]) env[k] = process.env[k]!;
-    // This checkout's tsrun first; English unless a command asks (--lang) and UTC times, whatever
-    // the caller's locale.
-    Object.assign(env, { PATH: `${path.join(REPO_DIR, 'bin')}:${process.env['PATH'] ?? '/usr/bin:/bin'}`, LANG: 'C.UTF-8', TZ: 'UTC' }, this.vars);
+    // This checkout's tsrun first, crictl where scripts/install-cri-tools.sh puts it; English
+    // unless a command asks (--lang) and UTC times, whatever the caller's locale.
+    Object.assign(env, { PATH: `${path.join(REPO_DIR, 'bin')}:${process.env['PATH'] ?? '/usr/bin:/bin'}:${CRI_TOOLS_BIN_DIR}`, LANG: 'C.UTF-8', TZ: 'UTC' }, this.vars);
+    this.env = env;
     this.shell = new Shell(this.vars.LESSONS, env, path.join(this.base, 'out'));
   }
 
@@ -100,16 +104,35 @@ export class LessonEnv {
     return new Placeholders(Object.fromEntries(Object.entries(this.vars).map(([k, v]) => [`$${k}`, v])));
   }
 
-  /** Containers still in the state root and mounts under the working directory. */
+  /** Containers still in the state root, mounts under the working directory, background jobs. */
   leftovers(): string[] {
     const tsrun = path.join(REPO_DIR, 'bin', 'tsrun');
     const ids = execFileSync(tsrun, ['--root', this.vars.TSRUN_ROOT, 'list', '-q'], { encoding: 'utf8' }).split('\n').filter(Boolean);
-    return [...ids.map((id) => `container ${id}`), ...mountsUnder(this.base).map((m) => `mount ${m}`)];
+    return [...ids.map((id) => `container ${id}`), ...mountsUnder(this.base).map((m) => `mount ${m}`), ...this.shell.background().map((p) => `process ${p.pid} (${p.comm})`)];
+  }
+
+  /**
+   * Runs the lesson's cleanup blocks in a shell of their own (the lesson's may be stuck), with
+   * the lesson's variables and directory. Best effort: what they print is not shown, and what
+   * they miss the leftovers check or the teardown reports or removes.
+   */
+  async cleanup(source: LessonSource): Promise<void> {
+    const scripts = cleanupOf(source);
+    if (!scripts.length) return;
+    const shell = new Shell(this.vars.LESSONS, this.env, path.join(this.base, 'out'), 'cleanup');
+    try {
+      for (const script of scripts) {
+        const r = await shell.run(script).catch((e: Error) => ({ code: -1, output: e.message }));
+        if (r.code !== 0) process.stderr.write(`${source.file}: cleanup exited ${r.code}: ${r.output}\n`);
+      }
+    } finally {
+      await shell.close();
+    }
   }
 
   /** Removes everything the lessons made, even after a failure. */
-  teardown(): void {
-    this.shell.close();
+  async teardown(): Promise<void> {
+    await this.shell.close();
     const tsrun = path.join(REPO_DIR, 'bin', 'tsrun');
     const ids = spawnSync(tsrun, ['--root', this.vars.TSRUN_ROOT, 'list', '-q'], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean) ?? [];
     for (const id of ids) spawnSync(tsrun, ['--root', this.vars.TSRUN_ROOT, 'delete', '--force', id], { stdio: 'ignore' });

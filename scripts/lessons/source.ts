@@ -1,6 +1,8 @@
 // Lesson sources: docs/lessons/src/NN-name.LANG.md, markdown whose ```run blocks hold the
-// commands a learner types. Everything else is prose, copied through as written. A lesson is
-// found by its file name alone, so adding a lesson is adding its two source files.
+// commands a learner types. A ```cleanup block is not shown: the generator runs it after the
+// lesson, also when the lesson failed half-way, to take away what the lesson would have (a pod,
+// a bridge). Everything else is prose, copied through as written. A lesson is found by its file
+// name alone, so adding a lesson is adding its two source files.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -11,7 +13,7 @@ export const REPO_DIR = path.resolve(__dirname, '..', '..', '..');
 export const LESSONS_DIR = path.join(REPO_DIR, 'docs', 'lessons');
 export const SOURCES_DIR = path.join(LESSONS_DIR, 'src');
 
-export type Segment = { kind: 'prose'; text: string } | { kind: 'run'; commands: string[] };
+export type Segment = { kind: 'prose'; text: string } | { kind: 'run'; commands: string[] } | { kind: 'cleanup'; script: string };
 
 export interface LessonSource {
   /** "01-image-and-layers": the generated file is <lang>/<name>.md */
@@ -65,18 +67,26 @@ export function parseLesson(file: string, text: string): LessonSource {
   const segments: Segment[] = [];
   let prose: string[] = [];
   let run: string[] | undefined;
+  let blockKind: 'run' | 'cleanup' = 'run';
   let runStart = 0;
   const lines = text.split('\n');
   for (const [i, line] of lines.entries()) {
-    if (run === undefined && /^```run\s*$/.test(line)) {
+    const open = run === undefined ? /^```(run|cleanup)\s*$/.exec(line) : null;
+    if (open) {
       if (prose.length) segments.push({ kind: 'prose', text: prose.join('\n') });
       prose = [];
       run = [];
+      blockKind = open[1] as 'run' | 'cleanup';
       runStart = i + 1;
     } else if (run !== undefined && /^```\s*$/.test(line)) {
-      const commands = splitCommands(run, `${rel}:${runStart}`);
-      if (!commands.length) throw new Error(`${rel}:${runStart}: an empty run block`);
-      segments.push({ kind: 'run', commands });
+      if (blockKind === 'cleanup') {
+        if (!run.join('').trim()) throw new Error(`${rel}:${runStart}: an empty cleanup block`);
+        segments.push({ kind: 'cleanup', script: run.join('\n') });
+      } else {
+        const commands = splitCommands(run, `${rel}:${runStart}`);
+        if (!commands.length) throw new Error(`${rel}:${runStart}: an empty run block`);
+        segments.push({ kind: 'run', commands });
+      }
       run = undefined;
     } else if (run !== undefined) run.push(line);
     else prose.push(line);
@@ -90,6 +100,11 @@ export function parseLesson(file: string, text: string): LessonSource {
 
 export function commandsOf(l: LessonSource): string[] {
   return l.segments.flatMap((s) => (s.kind === 'run' ? s.commands : []));
+}
+
+/** The lesson's cleanup blocks, in order (not shown in the generated lesson). */
+export function cleanupOf(l: LessonSource): string[] {
+  return l.segments.flatMap((s) => (s.kind === 'cleanup' ? [s.script] : []));
 }
 
 /** Every lesson in `dir`, in order; each must exist in every language. */
@@ -124,15 +139,17 @@ export function checkSameCommands(l: Lesson): void {
       const k = i >= 0 ? i : Math.min(want.length, got.length);
       throw new Error(`lesson ${l.name}: ${lang} command ${k + 1} differs from ${first}:\n  ${first}: ${want[k] ?? '(none)'}\n  ${lang}: ${got[k] ?? '(none)'}`);
     }
+    if (cleanupOf(l.sources[lang]).join('\n') !== cleanupOf(l.sources[first]).join('\n')) throw new Error(`lesson ${l.name}: the ${lang} cleanup blocks differ from ${first}'s`);
   }
 }
 
-const EXPLAIN_VERBS = new Set(['run', 'create', 'start', 'exec', 'pull', 'bundle', 'delete', 'kill', 'pause', 'resume', 'update']);
+const EXPLAIN_VERBS = new Set(['cri', 'run', 'create', 'start', 'exec', 'pull', 'bundle', 'delete', 'kill', 'pause', 'resume', 'update']);
 
 /**
  * A command as another explain mode runs it: "json" turns each tsrun --explain into
  * --explain=json; a language makes it --explain --lang LANG. `inspect --explain` is not an
- * event stream and stays as written.
+ * event stream and stays as written. `tsrun cri --explain` narrates into wherever its stderr
+ * goes (a file the lesson shows later): that file then holds JSON lines instead.
  */
 export function withExplain(cmd: string, mode: 'json' | LessonLang): string {
   return cmd.replace(/\btsrun\b[^;|&\n]*/g, (call) => {
