@@ -62,8 +62,9 @@ test('the default spec passes validation', (t) => {
   t.notThrows(() => parseConfig(JSON.stringify(defaultSpec({ rootless: true, uid: 1000, gid: 1000 }))));
 });
 
-test('plan encoding: header, then tagged records in the documented layout', (t) => {
-  const { plan } = compileCreatePlan(defaultSpec(), {
+/** The plan of a spec with fixed paths and a v2 cgroup, for tests of the encoding. */
+function compileForTest(spec: ReturnType<typeof defaultSpec>) {
+  return compileCreatePlan(spec, {
     rootfs: '/r',
     execFifo: '/f',
     noPivot: false,
@@ -73,6 +74,10 @@ test('plan encoding: header, then tagged records in the documented layout', (t) 
     events: false,
     hostBounding: (1n << 41n) - 1n,
   });
+}
+
+test('plan encoding: header, then tagged records in the documented layout', (t) => {
+  const { plan } = compileForTest(defaultSpec());
   const buf = encodePlan(plan);
   t.is(buf.subarray(0, 4).toString(), 'TSPL');
   t.is(buf.readUInt32LE(4), 1);
@@ -94,16 +99,7 @@ test('plan encoding: header, then tagged records in the documented layout', (t) 
 test('plan encoding: a MOUNT_ATTR record (tag 42) names its mount by index and carries attr_set, attr_clr', (t) => {
   const spec = defaultSpec();
   spec.mounts!.push({ destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind', 'rro', 'rnoexec'] });
-  const { plan } = compileCreatePlan(spec, {
-    rootfs: '/r',
-    execFifo: '/f',
-    noPivot: false,
-    cgroup: { driver: 'v2', dirs: { unified: '/sys/fs/cgroup/x' } },
-    foreground: false,
-    preserveFds: 0,
-    events: false,
-    hostBounding: (1n << 41n) - 1n,
-  });
+  const { plan } = compileForTest(spec);
   const buf = encodePlan(plan);
   const attrs: { index: number; set: bigint; clear: bigint }[] = [];
   for (let off = 8; off < buf.length; off += 6 + buf.readUInt32LE(off + 2)) {
