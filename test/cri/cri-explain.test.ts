@@ -42,7 +42,7 @@ async function podLife(flags: string[]): Promise<string> {
   return cri.stderr();
 }
 
-const POD_STEPS = ['pod_namespaces', 'pod_shm', 'pod_network', 'pod_files', 'pod_infra', 'container_spec', 'monitor_started', 'container_exited', 'pod_stopped', 'pod_removed'];
+const POD_STEPS = ['pod_namespaces', 'pod_shm', 'pod_network', 'pod_files', 'pod_infra', 'container_spec', 'monitor_started', 'started', 'container_exited', 'pod_stopped', 'pod_removed'];
 
 test('cri --explain=json traces a pod from its namespaces to its removal; --explain narrates the same steps in en and ja', async (t) => {
   const events = (await podLife(['--explain=json']))

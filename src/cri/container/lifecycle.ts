@@ -169,6 +169,7 @@ export async function startContainer(ctx: CriContext, c: ContainerRecord): Promi
   if (c.state !== 'CONTAINER_CREATED') throw badState(`container ${c.id} is ${c.state.replace('CONTAINER_', '').toLowerCase()}, not created`);
   const sandbox = getSandbox(ctx, c.sandboxId);
   requireReady(sandbox);
+  const t0 = Date.now();
   try {
     await ctx.runtime.start(c.id);
   } catch (e) {
@@ -180,6 +181,7 @@ export async function startContainer(ctx: CriContext, c: ContainerRecord): Promi
   c.state = 'CONTAINER_RUNNING';
   c.startedAt = nowNs();
   ctx.containers.save(c);
+  emit('started', `${c.config.metadata?.name} pid ${c.pid} (tsrun start)`, (Date.now() - t0) * 1000, c.id);
   event(ctx, c, 'CONTAINER_STARTED_EVENT');
   // A process that exits at once may have gone before we saved RUNNING.
   refreshExit(ctx, c);
