@@ -6,7 +6,8 @@
         "native/addon/addon.cc",
         "native/addon/device_filter.cc",
         "native/addon/seccomp.cc",
-        "native/addon/pod_ns.cc"
+        "native/addon/pod_ns.cc",
+        "native/addon/idmapped_overlay.cc"
       ],
       "libraries": [
         "-lseccomp"

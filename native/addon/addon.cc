@@ -14,6 +14,7 @@
 #include <napi.h>
 
 #include "device_filter.h"
+#include "idmapped_overlay.h"
 #include "pod_ns.h"
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -215,6 +216,19 @@ Napi::Value PinNamespaces(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// mountIdmappedOverlay(target, lowers (top first), upper, work, usernsPath, scratchDir): see
+// idmapped_overlay.h
+Napi::Value MountIdmappedOverlay(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<std::string> lowers;
+  Napi::Array l = info[1].As<Napi::Array>();
+  for (uint32_t i = 0; i < l.Length(); i++) lowers.push_back(l.Get(i).As<Napi::String>());
+  std::string err = tsrun::MountIdmappedOverlay(info[0].As<Napi::String>(), lowers, info[2].As<Napi::String>(), info[3].As<Napi::String>(),
+                                                info[4].As<Napi::String>(), info[5].As<Napi::String>());
+  if (!err.empty()) Napi::Error::New(env, err).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
 // An fd made off the main thread (a blocking accept, a connect inside another network
 // namespace), resolved as a Promise<number> or rejected with the step's message.
 class FdWorker : public Napi::AsyncWorker {
@@ -280,6 +294,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mknod", Napi::Function::New(env, Mknod));
   exports.Set("fsType", Napi::Function::New(env, FsType));
   exports.Set("pinNamespaces", Napi::Function::New(env, PinNamespaces));
+  exports.Set("mountIdmappedOverlay", Napi::Function::New(env, MountIdmappedOverlay));
   exports.Set("receiveFd", Napi::Function::New(env, ReceiveFd));
   exports.Set("connectInNetns", Napi::Function::New(env, ConnectInNetns));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));

@@ -14,6 +14,7 @@ interface Addon {
   lgetxattr(path: string, name: string): Buffer | null;
   mknod(path: string, mode: number, major: number, minor: number): void;
   pinNamespaces(types: string[], targets: string[], hostname: string | null, uidMap: string | null, gidMap: string | null): void;
+  mountIdmappedOverlay(target: string, lowers: string[], upper: string, work: string, usernsPath: string, scratchDir: string): void;
   receiveFd(socketPath: string, timeoutMs: number): Promise<number>;
   setWinsize(fd: number, rows: number, cols: number): void;
   connectInNetns(nsPath: string, port: number): Promise<number>;
@@ -75,6 +76,12 @@ export const lgetxattr = (p: string, name: string): Buffer | null => load().lget
  */
 export const pinNamespaces = (types: string[], targets: string[], hostname: string | null, uidMap: string | null = null, gidMap: string | null = null): void =>
   load().pinNamespaces(types, targets, hostname, uidMap, gidMap);
+/**
+ * Overlayfs on target whose lower layers (top first) are idmapped mounts with the user namespace
+ * pinned at usernsPath; each is attached in scratchDir (made and removed) only while mounting.
+ */
+export const mountIdmappedOverlay = (target: string, lowers: string[], upper: string, work: string, usernsPath: string, scratchDir: string): void =>
+  load().mountIdmappedOverlay(target, lowers, upper, work, usernsPath, scratchDir);
 /** Accepts one connection on a new unix socket at socketPath and returns the fd it carries. */
 export const receiveFd = (socketPath: string, timeoutMs: number): Promise<number> => load().receiveFd(socketPath, timeoutMs);
 export const setWinsize = (fd: number, rows: number, cols: number): void => load().setWinsize(fd, rows, cols);

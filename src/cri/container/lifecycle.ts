@@ -13,13 +13,13 @@ import { addLease, removeLease } from '../../image/gc';
 import { ContentStore } from '../../image/store/content-store';
 import { LayerStore } from '../../image/store/layer-store';
 import { isMountpoint, mountOverlay, unmountOverlay } from '../../rootfs/overlay';
-import { readInRoot, secureJoin } from '../../rootfs/secure-join';
+import { readInRoot } from '../../rootfs/secure-join';
 import type { CriContext } from '../context';
 import { badState, invalid, notFound } from '../errors';
 import { findCriImage } from '../images/lookup';
 import { readExit, startMonitor } from '../monitor';
 import type { ContainerConfig, PodSandboxConfig } from '../proto';
-import { getSandbox, podPidNamespace, requireReady } from '../sandbox/lifecycle';
+import { getSandbox, podPidNamespace, podUserns, requireReady } from '../sandbox/lifecycle';
 import { containerSpec } from '../specgen/container-spec';
 import { ensureShared, releaseShared } from './shared-mounts';
 import { nowNs, type ContainerRecord } from '../store/types';
@@ -58,7 +58,8 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
     const imageConfig = ImageConfig.parse(JSON.parse(new ContentStore(ctx.opts.store).read(rec0.config).toString('utf8')));
     fs.mkdirSync(bundle, { recursive: true, mode: 0o711 });
     addLease(ctx.opts.store, bundle, rec0);
-    mountOverlay(rootfs, { layers: rec0.diffIds.map((d) => layers.dir(d)), upper: path.join(dir, 'upper'), work: path.join(dir, 'work') });
+    const idmap = podUserns(sandbox);
+    mountOverlay(rootfs, { layers: rec0.diffIds.map((d) => layers.dir(d)), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), idmap });
     const pidMode = config.linux?.security_context?.namespace_options?.pid ?? 'CONTAINER';
     let pidNamespace: string | undefined;
     if (pidMode === 'POD') pidNamespace = podPidNamespace(sandbox);
@@ -77,7 +78,6 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
     const t0 = process.hrtime.bigint();
     const gen = containerSpec({ id, sandbox, config, image: imageConfig, imageName: rec0.name, read: (f) => readInRoot(rootfs, f), cgroupsPath, pidNamespace });
     emit('container_spec', `${md.name} from ${rec0.name}: user ${gen.user.uid}:${gen.user.gid}, ${gen.spec.process?.capabilities?.effective?.length ?? 0} capabilities, seccomp ${gen.spec.linux?.seccomp ? gen.spec.linux.seccomp.defaultAction : 'none'}, args ${JSON.stringify(gen.spec.process?.args)}`, Number((process.hrtime.bigint() - t0) / 1000n), id);
-    if (sandbox.userns) makeMountpoints(rootfs, gen.spec);
     fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(gen.spec, null, 1));
     const logPath = sandbox.config.log_directory && config.log_path ? path.join(sandbox.config.log_directory, config.log_path) : '';
     if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true });
@@ -126,21 +126,6 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
     fs.rmSync(dir, { recursive: true, force: true });
     ctx.containerNames.release(name);
     throw e;
-  }
-}
-
-/**
- * A container in a user namespace cannot create anything in its rootfs (host-owned, not
- * idmapped): the bind-mount targets are made here, as host root, in its upper dir.
- */
-function makeMountpoints(rootfs: string, spec: { mounts?: { destination: string; type?: string; source?: string }[] }): void {
-  for (const m of spec.mounts ?? []) {
-    if (m.type !== 'bind' || !m.source) continue;
-    const target = secureJoin(rootfs, m.destination);
-    if (fs.existsSync(target)) continue;
-    const isDir = fs.statSync(m.source).isDirectory();
-    fs.mkdirSync(isDir ? target : path.dirname(target), { recursive: true, mode: 0o755 });
-    if (!isDir) fs.closeSync(fs.openSync(target, 'a', 0o644));
   }
 }
 

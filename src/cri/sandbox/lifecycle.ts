@@ -181,6 +181,16 @@ export function requireReady(s: SandboxRecord): void {
   if (s.state !== 'SANDBOX_READY') throw badState(`pod sandbox ${s.id} is not ready (stopped)`);
 }
 
+/**
+ * The pod's own user namespace and the host ids of its root (container id 0, which podIdMaps
+ * requires to be mapped), for the containers' idmapped rootfs; undefined for the host's.
+ */
+export function podUserns(s: SandboxRecord): { userns: string; rootUid: number; rootGid: number } | undefined {
+  const uo = s.config.linux?.security_context?.namespace_options?.userns_options;
+  if (!s.userns || !uo?.uids[0] || !uo.gids[0]) return undefined;
+  return { userns: s.userns, rootUid: uo.uids[0].host_id, rootGid: uo.gids[0].host_id };
+}
+
 /** The pod's PID namespace, for containers that join it. */
 export function podPidNamespace(s: SandboxRecord): string | undefined {
   return s.infra ? `/proc/${s.infra.pid}/ns/pid` : undefined;
