@@ -12,6 +12,7 @@ import { emit, step, tracing } from '../events/bus';
 import { loadBundle } from '../oci/load-bundle';
 import { checkSecurityModules } from '../oci/lsm';
 import { compileCreatePlan, ownBoundingSet } from '../oci/compile-plan';
+import { UndoStack } from '../common/undo';
 import { mkfifo } from '../sys/native';
 import { runHooks } from './hooks';
 import { readProcStat } from './proc';
@@ -19,7 +20,6 @@ import { spawnInit, type InitProcess } from './spawn';
 import { StateDir } from './state-dir';
 import { hookState, ownerName, saveRecord, type ContainerRecord } from './state';
 import { FrameType } from './sync';
-import { UndoStack } from './undo';
 
 export interface CreateOptions {
   root: string;
@@ -126,7 +126,7 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
     stateDir.unlock();
     return { record, stateDir, init };
   } catch (e) {
-    undo.run();
+    await undo.run();
     // Reap the runtime stage, but never wait on it for long (an unref'd timer does not hold the CLI open).
     if (init) await Promise.race([init.exited, new Promise((r) => setTimeout(r, 2000).unref())]);
     throw e;

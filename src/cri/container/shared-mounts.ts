@@ -2,11 +2,8 @@
 // mount. Hosts whose / is private (as on this project's machines) get the path bind-mounted
 // onto itself and made shared, once; the container's removal undoes what it made.
 import * as fs from 'node:fs';
+import { MS } from '../../oci/mount-options';
 import { MNT_DETACH, mount, umount } from '../../sys/native';
-
-const MS_BIND = 0x1000;
-const MS_REC = 0x4000;
-const MS_SHARED = 0x100000;
 
 /** The mountinfo line of the mount that holds `p` (the longest mount point prefix). */
 function mountOf(p: string): { point: string; shared: boolean } {
@@ -23,8 +20,8 @@ function mountOf(p: string): { point: string; shared: boolean } {
 /** Makes hostPath's mount shared if it is not; returns the path when a bind was made. */
 export function ensureShared(hostPath: string): string | undefined {
   if (mountOf(hostPath).shared) return undefined;
-  mount(hostPath, hostPath, null, MS_BIND | MS_REC, null);
-  mount(null, hostPath, null, MS_SHARED | MS_REC, null);
+  mount(hostPath, hostPath, null, MS.BIND | MS.REC, null);
+  mount(null, hostPath, null, MS.SHARED | MS.REC, null);
   return hostPath;
 }
 

@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import { removeTracked } from '../../cgroups/fs-ops';
 import { newCgroupManager } from '../../cgroups/manager';
 import { logWarn } from '../../common/log';
+import { UndoStack } from '../../common/undo';
 import { emit, step } from '../../events/bus';
+import { MS } from '../../oci/mount-options';
 import { isMountpoint } from '../../rootfs/overlay';
 import { MNT_DETACH, mount, umount } from '../../sys/native';
 import type { CriContext } from '../context';
@@ -20,26 +22,6 @@ import { nowNs, type SandboxRecord } from '../store/types';
 import { writePodFiles } from './files';
 import { writeInfraBundle } from './infra';
 import { pinPodNamespaces, unpinNamespaces, type PinnedType } from './namespaces';
-
-const MS_NOSUID = 2;
-const MS_NODEV = 4;
-const MS_NOEXEC = 8;
-
-class Undo {
-  private readonly steps: (() => unknown)[] = [];
-  push(fn: () => unknown): void {
-    this.steps.push(fn);
-  }
-  async run(): Promise<void> {
-    for (const fn of this.steps.reverse()) {
-      try {
-        await fn();
-      } catch (e) {
-        logWarn(`undo: ${(e as Error).message}`);
-      }
-    }
-  }
-}
 
 export function sandboxName(config: PodSandboxConfig): string {
   const md = config.metadata;
@@ -76,8 +58,8 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
   if (handler && handler !== 'tsrun' && handler !== 'runc') throw invalid(`runtime_handler ${JSON.stringify(handler)}: this server has only the default handler`);
   const id = randomBytes(32).toString('hex');
   ctx.podNames.reserve(name, id);
-  const undo = new Undo();
-  undo.push(() => ctx.podNames.release(name));
+  const undo = new UndoStack();
+  undo.push('release the pod name', () => ctx.podNames.release(name));
   try {
     const nsOpts = config.linux?.security_context?.namespace_options;
     const hostNetwork = nsOpts?.network === 'NODE';
@@ -88,21 +70,21 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
     const hostname = config.hostname || (hostNetwork ? os.hostname() : config.metadata!.name.slice(0, 63).replace(/[-.]+$/, ''));
     const runDir = ctx.paths.sandboxRun(id);
     fs.mkdirSync(runDir, { recursive: true, mode: 0o711 });
-    undo.push(() => fs.rmSync(runDir, { recursive: true, force: true }));
+    undo.push('remove the pod run dir', () => fs.rmSync(runDir, { recursive: true, force: true }));
 
     const maps = podIdMaps(config);
     const types: PinnedType[] = maps ? ['user'] : [];
     if (!hostNetwork) types.push('net', 'uts');
     if (!hostIpc) types.push('ipc');
     const pinned = step('pod_namespaces', `${types.join(',') || 'none (host)'} -> ${runDir}/ns${maps ? ` (uid map ${maps.uid.trim()})` : ''}`, () => pinPodNamespaces(runDir, types, hostNetwork ? null : hostname, maps), id);
-    undo.push(() => unpinNamespaces([pinned.net, pinned.ipc, pinned.uts, pinned.user]));
+    undo.push('unpin the pod namespaces', () => unpinNamespaces([pinned.net, pinned.ipc, pinned.uts, pinned.user]));
 
     let shm = '/dev/shm';
     if (!hostIpc) {
       shm = path.join(runDir, 'shm');
       fs.mkdirSync(shm, { recursive: true });
-      step('pod_shm', `tmpfs ${shm}`, () => mount('shm', shm, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k'), id);
-      undo.push(() => umount(shm, MNT_DETACH));
+      step('pod_shm', `tmpfs ${shm}`, () => mount('shm', shm, 'tmpfs', MS.NOSUID | MS.NODEV | MS.NOEXEC, 'mode=1777,size=65536k'), id);
+      undo.push('unmount the pod /dev/shm', () => umount(shm, MNT_DETACH));
     }
 
     let ip: string | undefined;
@@ -123,7 +105,7 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
     if (!hostNetwork) {
       const t0 = Date.now();
       const result = await ctx.cni.setUp(netReq);
-      undo.push(() => ctx.cni.tearDown(netReq));
+      undo.push('tear the pod network down', () => ctx.cni.tearDown(netReq));
       const ips = result.ips.map((i) => i.address.split('/')[0]!);
       ip = result.ips.find((i) => i.version === '4')?.address.split('/')[0] ?? ips[0];
       additionalIps.push(...ips.filter((a) => a !== ip));
@@ -158,7 +140,7 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
     if (!hostPid && (nsOpts?.pid ?? 'POD') === 'POD') {
       const bundle = writeInfraBundle(runDir, rec);
       const started = await startMonitor({ id, bundle, runtimeRoot: ctx.paths.runtimeRoot, dir: ctx.paths.monitorDir(id) });
-      undo.push(() => ctx.runtime.delete(id));
+      undo.push('delete the infra container', () => ctx.runtime.delete(id));
       await ctx.runtime.start(id);
       rec.infra = { id, pid: started.pid };
       emit('pod_infra', `tsrun-pause pid ${started.pid}`, 0, id);
