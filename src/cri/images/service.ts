@@ -9,6 +9,7 @@ import type { CriContext } from '../context';
 import { invalid } from '../errors';
 import type { AuthConfig, CriReceived, Image } from '../proto';
 import { diskUsage } from '../store/disk-usage';
+import { nowNs } from '../store/types';
 import { findCriImage, groupImages, type CriImage } from './lookup';
 
 function imageMessage(ctx: CriContext, img: CriImage): Image {
@@ -77,7 +78,7 @@ export async function RemoveImage(ctx: CriContext, req: CriReceived<'RemoveImage
 }
 
 export async function ImageFsInfo(ctx: CriContext, _req: CriReceived<'ImageFsInfoRequest'>) {
-  const ts = String(BigInt(Date.now()) * 1_000_000n);
+  const ts = nowNs();
   const fsUsage = (dir: string) => {
     const u = diskUsage(dir);
     return { timestamp: ts, fs_id: { mountpoint: dir }, used_bytes: { value: String(u.bytes) }, inodes_used: { value: String(u.inodes) } };

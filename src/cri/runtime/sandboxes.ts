@@ -4,6 +4,7 @@ import { invalid } from '../errors';
 import { removeContainer, stopContainer } from '../container/lifecycle';
 import type { CriReceived } from '../proto';
 import { getSandbox, removeSandbox, runSandbox, stopSandbox } from '../sandbox/lifecycle';
+import { nowNs } from '../store/types';
 import { matchLabels, sandboxMessage, sandboxStatus } from './convert';
 
 /** The container-level steps a pod's stop and removal need, with the containers' locks held. */
@@ -46,7 +47,7 @@ export async function PodSandboxStatus(ctx: CriContext, req: CriReceived<'PodSan
   const s = getSandbox(ctx, req.pod_sandbox_id);
   const info: Record<string, string> = {};
   if (req.verbose) info['info'] = JSON.stringify({ pid: s.infra?.pid ?? 0, netns: s.netns ?? '', cgroupParent: s.cgroupParent, hostname: s.hostname, config: s.config });
-  return { status: sandboxStatus(s), info, containers_statuses: [], timestamp: String(Date.now() * 1000) };
+  return { status: sandboxStatus(s), info, containers_statuses: [], timestamp: nowNs() };
 }
 
 export async function ListPodSandbox(ctx: CriContext, req: CriReceived<'ListPodSandboxRequest'>) {

@@ -5,7 +5,7 @@ import { containerCgroup, getContainer, refreshExit } from '../container/lifecyc
 import type { CriContext } from '../context';
 import type { ContainerStats, CriReceived, PodSandboxStats } from '../proto';
 import { getSandbox } from '../sandbox/lifecycle';
-import type { ContainerRecord, SandboxRecord } from '../store/types';
+import { nowNs, type ContainerRecord, type SandboxRecord } from '../store/types';
 import { diskUsage } from '../store/disk-usage';
 import { matchLabels } from './convert';
 
@@ -51,9 +51,9 @@ function statsOf(c: ContainerRecord): CgroupStats | undefined {
   }
 }
 
-function containerStats(ctx: CriContext, c: ContainerRecord): ContainerStats {
-  const ts = String(BigInt(Date.now()) * 1_000_000n);
-  const s = c.state === 'CONTAINER_RUNNING' ? statsOf(c) : undefined;
+/** `s`: the container's cgroup stats when the caller has read them already. */
+function containerStats(ctx: CriContext, c: ContainerRecord, s = c.state === 'CONTAINER_RUNNING' ? statsOf(c) : undefined): ContainerStats {
+  const ts = nowNs();
   return {
     attributes: { id: c.id, metadata: c.config.metadata, labels: c.config.labels, annotations: c.config.annotations },
     cpu: s ? cpuOf(c.id, s, ts) : { timestamp: ts, usage_core_nano_seconds: { value: '0' }, usage_nano_cores: { value: '0' } },
@@ -80,12 +80,13 @@ export async function ListContainerStats(ctx: CriContext, req: CriReceived<'List
 }
 
 function podStats(ctx: CriContext, s: SandboxRecord): PodSandboxStats {
-  const ts = String(BigInt(Date.now()) * 1_000_000n);
+  const ts = nowNs();
   const containers = ctx.containers.all().filter((c) => c.sandboxId === s.id && c.state === 'CONTAINER_RUNNING');
-  const cs = containers.map((c) => containerStats(ctx, c));
+  // One read of each container's cgroup serves its stats and the pod's process count.
+  const raw = containers.map((c) => statsOf(c));
+  const cs = containers.map((c, i) => containerStats(ctx, c, raw[i]));
   const sum = (get: (x: ContainerStats) => string | undefined): string => String(cs.reduce((a, x) => a + BigInt(get(x) ?? '0'), 0n));
-  let procs = 0;
-  for (const c of containers) procs += statsOf(c)?.pids.current ?? 0;
+  const procs = raw.reduce((n, r) => n + (r?.pids.current ?? 0), 0);
   return {
     attributes: { id: s.id, metadata: s.config.metadata, labels: s.config.labels, annotations: s.config.annotations },
     linux: {
