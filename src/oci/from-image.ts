@@ -25,6 +25,25 @@ function lookup(file: string | undefined, name: string, field: number): { id: nu
   return undefined;
 }
 
+/** The /etc/passwd fields of the user with this uid (decimal, as written there). */
+function passwdById(passwd: string | undefined, uid: string): string[] | undefined {
+  return (passwd ?? '').split('\n').map((l) => l.split(':')).find((f) => f[2] === uid);
+}
+
+/** The gids of the /etc/group entries that list `name` as a member. */
+export function memberGroups(group: string | undefined, name: string): number[] {
+  return (group ?? '')
+    .split('\n')
+    .map((l) => l.split(':'))
+    .filter((f) => (f[3] ?? '').split(',').includes(name))
+    .map((f) => Number(f[2]));
+}
+
+/** The user name /etc/passwd gives a uid, if any. */
+export function userNameOf(passwd: string | undefined, uid: number): string | undefined {
+  return passwdById(passwd, String(uid))?.[0];
+}
+
 /** "uid", "uid:gid", "name", "name:group" -> ids and supplementary groups */
 export function resolveUser(user: string | undefined, read: RootReader): { uid: number; gid: number; additionalGids: number[] } {
   if (!user) return { uid: 0, gid: 0, additionalGids: [] };
@@ -35,7 +54,7 @@ export function resolveUser(user: string | undefined, read: RootReader): { uid: 
   let gid: number | undefined;
   if (/^\d+$/.test(u!)) {
     uid = Number(u);
-    const byId = (passwd ?? '').split('\n').map((l) => l.split(':')).find((f) => f[2] === u);
+    const byId = passwdById(passwd, u!);
     gid = byId ? Number(byId[3]) : undefined;
   } else {
     const p = lookup(passwd, u!, 2);
@@ -52,13 +71,7 @@ export function resolveUser(user: string | undefined, read: RootReader): { uid: 
     }
   }
   const name = /^\d+$/.test(u!) ? undefined : u;
-  const additionalGids = name
-    ? (group ?? '')
-        .split('\n')
-        .map((l) => l.split(':'))
-        .filter((f) => (f[3] ?? '').split(',').includes(name))
-        .map((f) => Number(f[2]))
-    : [];
+  const additionalGids = name ? memberGroups(group, name) : [];
   return { uid, gid: gid ?? 0, additionalGids };
 }
 

@@ -6,13 +6,7 @@ import * as path from 'node:path';
 import type { DNSConfig__Output } from '../generated/runtime/v1/DNSConfig';
 
 export function resolvConf(dns: DNSConfig__Output | null): string {
-  if (!dns || (!dns.servers.length && !dns.searches.length && !dns.options.length)) {
-    try {
-      return fs.readFileSync('/etc/resolv.conf', 'utf8');
-    } catch {
-      return '';
-    }
-  }
+  if (!dns || (!dns.servers.length && !dns.searches.length && !dns.options.length)) return safeRead('/etc/resolv.conf');
   const lines: string[] = [];
   if (dns.searches.length) lines.push(`search ${dns.searches.join(' ')}`);
   for (const s of dns.servers) lines.push(`nameserver ${s}`);

@@ -9,7 +9,8 @@ import { invalid } from '../errors';
 import type { ContainerConfig__Output } from '../generated/runtime/v1/ContainerConfig';
 import type { SandboxRecord } from '../store/types';
 import { ociResources } from './resources';
-import { capabilitySet, processUser, seccompFor, type ResolvedUser } from './security';
+import { CAPABILITIES } from '../../oci/capabilities';
+import { capabilitySet, capName, processUser, seccompFor, type ResolvedUser } from './security';
 
 type Mount = NonNullable<RuntimeConfig['mounts']>[number];
 type Namespace = NonNullable<NonNullable<RuntimeConfig['linux']>['namespaces']>[number];
@@ -82,6 +83,22 @@ function volumeMounts(config: ContainerConfig__Output): { oci: Mount[]; reported
   return { oci, reported };
 }
 
+type LinuxDevice = NonNullable<NonNullable<RuntimeConfig['linux']>['devices']>[number];
+
+/** The OCI device entry of a host device node, seen in the container at `path`. */
+function deviceEntry(st: fs.Stats, path: string): LinuxDevice {
+  return {
+    type: st.isCharacterDevice() ? 'c' : 'b',
+    path,
+    // Linux's dev_t encoding: 12 bits of major, 20 of minor, split around the low byte.
+    major: Math.floor(st.rdev / 256) & 0xfff,
+    minor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00),
+    fileMode: st.mode & 0o777,
+    uid: st.uid,
+    gid: st.gid,
+  };
+}
+
 function devices(config: ContainerConfig__Output, spec: RuntimeConfig): void {
   const linux = spec.linux!;
   for (const [i, d] of config.devices.entries()) {
@@ -92,11 +109,9 @@ function devices(config: ContainerConfig__Output, spec: RuntimeConfig): void {
       throw invalid(`devices[${i}].host_path ${d.host_path}: ${(e as Error).message}`);
     }
     if (!st.isCharacterDevice() && !st.isBlockDevice()) throw invalid(`devices[${i}].host_path ${d.host_path}: not a device`);
-    const type = st.isCharacterDevice() ? 'c' : 'b';
-    const major = Math.floor(st.rdev / 256) & 0xfff;
-    const minor = (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00);
-    linux.devices = [...(linux.devices ?? []), { type, path: d.container_path || d.host_path, major, minor, fileMode: st.mode & 0o777, uid: st.uid, gid: st.gid }];
-    linux.resources!.devices = [...(linux.resources!.devices ?? []), { allow: true, type, major, minor, access: d.permissions || 'rwm' }];
+    const dev = deviceEntry(st, d.container_path || d.host_path);
+    linux.devices = [...(linux.devices ?? []), dev];
+    linux.resources!.devices = [...(linux.resources!.devices ?? []), { allow: true, type: dev.type, major: dev.major, minor: dev.minor, access: d.permissions || 'rwm' }];
   }
 }
 
@@ -110,8 +125,7 @@ function hostDevices(spec: RuntimeConfig): void {
       if (e.isDirectory() && !['pts', 'shm', 'mqueue', 'fd'].includes(e.name)) walk(p);
       else if (e.isCharacterDevice() || e.isBlockDevice()) {
         if (p === '/dev/console' || p === '/dev/ptmx' || p.startsWith('/dev/tty')) continue;
-        const st = fs.statSync(p);
-        linux.devices!.push({ type: e.isCharacterDevice() ? 'c' : 'b', path: p, major: Math.floor(st.rdev / 256) & 0xfff, minor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00), fileMode: st.mode & 0o777, uid: st.uid, gid: st.gid });
+        linux.devices!.push(deviceEntry(fs.statSync(p), p));
       }
     }
   };
@@ -138,8 +152,8 @@ export function containerSpec(input: ContainerSpecInput): ContainerSpec {
   if (config.working_dir) proc.cwd = config.working_dir;
   const user = processUser(sc, image.config?.User, input.read);
   proc.user = { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids };
-  const caps = privileged ? capabilitySet([], { capabilities: { add_capabilities: ['ALL'], drop_capabilities: [], add_ambient_capabilities: [] } } as never) : capabilitySet(IMAGE_DEFAULT_CAPS, sc);
-  const ambient = (sc?.capabilities?.add_ambient_capabilities ?? []).map((c) => (c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : `CAP_${c.toUpperCase()}`));
+  const caps = privileged ? [...CAPABILITIES] : capabilitySet(IMAGE_DEFAULT_CAPS, sc);
+  const ambient = (sc?.capabilities?.add_ambient_capabilities ?? []).map((c) => capName(c, 'capabilities.add_ambient_capabilities'));
   proc.capabilities = { bounding: caps, effective: caps, permitted: caps, ...(ambient.length ? { ambient, inheritable: ambient } : {}) };
   proc.noNewPrivileges = !!sc?.no_new_privs;
   if (lc?.resources && Number(lc.resources.oom_score_adj)) proc.oomScoreAdj = Number(lc.resources.oom_score_adj);

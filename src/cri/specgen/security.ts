@@ -4,14 +4,15 @@ import * as fs from 'node:fs';
 import type { RuntimeConfig } from '../../../specs/oci/runtime-config';
 import { capabilityNumber, CAPABILITIES } from '../../oci/capabilities';
 import { runtimeDefaultSeccomp } from '../../oci/default-seccomp';
-import { resolveUser, type RootReader } from '../../oci/from-image';
+import { memberGroups, resolveUser, userNameOf, type RootReader } from '../../oci/from-image';
 import { invalid } from '../errors';
 import type { LinuxContainerSecurityContext__Output } from '../generated/runtime/v1/LinuxContainerSecurityContext';
 import type { SecurityProfile__Output } from '../generated/runtime/v1/SecurityProfile';
 
 type Seccomp = NonNullable<NonNullable<RuntimeConfig['linux']>['seccomp']>;
 
-function capName(c: string, where: string): string {
+/** A CRI capability name ("NET_ADMIN" or "CAP_NET_ADMIN") as the OCI name; unknown ones are refused. */
+export function capName(c: string, where: string): string {
   const name = c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : `CAP_${c.toUpperCase()}`;
   if (capabilityNumber(name) === undefined) throw invalid(`${where}: unknown capability ${JSON.stringify(c)}`);
   return name;
@@ -64,10 +65,8 @@ export function processUser(sc: LinuxContainerSecurityContext__Output | null, im
     return u;
   }
   // Merge (the default): a user named by uid also gets the groups /etc/group lists it in.
-  const name = (read('/etc/passwd') ?? '').split('\n').map((l) => l.split(':')).find((f) => f.length > 3 && Number(f[2]) === u.uid)?.[0];
-  const fromImage = name
-    ? (read('/etc/group') ?? '').split('\n').map((l) => l.split(':')).filter((f) => (f[3] ?? '').split(',').includes(name)).map((f) => Number(f[2]))
-    : [];
+  const name = userNameOf(read('/etc/passwd'), u.uid);
+  const fromImage = name ? memberGroups(read('/etc/group'), name) : [];
   u.additionalGids = [...new Set([...u.additionalGids, ...fromImage, ...extra])].filter((g) => g !== u.gid);
   return u;
 }
