@@ -21,6 +21,8 @@ export class CriContext {
   readonly cni: CniManager;
   /** 'container' events for GetContainerEvents (evented PLEG) */
   readonly events = new EventEmitter();
+  /** containers whose StartContainer is in flight: their exit is StartContainer's to record */
+  readonly starting = new Set<string>();
   private readonly locks = new Map<string, Promise<unknown>>();
 
   constructor(readonly opts: CriOptions) {

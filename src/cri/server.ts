@@ -17,6 +17,7 @@ import * as sandboxes from './runtime/sandboxes';
 import * as stats from './runtime/stats';
 import * as status from './runtime/status';
 import { ExecSync, StreamRuntimeImpl, streamRpcs } from './runtime/streams';
+import { watchExit } from './monitor';
 import { StreamingServer } from './streaming/server';
 
 type Handler = (ctx: CriContext, req: never) => Promise<unknown>;
@@ -42,7 +43,8 @@ export class CriServer {
   readonly ctx: CriContext;
   readonly streaming: StreamingServer;
   private readonly grpc = new grpc.Server({ 'grpc.max_receive_message_length': 16 << 20, 'grpc.max_send_message_length': 16 << 20 });
-  private watcher: NodeJS.Timeout | undefined;
+  /** per live container: stops its exit watch */
+  private readonly exitWatches = new Map<string, () => void>();
 
   constructor(opts: CriOptions) {
     this.ctx = new CriContext(opts);
@@ -81,22 +83,36 @@ export class CriServer {
       this.grpc.bindAsync(`unix://${sock}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
     );
     fs.chmodSync(sock, 0o660);
-    // Exits are written by the monitors; looking every 200 ms turns them into events promptly
-    // without an inotify watch per container.
-    this.watcher = setInterval(() => {
-      for (const c of ctx.containers.all()) {
-        try {
-          refreshExit(ctx, c);
-        } catch (e) {
-          logWarn(`container ${c.id}: ${(e as Error).message}`);
-        }
+    // Exits are written by the monitors (exit.json, renamed into place): a watch on each live
+    // container's monitor dir turns them into events at once, with no polling.
+    for (const c of ctx.containers.all()) this.watchExit(c.id);
+    ctx.events.on('container', (e: { container_id?: string; container_event_type?: string }) => {
+      if (e.container_event_type === 'CONTAINER_CREATED_EVENT') this.watchExit(e.container_id!);
+      if (e.container_event_type === 'CONTAINER_DELETED_EVENT') this.exitWatches.get(e.container_id!)?.();
+    });
+  }
+
+  private watchExit(id: string): void {
+    const c = this.ctx.containers.get(id);
+    if (!c || (c.state !== 'CONTAINER_CREATED' && c.state !== 'CONTAINER_RUNNING') || this.exitWatches.has(id)) return;
+    const stop = watchExit(this.ctx.paths.monitorDir(id), () => {
+      this.exitWatches.delete(id);
+      const rec = this.ctx.containers.get(id);
+      try {
+        if (rec) refreshExit(this.ctx, rec);
+      } catch (e) {
+        logWarn(`container ${id}: ${(e as Error).message}`);
       }
-    }, 200);
-    this.watcher.unref();
+    });
+    // watchExit may have called back at once (an exit already recorded): then nothing to keep.
+    if (this.ctx.containers.get(id)?.state !== 'CONTAINER_EXITED') this.exitWatches.set(id, () => {
+      stop();
+      this.exitWatches.delete(id);
+    });
   }
 
   async stop(): Promise<void> {
-    if (this.watcher) clearInterval(this.watcher);
+    for (const stop of [...this.exitWatches.values()]) stop();
     await new Promise<void>((resolve) => this.grpc.tryShutdown(() => resolve()));
     await this.streaming.close();
     fs.rmSync(socketPath(this.ctx.opts.listen), { force: true });

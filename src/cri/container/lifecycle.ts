@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImageConfig } from '../../../specs/oci/image';
-import { loadCgroupManager, newCgroupManager } from '../../cgroups/manager';
+import { newCgroupManager, type CgroupManager } from '../../cgroups/manager';
 import { logWarn } from '../../common/log';
 import { emit } from '../../events/bus';
 import { addLease, removeLease } from '../../image/gc';
@@ -132,11 +132,14 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
 /** Folds the monitor's exit record into the container's; true when the state changed. */
 export function refreshExit(ctx: CriContext, c: ContainerRecord): boolean {
   if (c.state !== 'CONTAINER_RUNNING' && c.state !== 'CONTAINER_CREATED') return false;
+  // A process that exits at once is seen (by the exit watch, a status call) while its start is
+  // still in flight: StartContainer records RUNNING first and then the exit, in that order.
+  if (ctx.starting.has(c.id)) return false;
   const exit = readExit(ctx.paths.monitorDir(c.id));
   if (!exit) return false;
   let oom = false;
   try {
-    oom = newCgroupManager(c.id, c.cgroupsPath).oomKills() > 0;
+    oom = containerCgroup(c).oomKills() > 0;
   } catch {
     /* cgroup gone */
   }
@@ -155,6 +158,7 @@ export async function startContainer(ctx: CriContext, c: ContainerRecord): Promi
   const sandbox = getSandbox(ctx, c.sandboxId);
   requireReady(sandbox);
   const t0 = Date.now();
+  ctx.starting.add(c.id);
   try {
     await ctx.runtime.start(c.id);
   } catch (e) {
@@ -162,6 +166,8 @@ export async function startContainer(ctx: CriContext, c: ContainerRecord): Promi
     c.exit = { exitCode: 128, finishedAt: nowNs(), reason: 'StartError', message: (e as Error).message };
     ctx.containers.save(c);
     throw e;
+  } finally {
+    ctx.starting.delete(c.id);
   }
   c.state = 'CONTAINER_RUNNING';
   c.startedAt = nowNs();
@@ -216,6 +222,6 @@ export async function removeContainer(ctx: CriContext, c: ContainerRecord): Prom
 }
 
 /** The container's cgroup, for stats and updates. */
-export function containerCgroup(c: ContainerRecord): ReturnType<typeof loadCgroupManager> {
+export function containerCgroup(c: ContainerRecord): CgroupManager {
   return newCgroupManager(c.id, c.cgroupsPath);
 }
