@@ -11,7 +11,7 @@ import { status } from '@grpc/grpc-js';
 import { busyboxRootfs } from '../fixtures/busybox';
 import { OciLayout, push, tarOfDir } from '../fixtures/oci-builder';
 import { PASSWORD, startRegistry, USER, type Registry } from '../fixtures/registry';
-import { startCriServer, type CriServerHandle } from '../helpers/cri-server';
+import { startCriServer, until, type CriServerHandle } from '../helpers/cri-server';
 
 let reg: Registry;
 let cri: CriServerHandle;
@@ -44,15 +44,6 @@ async function runContainer(pod: { id: string; config: object }, name: string, s
   return container_id as string;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const statusOf = async (id: string) => (await cri.rt('ContainerStatus', { container_id: id })).status;
 

@@ -5,7 +5,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { CRI_IMAGE, ensureCriImages } from '../fixtures/cri-images';
 import { freePort } from '../fixtures/registry';
-import { startCriServer, type CriServerHandle } from '../helpers/cri-server';
+import { startCriServer, until, type CriServerHandle } from '../helpers/cri-server';
 
 let cri: CriServerHandle | undefined;
 test.after.always(async () => {
@@ -27,14 +27,6 @@ function get(host: string, port: number): Promise<{ status: number; body: string
   });
 }
 
-async function until<T>(fn: () => Promise<T | undefined>, ms = 20_000): Promise<T | undefined> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 test('an nginx Deployment pod: HTTP on the pod IP and on a hostPort', async (t) => {
   t.timeout(3 * 60_000);
@@ -66,9 +58,9 @@ test('an nginx Deployment pod: HTTP on the pod IP and on a hostPort', async (t) 
   });
   await cri.rt('StartContainer', { container_id });
   const ip = (await cri.rt('PodSandboxStatus', { pod_sandbox_id })).status.network.ip as string;
-  const onPod = await until(() => get(ip, 80));
+  const onPod = await until(`nginx on ${ip}:80`, () => get(ip, 80), 20_000, 200);
   t.is(onPod?.status, 200, `nginx on ${ip}:80`);
-  const onHost = await until(() => get('127.0.0.1', hostPort));
+  const onHost = await until(`nginx on 127.0.0.1:${hostPort}`, () => get('127.0.0.1', hostPort), 20_000, 200);
   t.is(onHost?.status, 200, `nginx on 127.0.0.1:${hostPort}`);
   t.is(onHost?.body, onPod?.body);
   await cri.rt('StopPodSandbox', { pod_sandbox_id });

@@ -39,6 +39,17 @@ function promisify(client: grpc.Client): Call {
     });
 }
 
+/** Polls fn until it gives a value; throws naming `what` after ms. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 15_000, everyMs = 100): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 async function waitFor(file: string, proc: ChildProcess, ms: number, log: () => string): Promise<void> {
   const until = Date.now() + ms;
   while (!fs.existsSync(file)) {
