@@ -113,7 +113,12 @@ test('a shell finds what its commands left in the background, and close() stops 
   try {
     t.deepEqual(shell.background(), []);
     t.is((await shell.run('sleep 1000 & echo started')).output, 'started\n');
-    const left = shell.background();
+    // The forked child is `bash` until it has exec'd sleep: wait for the exec, not for a guess.
+    let left = shell.background();
+    for (let i = 0; i < 200 && left.length === 1 && left[0]!.comm === 'bash'; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      left = shell.background();
+    }
     t.deepEqual(
       left.map((p) => p.comm),
       ['sleep'],
