@@ -14,6 +14,7 @@ import { loadCri } from './proto';
 import * as containers from './runtime/containers';
 import { GetContainerEvents } from './runtime/events';
 import * as sandboxes from './runtime/sandboxes';
+import * as metrics from './runtime/metrics';
 import * as stats from './runtime/stats';
 import * as status from './runtime/status';
 import { ExecSync, StreamRuntimeImpl, streamRpcs } from './runtime/streams';
@@ -62,7 +63,7 @@ export class CriServer {
 
     const cri = loadCri();
     const streams = streamRpcs(() => this.streaming);
-    const rt: Record<string, Handler> = { ...sandboxes, ...containers, ...stats, ...status, ...streams, ExecSync } as unknown as Record<string, Handler>;
+    const rt: Record<string, Handler> = { ...sandboxes, ...containers, ...stats, ...metrics, ...status, ...streams, ExecSync } as unknown as Record<string, Handler>;
     const runtimeHandlers: grpc.UntypedServiceImplementation = {};
     for (const name of Object.keys(cri.RuntimeService)) {
       if (name === 'GetContainerEvents') runtimeHandlers[name] = ((call: grpc.ServerWritableStream<never, never>) => GetContainerEvents(ctx, call as never)) as grpc.UntypedHandleCall;

@@ -134,8 +134,10 @@ test('busybox: the commands the specs run exist as programs of their own', (t) =
 });
 
 test('busybox: pgrep sees a sleeping process and prints nothing once it is gone (execSync timeout spec)', (t) => {
-  // The subshell's stderr takes the shell's "Terminated" job report.
-  const r = run(CRI_IMAGE.busybox, ['sh', '-c', '(sleep 4321 & p=$!; pgrep sleep; kill $p; wait $p) 2>/dev/null; echo ---; pgrep sleep || true']);
+  // The subshell's stderr takes the shell's "Terminated" job report. The forked child is `sh`
+  // until it has exec'd sleep, so pgrep is asked again (a bounded number of times) until then.
+  const script = '(sleep 4321 & p=$!; i=0; until pgrep sleep || [ $i -ge 3000 ]; do i=$((i+1)); done; kill $p; wait $p) 2>/dev/null; echo ---; pgrep sleep || true';
+  const r = run(CRI_IMAGE.busybox, ['sh', '-c', script]);
   t.is(r.stderr, '');
   t.regex(r.stdout, /^\d+\n---\n$/);
 });

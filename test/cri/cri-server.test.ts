@@ -3,6 +3,7 @@
 // and a kill -9 of the server that running containers, exits and logs survive.
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
+import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
@@ -194,6 +195,85 @@ test.serial('GetContainerEvents streams each change with the pod status; pod sta
     ['CONTAINER_CREATED_EVENT', 'CONTAINER_STARTED_EVENT', 'CONTAINER_STOPPED_EVENT', 'CONTAINER_DELETED_EVENT'],
   );
   t.is(seen.find((e) => e.id === id)!.podState, 'SANDBOX_READY');
+});
+
+interface WireMetric {
+  name: string;
+  metric_type: string;
+  label_values: string[];
+  value: { value: string };
+}
+
+test.serial('ListPodSandboxMetrics: cAdvisor metrics of each container and of the pod network, labelled as ListMetricDescriptors says', async (t) => {
+  const descriptors = (await cri.rt('ListMetricDescriptors', {})).descriptors as { name: string; label_keys: string[] }[];
+  const keysOf = new Map(descriptors.map((d) => [d.name, d.label_keys]));
+  for (const name of ['container_cpu_usage_seconds_total', 'container_memory_working_set_bytes', 'container_network_receive_bytes_total', 'container_oom_events_total']) t.true(keysOf.has(name), name);
+  t.deepEqual(keysOf.get('container_cpu_usage_seconds_total'), ['id', 'image', 'namespace', 'pod', 'container', 'cpu']);
+
+  const pod = await runPod('metered');
+  const ip = (await cri.rt('PodSandboxStatus', { pod_sandbox_id: pod.id })).status.network.ip as string;
+  // 24 MiB in the pod's /dev/shm (charged to the container's memory cgroup), and a busy loop.
+  const id = await runContainer(pod, 'burner', 'dd if=/dev/zero of=/dev/shm/fill bs=1M count=24 2>/dev/null; while :; do :; done', {
+    linux: { resources: { memory_limit_in_bytes: String(256 << 20), cpu_shares: '512' } },
+  });
+  const metricsOf = async () => {
+    const pm = (await cri.rt('ListPodSandboxMetrics', {})).pod_metrics.find((p: { pod_sandbox_id: string }) => p.pod_sandbox_id === pod.id);
+    const mine = pm?.container_metrics.find((c: { container_id: string }) => c.container_id === id);
+    return { pod: (pm?.metrics ?? []) as WireMetric[], container: (mine?.metrics ?? []) as WireMetric[] };
+  };
+  const value = (ms: WireMetric[], name: string, ...own: string[]) => {
+    const m = ms.find((x) => x.name === name && own.every((v, i) => x.label_values[5 + i] === v));
+    return m ? Number(m.value.value) : undefined;
+  };
+  const m = await until('a second of CPU time', async () => {
+    const got = await metricsOf();
+    return (value(got.container, 'container_cpu_usage_seconds_total', 'total') ?? 0) >= 1 ? got : undefined;
+  });
+  for (const x of [...m.container, ...m.pod]) t.is(x.label_values.length, keysOf.get(x.name)?.length ?? -1, `${x.name} has a value for each label key`);
+  const labels = m.container.find((x) => x.name === 'container_memory_usage_bytes')!.label_values;
+  t.deepEqual(labels, [id, image, 'default', 'metered', 'burner']);
+  t.true(value(m.container, 'container_memory_usage_bytes')! >= 24 << 20);
+  t.true(value(m.container, 'container_memory_working_set_bytes')! >= 24 << 20);
+  t.is(value(m.container, 'container_spec_memory_limit_bytes'), 256 << 20);
+  t.is(value(m.container, 'container_spec_cpu_shares'), 512);
+  t.true(value(m.container, 'container_processes')! >= 1);
+  t.is(value(m.container, 'container_oom_events_total'), 0);
+  t.is(m.container.find((x) => x.name === 'container_cpu_usage_seconds_total')!.metric_type, 'COUNTER');
+
+  // The pod's eth0 counts what the host sends it: 20 datagrams of 1000 bytes (nothing listens).
+  const rxBefore = value(m.pod, 'container_network_receive_bytes_total', 'eth0');
+  t.is(m.pod.find((x) => x.name === 'container_network_receive_bytes_total')!.label_values.slice(0, 5).join(' '), `${pod.id}  default metered POD`);
+  const sock = dgram.createSocket('udp4');
+  for (let i = 0; i < 20; i++) await new Promise((r) => sock.send(Buffer.alloc(1000), 9999, ip, r));
+  sock.close();
+  const rxAfter = await until('the datagrams counted', async () => {
+    const v = value((await metricsOf()).pod, 'container_network_receive_bytes_total', 'eth0')!;
+    return v >= rxBefore! + 20_000 ? v : undefined;
+  });
+  t.true(rxAfter >= rxBefore! + 20_000);
+  await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
+  t.falsy((await cri.rt('ListPodSandboxMetrics', {})).pod_metrics.find((p: { pod_sandbox_id: string }) => p.pod_sandbox_id === pod.id));
+});
+
+test.serial('UpdatePodSandboxResources: a pod cgroup the server made takes the limits plus overhead; the config keeps them', async (t) => {
+  const mib = (n: number) => String(n << 20);
+  const pod = await runPod('resized', {
+    linux: { security_context: { namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } }, resources: { memory_limit_in_bytes: mib(128) } },
+  });
+  const info = async () => JSON.parse((await cri.rt('PodSandboxStatus', { pod_sandbox_id: pod.id, verbose: true })).info.info);
+  const parent = (await info()).cgroupParent as string;
+  const v1 = fs.existsSync('/sys/fs/cgroup/memory/memory.limit_in_bytes');
+  const limitFile = v1 ? `/sys/fs/cgroup/memory${parent}/memory.limit_in_bytes` : `/sys/fs/cgroup${parent}/memory.max`;
+  t.is(fs.readFileSync(limitFile, 'utf8').trim(), mib(128), 'RunPodSandbox applies the pod resources');
+  await cri.rt('UpdatePodSandboxResources', { pod_sandbox_id: pod.id, overhead: { memory_limit_in_bytes: mib(16) }, resources: { memory_limit_in_bytes: mib(256) } });
+  t.is(fs.readFileSync(limitFile, 'utf8').trim(), mib(256 + 16));
+  const kept = (await info()).config.linux;
+  t.is(kept.resources.memory_limit_in_bytes, mib(256));
+  t.is(kept.overhead.memory_limit_in_bytes, mib(16));
+  const err = (await t.throwsAsync(cri.rt('UpdatePodSandboxResources', { pod_sandbox_id: 'no-such-pod', resources: {} }))) as unknown as { code: number };
+  t.is(err.code, status.NOT_FOUND);
+  await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
+  t.false(fs.existsSync(path.dirname(limitFile)), 'the pod cgroup goes with the pod');
 });
 
 test.serial('bad requests get the status codes the kubelet acts on', async (t) => {

@@ -1,6 +1,6 @@
 // crictl, the CRI's own command-line client (kubernetes-sigs/cri-tools, built by
 // scripts/install-cri-tools.sh), drives the server as a cluster admin would: pull, runp,
-// create, start, ps, logs, exec (sync and streamed), port-forward, stats, stop, rm, rmp.
+// create, start, ps, logs, exec (sync and streamed), port-forward, stats, metrics, stop, rm, rmp.
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -89,6 +89,10 @@ test.serial('crictl runs a pod end to end', async (t) => {
     pf.kill();
   }
   t.regex(ok(['stats', '-o', 'json', id]), /workingSetBytes/);
+  t.regex(ok(['metricdescs']), /container_memory_working_set_bytes/);
+  const pm = JSON.parse(ok(['metricsp', '-o', 'json'])) as { podMetrics: { podSandboxId: string; containerMetrics: { containerId: string; metrics: { name: string }[] }[] }[] };
+  const mine = pm.podMetrics.find((p) => p.podSandboxId === podId)?.containerMetrics.find((c) => c.containerId === id);
+  t.true(mine?.metrics.some((m) => m.name === 'container_cpu_usage_seconds_total'));
   t.regex(ok(['inspectp', podId]), /SANDBOX_READY/);
   ok(['stop', '-t', '2', id]);
   t.regex(ok(['inspect', id]), /CONTAINER_EXITED/);

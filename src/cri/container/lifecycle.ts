@@ -17,7 +17,7 @@ import { readInRoot } from '../../rootfs/secure-join';
 import type { CriContext } from '../context';
 import { badState, invalid, notFound } from '../errors';
 import { findCriImage } from '../images/lookup';
-import { readExit, startMonitor } from '../monitor';
+import { readExit, startMonitor, watchExit } from '../monitor';
 import type { ContainerConfig, PodSandboxConfig } from '../proto';
 import { getSandbox, podPidNamespace, podUserns, requireReady } from '../sandbox/lifecycle';
 import { containerSpec } from '../specgen/container-spec';
@@ -178,13 +178,20 @@ export async function startContainer(ctx: CriContext, c: ContainerRecord): Promi
   refreshExit(ctx, c);
 }
 
+/** Waits up to `ms` for the monitor's exit record: a watch on its directory, no polling. */
 async function waitExit(ctx: CriContext, c: ContainerRecord, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (refreshExit(ctx, c) || c.state === 'CONTAINER_EXITED') return true;
-    if (Date.now() >= until) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  if (refreshExit(ctx, c) || c.state === 'CONTAINER_EXITED') return true;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      stop();
+      resolve();
+    }, ms);
+    const stop = watchExit(ctx.paths.monitorDir(c.id), () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  return refreshExit(ctx, c) || (c.state as string) === 'CONTAINER_EXITED'; // the server's own watch may have recorded it first
 }
 
 /** Signal, wait `timeout` seconds, then SIGKILL every process of the container. */

@@ -1,9 +1,10 @@
-// RunPodSandbox, StopPodSandbox, RemovePodSandbox, PodSandboxStatus, ListPodSandbox.
+// RunPodSandbox, StopPodSandbox, RemovePodSandbox, PodSandboxStatus, ListPodSandbox,
+// UpdatePodSandboxResources.
 import type { CriContext } from '../context';
 import { invalid } from '../errors';
 import { removeContainer, stopContainer } from '../container/lifecycle';
 import type { CriReceived } from '../proto';
-import { getSandbox, removeSandbox, runSandbox, stopSandbox } from '../sandbox/lifecycle';
+import { applyPodResources, getSandbox, removeSandbox, requireReady, runSandbox, stopSandbox } from '../sandbox/lifecycle';
 import { nowNs } from '../store/types';
 import { matchLabels, sandboxMessage, sandboxStatus } from './convert';
 
@@ -59,4 +60,22 @@ export async function ListPodSandbox(ctx: CriContext, req: CriReceived<'ListPodS
     .filter((s) => matchLabels(s.config.labels, f?.label_selector))
     .sort((a, b) => (BigInt(a.createdAt) < BigInt(b.createdAt) ? -1 : 1));
   return { items: items.map(sandboxMessage) };
+}
+
+/**
+ * An in-place pod resize. The kubelet has already resized its own pod cgroup; a pod cgroup that
+ * tsrun made gets the new limits here. The pod's config keeps them either way (verbose status).
+ */
+export async function UpdatePodSandboxResources(ctx: CriContext, req: CriReceived<'UpdatePodSandboxResourcesRequest'>) {
+  const s = getSandbox(ctx, req.pod_sandbox_id);
+  await ctx.withLock(s.id, async () => {
+    requireReady(s);
+    const linux = { ...(s.config.linux ?? { cgroup_parent: '', security_context: null, sysctls: {}, overhead: null, resources: null }) };
+    if (req.overhead) linux.overhead = req.overhead;
+    if (req.resources) linux.resources = req.resources;
+    s.config.linux = linux as typeof s.config.linux;
+    applyPodResources(s);
+    ctx.sandboxes.save(s);
+  });
+  return {};
 }

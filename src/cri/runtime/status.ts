@@ -51,11 +51,3 @@ const declined = (what: string) => async () => {
   throw new CriError(GrpcStatus.UNIMPLEMENTED, `${what} is not supported by tsrun`);
 };
 export const CheckpointContainer = declined('CheckpointContainer');
-export const UpdatePodSandboxResources = declined('UpdatePodSandboxResources');
-
-export async function ListMetricDescriptors() {
-  return { descriptors: [] };
-}
-export async function ListPodSandboxMetrics() {
-  return { pod_metrics: [] };
-}

@@ -17,7 +17,8 @@ import { MNT_DETACH, mount, umount } from '../../sys/native';
 import type { CriContext } from '../context';
 import { badState, invalid, notFound } from '../errors';
 import { readExit, startMonitor } from '../monitor';
-import type { PodSandboxConfig } from '../proto';
+import type { LinuxContainerResources, PodSandboxConfig } from '../proto';
+import { ociResources } from '../specgen/resources';
 import { nowNs, type SandboxRecord } from '../store/types';
 import { writePodFiles } from './files';
 import { writeInfraBundle } from './infra';
@@ -136,6 +137,10 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
       shm,
       files,
     };
+    if (ownCgroupParent && config.linux?.resources) {
+      applyPodResources(rec);
+      undo.push('remove the pod cgroup', () => removePodCgroup(rec));
+    }
     // Containers of a pod that shares its PID namespace need a PID 1 to join.
     if (!hostPid && (nsOpts?.pid ?? 'POD') === 'POD') {
       const bundle = writeInfraBundle(runDir, rec);
@@ -211,8 +216,7 @@ export async function removeSandbox(ctx: CriContext, s: SandboxRecord, removeCon
   if (s.infra) fs.rmSync(ctx.paths.monitorDir(s.infra.id), { recursive: true, force: true });
   if (s.ownCgroupParent) {
     try {
-      // The pod's own cgroup directories, in every hierarchy, now that its containers' are gone.
-      removeTracked(Object.values(newCgroupManager(`pod-${s.id}`, s.cgroupParent).state.dirs));
+      removePodCgroup(s);
     } catch (e) {
       logWarn(`pod ${s.id}: removing cgroup ${s.cgroupParent}: ${(e as Error).message}`);
     }
@@ -220,4 +224,29 @@ export async function removeSandbox(ctx: CriContext, s: SandboxRecord, removeCon
   ctx.sandboxes.delete(s.id);
   ctx.podNames.release(s.name);
   emit('pod_removed', s.config.metadata?.name ?? s.id, 0, s.id);
+}
+
+/** The pod's own cgroup directories, in every hierarchy (its containers' are gone by then). */
+function removePodCgroup(s: SandboxRecord): void {
+  removeTracked(Object.values(newCgroupManager(`pod-${s.id}`, s.cgroupParent).state.dirs));
+}
+
+/**
+ * Limits for a pod cgroup that tsrun made (no cgroup_parent from a kubelet, which sizes its own):
+ * the containers' sum plus the pod overhead, as the kubelet sizes a pod cgroup.
+ */
+export function applyPodResources(s: SandboxRecord): void {
+  const r = s.config.linux?.resources;
+  if (!s.ownCgroupParent || !r) return;
+  const o = s.config.linux?.overhead;
+  const plus = (a: string | number, b: string | number | undefined): string => (Number(a) > 0 ? String(Number(a) + Math.max(0, Number(b ?? 0))) : String(a));
+  const total: LinuxContainerResources = {
+    ...r,
+    memory_limit_in_bytes: plus(r.memory_limit_in_bytes, o?.memory_limit_in_bytes),
+    cpu_quota: plus(r.cpu_quota, o?.cpu_quota),
+    cpu_shares: plus(r.cpu_shares, o?.cpu_shares),
+  };
+  const cg = newCgroupManager(`pod-${s.id}`, s.cgroupParent);
+  step('cgroup_created', cg.state.path, () => cg.create(), s.id);
+  cg.apply(ociResources(total), (controller, writes, us) => emit('cgroup_limits', `${controller}: ${writes.join(', ')}`, us, s.id));
 }
