@@ -582,13 +582,13 @@ if [ "$CNI_COMMAND" = ADD ]; then echo $$ > "$(dirname "$0")/hang.pid"; exec sle
     { mode: 0o755 },
   );
   // Long enough for the real plugins of the undo (loopback DEL) on a loaded 2-core machine.
-  l.opts = { ...l.opts, binDirs: [bin, PLUGINS], pluginTimeoutMs: 4000 };
+  l.opts = { ...l.opts, binDirs: [bin, PLUGINS], pluginTimeoutMs: 8000 };
   fs.writeFileSync(path.join(l.confDir, '10-hang.conflist'), JSON.stringify({ cniVersion: '1.0.0', name: l.net, plugins: [{ type: 'hang' }] }));
   const m = l.manager();
   const req = l.pod(l.netns());
   const e = await t.throwsAsync(m.setUp(req));
   t.true(e instanceof CniPluginError, String(e));
-  t.regex(e!.message, /CNI plugin hang failed ADD .*did not finish within 4000 ms/);
+  t.regex(e!.message, /CNI plugin hang failed ADD .*did not finish within 8000 ms/);
   const pid = fs.readFileSync(path.join(bin, 'hang.pid'), 'utf8').trim();
   t.true(await waitFor(() => !fs.existsSync(`/proc/${pid}`), 5000), 'the hung plugin is gone');
   t.is(m.podIp(req.podId), undefined);

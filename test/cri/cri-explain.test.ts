@@ -9,7 +9,7 @@ import type { StepEvent } from '../../src/events/types';
 import { busyboxRootfs } from '../fixtures/busybox';
 import { OciLayout, push, tarOfDir } from '../fixtures/oci-builder';
 import { startRegistry, type Registry } from '../fixtures/registry';
-import { startCriServer, type CriServerHandle } from '../helpers/cri-server';
+import { startCriServer, until, type CriServerHandle } from '../helpers/cri-server';
 
 let reg: Registry;
 let image: string;
@@ -37,7 +37,7 @@ async function podLife(flags: string[]): Promise<string> {
   const { pod_sandbox_id } = await cri.rt('RunPodSandbox', { config });
   const { container_id } = await cri.rt('CreateContainer', { pod_sandbox_id, config: { metadata: { name: 'hello' }, image: { image }, command: ['echo', 'hi'], log_path: 'hello.log' }, sandbox_config: config });
   await cri.rt('StartContainer', { container_id });
-  for (let i = 0; i < 100 && (await cri.rt('ContainerStatus', { container_id })).status.state !== 'CONTAINER_EXITED'; i++) await new Promise((r) => setTimeout(r, 100));
+  await until('hello to exit', async () => ((await cri.rt('ContainerStatus', { container_id })).status.state === 'CONTAINER_EXITED' ? true : undefined), 30_000);
   await cri.rt('RemovePodSandbox', { pod_sandbox_id });
   return cri.stderr();
 }

@@ -228,7 +228,7 @@ test.serial('ListPodSandboxMetrics: cAdvisor metrics of each container and of th
   const m = await until('a second of CPU time', async () => {
     const got = await metricsOf();
     return (value(got.container, 'container_cpu_usage_seconds_total', 'total') ?? 0) >= 1 ? got : undefined;
-  });
+  }, 60_000);
   for (const x of [...m.container, ...m.pod]) t.is(x.label_values.length, keysOf.get(x.name)?.length ?? -1, `${x.name} has a value for each label key`);
   const labels = m.container.find((x) => x.name === 'container_memory_usage_bytes')!.label_values;
   t.deepEqual(labels, [id, image, 'default', 'metered', 'burner']);
@@ -306,15 +306,18 @@ test.serial('kill -9 of the server: containers keep running, exits while down ar
   const quitter = await runContainer(pod, 'quitter', 'sleep 1; echo bye; exit 7');
   const logPath = (await statusOf(ticker)).log_path as string;
   await cri.crash();
-  await new Promise((r) => setTimeout(r, 2000));
+  // The quitter's monitor records its exit while no server runs.
+  await until('the quitter to exit while the server is down', async () => (fs.existsSync(path.join(cri.runDir, 'm', quitter, 'exit.json')) ? true : undefined), 30_000);
   await cri.restart();
   const q = await statusOf(quitter);
   t.is(q.state, 'CONTAINER_EXITED');
   t.is(q.exit_code, 7);
   t.is((await statusOf(ticker)).state, 'CONTAINER_RUNNING');
   t.is((await cri.rt('PodSandboxStatus', { pod_sandbox_id: pod.id })).status.state, 'SANDBOX_READY');
-  await new Promise((r) => setTimeout(r, 500));
-  const ticks = fs.readFileSync(logPath, 'utf8').trim().split('\n').map((l) => Number(l.split(' ').pop()));
+  const ticks = await until('ticks logged across the restart', async () => {
+    const n = fs.readFileSync(logPath, 'utf8').trim().split('\n').map((l) => Number(l.split(' ').pop()));
+    return n.length > 10 ? n : undefined;
+  });
   t.true(ticks.length > 10);
   t.deepEqual(ticks, ticks.map((_, i) => i), 'every tick is in the log, in order');
   const ex = await cri.rt('ExecSync', { container_id: ticker, cmd: ['echo', 'still here'], timeout: 10 });

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { busyboxRootfs } from '../fixtures/busybox';
 import { OciLayout, push, tarOfDir } from '../fixtures/oci-builder';
 import { freePort, startRegistry, type Registry } from '../fixtures/registry';
-import { startCriServer, type CriServerHandle } from '../helpers/cri-server';
+import { startCriServer, until, type CriServerHandle } from '../helpers/cri-server';
 import { criToolsBin } from '../helpers/cri-tools';
 
 const CRICTL = criToolsBin('crictl');
@@ -58,8 +58,8 @@ test.serial('crictl runs a pod end to end', async (t) => {
   ok(['start', id]);
   t.true(ok(['ps', '-q']).includes(id));
   t.regex(ok(['ps', '--pod', podId, '-o', 'json']), /CONTAINER_RUNNING/);
-  await new Promise((r) => setTimeout(r, 500));
-  t.is(crictl(['logs', id]).out, 'started\n');
+  const logs = await until('the first log line', async () => crictl(['logs', id]).out || undefined);
+  t.is(logs, 'started\n');
   t.is(ok(['exec', '-s', id, 'cat', '/www/index.html']), 'pong');
   // Streamed exec: crictl goes through the URL the Exec RPC returns (SPDY).
   const ex = crictl(['exec', id, 'sh', '-c', 'echo streamed; echo to-stderr >&2; exit 5']);

@@ -64,7 +64,8 @@ const answers = (url: string) => async (): Promise<string | undefined> => {
   return r.status === 200 && r.body.includes('Welcome to nginx!') ? r.body : undefined;
 };
 
-test.before(async () => {
+test.before(async (t) => {
+  t.timeout(10 * 60_000, 'images, CRI server and kubelet start');
   if (!KUBELET) return;
   const { mirrorDir } = await ensureCriImages();
   cri = await startCriServer({ registryConfig: mirrorDir });
@@ -120,6 +121,9 @@ spec:
       exec:
         command: [sh, -c, 'date >> /tmp/liveness-probed && test -f /usr/share/nginx/html/index.html']
       periodSeconds: 2
+      # A probe is an ExecSync, a \`tsrun exec\` process: the default 1 s can pass on a busy machine.
+      timeoutSeconds: 10
+      failureThreshold: 10
 `,
   );
   fs.renameSync(staged, path.join(k.manifestDir, 'web.yaml'));

@@ -258,14 +258,23 @@ test('--stdin-once: stdin closes when the client that wrote to it disconnects', 
 });
 
 test.serial('a client that does not read is disconnected; the log still gets every line and the exit is recorded', async (t) => {
-  // 3.7 MB in bursts of 92 KB: far more than a stalled client may lag (1 MiB), while one that
-  // reads has time to catch up between bursts. Serial: other tests would slow the reader down.
-  const c = await launch(t, ['sh', '-c', 'for i in $(seq 40); do yes 0123456789abcdefghijklmnopqrstuvwxyz | head -n 2500; sleep 0.1; done']);
+  // 3.7 MB in bursts of 92 KB: far more than a stalled client may lag (1 MiB). The client that
+  // reads sets the pace (a line on stdin asks for the next burst), so however slowly this
+  // process is scheduled, it never lags by more than one burst.
+  const c = await launch(t, ['sh', '-c', 'for i in $(seq 40); do read x; yes 0123456789abcdefghijklmnopqrstuvwxyz | head -n 2500; done'], { stdin: true });
   const slow = await attach(c.dir); // never reads its stdout
   const reader = await attach(c.dir);
   let lines = 0;
-  reader.stdout.on('data', (d: Buffer) => (lines += d.toString().split('\n').length - 1));
+  let asked = 1;
+  reader.stdout.on('data', (d: Buffer) => {
+    lines += d.toString().split('\n').length - 1;
+    if (lines >= asked * 2500 && asked < 40) {
+      asked++;
+      reader.writeStdin('\n');
+    }
+  });
   start(t, c);
+  reader.writeStdin('\n');
   t.like(await exitOf(c.dir), { exitCode: 0 });
   t.is(await within(reader.exited, 10_000, 'exit frame'), 0);
   let slowBytes = 0;

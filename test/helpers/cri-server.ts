@@ -1,6 +1,6 @@
 // A `tsrun cri` server in its own process, on a socket and state of its own, with a bridge
 // CNI network on a subnet of its own, and promisified gRPC clients for the tests.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -39,16 +39,7 @@ function promisify(client: grpc.Client): Call {
     });
 }
 
-/** Polls fn until it gives a value; throws naming `what` after ms. */
-export async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 15_000, everyMs = 100): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { until } from './until';
 
 async function waitFor(file: string, proc: ChildProcess, ms: number, log: () => string): Promise<void> {
   const until = Date.now() + ms;
@@ -63,8 +54,12 @@ export async function startCriServer(opts: { registryConfig?: string; extraArgs?
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cri-'));
   // Searchable by all: containers in a pod's user namespace reach their rootfs below it.
   fs.chmodSync(dir, 0o711);
-  const rand = randomBytes(2);
-  const subnet = `10.${236 + (rand[0]! % 10)}.${rand[1]}.0/24`;
+  // A random /24 that no route on the host (another test's bridge) uses yet.
+  let subnet: string;
+  do {
+    const rand = randomBytes(2);
+    subnet = `10.${236 + (rand[0]! % 10)}.${rand[1]}.0/24`;
+  } while (execFileSync('ip', ['-4', 'route', 'show', subnet], { encoding: 'utf8' }).trim() !== '');
   const bridge = `tscri${randomBytes(3).toString('hex')}`;
   const cniConfDir = path.join(dir, 'net.d');
   fs.mkdirSync(cniConfDir);

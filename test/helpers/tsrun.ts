@@ -61,7 +61,7 @@ export function uniqueId(prefix: string): string {
   return `${prefix}-${process.pid}-${++seq}`;
 }
 
-export async function waitFor(cond: () => boolean, ms = 5000): Promise<boolean> {
+export async function waitFor(cond: () => boolean, ms = 30_000): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (cond()) return true;

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { HookConfig, RuntimeConfig } from '../../specs/oci/runtime-config';
 import { makeBundle } from '../fixtures/busybox';
-import { leftovers, newRoot, tsrun, uniqueId, waitFor } from '../helpers/tsrun';
+import { leftovers, newRoot, status, tsrun, uniqueId, waitFor } from '../helpers/tsrun';
 
 const root = newRoot();
 
@@ -37,6 +37,8 @@ test('all six hook kinds run in order, with the state on stdin, in the right nam
   t.is(tsrun(root, ['create', '-b', bundle, id]).code, 0);
   t.is(tsrun(root, ['start', id]).code, 0);
   await waitFor(() => fs.readFileSync(log, 'utf8').split('\n').length >= 6);
+  // delete without --force needs `true` to have exited.
+  t.true(await waitFor(() => status(root, id) === 'stopped', 30_000));
   t.is(tsrun(root, ['delete', id]).code, 0);
   const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
   const phases = lines.map((l) => l.split(' ')[0]);

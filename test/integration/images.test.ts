@@ -5,12 +5,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as zlib from 'node:zlib';
 import { sha256 } from '../../src/image/store/content-store';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { busyboxRootfs } from '../fixtures/busybox';
 import { OciLayout, push, tarOf, tarOfDir } from '../fixtures/oci-builder';
-import { PASSWORD, registryBlobFile, startRegistry, USER, type Registry } from '../fixtures/registry';
+import { freePort, PASSWORD, registryBlobFile, startRegistry, USER, type Registry } from '../fixtures/registry';
 import { newRoot, tsrun, uniqueId } from '../helpers/tsrun';
+import { until } from '../helpers/until';
 
 const root = newRoot();
 const regs: Registry[] = [];
@@ -244,7 +246,7 @@ test('a non-distributable layer the registry lacks is fetched from its URLs', as
   const gzBlob = zlib.gzipSync(extra);
   const served = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-httpd-'));
   fs.writeFileSync(path.join(served, 'layer.tar.gz'), gzBlob);
-  const port = 20000 + (process.pid % 20000);
+  const port = await freePort();
   // busybox httpd serves the layer as a plain web server would (its own process).
   const httpd = spawn('busybox', ['httpd', '-f', '-p', `127.0.0.1:${port}`, '-h', served], { stdio: 'ignore' });
   try {
@@ -254,6 +256,8 @@ test('a non-distributable layer the registry lacks is fetched from its URLs', as
     l.tag('foreign', l.blob(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: cfg, layers: [baseDesc, foreign] })), 'application/vnd.oci.image.manifest.v1+json'));
     push(l.dir, 'foreign', `${reg.addr}/test/foreign:v1`);
     fs.rmSync(path.dirname(registryBlobFile(reg, foreign.digest)), { recursive: true, force: true });
+    const listening = () => new Promise<true | undefined>((r) => net.connect(port, '127.0.0.1').on('connect', function (this: net.Socket) { this.destroy(); r(true); }).on('error', () => r(undefined)));
+    await until('busybox httpd listening', listening, 30_000, 50);
     const s = store();
     const p = ts(s, ['pull', `${reg.addr}/test/foreign:v1`]);
     t.is(p.code, 0, p.stderr);

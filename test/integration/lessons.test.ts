@@ -19,7 +19,8 @@ let registry: Registry | undefined;
 const runs = {} as Record<'json' | Lang, LessonResult[]>;
 let bridgeLeft: boolean | undefined;
 
-test.before(async () => {
+test.before(async (t) => {
+  t.timeout(20 * 60_000, 'three runs of the lessons');
   registry = await startLessonRegistry();
   await withLessonLock(async () => {
     // The Japanese lessons say --lang ja themselves; the JSON run is the English one with each

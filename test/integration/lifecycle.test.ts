@@ -30,10 +30,20 @@ test('create leaves the init waiting; start runs it; kill stops it; delete remov
   t.deepEqual(list.find((s) => s.id === id)?.status, 'running');
   t.true(tsrun(root, ['list', '-q']).stdout.split('\n').includes(id));
   t.regex(tsrun(root, ['list']).stdout, new RegExp(`^ID +PID +STATUS +BUNDLE +CREATED +OWNER\\n(.*\\n)*${id} +${pidText} +running `, "m"));
-  const pids = JSON.parse(tsrun(root, ['ps', '--format', 'json', id]).stdout) as number[];
+  // sh forks its sleep after its own exec: wait until the child runs sleep.
+  const psJson = (): number[] => JSON.parse(tsrun(root, ['ps', '--format', 'json', id]).stdout) as number[];
+  const comm = (p: number): string => {
+    try {
+      return fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+    } catch {
+      return ''; // gone meanwhile
+    }
+  };
+  t.true(await waitFor(() => psJson().some((p) => p !== Number(pidText) && comm(p) === 'sleep'), 30_000), 'the sleep child runs');
+  const pids = psJson();
   t.is(pids.length, 2, 'sh and its sleep');
   t.true(pids.includes(Number(pidText)));
-  t.regex(tsrun(root, ['ps', id]).stdout, /PID[\s\S]*sleep 100/);
+  t.regex(tsrun(root, ['ps', id]).stdout, /PID[\s\S]*\n\S+\s+\d+\s.* sleep 100$/m, 'a row of its own for the sleep');
 
   t.regex(tsrun(root, ['delete', id]).stderr, /cannot delete container .* that is not stopped: running/);
   t.is(tsrun(root, ['kill', id, 'TERM']).code, 0);

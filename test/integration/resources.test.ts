@@ -17,8 +17,12 @@ const file = (v1: string, v2file: string): string => (v2 ? `/sys/fs/cgroup/${v2f
 
 test('a memory limit OOM-kills, and `events` reports the OOM', async (t) => {
   const id = uniqueId('oom');
-  const bundle = makeBundle(['sh', '-c', 'sleep 0.5; head -c 200000000 /dev/zero | tail > /dev/null; echo tail-exited-$?; sleep 100'], (c) => {
+  // `events` counts OOM kills from when it starts: the container waits for /mnt/go, which the
+  // test makes once events has printed (so it is watching), not for a guessed delay.
+  const sync = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-oom-sync-'));
+  const bundle = makeBundle(['sh', '-c', 'until [ -e /mnt/go ]; do sleep 0.1; done; head -c 200000000 /dev/zero | tail > /dev/null; echo tail-exited-$?; sleep 100'], (c) => {
     c.linux!.resources = { memory: { limit: 32 * 1024 * 1024, swap: 32 * 1024 * 1024 } };
+    c.mounts!.push({ destination: '/mnt', type: 'bind', source: sync, options: ['rbind', 'rw'] });
   });
   const out = path.join(os.tmpdir(), `${id}.out`);
   const outFd = fs.openSync(out, 'w');
@@ -28,21 +32,23 @@ test('a memory limit OOM-kills, and `events` reports the OOM', async (t) => {
   events.stdout.on('data', (d) => (lines += d));
   t.is(tsrun(root, ['start', id]).code, 0);
   // Generous: under the v2 lane's emulation, starting node alone takes seconds.
-  t.true(await waitFor(() => lines.includes('"type":"oom"'), 120_000), `events printed: ${lines.slice(0, 300)}`);
+  t.true(await waitFor(() => lines.includes('"type":"stats"'), 120_000), 'a stats event every interval');
+  fs.writeFileSync(path.join(sync, 'go'), '');
+  t.true(await waitFor(() => lines.includes('"type":"oom"'), 60_000), `events printed: ${lines.slice(0, 300)}`);
   t.true(await waitFor(() => fs.readFileSync(out, 'utf8').includes('tail-exited-137'), 60_000), 'the process over the limit was killed');
-  t.true(await waitFor(() => lines.includes('"type":"stats"'), 60_000), 'a stats event every interval');
   const stats = JSON.parse(lines.split('\n').find((l) => l.includes('"type":"stats"')) ?? '{}');
   t.true(stats.data?.memory?.usage?.limit === 32 * 1024 * 1024, 'stats carry the limit');
   tsrun(root, ['delete', '-f', id]);
   await waitFor(() => events.exitCode !== null, 60_000);
   t.not(events.exitCode, null, 'events ends when the container is gone');
   fs.closeSync(outFd);
+  fs.rmSync(sync, { recursive: true, force: true });
 });
 
 test('pids.max stops a fork bomb', (t) => {
   // 40 forks against a limit of 10: the kernel refuses the rest (pids.events "max"), the peak stays at 10.
   // busybox sh gives up at the first refused fork: bomb from a subshell.
-  const r = runScript(root, `(for i in $(seq 40); do sleep 1 & done) 2>/dev/null; sleep 1.5; cat ${file('pids/pids.events', 'pids.events')} ${file('pids/pids.peak', 'pids.peak')}`, (c) => {
+  const r = runScript(root, `(for i in $(seq 40); do sleep 10 & done) 2>/dev/null; sleep 1.5; cat ${file('pids/pids.events', 'pids.events')} ${file('pids/pids.peak', 'pids.peak')}`, (c) => {
     c.linux!.resources = { pids: { limit: 10 } };
   });
   t.is(r.code, 0, r.stderr);
