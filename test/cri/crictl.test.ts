@@ -95,7 +95,9 @@ test.serial('crictl runs a pod end to end', async (t) => {
   t.true(mine?.metrics.some((m) => m.name === 'container_cpu_usage_seconds_total'));
   t.regex(ok(['inspectp', podId]), /SANDBOX_READY/);
   ok(['stop', '-t', '2', id]);
-  t.regex(ok(['inspect', id]), /CONTAINER_EXITED/);
+  const inspected = JSON.parse(ok(['inspect', id])) as { status: { state: string }; info: { runtimeSpec: { process: { args: string[] } } } };
+  t.is(inspected.status.state, 'CONTAINER_EXITED');
+  t.deepEqual(inspected.info.runtimeSpec.process.args.slice(0, 2), ['sh', '-c'], 'the OCI spec it was created from');
   ok(['rm', id]);
   ok(['stopp', podId]);
   ok(['rmp', podId]);

@@ -1,5 +1,7 @@
 // CreateContainer, StartContainer, StopContainer, RemoveContainer, ListContainers,
 // ContainerStatus, UpdateContainerResources, ReopenContainerLog.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { CriContext } from '../context';
 import { createContainer, getContainer, refreshExit, removeContainer, startContainer, stopContainer } from '../container/lifecycle';
 import { badState, invalid } from '../errors';
@@ -48,11 +50,20 @@ export async function ListContainers(ctx: CriContext, req: CriReceived<'ListCont
   return { containers: items.map(containerMessage) };
 }
 
+/** The OCI spec the container was created from, as containerd shows it (`crictl inspect`). */
+function runtimeSpecOf(c: { bundle: string }): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(c.bundle, 'config.json'), 'utf8'));
+  } catch {
+    return undefined; // removed with the container's bundle
+  }
+}
+
 export async function ContainerStatus(ctx: CriContext, req: CriReceived<'ContainerStatusRequest'>) {
   const c = getContainer(ctx, req.container_id);
   refreshExit(ctx, c);
   const info: Record<string, string> = {};
-  if (req.verbose) info['info'] = JSON.stringify({ pid: c.pid, sandboxID: c.sandboxId, bundle: c.bundle, cgroupsPath: c.cgroupsPath, config: c.config });
+  if (req.verbose) info['info'] = JSON.stringify({ pid: c.pid, sandboxID: c.sandboxId, bundle: c.bundle, cgroupsPath: c.cgroupsPath, config: c.config, runtimeSpec: runtimeSpecOf(c) });
   return { status: containerStatus(c), info };
 }
 
