@@ -87,7 +87,7 @@ test.after.always(async () => {
   }
 });
 
-test.serial('the kubelet runs a static nginx pod through tsrun: pod IP, hostPort, logs, cgroups', async (t) => {
+test.serial('the kubelet runs a static nginx pod through tsrun: pod IP, hostPort, logs, cgroups, stats and metrics', async (t) => {
   if (!KUBELET) return t.fail('the kubelet is not built: run scripts/install-kubelet.sh');
   t.timeout(240_000);
   const k = kubelet!;
@@ -164,6 +164,25 @@ spec:
     .find((l) => /:memory:/.test(l))!
     .split(':')[2]!;
   t.true(memCgroup.startsWith(`${k.cgroupRoot}/kubepods/besteffort/pod${uid}/`), `nginx's memory cgroup ${memCgroup}`);
+
+  // With PodAndContainerStatsFromCRI, /metrics/cadvisor is what ListPodSandboxMetrics returns,
+  // rendered by the kubelet: nginx's working set, and the bytes our requests brought the pod.
+  const scrape = async () => (await httpGet(`https://127.0.0.1:${k.port}/metrics/cadvisor`, 10_000)).body;
+  const sample = (text: string, name: string, labels: string) => text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
+  const metrics = await until('nginx in /metrics/cadvisor', async () => {
+    const text = await scrape();
+    return sample(text, 'container_memory_working_set_bytes', 'container="nginx"') ? text : undefined;
+  }, 30_000);
+  const ws = sample(metrics, 'container_memory_working_set_bytes', 'container="nginx"')!;
+  t.regex(ws, new RegExp(`id="${container.id}"`));
+  t.regex(ws, new RegExp(`namespace="default",pod="${POD_NAME}"`));
+  t.true(Number(ws.split(' ')[1]) > 0, ws);
+  const rx = sample(metrics, 'container_network_receive_bytes_total', 'interface="eth0"');
+  t.truthy(rx && rx.includes('container="POD"') && Number(rx.split(' ')[1]) > 0, rx);
+  // The summary API (what `kubectl top` reads) takes the same cgroup figures through ListPodSandboxStats.
+  const summary = JSON.parse((await httpGet(`https://127.0.0.1:${k.port}/stats/summary`, 10_000)).body) as { pods: { podRef: { name: string }; containers: { name: string; memory?: { workingSetBytes?: number } }[] }[] };
+  const podStats = summary.pods.find((p) => p.podRef.name === POD_NAME);
+  t.true((podStats?.containers.find((c) => c.name === 'nginx')?.memory?.workingSetBytes ?? 0) > 0, JSON.stringify(podStats?.containers));
 });
 
 test.serial('the kubelet restarts the nginx container when its processes are killed', async (t) => {

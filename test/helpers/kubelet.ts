@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -33,9 +34,11 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** GET over http, or https with the kubelet's self-signed serving certificate accepted. */
 export function httpGet(url: string, timeoutMs = 3000): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: timeoutMs }, (res) => {
+    const get = url.startsWith('https:') ? (u: string, o: https.RequestOptions, cb: (res: http.IncomingMessage) => void) => https.get(u, { ...o, rejectUnauthorized: false }, cb) : http.get;
+    const req = get(url, { timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
@@ -70,6 +73,8 @@ export interface KubeletHandle {
   /** The cgroup (cgroupfs form, "/tsrun-kubelet-...") all pods' cgroups live under. */
   cgroupRoot: string;
   healthzPort: number;
+  /** The kubelet's own HTTPS API on 127.0.0.1 (anonymous allowed): /metrics/cadvisor, /stats/summary. */
+  port: number;
   proc: ChildProcess;
   log(): string;
   /** SIGTERM (SIGKILL after a while); pods keep running, as with a real kubelet. */
@@ -155,6 +160,9 @@ export async function startKubelet(opts: { criSocket: string; name: string; reso
     imageGCLowThresholdPercent: 99,
     serializeImagePulls: false,
     registerNode: false,
+    // Pod and container stats from the runtime (ListPodSandboxStats, and ListPodSandboxMetrics
+    // behind /metrics/cadvisor) instead of the kubelet's own cAdvisor.
+    featureGates: { PodAndContainerStatsFromCRI: true },
   };
   const configFile = path.join(dir, 'kubelet.json');
   fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
@@ -186,6 +194,7 @@ export async function startKubelet(opts: { criSocket: string; name: string; reso
     podLogsDir,
     cgroupRoot,
     healthzPort,
+    port,
     proc,
     log,
     async stop() {
