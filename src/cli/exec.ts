@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { Process, type ProcessConfig } from '../../specs/oci/runtime-config';
 import { TsrunError } from '../common/errors';
-import { formatJsonPath } from '../oci/json-path';
+import { schemaProblem } from '../common/json-path';
 import { validateProcess } from '../oci/validate';
 import { execInContainer } from '../runtime/exec';
 import { StateDir } from '../runtime/state-dir';
@@ -17,7 +17,7 @@ function loadProcessFile(file: string): ProcessConfig {
     throw new TsrunError('TSRUN_E_CONFIG', `${file}: ${(e as Error).message}`);
   }
   const r = Process.safeParse(raw);
-  if (!r.success) throw new TsrunError('TSRUN_E_CONFIG', `${file}: ${formatJsonPath(r.error.issues[0]!.path)}: ${r.error.issues[0]!.message}`);
+  if (!r.success) throw new TsrunError('TSRUN_E_CONFIG', `${file}: ${schemaProblem(r.error)}`);
   return r.data;
 }
 

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import { ImageConfig, ImageIndex, ImageManifest, INDEX_TYPES, type Descriptor } from '../../specs/oci/image';
 import { TsrunError } from '../common/errors';
+import { schemaProblem, type SchemaIssue } from '../common/json-path';
 import { emit } from '../events/bus';
 import { formatPlatform, parsePlatform, selectManifest } from './platform';
 import { formatReference, parseReference } from './reference';
@@ -20,7 +21,7 @@ export interface PullOptions extends RegistryOptions {
   progress?: (msg: string) => void;
 }
 
-function parseJson<T>(body: Buffer, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, what: string): T {
+function parseJson<T>(body: Buffer, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: SchemaIssue[] } } }, what: string): T {
   let raw: unknown;
   try {
     raw = JSON.parse(body.toString('utf8'));
@@ -28,7 +29,7 @@ function parseJson<T>(body: Buffer, schema: { safeParse(v: unknown): { success: 
     throw new TsrunError('TSRUN_E_REGISTRY', `${what}: not valid JSON: ${(e as Error).message}`);
   }
   const r = schema.safeParse(raw);
-  if (!r.success) throw new TsrunError('TSRUN_E_REGISTRY', `${what}: ${r.error.issues[0]!.path.join('.')}: ${r.error.issues[0]!.message}`);
+  if (!r.success) throw new TsrunError('TSRUN_E_REGISTRY', `${what}: ${schemaProblem(r.error)}`);
   return r.data;
 }
 

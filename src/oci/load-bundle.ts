@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntimeConfig } from '../../specs/oci/runtime-config';
 import { TsrunError } from '../common/errors';
-import { formatJsonPath } from './json-path';
+import { schemaProblem } from '../common/json-path';
 import { validateConfig } from './validate';
 
 export interface Bundle {
@@ -33,8 +33,7 @@ export function parseConfig(text: string, file = 'config.json', opts: LoadOption
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw configError(`${file}: must be a JSON object`);
   const parsed = RuntimeConfig.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw configError(`${file}: ${formatJsonPath(issue.path)}: ${issue.message}`);
+    throw configError(`${file}: ${schemaProblem(parsed.error)}`);
   }
   const problem = validateConfig(parsed.data, opts);
   if (problem) throw configError(`${file}: ${problem.path}: ${problem.message}`);

@@ -6,7 +6,7 @@ import { sleepSync } from '../common/sleep';
 import { emit } from '../events/bus';
 import { loadCgroupManager } from '../cgroups/manager';
 import type { CgroupStats } from '../cgroups/stats';
-import { formatJsonPath } from '../oci/json-path';
+import { schemaProblem } from '../common/json-path';
 import { StateDir } from './state-dir';
 import { assertCanPause, assertCanResume, liveStatus, loadRecord, saveRecord } from './state';
 
@@ -34,7 +34,7 @@ export function pauseContainer(root: string, id: string, pause: boolean): void {
 /** Merges `changes` into the container's resources, applies them, and records them. */
 export function updateContainer(root: string, id: string, changes: LinuxResources): void {
   const parsed = Resources.safeParse(changes);
-  if (!parsed.success) throw new TsrunError('TSRUN_E_CONFIG', `resources: ${formatJsonPath(parsed.error.issues[0]!.path)}: ${parsed.error.issues[0]!.message}`);
+  if (!parsed.success) throw new TsrunError('TSRUN_E_CONFIG', `resources: ${schemaProblem(parsed.error)}`);
   withContainer(root, id, (dir) => {
     const rec = loadRecord(dir);
     const status = liveStatus(dir, rec);

@@ -23,7 +23,7 @@ const CASES: [string, Edit | string, RegExp][] = [
   ['args is a string', (c) => (c.process!.args = any('sh')), /process\.args: .*expected array/],
   ['empty args', (c) => (c.process!.args = []), /process\.args: must name at least the program/],
   ['relative cwd', (c) => (c.process!.cwd = 'tmp'), /process\.cwd: must be an absolute path/],
-  ['negative uid', (c) => (c.process!.user.uid = -1), /process\.user\.uid: .*>=0/],
+  ['negative uid', (c) => (c.process!.user.uid = -1), /process\.user\.uid: expected number >= ?0/],
   ['uid not a number', (c) => (c.process!.user.uid = any('root')), /process\.user\.uid: .*expected number/],
   ['env without =', (c) => (c.process!.env = ['PATH']), /process\.env\[0\]: must be KEY=value/],
   ['unknown capability', (c) => (c.process!.capabilities!.bounding = ['CAP_FLY']), /process\.capabilities\.bounding\[0\]: unknown capability "CAP_FLY"/],

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { capabilityMask, capabilityNames } from '../../src/oci/capabilities';
-import { formatJsonPath } from '../../src/oci/json-path';
+import { formatJsonPath } from '../../src/common/json-path';
 import { MOUNT_ATTR, MS, parseMountOptions } from '../../src/oci/mount-options';
 import { parseConfig } from '../../src/oci/load-bundle';
 import { defaultSpec } from '../../src/oci/default-spec';
@@ -41,6 +41,17 @@ test('capability names and masks', (t) => {
 test('JSON paths read like the config', (t) => {
   t.is(formatJsonPath(['mounts', 2, 'destination']), 'mounts[2].destination');
   t.is(formatJsonPath([]), '(root)');
+});
+
+test('a config the schema refuses: the first problem, at its path, with the types spelt out', (t) => {
+  const missing = JSON.parse(JSON.stringify(defaultSpec()));
+  delete missing.ociVersion;
+  t.throws(() => parseConfig(JSON.stringify(missing)), { message: 'config.json: ociVersion: expected string, received undefined' });
+  const wrong = JSON.parse(JSON.stringify(defaultSpec()));
+  wrong.process.user.uid = 'root';
+  t.throws(() => parseConfig(JSON.stringify(wrong)), { message: 'config.json: process.user.uid: expected number, received string' });
+  wrong.process.user.uid = -1;
+  t.throws(() => parseConfig(JSON.stringify(wrong)), { message: 'config.json: process.user.uid: expected number >= 0' });
 });
 
 test('rlimit values: JSON rounds 2^64-1 up; it means unlimited', (t) => {
