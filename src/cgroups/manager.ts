@@ -4,8 +4,12 @@ import type { LinuxResources } from '../../specs/oci/runtime-config';
 import { TsrunError } from '../common/errors';
 import type { CgroupStats } from './stats';
 import { detectCgroupLayout, type CgroupLayout } from './detect';
-import { CgroupV1Manager } from './v1/manager';
-import { CgroupV2Manager } from './v2/manager';
+import type { CgroupV1Manager } from './v1/manager';
+import type { CgroupV2Manager } from './v2/manager';
+
+// A host runs one driver: only its modules are loaded (each CLI call pays for what it loads).
+const v1 = (): typeof CgroupV1Manager => (require('./v1/manager') as typeof import('./v1/manager')).CgroupV1Manager;
+const v2 = (): typeof CgroupV2Manager => (require('./v2/manager') as typeof import('./v2/manager')).CgroupV2Manager;
 
 export type OnApplied = (controller: string, writes: string[], durationUs: number) => void;
 
@@ -50,9 +54,9 @@ export function cgroupPathFor(id: string, cgroupsPath: string | undefined): stri
 export function newCgroupManager(id: string, cgroupsPath: string | undefined, layout: CgroupLayout = detectCgroupLayout()): CgroupManager {
   const p = cgroupPathFor(id, cgroupsPath);
   if (p === '/') throw new TsrunError('TSRUN_E_CGROUP', 'linux.cgroupsPath: the root cgroup cannot hold a container');
-  return layout.mode === 'v2' ? new CgroupV2Manager(layout, p) : new CgroupV1Manager(layout, p);
+  return layout.mode === 'v2' ? new (v2())(layout, p) : new (v1())(layout, p);
 }
 
 export function loadCgroupManager(state: CgroupState, layout: CgroupLayout = detectCgroupLayout()): CgroupManager {
-  return state.driver === 'v2' ? new CgroupV2Manager(layout, state.path, state) : new CgroupV1Manager(layout, state.path, state);
+  return state.driver === 'v2' ? new (v2())(layout, state.path, state) : new (v1())(layout, state.path, state);
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { TsrunError } from './errors';
 
 // Same rule as runc: letters, digits and _ + - . ; not "." or "..".
@@ -12,5 +11,7 @@ export function validateContainerId(id: string | undefined): string {
 }
 
 export function generateId(): string {
+  // node:crypto costs a few ms to load: only `run` without an id pays for it.
+  const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
   return randomBytes(16).toString('hex');
 }
