@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { Process, type ProcessConfig } from '../../specs/oci/runtime-config';
+import type { ProcessConfig } from '../../specs/oci/runtime-config';
 import { TsrunError } from '../common/errors';
 import { schemaProblem } from '../common/json-path';
 import { validateProcess } from '../oci/validate';
@@ -16,6 +16,8 @@ function loadProcessFile(file: string): ProcessConfig {
   } catch (e) {
     throw new TsrunError('TSRUN_E_CONFIG', `${file}: ${(e as Error).message}`);
   }
+  // The schemas (zod) load only for --process: a plain exec, as a kubelet probe runs it, skips them.
+  const { Process } = require('../../specs/oci/runtime-config') as typeof import('../../specs/oci/runtime-config');
   const r = Process.safeParse(raw);
   if (!r.success) throw new TsrunError('TSRUN_E_CONFIG', `${file}: ${schemaProblem(r.error)}`);
   return r.data;

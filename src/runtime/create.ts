@@ -4,7 +4,7 @@
 // Any failure undoes every finished step in reverse.
 import * as fs from 'node:fs';
 import type { RuntimeConfig } from '../../specs/oci/runtime-config';
-import { atomicWriteFileSync } from '../common/atomic-write';
+import { writePidFile } from './pid-file';
 import { TsrunError } from '../common/errors';
 import { logDebug, logWarn } from '../common/log';
 import { newCgroupManager } from '../cgroups/manager';
@@ -37,10 +37,6 @@ export interface Created {
   record: ContainerRecord;
   stateDir: StateDir;
   init: InitProcess;
-}
-
-export function writePidFile(file: string, pid: number): void {
-  atomicWriteFileSync(file, String(pid), 0o644);
 }
 
 export async function createContainer(opts: CreateOptions): Promise<Created> {

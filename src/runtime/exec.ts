@@ -5,7 +5,7 @@ import { emit, tracing } from '../events/bus';
 import { logDebug, logWarn } from '../common/log';
 import { loadCgroupManager } from '../cgroups/manager';
 import { compileExecPlan, ownBoundingSet } from '../oci/compile-plan';
-import { writePidFile } from './create';
+import { writePidFile } from './pid-file';
 import { forwardSignals } from './signals';
 import { spawnInit } from './spawn';
 import { StateDir } from './state-dir';
