@@ -133,6 +133,13 @@ test.serial('a pod on the bridge: IP, hostname, DNS, logs in CRI format, exec, H
   const out = Buffer.from(ex.stdout).toString();
   t.true(out.startsWith('web\n'));
   t.true(out.includes('nameserver 192.0.2.53') && out.includes('search example.test') && out.includes('options ndots:2'));
+  // A timeout bounds the command: past it the command is killed and the call says so.
+  const t0 = Date.now();
+  const late = (await t.throwsAsync(cri.rt('ExecSync', { container_id: id, cmd: ['sleep', '30'], timeout: 1 }))) as unknown as { code: number; details: string };
+  t.is(late.code, status.DEADLINE_EXCEEDED);
+  t.regex(late.details, /timed out after 1s/);
+  t.true(Date.now() - t0 < 15_000, 'sleep 30 was killed, not waited for');
+  t.is(Buffer.from((await cri.rt('ExecSync', { container_id: id, cmd: ['sh', '-c', 'sleep 0.3; echo in-time'], timeout: 1 })).stdout).toString(), 'in-time\n');
   const log = await until('log lines', async () => {
     const text = fs.existsSync(cs.log_path) ? fs.readFileSync(cs.log_path, 'utf8') : '';
     return text.split('\n').length >= 3 ? text : undefined;

@@ -32,22 +32,31 @@ export async function ExecSync(ctx: CriContext, req: CriReceived<'ExecSyncReques
   const pidFile = path.join(ctx.paths.monitorDir(c.id), `exec-${randomBytes(6).toString('hex')}.pid`);
   const timeoutMs = Number(req.timeout) > 0 ? Number(req.timeout) * 1000 : 0;
   let timedOut = false;
-  const timer = timeoutMs
-    ? setTimeout(() => {
-        timedOut = true;
-        try {
-          process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
-        } catch {
-          /* not started yet, or gone */
-        }
-      }, timeoutMs)
-    : undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let finished = false;
+  // The timeout is the command's: its clock starts when the process does (the pid file is
+  // there), so a `tsrun exec` that is slow to start on a busy node does not use up a probe's
+  // default 1 s, as containerd's shim, already running, never does.
+  const armWhenStarted = async (): Promise<void> => {
+    while (!finished && !fs.existsSync(pidFile)) await new Promise((r) => setTimeout(r, 10));
+    if (finished) return;
+    timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      } catch {
+        /* gone meanwhile */
+      }
+    }, timeoutMs);
+  };
+  if (timeoutMs) void armWhenStarted();
   try {
     const r = await ctx.runtime.run(['exec', '--pid-file', pidFile, c.id, ...req.cmd], { timeoutMs: timeoutMs ? timeoutMs + 10_000 : undefined });
     if (timedOut) throw new CriError(Status.DEADLINE_EXCEEDED, `command ${JSON.stringify(req.cmd)} timed out after ${req.timeout}s`);
     if (!fs.existsSync(pidFile)) throw runtimeError(['exec', c.id], r.stderr.toString(), r.code);
     return { stdout: r.stdout, stderr: r.stderr, exit_code: r.code };
   } finally {
+    finished = true;
     if (timer) clearTimeout(timer);
     fs.rmSync(pidFile, { force: true });
   }
