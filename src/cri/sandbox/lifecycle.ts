@@ -1,6 +1,7 @@
 // Pod sandboxes: RunPodSandbox reserves the name, then pins the pod's namespaces, mounts its
-// /dev/shm, runs CNI ADD, writes hosts/resolv.conf/hostname, and (when the pod shares a PID
-// namespace) starts the infra process. Every finished step is undone if a later one fails.
+// /dev/shm, runs CNI ADD, writes hosts/resolv.conf/hostname, limits a pod cgroup it made (no
+// kubelet parent) to the pod's resources, and (when the pod shares a PID namespace) starts the
+// infra process. Every finished step is undone if a later one fails.
 // Stop tears the network down and stops every container; Remove deletes what is left.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
