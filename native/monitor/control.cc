@@ -1,6 +1,7 @@
 #include "control.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -84,6 +85,14 @@ std::string Control::Handle(const std::string& line) {
     if (pty_ < 0) return "error the container has no terminal";
     if (ResizePty(pty_, rows, cols)) return "ok";
     return std::string("error resize the terminal: ") + strerror(errno);
+  }
+  int sig = 0;
+  if (sscanf(line.c_str(), "signal %d %c", &sig, &extra) == 1) {
+    if (sig <= 0 || sig >= 65) return "error no such signal: " + std::to_string(sig);
+    if (init_ <= 0) return "error the container is not created yet";
+    if (init_done_ && *init_done_) return "error the container has exited";
+    if (kill(init_, sig) == 0) return "ok";
+    return std::string("error signal the container: ") + strerror(errno);
   }
   return "error unknown command: " + line.substr(0, 64);
 }

@@ -336,6 +336,7 @@ void Create() {
   pid_t pid = ReadPidFile();
   if (pid <= 0) Fail(JsonQuote("the runtime succeeded but left no pid in " + Path("pid")));
   g_init_pid = pid;
+  g_control.SetInit(pid, &g_init_done);
   for (auto& [early, status] : g_early)
     if (early == pid) InitExited(status);
   std::vector<std::pair<pid_t, int>>().swap(g_early);

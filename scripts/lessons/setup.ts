@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { busyboxRootfs } from '../../test/fixtures/busybox';
+import { pristineBusyboxRootfs } from '../../test/fixtures/busybox';
 import { OciLayout, push, tarOf, tarOfDir } from '../../test/fixtures/oci-builder';
 import { startRegistry, type Registry } from '../../test/fixtures/registry';
 import { CRI_TOOLS_BIN_DIR } from '../../test/helpers/cri-tools';
@@ -22,7 +22,7 @@ export const LESSON_IMAGE = 'lessons/hello:1.0';
  */
 export async function buildLessonImage(dir: string): Promise<OciLayout> {
   const layout = new OciLayout(dir);
-  const base = tarOfDir(busyboxRootfs(), { reproducible: true });
+  const base = tarOfDir(pristineBusyboxRootfs(), { reproducible: true });
   const app = await tarOf([
     { name: 'app/', type: 'directory', mode: 0o755 },
     { name: 'app/greeting', body: 'hello from layer 2\n' },

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RuntimeConfig } from '../../specs/oci/runtime-config';
 import { TsrunError } from '../../src/common/errors';
-import { attach, readExit, reopenLog, resizeTty, startMonitor, waitExit, type ExitRecord, type MonitorOptions } from '../../src/cri/monitor';
+import { attach, readExit, reopenLog, resizeTty, signalInit, startMonitor, waitExit, type ExitRecord, type MonitorOptions } from '../../src/cri/monitor';
 import { makeBundle } from '../fixtures/busybox';
 import { ROOT_DIR, leftovers, newRoot, status, tsrun, uniqueId, waitFor } from '../helpers/tsrun';
 
@@ -153,6 +153,17 @@ test('an idle container: the monitor stays small (RSS in the log); SIGKILL is re
   t.truthy(rss);
   t.is(tsrun(c.root, ['kill', c.id, 'KILL']).code, 0);
   t.like(await exitOf(c.dir), { pid: c.pid, exitCode: 137, signal: 9 });
+});
+
+test('ctl.sock signal: the monitor gives its init the stop signal; after the exit, signal is refused', async (t) => {
+  const c = await launch(t, ['sh', '-c', 'trap "exit 3" TERM; while true; do sleep 0.1; done']);
+  start(t, c);
+  await t.throwsAsync(signalInit(c.dir, 0), { message: /not a signal number/ });
+  await signalInit(c.dir, 15);
+  t.like(await exitOf(c.dir), { pid: c.pid, exitCode: 3 });
+  // The monitor reaped its init: it answers "has exited" while it lingers, and is gone after.
+  const late = await t.throwsAsync(signalInit(c.dir, 15));
+  t.regex(late!.message, /has exited|ctl\.sock/);
 });
 
 test('the monitor and the exit record survive a kill -9 of the process that started the monitor', async (t) => {

@@ -4,10 +4,11 @@
 // learnt from the monitor's exit.json, so it is known even after a restart of the server.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImageConfig } from '../../../specs/oci/image';
 import { newCgroupManager, type CgroupManager } from '../../cgroups/manager';
-import { logWarn } from '../../common/log';
+import { logDebug, logWarn } from '../../common/log';
 import { emit } from '../../events/bus';
 import { addLease, removeLease } from '../../image/gc';
 import { ContentStore } from '../../image/store/content-store';
@@ -17,7 +18,7 @@ import { readInRoot } from '../../rootfs/secure-join';
 import type { CriContext } from '../context';
 import { badState, invalid, notFound } from '../errors';
 import { findCriImage } from '../images/lookup';
-import { readExit, startMonitor, watchExit } from '../monitor';
+import { readExit, signalInit, startMonitor, watchExit } from '../monitor';
 import type { ContainerConfig, PodSandboxConfig } from '../proto';
 import { getSandbox, podPidNamespace, podUserns, requireReady } from '../sandbox/lifecycle';
 import { containerSpec } from '../specgen/container-spec';
@@ -194,16 +195,36 @@ async function waitExit(ctx: CriContext, c: ContainerRecord, ms: number): Promis
   return refreshExit(ctx, c) || (c.state as string) === 'CONTAINER_EXITED'; // the server's own watch may have recorded it first
 }
 
+/**
+ * The stop signal goes through the container's monitor, at once (no `tsrun kill` process to
+ * start). A signal it cannot name by number, or a monitor that cannot answer, falls back to
+ * `tsrun kill`.
+ */
+async function sendStopSignal(ctx: CriContext, c: ContainerRecord): Promise<void> {
+  const name = c.stopSignal.toUpperCase();
+  const signo = /^\d+$/.test(name) ? Number(name) : os.constants.signals[(name.startsWith('SIG') ? name : `SIG${name}`) as keyof typeof os.constants.signals];
+  if (signo !== undefined) {
+    try {
+      await signalInit(ctx.paths.monitorDir(c.id), signo);
+      emit('signal', `${c.stopSignal} -> ${c.pid} (by its monitor)`, 0, c.id);
+      return;
+    } catch (e) {
+      logDebug(`stop ${c.id} through its monitor: ${(e as Error).message}; trying tsrun kill`);
+    }
+  }
+  try {
+    await ctx.runtime.kill(c.id, c.stopSignal);
+  } catch (e) {
+    logWarn(`stop ${c.id}: ${(e as Error).message}`);
+  }
+}
+
 /** Signal, wait `timeout` seconds, then SIGKILL every process of the container. */
 export async function stopContainer(ctx: CriContext, c: ContainerRecord, timeoutSec: number): Promise<void> {
   refreshExit(ctx, c);
   if (c.state === 'CONTAINER_EXITED' || c.state === 'CONTAINER_UNKNOWN') return;
   if (timeoutSec > 0 && c.state === 'CONTAINER_RUNNING') {
-    try {
-      await ctx.runtime.kill(c.id, c.stopSignal);
-    } catch (e) {
-      logWarn(`stop ${c.id}: ${(e as Error).message}`);
-    }
+    await sendStopSignal(ctx, c);
     if (await waitExit(ctx, c, timeoutSec * 1000)) return;
   }
   try {

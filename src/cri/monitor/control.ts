@@ -29,3 +29,12 @@ export function resizeTty(dir: string, rows: number, cols: number): Promise<void
   if (!ok(rows) || !ok(cols)) return Promise.reject(new TsrunError('TSRUN_E_USAGE', `resize ${rows}x${cols}: rows and cols must be integers from 0 to 65535`));
   return command(dir, `resize ${rows} ${cols}`, 'TSRUN_E_STATE');
 }
+
+/**
+ * The container's init gets signal `signo` from its monitor, which reaped it if it has exited and
+ * so never signals a reused pid. Rejects (TSRUN_E_STATE) once the container has exited.
+ */
+export function signalInit(dir: string, signo: number): Promise<void> {
+  if (!Number.isInteger(signo) || signo <= 0 || signo > 64) return Promise.reject(new TsrunError('TSRUN_E_USAGE', `signal ${signo}: not a signal number`));
+  return command(dir, `signal ${signo}`, 'TSRUN_E_STATE');
+}

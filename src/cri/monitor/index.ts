@@ -2,6 +2,6 @@
 // recorded. The CRI server uses only this.
 export { startMonitor, type MonitorOptions, type StartedMonitor } from './start';
 export { readExit, watchExit, waitExit, type ExitRecord } from './exit';
-export { reopenLog, resizeTty } from './control';
+export { reopenLog, resizeTty, signalInit } from './control';
 export { attach, type AttachSession } from './attach';
 export { MONITOR_BINARY, MonitorFile } from './files';
