@@ -25,3 +25,14 @@ export function emptyStats(): CgroupStats {
     hugetlb: {},
   };
 }
+
+/** The first of `keys` that memory.stat has (name v1's total_* before v2's), or 0. */
+export function memoryStat(s: CgroupStats, ...keys: string[]): number {
+  for (const k of keys) if (s.memory.raw[k] !== undefined) return s.memory.raw[k]!;
+  return 0;
+}
+
+/** Memory in use less the inactive page cache the kernel can take back at once: what the kubelet evicts on. */
+export function workingSetBytes(s: CgroupStats): number {
+  return Math.max(0, s.memory.usage.usage - memoryStat(s, 'total_inactive_file', 'inactive_file'));
+}

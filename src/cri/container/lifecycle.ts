@@ -60,7 +60,7 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
     fs.mkdirSync(bundle, { recursive: true, mode: 0o711 });
     addLease(ctx.opts.store, bundle, rec0);
     const idmap = podUserns(sandbox);
-    mountOverlay(rootfs, { layers: rec0.diffIds.map((d) => layers.dir(d)), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), idmap });
+    mountOverlay(rootfs, { layers: rec0.diffIds.map((d) => layers.dir(d)), upper: writableLayer(ctx, id), work: path.join(dir, 'work'), idmap });
     const pidMode = config.linux?.security_context?.namespace_options?.pid ?? 'CONTAINER';
     let pidNamespace: string | undefined;
     if (pidMode === 'POD') pidNamespace = podPidNamespace(sandbox);
@@ -247,6 +247,11 @@ export async function removeContainer(ctx: CriContext, c: ContainerRecord): Prom
   ctx.containers.delete(c.id);
   ctx.containerNames.release(c.name);
   event(ctx, c, 'CONTAINER_DELETED_EVENT');
+}
+
+/** The container's writable layer (the overlay's upperdir): what its disk usage counts. */
+export function writableLayer(ctx: CriContext, id: string): string {
+  return path.join(ctx.containers.dir(id), 'upper');
 }
 
 /** The container's cgroup, for stats and updates. */

@@ -4,8 +4,8 @@
 // namespace, pod, container (cAdvisor's names), then its own labels; pod-wide ones (the network)
 // have container "POD". The wire carries UInt64 values, so seconds are whole seconds.
 import * as fs from 'node:fs';
-import type { CgroupStats } from '../../cgroups/stats';
-import { containerCgroup, refreshExit } from '../container/lifecycle';
+import { memoryStat, workingSetBytes, type CgroupStats } from '../../cgroups/stats';
+import { containerCgroup, refreshExit, writableLayer } from '../container/lifecycle';
 import type { CriContext } from '../context';
 import type { ContainerRecord, SandboxRecord } from '../store/types';
 import { nowNs } from '../store/types';
@@ -36,19 +36,13 @@ interface MetricDef<T> {
 
 const NS_PER_S = 1_000_000_000;
 const seconds = (ns: number | bigint | string): bigint => BigInt(ns) / BigInt(NS_PER_S);
-const raw = (s: ContainerSample, ...keys: string[]): number => {
-  for (const k of keys) if (s.stats.memory.raw[k] !== undefined) return s.stats.memory.raw[k]!;
-  return 0;
-};
-/** Memory in use minus what the kernel can take back at once (inactive page cache), as the kubelet evicts on. */
-const workingSet = (s: ContainerSample): number => Math.max(0, s.stats.memory.usage.usage - raw(s, 'total_inactive_file', 'inactive_file'));
 /** v1 counts memory+swap (memsw), v2 swap alone; v1's stats carry total_* keys. */
 const swapOnly = (s: ContainerSample): number => {
   const v1 = s.stats.memory.raw['total_cache'] !== undefined;
   return v1 ? Math.max(0, s.stats.memory.swap_usage.usage - s.stats.memory.usage.usage) : s.stats.memory.swap_usage.usage;
 };
-/** A limit the cgroup reports as "unlimited" (v1: near 2^63; v2: max) shows as 0, as in cAdvisor. */
-const limitOrZero = (n: number | undefined): number => (n && n > 0 && n < 2 ** 62 ? n : 0);
+/** A CRI resource field: 0 when unset (the wire has no negative limits to show). */
+const spec = (v: string | number | undefined): number => Math.max(0, Number(v ?? 0));
 
 const CONTAINER_METRICS: MetricDef<ContainerSample>[] = [
   { name: 'container_last_seen', help: 'Last time a container was seen by the exporter', type: 'GAUGE', samples: () => [[seconds(nowNs())]] },
@@ -60,19 +54,19 @@ const CONTAINER_METRICS: MetricDef<ContainerSample>[] = [
   { name: 'container_cpu_cfs_throttled_periods_total', help: 'Number of throttled period intervals.', type: 'COUNTER', samples: (s) => [[s.stats.cpu.throttling.throttled_periods]] },
   { name: 'container_cpu_cfs_throttled_seconds_total', help: 'Total time duration the container has been throttled.', type: 'COUNTER', samples: (s) => [[seconds(Math.round(s.stats.cpu.throttling.throttled_time))]] },
   { name: 'container_memory_usage_bytes', help: 'Current memory usage in bytes, including all memory regardless of when it was accessed', type: 'GAUGE', samples: (s) => [[s.stats.memory.usage.usage]] },
-  { name: 'container_memory_working_set_bytes', help: 'Current working set in bytes.', type: 'GAUGE', samples: (s) => [[workingSet(s)]] },
-  { name: 'container_memory_rss', help: 'Size of RSS in bytes.', type: 'GAUGE', samples: (s) => [[raw(s, 'total_rss', 'anon')]] },
-  { name: 'container_memory_cache', help: 'Number of bytes of page cache memory.', type: 'GAUGE', samples: (s) => [[raw(s, 'total_cache', 'file')]] },
-  { name: 'container_memory_mapped_file', help: 'Size of memory mapped files in bytes.', type: 'GAUGE', samples: (s) => [[raw(s, 'total_mapped_file', 'file_mapped')]] },
+  { name: 'container_memory_working_set_bytes', help: 'Current working set in bytes.', type: 'GAUGE', samples: (s) => [[workingSetBytes(s.stats)]] },
+  { name: 'container_memory_rss', help: 'Size of RSS in bytes.', type: 'GAUGE', samples: (s) => [[memoryStat(s.stats, 'total_rss', 'anon')]] },
+  { name: 'container_memory_cache', help: 'Number of bytes of page cache memory.', type: 'GAUGE', samples: (s) => [[memoryStat(s.stats, 'total_cache', 'file')]] },
+  { name: 'container_memory_mapped_file', help: 'Size of memory mapped files in bytes.', type: 'GAUGE', samples: (s) => [[memoryStat(s.stats, 'total_mapped_file', 'file_mapped')]] },
   { name: 'container_memory_swap', help: 'Container swap usage in bytes.', type: 'GAUGE', samples: (s) => [[swapOnly(s)]] },
   { name: 'container_memory_max_usage_bytes', help: 'Maximum memory usage recorded in bytes', type: 'GAUGE', samples: (s) => [[s.stats.memory.usage.max]] },
   { name: 'container_memory_failcnt', help: 'Number of memory usage hits limits', type: 'COUNTER', samples: (s) => [[s.stats.memory.usage.failcnt]] },
   { name: 'container_oom_events_total', help: 'Count of out of memory events observed for the container', type: 'COUNTER', samples: (s) => [[s.oomKills]] },
   { name: 'container_processes', help: 'Number of processes running inside the container.', type: 'GAUGE', samples: (s) => [[s.stats.pids.current]] },
-  { name: 'container_spec_memory_limit_bytes', help: 'Memory limit for the container.', type: 'GAUGE', samples: (s) => [[limitOrZero(Number(s.c.config.linux?.resources?.memory_limit_in_bytes ?? 0))]] },
-  { name: 'container_spec_cpu_period', help: 'CPU period of the container.', type: 'GAUGE', samples: (s) => [[Number(s.c.config.linux?.resources?.cpu_period ?? 0)]] },
-  { name: 'container_spec_cpu_quota', help: 'CPU quota of the container.', type: 'GAUGE', samples: (s) => [[Math.max(0, Number(s.c.config.linux?.resources?.cpu_quota ?? 0))]] },
-  { name: 'container_spec_cpu_shares', help: 'CPU share of the container.', type: 'GAUGE', samples: (s) => [[Number(s.c.config.linux?.resources?.cpu_shares ?? 0)]] },
+  { name: 'container_spec_memory_limit_bytes', help: 'Memory limit for the container.', type: 'GAUGE', samples: (s) => [[spec(s.c.config.linux?.resources?.memory_limit_in_bytes)]] },
+  { name: 'container_spec_cpu_period', help: 'CPU period of the container.', type: 'GAUGE', samples: (s) => [[spec(s.c.config.linux?.resources?.cpu_period)]] },
+  { name: 'container_spec_cpu_quota', help: 'CPU quota of the container.', type: 'GAUGE', samples: (s) => [[spec(s.c.config.linux?.resources?.cpu_quota)]] },
+  { name: 'container_spec_cpu_shares', help: 'CPU share of the container.', type: 'GAUGE', samples: (s) => [[spec(s.c.config.linux?.resources?.cpu_shares)]] },
   { name: 'container_fs_usage_bytes', help: 'Number of bytes that are consumed by the container on this filesystem.', type: 'GAUGE', samples: (s) => [[s.writable.bytes]] },
 ];
 
@@ -84,14 +78,20 @@ interface NetDevSample {
 }
 
 const NETWORK_METRICS: MetricDef<NetDevSample>[] = (['receive', 'transmit'] as const).flatMap((dir) => {
-  const side = (n: NetDevSample) => (dir === 'receive' ? n.rx : n.tx);
-  const verb = dir === 'receive' ? 'received' : 'transmitted';
-  return [
-    { name: `container_network_${dir}_bytes_total`, help: `Cumulative count of bytes ${verb}`, type: 'COUNTER' as const, labels: ['interface'], samples: (n: NetDevSample) => [[side(n).bytes, [n.iface]]] as [number, string[]][] },
-    { name: `container_network_${dir}_packets_total`, help: `Cumulative count of packets ${verb}`, type: 'COUNTER' as const, labels: ['interface'], samples: (n: NetDevSample) => [[side(n).packets, [n.iface]]] as [number, string[]][] },
-    { name: `container_network_${dir}_packets_dropped_total`, help: `Cumulative count of packets dropped while ${dir === 'receive' ? 'receiving' : 'transmitting'}`, type: 'COUNTER' as const, labels: ['interface'], samples: (n: NetDevSample) => [[side(n).dropped, [n.iface]]] as [number, string[]][] },
-    { name: `container_network_${dir}_errors_total`, help: `Cumulative count of errors encountered while ${dir === 'receive' ? 'receiving' : 'transmitting'}`, type: 'COUNTER' as const, labels: ['interface'], samples: (n: NetDevSample) => [[side(n).errors, [n.iface]]] as [number, string[]][] },
+  const [done, doing] = dir === 'receive' ? ['received', 'receiving'] : ['transmitted', 'transmitting'];
+  const counters: [suffix: string, counter: keyof NetDevSample['rx'], help: string][] = [
+    ['bytes_total', 'bytes', `Cumulative count of bytes ${done}`],
+    ['packets_total', 'packets', `Cumulative count of packets ${done}`],
+    ['packets_dropped_total', 'dropped', `Cumulative count of packets dropped while ${doing}`],
+    ['errors_total', 'errors', `Cumulative count of errors encountered while ${doing}`],
   ];
+  return counters.map(([suffix, counter, help]): MetricDef<NetDevSample> => ({
+    name: `container_network_${dir}_${suffix}`,
+    help,
+    type: 'COUNTER',
+    labels: ['interface'],
+    samples: (n) => [[(dir === 'receive' ? n.rx : n.tx)[counter], [n.iface]]],
+  }));
 });
 
 /** /proc/PID/net/dev, loopback left out as cAdvisor does. */
@@ -123,7 +123,7 @@ function compute<T>(defs: MetricDef<T>[], source: T, base: string[], timestamp: 
 function sampleOf(ctx: CriContext, c: ContainerRecord): ContainerSample | undefined {
   try {
     const cg = containerCgroup(c);
-    return { c, stats: cg.stats(), oomKills: cg.oomKills(), writable: diskUsage(`${ctx.containers.dir(c.id)}/upper`) };
+    return { c, stats: cg.stats(), oomKills: cg.oomKills(), writable: diskUsage(writableLayer(ctx, c.id)) };
   } catch {
     return undefined; // gone between the listing and the read
   }

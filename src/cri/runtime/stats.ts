@@ -1,7 +1,7 @@
 // ContainerStats, ListContainerStats, PodSandboxStats, ListPodSandboxStats, read from the
 // cgroups. CPU usage in nano-cores needs two samples: the previous one is kept per id.
-import type { CgroupStats } from '../../cgroups/stats';
-import { containerCgroup, getContainer, refreshExit } from '../container/lifecycle';
+import { memoryStat, workingSetBytes, type CgroupStats } from '../../cgroups/stats';
+import { containerCgroup, getContainer, refreshExit, writableLayer } from '../container/lifecycle';
 import type { CriContext } from '../context';
 import type { ContainerStats, CriReceived, PodSandboxStats } from '../proto';
 import { getSandbox } from '../sandbox/lifecycle';
@@ -26,10 +26,8 @@ function cpuOf(id: string, s: CgroupStats, ts: string) {
 }
 
 function memoryOf(s: CgroupStats, ts: string) {
-  const raw = s.memory.raw;
-  const inactive = raw['total_inactive_file'] ?? raw['inactive_file'] ?? 0;
   const usage = s.memory.usage.usage;
-  const workingSet = Math.max(0, usage - inactive);
+  const workingSet = workingSetBytes(s);
   const limit = s.memory.usage.limit;
   const available = limit > 0 && limit < 2 ** 62 ? Math.max(0, limit - workingSet) : 0;
   return {
@@ -37,9 +35,9 @@ function memoryOf(s: CgroupStats, ts: string) {
     working_set_bytes: { value: String(workingSet) },
     available_bytes: { value: String(available) },
     usage_bytes: { value: String(usage) },
-    rss_bytes: { value: String(raw['total_rss'] ?? raw['anon'] ?? raw['rss'] ?? 0) },
-    page_faults: { value: String(raw['total_pgfault'] ?? raw['pgfault'] ?? 0) },
-    major_page_faults: { value: String(raw['total_pgmajfault'] ?? raw['pgmajfault'] ?? 0) },
+    rss_bytes: { value: String(memoryStat(s, 'total_rss', 'anon', 'rss')) },
+    page_faults: { value: String(memoryStat(s, 'total_pgfault', 'pgfault')) },
+    major_page_faults: { value: String(memoryStat(s, 'total_pgmajfault', 'pgmajfault')) },
   };
 }
 
@@ -58,7 +56,7 @@ function containerStats(ctx: CriContext, c: ContainerRecord, s = c.state === 'CO
     attributes: { id: c.id, metadata: c.config.metadata, labels: c.config.labels, annotations: c.config.annotations },
     cpu: s ? cpuOf(c.id, s, ts) : { timestamp: ts, usage_core_nano_seconds: { value: '0' }, usage_nano_cores: { value: '0' } },
     memory: s ? memoryOf(s, ts) : { timestamp: ts, working_set_bytes: { value: '0' } },
-    writable_layer: { timestamp: ts, fs_id: { mountpoint: ctx.opts.stateDir }, ...layerUsage(`${ctx.containers.dir(c.id)}/upper`) },
+    writable_layer: { timestamp: ts, fs_id: { mountpoint: ctx.opts.stateDir }, ...layerUsage(writableLayer(ctx, c.id)) },
   };
 }
 
