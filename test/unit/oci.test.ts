@@ -5,7 +5,7 @@ import { MOUNT_ATTR, MS, parseMountOptions } from '../../src/oci/mount-options';
 import { parseConfig } from '../../src/oci/load-bundle';
 import { defaultSpec } from '../../src/oci/default-spec';
 import { rlimitValue, RLIM_INFINITY } from '../../src/oci/rlimits';
-import { parseSignal } from '../../src/runtime/kill';
+import { parseSignal } from '../../src/oci/signals';
 import { encodePlan } from '../../src/oci/plan-encode';
 import { compileCreatePlan } from '../../src/oci/compile-plan';
 

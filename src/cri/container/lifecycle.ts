@@ -4,7 +4,6 @@
 // learnt from the monitor's exit.json, so it is known even after a restart of the server.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImageConfig } from '../../../specs/oci/image';
 import { newCgroupManager, type CgroupManager } from '../../cgroups/manager';
@@ -13,6 +12,7 @@ import { emit } from '../../events/bus';
 import { addLease, removeLease } from '../../image/gc';
 import { ContentStore } from '../../image/store/content-store';
 import { LayerStore } from '../../image/store/layer-store';
+import { parseSignal } from '../../oci/signals';
 import { isMountpoint, mountOverlay, unmountOverlay } from '../../rootfs/overlay';
 import { readInRoot } from '../../rootfs/secure-join';
 import type { CriContext } from '../context';
@@ -197,12 +197,16 @@ async function waitExit(ctx: CriContext, c: ContainerRecord, ms: number): Promis
 
 /**
  * The stop signal goes through the container's monitor, at once (no `tsrun kill` process to
- * start). A signal it cannot name by number, or a monitor that cannot answer, falls back to
+ * start). A signal it cannot number, or a monitor that cannot answer, falls back to
  * `tsrun kill`.
  */
 async function sendStopSignal(ctx: CriContext, c: ContainerRecord): Promise<void> {
-  const name = c.stopSignal.toUpperCase();
-  const signo = /^\d+$/.test(name) ? Number(name) : os.constants.signals[(name.startsWith('SIG') ? name : `SIG${name}`) as keyof typeof os.constants.signals];
+  let signo: number | undefined;
+  try {
+    signo = parseSignal(c.stopSignal);
+  } catch {
+    // not a name this runtime numbers: tsrun kill below refuses it too, and the warning says why
+  }
   if (signo !== undefined) {
     try {
       await signalInit(ctx.paths.monitorDir(c.id), signo);
