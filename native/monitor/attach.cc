@@ -76,20 +76,10 @@ void Attach::Configure(int stdin_fd, int pty, bool stdin_once) {
   stdin_once_ = stdin_once;
 }
 
-bool Attach::Listen(const std::string& dir) {
-  listen_.fd = ListenUnix(dir, "attach.sock");
-  if (listen_.fd < 0) return false;
-  LoopAdd(&listen_, EPOLLIN);
-  return true;
-}
+bool Attach::Listen(const std::string& dir) { return LoopListen(&listen_, dir, "attach.sock"); }
 
 void Attach::OnAccept() {
-  for (;;) {
-    int fd = accept4(listen_.fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd < 0) {
-      if (errno != EAGAIN && errno != EINTR) Diag("accept on attach.sock: %m");
-      return;
-    }
+  for (int fd; (fd = LoopAccept(&listen_, "attach.sock")) >= 0;) {
     Client* c = new Client;
     c->fd = fd;
     clients_.push_back(c);

@@ -28,20 +28,10 @@ void Reply(int fd, const std::string& text) {
 
 }  // namespace
 
-bool Control::Listen(const std::string& dir) {
-  listen_.fd = ListenUnix(dir, "ctl.sock");
-  if (listen_.fd < 0) return false;
-  LoopAdd(&listen_, EPOLLIN);
-  return true;
-}
+bool Control::Listen(const std::string& dir) { return LoopListen(&listen_, dir, "ctl.sock"); }
 
 void Control::OnAccept() {
-  for (;;) {
-    int fd = accept4(listen_.fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd < 0) {
-      if (errno != EAGAIN && errno != EINTR) Diag("accept on ctl.sock: %m");
-      return;
-    }
+  for (int fd; (fd = LoopAccept(&listen_, "ctl.sock")) >= 0;) {
     Conn* c = new Conn;
     c->fd = fd;
     LoopAdd(c, EPOLLIN);

@@ -1,6 +1,8 @@
 #include "loop.h"
 
+#include <errno.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -32,6 +34,19 @@ void LoopClose(Watch* w) {
   LoopDel(w);
   close(w->fd);
   w->fd = -1;
+}
+
+bool LoopListen(Watch* w, const std::string& dir, const char* name) {
+  w->fd = ListenUnix(dir, name);
+  if (w->fd < 0) return false;
+  LoopAdd(w, EPOLLIN);
+  return true;
+}
+
+int LoopAccept(Watch* w, const char* name) {
+  int fd = accept4(w->fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  if (fd < 0 && errno != EAGAIN && errno != EINTR) Diag("accept on %s: %m", name);
+  return fd;
 }
 
 }  // namespace monitor

@@ -3,6 +3,8 @@
 #pragma once
 #include <stdint.h>
 
+#include <string>
+
 namespace monitor {
 
 enum class Kind {
@@ -33,5 +35,10 @@ void LoopDel(Watch* w);
 // Removes `w` from the loop and closes its fd.
 void LoopClose(Watch* w);
 int LoopFd();
+// Listens on the unix socket DIR/name and watches it (w) for connections.
+bool LoopListen(Watch* w, const std::string& dir, const char* name);
+// The next connection waiting on listening socket w (non-blocking, close-on-exec), or -1 once
+// none is left; an error other than "none left" is logged naming `name`.
+int LoopAccept(Watch* w, const char* name);
 
 }  // namespace monitor

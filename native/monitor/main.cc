@@ -243,7 +243,7 @@ void ReadOutput(Watch* w) {
 
 void OnConsole(Watch* w) {
   if (w->kind == Kind::kConsoleListen) {
-    int fd = accept4(w->fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    int fd = LoopAccept(w, "console.sock");
     if (fd < 0) return;
     if (g_console_conn.fd >= 0 || g_pty.fd >= 0) {
       close(fd);  // one pty per container
@@ -317,9 +317,7 @@ void Create() {
   LoopAdd(&g_stdout, EPOLLIN);
   LoopAdd(&g_stderr, EPOLLIN);
   if (g_opt.tty) {
-    g_console_listen.fd = ListenUnix(g_opt.call.dir, "console.sock");
-    if (g_console_listen.fd < 0) FailErrno("listen on " + Path("console.sock"));
-    LoopAdd(&g_console_listen, EPOLLIN);
+    if (!LoopListen(&g_console_listen, g_opt.call.dir, "console.sock")) FailErrno("listen on " + Path("console.sock"));
   }
   g_opt.call.console = g_opt.tty;
   g_runtime_pid = SpawnRuntime(g_opt.call, in[0], out[1], err[1]);
