@@ -25,11 +25,16 @@ let outSeq = 0;
  * (as with runc), and a pipe would not reach EOF until the container exits.
  */
 export function tsrun(root: string, args: string[], opts: SpawnSyncOptions = {}): Result {
+  return runToFiles(TSRUN, ['--root', root, ...args], opts);
+}
+
+/** Runs `cmd` with stdout and stderr in files, as tsrun() does, and returns what it printed. */
+export function runToFiles(cmd: string, args: string[], opts: SpawnSyncOptions = {}): Result {
   const base = path.join(os.tmpdir(), `tsrun-out-${process.pid}-${++outSeq}`);
   const out = fs.openSync(`${base}.out`, 'w+');
   const err = fs.openSync(`${base}.err`, 'w+');
   try {
-    const r = spawnSync(TSRUN, ['--root', root, ...args], { timeout: 60_000, stdio: ['ignore', out, err], ...opts });
+    const r = spawnSync(cmd, args, { timeout: 60_000, stdio: ['ignore', out, err], ...opts });
     return { code: r.status ?? -1, stdout: fs.readFileSync(`${base}.out`, 'utf8'), stderr: fs.readFileSync(`${base}.err`, 'utf8') };
   } finally {
     fs.closeSync(out);

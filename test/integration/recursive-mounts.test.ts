@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeBundle } from '../fixtures/busybox';
 import { runScript } from '../helpers/run-in';
-import { BUILD, TSRUN, leftovers, newRoot, uniqueId, type Result } from '../helpers/tsrun';
+import { BUILD, TSRUN, leftovers, newRoot, runToFiles, uniqueId, type Result } from '../helpers/tsrun';
 
 const root = newRoot();
 
@@ -111,16 +111,5 @@ test('features lists the recursive mount options', (t) => {
 
 /** tsrun as it runs on a kernel without the given syscalls (they fail with ENOSYS). */
 function withoutSyscalls(nrs: number[], args: string[]): Result {
-  const base = path.join(os.tmpdir(), `tsrun-out-${process.pid}-${uniqueId('enosys')}`);
-  const out = fs.openSync(`${base}.out`, 'w+');
-  const err = fs.openSync(`${base}.err`, 'w+');
-  try {
-    const r = spawnSync(path.join(BUILD, 'tsrun-enosys'), [nrs.join(','), TSRUN, ...args], { timeout: 60_000, stdio: ['ignore', out, err] });
-    return { code: r.status ?? -1, stdout: fs.readFileSync(`${base}.out`, 'utf8'), stderr: fs.readFileSync(`${base}.err`, 'utf8') };
-  } finally {
-    fs.closeSync(out);
-    fs.closeSync(err);
-    fs.rmSync(`${base}.out`, { force: true });
-    fs.rmSync(`${base}.err`, { force: true });
-  }
+  return runToFiles(path.join(BUILD, 'tsrun-enosys'), [nrs.join(','), TSRUN, ...args]);
 }
