@@ -87,6 +87,8 @@ short form: tsrun run BUNDLE_DIR
 `;
 
 export async function main(argv: string[]): Promise<number> {
+  // Before --log opens its file: which fds the caller passed is read off the table now.
+  if (argv.some((a) => a.includes('preserve-fds'))) (require('../runtime/passed-fds') as typeof import('../runtime/passed-fds')).noteFdsAtEntry();
   try {
     const { flags, args } = parseFlags(argv, GLOBAL_FLAGS, true);
     configureLog({ file: str(flags['log']), format: str(flags['log-format']), debug: bool(flags['debug']) });

@@ -5,11 +5,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TsrunError } from '../common/errors';
+import { ensureDir, PRIVATE } from '../common/private-dir';
 import { mount, mountIdmappedOverlay, MNT_DETACH, umount } from '../sys/native';
 
 export interface OverlayDirs {
   /** lowest layer first, as an image lists them */
   layers: string[];
+  /** upper and work sit in a directory of their own, which is made owner-only */
   upper: string;
   work: string;
   /** the user namespace the rootfs is seen from: its pinned file and the host ids of its root */
@@ -18,6 +20,9 @@ export interface OverlayDirs {
 
 export function mountOverlay(target: string, dirs: OverlayDirs): void {
   if (dirs.layers.length === 0) throw new TsrunError('TSRUN_E_UNSUPPORTED', 'an image without layers has no root filesystem');
+  // What the container writes (setuid copies too) must not be reachable by other users through
+  // the upper dir; the upper dir itself stays 0755, since the rootfs's / takes its mode.
+  for (const d of new Set([path.dirname(dirs.upper), path.dirname(dirs.work)])) ensureDir(d, PRIVATE);
   for (const d of [dirs.upper, dirs.work, target]) fs.mkdirSync(d, { recursive: true, mode: 0o755 });
   if (dirs.idmap) return mountIdmapped(target, dirs, dirs.idmap);
   const lower = [...dirs.layers].reverse().join(':');

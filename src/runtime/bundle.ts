@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImageConfig } from '../../specs/oci/image';
 import { TsrunError } from '../common/errors';
+import { ensureDir, PRIVATE } from '../common/private-dir';
 import { emit } from '../events/bus';
 import { addLease, removeLease } from '../image/gc';
 import { ContentStore } from '../image/store/content-store';
@@ -28,7 +29,8 @@ export function makeBundle(store: string, image: string, dir: string, args?: str
   for (const d of rec.diffIds) if (!layers.has(d)) throw new TsrunError('TSRUN_E_IMAGE_NOT_FOUND', `layer ${d} of ${rec.name} is missing from the store: pull it again`);
   const config = ImageConfig.parse(JSON.parse(new ContentStore(store).read(rec.config).toString('utf8')));
   const rootfs = path.join(bundle, 'rootfs');
-  fs.mkdirSync(bundle, { recursive: true });
+  // Owner-only, as containerd's bundles: rootfs/ shows the image's setuid binaries.
+  ensureDir(bundle, PRIVATE);
   addLease(store, bundle, rec);
   const t0 = process.hrtime.bigint();
   try {

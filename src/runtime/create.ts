@@ -7,6 +7,7 @@ import type { RuntimeConfig } from '../../specs/oci/runtime-config';
 import { writePidFile } from './pid-file';
 import { TsrunError } from '../common/errors';
 import { logDebug, logWarn } from '../common/log';
+import { signalPid } from '../common/signal';
 import { newCgroupManager } from '../cgroups/manager';
 import { emit, step, tracing } from '../events/bus';
 import { loadBundle } from '../oci/load-bundle';
@@ -15,6 +16,7 @@ import { compileCreatePlan, ownBoundingSet } from '../oci/compile-plan';
 import { UndoStack } from '../common/undo';
 import { mkfifo } from '../sys/native';
 import { runHooks } from './hooks';
+import { checkPassedFds } from './passed-fds';
 import { readProcStat } from './proc';
 import { spawnInit, type InitProcess } from './spawn';
 import { StateDir } from './state-dir';
@@ -40,6 +42,7 @@ export interface Created {
 }
 
 export async function createContainer(opts: CreateOptions): Promise<Created> {
+  checkPassedFds(opts.preserveFds ?? 0);
   const stateDir = new StateDir(opts.root, opts.id);
   const bundle = step('config_loaded', opts.bundle, () => loadBundle(opts.bundle), opts.id);
   const config: RuntimeConfig = bundle.config;
@@ -97,7 +100,7 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
     init = spawnInit(plan, opts.id);
     const spawned = init;
     undo.push('stop the init', () => {
-      if (record.pid > 0) killQuietly(record.pid);
+      if (record.pid > 0) signalPid(record.pid, 'SIGKILL');
       spawned.sync.close();
       if (spawned.child.exitCode === null) spawned.child.kill('SIGKILL');
     });
@@ -137,13 +140,6 @@ function containerRootIds(config: RuntimeConfig): { uid: number; gid: number } {
   return userns ? { uid: find(config.linux?.uidMappings), gid: find(config.linux?.gidMappings) } : { uid: 0, gid: 0 };
 }
 
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    /* already gone */
-  }
-}
 
 export function removeFifo(stateDir: StateDir): void {
   fs.rmSync(stateDir.execFifo, { force: true });

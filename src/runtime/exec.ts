@@ -5,6 +5,7 @@ import { emit, tracing } from '../events/bus';
 import { logDebug, logWarn } from '../common/log';
 import { loadCgroupManager } from '../cgroups/manager';
 import { compileExecPlan, ownBoundingSet } from '../oci/compile-plan';
+import { checkPassedFds } from './passed-fds';
 import { writePidFile } from './pid-file';
 import { forwardSignals } from './signals';
 import { spawnInit } from './spawn';
@@ -24,6 +25,7 @@ export interface ExecOptions {
 
 /** Returns the process's exit status (0 when detached). */
 export async function execInContainer(opts: ExecOptions): Promise<number> {
+  checkPassedFds(opts.preserveFds ?? 0);
   const dir = new StateDir(opts.root, opts.id);
   dir.lock();
   let unlocked = false;

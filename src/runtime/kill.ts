@@ -1,18 +1,12 @@
 // kill: send a signal to the init, or with --all to every process in the container's cgroup.
 import * as os from 'node:os';
+import { signalPid } from '../common/signal';
 import { emit } from '../events/bus';
 import { loadCgroupManager } from '../cgroups/manager';
 import { parseSignal } from '../oci/signals';
 import { StateDir } from './state-dir';
 import { assertCanKill, liveStatus, loadRecord, type ContainerRecord } from './state';
 
-function send(pid: number, sig: number): void {
-  try {
-    process.kill(pid, sig);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
-  }
-}
 
 /**
  * Signals every process of a container's cgroup: SIGKILL through cgroup.kill where the kernel
@@ -24,8 +18,9 @@ export function signalCgroup(rec: ContainerRecord, sig: number): string {
   let what: string;
   if (sig === os.constants.signals.SIGKILL && cg.killAll()) what = 'cgroup.kill';
   else {
-    const pids = new Set([rec.pid, ...cg.pids()]);
-    for (const pid of pids) send(pid, sig);
+    // A record whose init never reported its pid has 0 here: only real pids are signalled.
+    const pids = new Set([rec.pid, ...cg.pids()].filter((p) => p > 0));
+    for (const pid of pids) signalPid(pid, sig);
     what = [...pids].join(' ');
   }
   if (sig === os.constants.signals.SIGKILL && cg.isFrozen()) cg.freeze(false);
@@ -41,7 +36,7 @@ export function killContainer(root: string, id: string, signal: string | undefin
     const status = liveStatus(dir, rec);
     if (!(all && status === 'stopped')) assertCanKill(id, status);
     if (!all) {
-      send(rec.pid, sig);
+      signalPid(rec.pid, sig);
       emit('signal', `${sig} -> ${rec.pid}`, 0, id);
       return;
     }

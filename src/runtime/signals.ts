@@ -1,13 +1,11 @@
+import { signalPid } from '../common/signal';
+
 // In the foreground (run, exec without -d) signals sent to tsrun go to the container process.
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 export function forwardSignals(pid: number): () => void {
   const handler = (sig: NodeJS.Signals): void => {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      /* the process is gone */
-    }
+    signalPid(pid, sig);
   };
   for (const s of FORWARDED) process.on(s, handler);
   return () => {

@@ -74,7 +74,7 @@ test.serial('a container of a POD user namespace sees the image files owned as i
     t.is(w.code, 0, w.err);
     t.is(w.out, 'made\n0:0\n0:0\n');
 
-    const upper = path.join(cri.stateDir, 'containers', id, 'upper');
+    const upper = path.join(cri.stateDir, 'containers', id, 'fs', 'upper');
     const owner = (f: string) => {
       const st = fs.statSync(path.join(upper, f));
       return `${st.uid}:${st.gid}`;

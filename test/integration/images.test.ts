@@ -90,6 +90,40 @@ test('pull a 5-layer image, bundle it, run it: whiteouts, opaque dirs, links, us
   t.deepEqual(fs.readdirSync(path.join(s, 'layers', 'sha256')), []);
 });
 
+// What a local user who is not root sees of the store and of a bundle (CVE-2021-41103 class):
+// an image's setuid-root binary and its 0666 device node must be out of reach, or running the
+// one gives that user euid 0 on the host and the other opens whatever device the image names.
+test('an image\'s setuid binary and device node are out of reach of other local users (CVE-2021-41103 class)', async (t) => {
+  const s = store();
+  const img = layout.image([base, await tarOf([
+    { name: 'suid', body: fs.readFileSync('/bin/busybox'), mode: 0o4755, uid: 0, gid: 0 },
+    { name: 'dev/', type: 'directory', mode: 0o755 },
+    { name: 'dev/open-to-all', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 },
+  ])], { Cmd: ['true'] });
+  layout.tag('suid', img);
+  push(layout.dir, 'suid', `${plain.addr}/test/suid:v1`);
+  fs.chmodSync(s, 0o755); // as /var/lib/tsrun is: open to all, so only the store's own modes protect
+  t.is(ts(s, ['pull', `${plain.addr}/test/suid:v1`]).code, 0);
+  const bundle = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-b-')), 'b');
+  t.is(ts(s, ['bundle', `${plain.addr}/test/suid:v1`, bundle]).code, 0);
+  fs.chmodSync(path.dirname(bundle), 0o755);
+  const layerDirs = fs.readdirSync(path.join(s, 'layers', 'sha256')).map((h) => path.join(s, 'layers', 'sha256', h));
+  const places = [...layerDirs.filter((d) => fs.existsSync(path.join(d, 'suid'))), path.join(bundle, 'rootfs')];
+  t.is(places.length, 2);
+  // setpriv keeps its capabilities up to its execve: a shell in between runs as nobody proper.
+  const asNobody = (args: string[]) => spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '/bin/busybox', 'sh', '-c', '"$@"', 'sh', ...args], { encoding: 'utf8' });
+  for (const p of places) {
+    t.true(fs.existsSync(path.join(p, 'suid')), `${p}/suid is there for root`);
+    const run = asNobody([path.join(p, 'suid'), 'id', '-u']);
+    t.regex(run.stderr, /Permission denied/, `nobody could run ${p}/suid: ${run.stdout}`);
+    const dev = asNobody(['/bin/busybox', 'head', '-c', '0', path.join(p, 'dev', 'open-to-all')]);
+    t.regex(dev.stderr, /Permission denied/, `nobody could open ${p}/dev/open-to-all`);
+  }
+  const ls = asNobody(['/bin/busybox', 'ls', path.join(s, 'blobs', 'sha256')]);
+  t.regex(ls.stderr, /Permission denied/, 'the blobs are not listable');
+  ts(s, ['bundle', '--remove', bundle]);
+});
+
 test('Docker schema 2 manifests (skopeo --format v2s2) pull and run the same', (t) => {
   push(layout.dir, 'five', `${plain.addr}/test/five-docker:v1`, { docker: true });
   const s = store();

@@ -112,6 +112,27 @@ for (const [name, entries, msg] of HOSTILE) {
   });
 }
 
+// A whiteout hides one name in its directory; one that leaves "..", "." or nothing after ".wh."
+// would hide the layer directory's parent (the store's whole layers/sha256) or itself.
+for (const name of ['.wh...', 'a/.wh...', '.wh..', '.wh.', 'a/b/.wh..']) {
+  test(`a whiteout named ${JSON.stringify(name)} is rejected and the store's other layers stay`, async (t) => {
+    const s = store();
+    const kept = await s.unpack(gz(await makeTar([{ name: 'keep', body: 'still here' }])), GZIP);
+    const hostile = await makeTar([{ name: 'a/b/', type: 'directory' }, { name, body: '' }]);
+    await t.throwsAsync(s.unpack(gz(hostile), GZIP), { message: /layer whiteout .* does not name a file to hide/ });
+    t.is(fs.readFileSync(path.join(s.dir(kept.diffId), 'keep'), 'utf8'), 'still here', 'the layer unpacked before is intact');
+    t.deepEqual(fs.readdirSync(path.join(s.root, 'layers', 'sha256')), [kept.diffId.slice('sha256:'.length)], 'nothing else left in layers/sha256');
+    const next = await s.unpack(gz(await makeTar([{ name: 'next', body: 'n' }])), GZIP);
+    t.true(s.has(next.diffId), 'a later unpack still works');
+  });
+}
+
+test('aufs metadata (.wh..wh.plnk) is skipped as docker and containerd do, not taken for a whiteout', async (t) => {
+  const s = store();
+  const r = await s.unpack(gz(await makeTar([{ name: '.wh..wh.plnk/', type: 'directory' }, { name: '.wh..wh.plnk/1234.5', body: 'x' }, { name: 'f', body: 'y' }])), GZIP);
+  t.deepEqual(fs.readdirSync(s.dir(r.diffId)), ['f']);
+});
+
 test('a corrupt or truncated gzip stream is an error, and leaves nothing', async (t) => {
   const s = store();
   const good = zlib.gzipSync(await makeTar([{ name: 'f', body: 'x'.repeat(10000) }]));

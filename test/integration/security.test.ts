@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeBundle } from '../fixtures/busybox';
-import { BUILD, TSRUN, newRoot, tsrun, uniqueId } from '../helpers/tsrun';
+import { BUILD, TSRUN, newRoot, tsrun, uniqueId, waitFor } from '../helpers/tsrun';
 
 const root = newRoot();
 
@@ -55,4 +55,48 @@ test('a cwd through /proc/self/fd cannot escape into the host (CVE-2024-21626)',
     t.false(r.stdout.includes(marker), `fd ${fd}: the host /tmp was reachable`);
   }
   fs.rmSync(path.join('/', 'tmp', marker));
+});
+
+// A create killed after its record was written but before the init reported its pid (and before
+// the cgroup was made) leaves {"status":"creating","pid":0}. kill(2) with pid 0 is the caller's
+// own process group: delete --force must clean such a record and signal nobody.
+test('delete --force of a create killed before its pid was known signals no process group, and cleans up', async (t) => {
+  const id = uniqueId('pid0');
+  t.is(tsrun(root, ['create', '-b', makeBundle(['sleep', '100']), id]).code, 0);
+  const file = path.join(root, id, 'state.json');
+  const rec = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid: number; cgroup: { dirs: Record<string, string> } };
+  process.kill(rec.pid, 'SIGKILL');
+  await waitFor(() => !fs.existsSync(`/proc/${rec.pid}`) || /^State:\s+Z/m.test(fs.readFileSync(`/proc/${rec.pid}/status`, 'utf8')));
+  for (const d of Object.values(rec.cgroup.dirs)) await waitFor(() => (fs.existsSync(d) ? (fs.rmdirSync(d), true) : true) && !fs.existsSync(d));
+  fs.writeFileSync(file, JSON.stringify({ ...rec, status: 'creating', pid: 0, pidStartTime: undefined }));
+  // delete runs in a process group of its own beside a sentinel: that group is what pid 0 names.
+  const r = spawnSync('setsid', ['--wait', 'sh', '-c', `sleep 30 & s=$!; ${TSRUN} --root ${root} delete --force ${id}; echo "rc=$?"; kill -0 $s && echo sentinel-alive; kill $s`], { encoding: 'utf8', timeout: 60_000 });
+  t.is(r.stdout, 'rc=0\nsentinel-alive\n', r.stderr);
+  t.false(fs.existsSync(path.join(root, id)), 'the record is gone');
+  t.is(tsrun(root, ['state', id]).code, 1);
+});
+
+// --preserve-fds N hands fds 3..3+N-1 over: when the caller passed fewer, those numbers are
+// tsrun's own (Node's event loop, the state dir's lock) and must never reach the container.
+test('--preserve-fds beyond the fds the caller passed is refused, and nothing is left behind', (t) => {
+  const id = uniqueId('pfd');
+  const extras = [fs.openSync('/etc/hostname', 'r'), fs.openSync('/etc/hostname', 'r')];
+  const out = path.join(os.tmpdir(), `${id}.out`);
+  const outFd = fs.openSync(out, 'w+');
+  const errFile = path.join(os.tmpdir(), `${id}.err`);
+  const errFd = fs.openSync(errFile, 'w+');
+  const r = spawnSync(TSRUN, ['--root', root, 'run', '--preserve-fds', '16', '-b', makeBundle(['sh', '-c', 'ls -1 /proc/$$/fd']), id], { stdio: ['ignore', outFd, errFd, ...extras], timeout: 60_000 });
+  extras.forEach((fd) => fs.closeSync(fd));
+  fs.closeSync(outFd);
+  fs.closeSync(errFd);
+  const stderr = fs.readFileSync(errFile, 'utf8');
+  t.is(r.status, 1, `the container ran with tsrun's fds: ${fs.readFileSync(out, 'utf8')}`);
+  t.regex(stderr, /--preserve-fds 16: fd 5 (is not open|\(.*\) was not passed by the caller)/);
+  t.regex(stderr, /pass fds 3\.\.18 to tsrun, or a smaller --preserve-fds/);
+  t.false(fs.existsSync(path.join(root, id)), 'no state dir');
+  t.is(fs.readFileSync(out, 'utf8'), '');
+  fs.rmSync(out);
+  fs.rmSync(errFile);
+  // The fds really passed still go through, and nothing more.
+  t.deepEqual(fdsSeenInside(2, 2), ['0', '1', '2', '3', '4']);
 });

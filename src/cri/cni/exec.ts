@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TsrunError } from '../../common/errors';
 import { logDebug } from '../../common/log';
+import { signalGroup } from '../../common/signal';
 
 export type CniCommand = 'ADD' | 'DEL' | 'CHECK';
 
@@ -107,7 +108,7 @@ export function execPlugin(pluginPath: string, stdin: Record<string, unknown>, i
     let settled = false;
     const timer = setTimeout(() => {
       try {
-        process.kill(-child.pid!, 'SIGKILL');
+        signalGroup(child.pid ?? 0, 'SIGKILL');
       } catch {
         child.kill('SIGKILL');
       }

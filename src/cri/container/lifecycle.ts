@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { ImageConfig } from '../../../specs/oci/image';
 import { newCgroupManager, type CgroupManager } from '../../cgroups/manager';
 import { logDebug, logWarn } from '../../common/log';
+import { ensureDir, PRIVATE } from '../../common/private-dir';
 import { emit } from '../../events/bus';
 import { addLease, removeLease } from '../../image/gc';
 import { ContentStore } from '../../image/store/content-store';
@@ -57,10 +58,10 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
     const layers = new LayerStore(ctx.opts.store);
     for (const d of rec0.diffIds) if (!layers.has(d)) throw notFound(`layer ${d} of ${rec0.name} is missing from the store: pull it again`);
     const imageConfig = ImageConfig.parse(JSON.parse(new ContentStore(ctx.opts.store).read(rec0.config).toString('utf8')));
-    fs.mkdirSync(bundle, { recursive: true, mode: 0o711 });
-    addLease(ctx.opts.store, bundle, rec0);
     const idmap = podUserns(sandbox);
-    mountOverlay(rootfs, { layers: rec0.diffIds.map((d) => layers.dir(d)), upper: writableLayer(ctx, id), work: path.join(dir, 'work'), idmap });
+    bundleDir(bundle, idmap);
+    addLease(ctx.opts.store, bundle, rec0);
+    mountOverlay(rootfs, { layers: rec0.diffIds.map((d) => layers.dir(d)), upper: writableLayer(ctx, id), work: path.join(dir, 'fs', 'work'), idmap });
     const pidMode = config.linux?.security_context?.namespace_options?.pid ?? 'CONTAINER';
     let pidNamespace: string | undefined;
     if (pidMode === 'POD') pidNamespace = podPidNamespace(sandbox);
@@ -255,7 +256,17 @@ export async function removeContainer(ctx: CriContext, c: ContainerRecord): Prom
 
 /** The container's writable layer (the overlay's upperdir): what its disk usage counts. */
 export function writableLayer(ctx: CriContext, id: string): string {
-  return path.join(ctx.containers.dir(id), 'upper');
+  return path.join(ctx.containers.dir(id), 'fs', 'upper');
+}
+
+/**
+ * The bundle is owner-only (its rootfs/ shows the image's setuid binaries), as containerd's is;
+ * in a pod's own user namespace the pod's root must still pass through to reach rootfs/, so
+ * its group is the pod root's group with search only (0710), as containerd does for userns.
+ */
+function bundleDir(bundle: string, idmap: { rootGid: number } | undefined): void {
+  ensureDir(bundle, idmap ? 0o710 : PRIVATE);
+  if (idmap) fs.chownSync(bundle, 0, idmap.rootGid);
 }
 
 /** The container's cgroup, for stats and updates. */

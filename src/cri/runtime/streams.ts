@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tty from 'node:tty';
 import type { Duplex } from 'node:stream';
+import { signalPid } from '../../common/signal';
 import { connectInNetns, receiveFd, setWinsize } from '../../sys/native';
 import { getContainer, refreshExit } from '../container/lifecycle';
 import type { CriContext } from '../context';
@@ -43,7 +44,7 @@ export async function ExecSync(ctx: CriContext, req: CriReceived<'ExecSyncReques
     timer = setTimeout(() => {
       timedOut = true;
       try {
-        process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
+        signalPid(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
       } catch {
         /* gone meanwhile */
       }

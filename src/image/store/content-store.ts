@@ -6,6 +6,7 @@ import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TsrunError } from '../../common/errors';
+import { ensureDir, PASSAGE, PRIVATE } from '../../common/private-dir';
 
 const DIGEST_RE = /^sha256:([a-f0-9]{64})$/;
 
@@ -49,8 +50,10 @@ export class ContentStore {
    */
   async ingest(digest: string, size: number | undefined, chunks: AsyncIterable<Uint8Array>, resume = false): Promise<void> {
     if (this.has(digest)) return;
-    fs.mkdirSync(path.join(this.root, 'ingest'), { recursive: true });
-    fs.mkdirSync(path.join(this.root, 'blobs', 'sha256'), { recursive: true });
+    ensureDir(this.root, PASSAGE);
+    ensureDir(path.join(this.root, 'ingest'), PRIVATE);
+    ensureDir(path.join(this.root, 'blobs'), PRIVATE);
+    ensureDir(path.join(this.root, 'blobs', 'sha256'), PRIVATE);
     const partial = this.partialPath(digest);
     const hash: Hash = createHash('sha256');
     let written = 0;

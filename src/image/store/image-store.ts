@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { atomicWriteFileSync } from '../../common/atomic-write';
 import { TsrunError } from '../../common/errors';
+import { ensureDir, PASSAGE } from '../../common/private-dir';
 import { flock } from '../../sys/native';
 import { formatReference, parseReference } from '../reference';
 
@@ -33,7 +34,7 @@ export class ImageStore {
 
   /** Runs `fn` holding the store's lock (pulls, removals and GC do not interleave). */
   withLock<T>(fn: () => T): T {
-    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    ensureDir(this.root, PASSAGE);
     const fd = fs.openSync(this.root, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
     try {
       flock(fd, true, true);
@@ -53,7 +54,7 @@ export class ImageStore {
   }
 
   private save(records: ImageRecord[]): void {
-    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    ensureDir(this.root, PASSAGE);
     atomicWriteFileSync(this.file, JSON.stringify(Object.fromEntries(records.map((r) => [r.name, r])), null, 1));
   }
 

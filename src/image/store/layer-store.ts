@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { TsrunError } from '../../common/errors';
+import { ensureDir, PASSAGE, PRIVATE } from '../../common/private-dir';
 import { compressionOf, decompress } from '../unpack/decompress';
 import { unpackLayer, type UnpackResult } from '../unpack/unpack-layer';
 import { digestHex } from './content-store';
@@ -28,8 +29,9 @@ export class LayerStore {
       blob.destroy();
       return { diffId: expectedDiffId, entries: 0, whiteouts: 0 };
     }
-    const base = path.join(this.root, 'layers', 'sha256');
-    fs.mkdirSync(base, { recursive: true });
+    ensureDir(this.root, PASSAGE);
+    ensureDir(path.join(this.root, 'layers'), PRIVATE);
+    const base = ensureDir(path.join(this.root, 'layers', 'sha256'), PRIVATE);
     const tmp = fs.mkdtempSync(path.join(base, '.unpack-'));
     fs.chmodSync(tmp, 0o755);
     try {

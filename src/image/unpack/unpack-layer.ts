@@ -16,6 +16,7 @@ const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const WH_PREFIX = '.wh.';
 const OPAQUE = '.wh..wh..opq';
+const AUFS_META = '.wh..wh.';
 
 export interface UnpackResult {
   /** sha256 of the uncompressed tar: the layer's diff ID */
@@ -49,6 +50,17 @@ export function safeParts(name: string, what = 'entry'): string[] {
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw layerError(`layer ${what} ${JSON.stringify(name)} climbs out with ".."`);
   return parts;
+}
+
+/**
+ * The name a whiteout ".wh.NAME" hides. What is left after the prefix must be one plain name:
+ * ".wh..." would hide "..", the layer directory's parent, and ".wh." the layer directory itself.
+ */
+function whiteoutTarget(base: string, name: string): string {
+  const hidden = base.slice(WH_PREFIX.length);
+  if (hidden === '' || hidden === '.' || hidden === '..' || hidden.includes('/') || hidden.includes('\0'))
+    throw layerError(`layer whiteout ${JSON.stringify(name)} does not name a file to hide (it leaves ${JSON.stringify(hidden)})`);
+  return hidden;
 }
 
 /**
@@ -138,6 +150,11 @@ export async function unpackLayer(tarStream: Readable, dest: string): Promise<Un
       continue;
     }
     const base = parts[parts.length - 1]!;
+    if (base !== OPAQUE && parts.some((p) => p.startsWith(AUFS_META))) {
+      // aufs metadata (".wh..wh.plnk/..." and the like) is no content; docker and containerd skip it.
+      entry.resume();
+      continue;
+    }
     const dir = parentDir(dest, parts, h.name)!;
     if (base === OPAQUE) {
       lsetxattr(dir, 'trusted.overlay.opaque', Buffer.from('y'));
@@ -146,7 +163,7 @@ export async function unpackLayer(tarStream: Readable, dest: string): Promise<Un
       continue;
     }
     if (base.startsWith(WH_PREFIX)) {
-      const hidden = path.join(dir, base.slice(WH_PREFIX.length));
+      const hidden = path.join(dir, whiteoutTarget(base, h.name));
       removeExisting(hidden, false);
       mknod(hidden, S_IFCHR, 0, 0);
       whiteouts++;
