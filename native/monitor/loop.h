@@ -19,6 +19,7 @@ enum class Kind {
   kCtlListen,      // DIR/ctl.sock
   kCtlConn,
   kStdin,          // the container's stdin, watched only while input waits to be written
+  kServer,         // the sync fd during an in-process create: the server's word on the init
 };
 
 struct Watch {

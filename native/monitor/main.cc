@@ -5,7 +5,12 @@
 //
 //   tsrun-monitor --id ID --runtime PATH --runtime-root DIR --bundle DIR --dir DIR
 //                 [--log-path FILE] [--tty] [--stdin] [--stdin-once] --sync-fd N
+//   tsrun-monitor --id ID --init PATH --init-sync-fd M --dir DIR [...] --sync-fd N
 //
+// The second form is the CRI server's own create: the server validates and compiles the
+// config in-process and speaks the sync protocol with the init over fd M; the monitor only
+// spawns the init binary with its stdio, and learns the init's pid from the server as one line
+// {"pid":N} on the sync fd once create is over.
 // On the sync fd it writes one JSON line once create is over, {"pid":N} or {"error":"..."},
 // and exits after an error. Single-threaded: one epoll loop, no large buffers.
 #include <errno.h>
@@ -46,6 +51,9 @@ struct Options {
   bool stdin_open = false;
   bool stdin_once = false;
   int sync_fd = -1;
+  // In-process create: the init binary and the init's end of the server's sync socket.
+  std::string init_binary;
+  int init_sync_fd = -1;
 };
 
 // After the init exits, output still held by other processes is awaited this long at most.
@@ -70,6 +78,9 @@ CriLog g_log;
 bool g_log_created = false;
 Attach g_attach;
 Control g_control;
+Watch g_server{Kind::kServer};
+std::string g_server_line;  // what the server said on the sync fd, up to its newline
+bool g_server_gone = false;
 
 pid_t g_runtime_pid = -1;
 bool g_runtime_done = false;
@@ -132,6 +143,8 @@ bool ParseArgs(int argc, char** argv, std::string* err) {
     else if (a == "--dir") g_opt.call.dir = v;
     else if (a == "--log-path") g_opt.log_path = v;
     else if (a == "--sync-fd") g_opt.sync_fd = atoi(v.c_str());
+    else if (a == "--init") g_opt.init_binary = v;
+    else if (a == "--init-sync-fd") g_opt.init_sync_fd = atoi(v.c_str());
     else {
       *err = "unknown flag: " + a;
       return false;
@@ -142,12 +155,17 @@ bool ParseArgs(int argc, char** argv, std::string* err) {
     *err = "--sync-fd must name an open fd above 2";
     return false;
   }
-  const char* missing = g_opt.call.id.empty()        ? "--id"
-                        : g_opt.call.runtime.empty() ? "--runtime"
-                        : g_opt.call.root.empty()    ? "--runtime-root"
-                        : g_opt.call.bundle.empty()  ? "--bundle"
-                        : g_opt.call.dir.empty()     ? "--dir"
-                                                     : nullptr;
+  bool in_process = !g_opt.init_binary.empty();
+  if (in_process && (g_opt.init_sync_fd < 3 || g_opt.init_sync_fd == g_opt.sync_fd || fcntl(g_opt.init_sync_fd, F_GETFD) < 0)) {
+    *err = "--init-sync-fd must name another open fd above 2";
+    return false;
+  }
+  const char* missing = g_opt.call.id.empty()                       ? "--id"
+                        : !in_process && g_opt.call.runtime.empty() ? "--runtime"
+                        : !in_process && g_opt.call.root.empty()    ? "--runtime-root"
+                        : !in_process && g_opt.call.bundle.empty()  ? "--bundle"
+                        : g_opt.call.dir.empty()                    ? "--dir"
+                                                                    : nullptr;
   if (missing) {
     *err = std::string("missing ") + missing;
     return false;
@@ -160,14 +178,25 @@ bool ParseArgs(int argc, char** argv, std::string* err) {
   return true;
 }
 
+// Closes every fd from `from` up, but those in `keep` (ascending).
+void CloseAllBut(int from, const std::vector<int>& keep) {
+  for (int k : keep) {
+    if (k > from) syscall(SYS_close_range, static_cast<unsigned>(from), static_cast<unsigned>(k - 1), 0U);
+    from = k + 1;
+  }
+  if (syscall(SYS_close_range, static_cast<unsigned>(from), ~0U, 0U) < 0) {
+    for (int fd = from; fd < 65536; fd++) close(fd);
+  }
+}
+
 // Nothing of the CRI server's may stay open here: we outlive it.
 void Detach() {
   int sync = g_opt.sync_fd;
-  if (sync > 3) syscall(SYS_close_range, 3U, static_cast<unsigned>(sync - 1), 0U);
-  if (syscall(SYS_close_range, static_cast<unsigned>(sync + 1), ~0U, 0U) < 0) {
-    for (int fd = sync + 1; fd < 65536; fd++) close(fd);
-  }
-  fcntl(sync, F_SETFD, FD_CLOEXEC);
+  std::vector<int> keep = {sync};
+  if (g_opt.init_sync_fd >= 0) keep.push_back(g_opt.init_sync_fd);
+  if (keep.size() == 2 && keep[0] > keep[1]) std::swap(keep[0], keep[1]);
+  CloseAllBut(3, keep);
+  for (int fd : keep) fcntl(fd, F_SETFD, FD_CLOEXEC);
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   for (int fd = 0; fd < 3; fd++) dup2(null, fd);
   if (null > 2) close(null);
@@ -259,8 +288,22 @@ void OnConsole(Watch* w) {
   if (master >= 0) g_pty.fd = master;
 }
 
+// The server's line on the sync fd; EOF before its newline means the create failed there.
+void OnServer(Watch* w) {
+  char buf[256];
+  ssize_t n = read(w->fd, buf, sizeof buf);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (n <= 0 || g_server_line.size() > 1024) {
+    g_server_gone = true;
+    LoopDel(w);
+    return;
+  }
+  g_server_line.append(buf, static_cast<size_t>(n));
+}
+
 void Dispatch(Watch* w, uint32_t events) {
   switch (w->kind) {
+    case Kind::kServer: return OnServer(w);
     case Kind::kSignal: return Reap();
     case Kind::kStdout:
     case Kind::kStderr:
@@ -305,6 +348,29 @@ pid_t ReadPidFile() {
   return pid > 0 && (*end == '\0' || *end == '\n') ? static_cast<pid_t>(pid) : -1;
 }
 
+// In-process create: the init binary runs with the server's sync socket; the server tells
+// us the init's pid once the init waits for `start`, or hangs up when the create failed.
+pid_t CreateInProcess(int in, int out, int err) {
+  g_runtime_pid = SpawnInit(g_opt.init_binary, g_opt.init_sync_fd, in, out, err);
+  if (g_runtime_pid < 0) FailErrno("fork the init " + g_opt.init_binary);
+  close(g_opt.init_sync_fd);
+  g_opt.init_sync_fd = -1;
+  g_server.fd = g_opt.sync_fd;
+  SetNonblock(g_server.fd);
+  LoopAdd(&g_server, EPOLLIN);
+  while (g_server_line.find('\n') == std::string::npos && !g_server_gone) Turn(-1);
+  if (g_server.fd >= 0 && !g_server_gone) LoopDel(&g_server);
+  g_server.fd = -1;
+  const char* at = strstr(g_server_line.c_str(), "{\"pid\":");
+  long pid = at ? strtol(at + 7, nullptr, 10) : 0;
+  if (pid <= 0) {
+    // The server reported the error itself; ours only closes the record.
+    g_opt.sync_fd = -1;
+    Fail(JsonQuote("the create was abandoned by the CRI server"));
+  }
+  return static_cast<pid_t>(pid);
+}
+
 // Runs create; returns once the init waits for `start` and everything is in place to serve it.
 void Create() {
   int out[2], err[2], in[2] = {0, -1};
@@ -320,19 +386,27 @@ void Create() {
     if (!LoopListen(&g_console_listen, g_opt.call.dir, "console.sock")) FailErrno("listen on " + Path("console.sock"));
   }
   g_opt.call.console = g_opt.tty;
-  g_runtime_pid = SpawnRuntime(g_opt.call, in[0], out[1], err[1]);
-  if (g_runtime_pid < 0) FailErrno("fork the runtime");
-  close(out[1]);
-  close(err[1]);
-  if (in[0] > 0) close(in[0]);
+  pid_t pid;
+  if (!g_opt.init_binary.empty()) {
+    pid = CreateInProcess(in[0], out[1], err[1]);
+    close(out[1]);
+    close(err[1]);
+    if (in[0] > 0) close(in[0]);
+  } else {
+    g_runtime_pid = SpawnRuntime(g_opt.call, in[0], out[1], err[1]);
+    if (g_runtime_pid < 0) FailErrno("fork the runtime");
+    close(out[1]);
+    close(err[1]);
+    if (in[0] > 0) close(in[0]);
 
-  while (!g_runtime_done) Turn(-1);
-  int st = g_runtime_status;
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) Fail(RuntimeError(Path("runtime.log"), st, g_stderr_tail));
+    while (!g_runtime_done) Turn(-1);
+    int st = g_runtime_status;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) Fail(RuntimeError(Path("runtime.log"), st, g_stderr_tail));
 
-  std::string().swap(g_stderr_tail);
-  pid_t pid = ReadPidFile();
-  if (pid <= 0) Fail(JsonQuote("the runtime succeeded but left no pid in " + Path("pid")));
+    std::string().swap(g_stderr_tail);
+    pid = ReadPidFile();
+    if (pid <= 0) Fail(JsonQuote("the runtime succeeded but left no pid in " + Path("pid")));
+  }
   g_init_pid = pid;
   g_control.SetInit(pid, &g_init_done);
   for (auto& [early, status] : g_early)

@@ -21,6 +21,12 @@ struct RuntimeCall {
 // fork + exec with `in`, `out`, `err` as fds 0-2; -1 with errno on failure.
 pid_t SpawnRuntime(const RuntimeCall& call, int in, int out, int err);
 
+// For a create the CRI server drives in-process: the native init binary itself, with
+// `init_sync` as its fd 3 (the server holds the other end and speaks the sync protocol) and
+// `in`, `out`, `err` as fds 0-2. Its first stage exits once it has reported the init's pid, and
+// the init, reparented to us (a subreaper), becomes our child. -1 with errno on failure.
+pid_t SpawnInit(const std::string& binary, int init_sync, int in, int out, int err);
+
 // Why create failed, as a JSON string literal: the last "error" record's msg in the runtime's
 // JSON log (runc's format, which tsrun writes too), else what it printed on stderr, else its
 // exit status.

@@ -3,7 +3,7 @@ import type { ProcessConfig } from '../../specs/oci/runtime-config';
 import { TsrunError } from '../common/errors';
 import { schemaProblem } from '../common/json-path';
 import { validateProcess } from '../oci/validate';
-import { execInContainer } from '../runtime/exec';
+import { commandProcess, execInContainer } from '../runtime/exec';
 import { StateDir } from '../runtime/state-dir';
 import { loadRecord } from '../runtime/state';
 import { bool, int, list, needId, parseFlags, str, type Parsed } from './args';
@@ -32,9 +32,7 @@ function parseUser(s: string): { uid: number; gid: number } {
 // runc builds an exec's process from the container's own, then applies the flags.
 function processFromFlags(base: ProcessConfig, p: Parsed): ProcessConfig {
   const f = p.flags;
-  const proc: ProcessConfig = structuredClone(base);
-  proc.args = p.args.slice(1);
-  proc.terminal = bool(f['tty']);
+  const proc = commandProcess(base, p.args.slice(1), bool(f['tty']));
   if (str(f['cwd'])) proc.cwd = str(f['cwd'])!;
   proc.env = [...(proc.env ?? []), ...list(f['env'])];
   if (str(f['user'])) proc.user = { ...proc.user, ...parseUser(str(f['user'])!), additionalGids: list(f['additional-gids']).map(Number) };

@@ -2,6 +2,7 @@
 // runtime driver, CNI, and the per-id locks that keep two requests on one pod or container
 // from interleaving. RPC handlers get this and nothing else.
 import { EventEmitter } from 'node:events';
+import { KeyedMutex } from '../common/keyed-mutex';
 import { logWarn } from '../common/log';
 import { CniManager } from './cni';
 import { OciRuntime } from './oci-runtime';
@@ -23,7 +24,7 @@ export class CriContext {
   readonly events = new EventEmitter();
   /** containers whose StartContainer is in flight: their exit is StartContainer's to record */
   readonly starting = new Set<string>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new KeyedMutex();
 
   constructor(readonly opts: CriOptions) {
     this.paths = new CriPaths(opts);
@@ -44,19 +45,8 @@ export class CriContext {
   }
 
   /** Runs fn with the lock of `key` held (requests on one object run one at a time). */
-  async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    const chained = prev.then(() => mine);
-    this.locks.set(key, chained);
-    await prev.catch(() => {});
-    try {
-      return await fn();
-    } finally {
-      release();
-      if (this.locks.get(key) === chained) this.locks.delete(key);
-    }
+  withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(key, fn);
   }
 
   emitContainerEvent(e: ContainerEventResponse): void {

@@ -1,101 +1,126 @@
-// The CRI server drives containers through the OCI runtime's command line, as containerd and
-// CRI-O drive runc: the runtime's state stays its own, and a container outlives the server.
-// Failures come back as the runtime's own JSON error line (message and TSRUN_E_* code).
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+// The CRI server drives its containers with the runtime's own modules, in-process: create,
+// start, signal, exec, update and delete are function calls on the runtime's state (its --root), so
+// `tsrun --root <runDir>/runtime list|state|ps` still shows them, and no verb starts a Node
+// process. Calls on one container run one at a time here; the runtime's flock on its state
+// dir still keeps them apart from a CLI user's calls on the same container.
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TsrunError, type ErrorCode } from '../common/errors';
-import { PROJECT_ROOT } from '../sys/native';
+import type { LinuxResources } from '../../specs/oci/runtime-config';
+import { TsrunError } from '../common/errors';
+import { KeyedMutex } from '../common/keyed-mutex';
+import { createContainer, type Created } from '../runtime/create';
+import { deleteContainer } from '../runtime/delete';
+import { commandProcess, execInContainer } from '../runtime/exec';
+import { killContainer } from '../runtime/kill';
+import { updateContainer } from '../runtime/resources';
+import { sendPlan, type InitStdio } from '../runtime/spawn';
+import { startContainer } from '../runtime/start';
+import { StateDir } from '../runtime/state-dir';
+import { loadRecord } from '../runtime/state';
+import type { LaunchedMonitor, StartedMonitor } from './monitor';
 
-export const TSRUN_BIN = path.join(PROJECT_ROOT, 'bin', 'tsrun');
-
-export interface RunResult {
-  code: number;
-  signal: NodeJS.Signals | null;
-  stdout: Buffer;
-  stderr: Buffer;
-}
-
-/** The runtime's last JSON error line, as a TsrunError (or a plain one naming the command). */
-export function runtimeError(args: string[], stderr: string, code: number | null): TsrunError {
-  for (const line of stderr.trim().split('\n').reverse()) {
-    try {
-      const j = JSON.parse(line) as { level?: string; msg?: string; code?: ErrorCode };
-      if (j.level === 'error' && j.msg) return new TsrunError(j.code ?? 'TSRUN_E_SYS', j.msg);
-    } catch {
-      /* not a log line */
-    }
-  }
-  return new TsrunError('TSRUN_E_SYS', `tsrun ${args.join(' ')} exited ${code}: ${stderr.trim().slice(-500)}`);
+export interface ExecCall {
+  args: string[];
+  tty?: boolean;
+  /** with tty: where the init sends the pty master */
+  consoleSocket?: string;
+  /** appended to the container's own environment */
+  env?: string[];
+  stdio: InitStdio;
+  onSpawned?: (child: ChildProcess) => void;
+  onStarted?: (pid: number) => void;
 }
 
 export class OciRuntime {
+  private readonly calls = new KeyedMutex();
+
   constructor(readonly root: string) {
     fs.mkdirSync(path.dirname(root), { recursive: true, mode: 0o711 });
   }
 
-  /** Warnings go to a log file beside the runtime's state, never into a container's output. */
-  argv(args: string[]): string[] {
-    return ['--root', this.root, '--log', `${this.root}.log`, '--log-format', 'json', ...args];
-  }
-
-  spawn(args: string[], stdio: StdioOptions): ChildProcess {
-    return spawn(TSRUN_BIN, this.argv(args), { stdio });
-  }
-
-  /** Runs one command to its end, collecting output (bounded by maxOutput bytes each). */
-  run(args: string[], opts: { input?: string; timeoutMs?: number; maxOutput?: number } = {}): Promise<RunResult> {
-    const max = opts.maxOutput ?? 16 << 20;
-    return new Promise((resolve, reject) => {
-      const child = this.spawn(args, ['pipe', 'pipe', 'pipe']);
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      let outLen = 0;
-      let errLen = 0;
-      child.stdout!.on('data', (b: Buffer) => {
-        if (outLen < max) out.push(b.subarray(0, max - outLen));
-        outLen += b.length;
-      });
-      child.stderr!.on('data', (b: Buffer) => {
-        if (errLen < max) err.push(b.subarray(0, max - errLen));
-        errLen += b.length;
-      });
-      let timer: NodeJS.Timeout | undefined;
-      if (opts.timeoutMs) timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        if (timer) clearTimeout(timer);
-        resolve({ code: code ?? -1, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
-      });
-      child.stdin!.on('error', () => {});
-      child.stdin!.end(opts.input ?? '');
+  /**
+   * Creates the container from its bundle, the init started by `monitor` so that it is the
+   * monitor's child: the config is loaded, validated and compiled here, and the sync protocol
+   * spoken here, with the runtime's own create. Returns the init's pid, the monitor serving it.
+   */
+  create(id: string, bundle: string, monitor: LaunchedMonitor, consoleSocket?: string): Promise<StartedMonitor> {
+    return this.calls.run(id, async () => {
+      let made: Created;
+      try {
+        made = await createContainer({
+          root: this.root,
+          id,
+          bundle,
+          consoleSocket,
+          spawn: (plan) => ({ child: monitor.child, sync: sendPlan(monitor.initSync, plan, id), exited: monitor.exited }),
+        });
+      } catch (e) {
+        await monitor.abandon();
+        throw e;
+      }
+      try {
+        return await monitor.adopt(made.record.pid);
+      } catch (e) {
+        await deleteContainer(this.root, id, true).catch(() => undefined);
+        throw e;
+      }
     });
   }
 
-  /** Runs a runtime verb that must succeed; throws the runtime's own error otherwise. */
-  async must(args: string[], input?: string): Promise<string> {
-    const r = await this.run(args, { input, timeoutMs: 120_000 });
-    if (r.code !== 0) throw runtimeError(args, r.stderr.toString(), r.code);
-    return r.stdout.toString();
+  start(id: string): Promise<void> {
+    return this.calls.run(id, () => startContainer(this.root, id));
   }
 
-  start(id: string): Promise<string> {
-    return this.must(['start', id]);
+  kill(id: string, signal: string, all = false): Promise<void> {
+    return this.calls.run(id, async () => killContainer(this.root, id, signal, all));
   }
 
-  kill(id: string, signal: string, all = false): Promise<string> {
-    return this.must(['kill', ...(all ? ['--all'] : []), id, signal]);
+  /** delete --force: kills what is left; a container the runtime no longer knows is fine. */
+  delete(id: string): Promise<void> {
+    return this.calls.run(id, async () => {
+      try {
+        await deleteContainer(this.root, id, true);
+      } catch (e) {
+        if (!(e instanceof TsrunError && e.code === 'TSRUN_E_NOT_FOUND')) throw e;
+      }
+    });
   }
 
-  /** delete -f: kills what is left; a container the runtime no longer knows is fine. */
-  async delete(id: string): Promise<void> {
-    const r = await this.run(['delete', '--force', id], { timeoutMs: 120_000 });
-    if (r.code === 0) return;
-    const e = runtimeError(['delete', id], r.stderr.toString(), r.code);
-    if (e.code !== 'TSRUN_E_NOT_FOUND' && !/does not exist/.test(e.message)) throw e;
+  update(id: string, resources: LinuxResources): Promise<void> {
+    return this.calls.run(id, async () => updateContainer(this.root, id, resources));
   }
 
-  update(id: string, resources: object): Promise<string> {
-    return this.must(['update', '--resources', '-', id], JSON.stringify(resources));
+  /**
+   * Runs a process in the container and resolves with its exit status. Other calls on the
+   * container wait only until it runs (a long exec must not hold up a stop), as the runtime's
+   * own lock is held only that long.
+   */
+  async exec(id: string, call: ExecCall): Promise<number> {
+    let running!: () => void;
+    const started = new Promise<void>((r) => (running = r));
+    let done!: Promise<number>;
+    await this.calls.run(id, async () => {
+      const base = loadRecord(new StateDir(this.root, id)).config.process;
+      if (!base) throw new TsrunError('TSRUN_E_CONFIG', `container ${id} has no process to base an exec on`);
+      const proc = commandProcess(base, call.args, !!call.tty);
+      if (call.env?.length) proc.env = [...(proc.env ?? []), ...call.env];
+      done = execInContainer({
+        root: this.root,
+        id,
+        process: proc,
+        detach: false,
+        consoleSocket: call.consoleSocket,
+        stdio: call.stdio,
+        keepSignals: true,
+        onSpawned: call.onSpawned,
+        onStarted: (pid) => {
+          call.onStarted?.(pid);
+          running();
+        },
+      });
+      await Promise.race([started, done.then(() => undefined, () => undefined)]);
+    });
+    return done;
   }
 }

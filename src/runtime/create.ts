@@ -13,6 +13,7 @@ import { emit, step, tracing } from '../events/bus';
 import { loadBundle } from '../oci/load-bundle';
 import { checkSecurityModules } from '../oci/lsm';
 import { compileCreatePlan, ownBoundingSet } from '../oci/compile-plan';
+import type { Plan } from '../oci/plan';
 import { UndoStack } from '../common/undo';
 import { mkfifo } from '../sys/native';
 import { runHooks } from './hooks';
@@ -33,6 +34,8 @@ export interface CreateOptions {
   noPivot?: boolean;
   /** run: the native runtime stage stays and exits with the container's status */
   foreground?: boolean;
+  /** starts the init with the compiled plan; by default as our own child (the CLI) */
+  spawn?: (plan: Plan) => InitProcess;
 }
 
 export interface Created {
@@ -97,7 +100,7 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
     for (const w of warnings) logWarn(w);
     for (const n of notes) logDebug(n);
 
-    init = spawnInit(plan, opts.id);
+    init = opts.spawn ? opts.spawn(plan) : spawnInit(plan, opts.id);
     const spawned = init;
     undo.push('stop the init', () => {
       if (record.pid > 0) signalPid(record.pid, 'SIGKILL');

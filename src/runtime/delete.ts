@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { TsrunError } from '../common/errors';
-import { sleepSync } from '../common/sleep';
+import { sleep } from '../common/sleep';
 import { emit } from '../events/bus';
 import { loadCgroupManager } from '../cgroups/manager';
 import { runHooks } from './hooks';
@@ -12,13 +12,13 @@ import { isSameProcessAlive } from './proc';
 import { StateDir } from './state-dir';
 import { assertCanDelete, hookState, liveStatus, loadRecord, type ContainerRecord } from './state';
 
-function killAndWait(rec: ContainerRecord): void {
+async function killAndWait(rec: ContainerRecord): Promise<void> {
   signalCgroup(rec, os.constants.signals.SIGKILL);
-  for (let i = 0; i < 1000 && isSameProcessAlive(rec.pid, rec.pidStartTime); i++) sleepSync(10);
+  for (let i = 0; i < 1000 && isSameProcessAlive(rec.pid, rec.pidStartTime); i++) await sleep(10);
   if (isSameProcessAlive(rec.pid, rec.pidStartTime)) throw new TsrunError('TSRUN_E_STATE', `container ${rec.id}: init ${rec.pid} did not die after SIGKILL`);
 }
 
-export function deleteContainer(root: string, id: string, force: boolean): void {
+export async function deleteContainer(root: string, id: string, force: boolean): Promise<void> {
   const dir = new StateDir(root, id);
   try {
     dir.lock();
@@ -35,7 +35,7 @@ export function deleteContainer(root: string, id: string, force: boolean): void 
   const status = liveStatus(dir, rec);
   try {
     assertCanDelete(id, status, force);
-    if (status !== 'stopped') killAndWait(rec);
+    if (status !== 'stopped') await killAndWait(rec);
     runHooks(rec.config.hooks, 'poststop', hookState(rec, 'stopped'), id);
     loadCgroupManager(rec.cgroup).destroy();
     dir.remove();

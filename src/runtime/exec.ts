@@ -1,5 +1,6 @@
 // exec: a new process inside a running container. The native stage joins the init's
 // namespaces (/proc/PID/ns/*), forks; we place the child in the container's cgroups.
+import type { ChildProcess } from 'node:child_process';
 import type { ProcessConfig } from '../../specs/oci/runtime-config';
 import { emit, tracing } from '../events/bus';
 import { logDebug, logWarn } from '../common/log';
@@ -8,7 +9,7 @@ import { compileExecPlan, ownBoundingSet } from '../oci/compile-plan';
 import { checkPassedFds } from './passed-fds';
 import { writePidFile } from './pid-file';
 import { forwardSignals } from './signals';
-import { spawnInit } from './spawn';
+import { spawnInit, type InitStdio } from './spawn';
 import { StateDir } from './state-dir';
 import { assertCanExec, hookState, liveStatus, loadRecord } from './state';
 import { FrameType } from './sync';
@@ -21,6 +22,22 @@ export interface ExecOptions {
   pidFile?: string;
   consoleSocket?: string;
   preserveFds?: number;
+  /** fds 0-2 of the process (default: tsrun's own, as runc) */
+  stdio?: InitStdio;
+  /** the runtime stage was spawned: its stdio pipes (with stdio 'pipe') are there to read */
+  onSpawned?: (child: ChildProcess) => void;
+  /** the process runs, as `pid` on the host */
+  onStarted?: (pid: number) => void;
+  /** in the foreground, signals to this process go to the exec'd one (the CLI); not in a server */
+  keepSignals?: boolean;
+}
+
+/** An exec of `args` with the container's own process settings (env, cwd, user...), as runc builds it. */
+export function commandProcess(base: ProcessConfig, args: string[], terminal: boolean): ProcessConfig {
+  const proc: ProcessConfig = structuredClone(base);
+  proc.args = args;
+  proc.terminal = terminal;
+  return proc;
 }
 
 /** Returns the process's exit status (0 when detached). */
@@ -42,7 +59,8 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
     });
     for (const w of warnings) logWarn(w);
     for (const n of notes) logDebug(n);
-    const init = spawnInit(plan, opts.id);
+    const init = spawnInit(plan, opts.id, opts.stdio);
+    opts.onSpawned?.(init.child);
     try {
       const pid = Number((await init.sync.expect(FrameType.Pid, 'reporting its pid')).toString());
       loadCgroupManager(rec.cgroup).addProcess(pid);
@@ -50,10 +68,11 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
       await init.sync.expectExec();
       emit('started', `exec pid ${pid}`, 0, opts.id);
       if (opts.pidFile) writePidFile(opts.pidFile, pid);
+      opts.onStarted?.(pid);
       dir.unlock();
       unlocked = true;
       if (opts.detach) return 0;
-      const stop = forwardSignals(pid);
+      const stop = opts.keepSignals ? () => {} : forwardSignals(pid);
       const code = await init.exited;
       stop();
       return code;

@@ -13,9 +13,9 @@ export interface RunOptions extends Omit<CreateOptions, 'foreground'> {
 export async function runContainer(opts: RunOptions): Promise<number> {
   const created = await createContainer({ ...opts, foreground: !opts.detach });
   try {
-    startContainer(opts.root, opts.id);
+    await startContainer(opts.root, opts.id);
   } catch (e) {
-    deleteContainer(opts.root, opts.id, true);
+    await deleteContainer(opts.root, opts.id, true);
     throw e;
   }
   if (opts.detach) return 0;
@@ -23,6 +23,6 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const code = await created.init.exited;
   stop();
   created.init.sync.close();
-  if (!opts.keep) deleteContainer(opts.root, opts.id, true);
+  if (!opts.keep) await deleteContainer(opts.root, opts.id, true);
   return code;
 }

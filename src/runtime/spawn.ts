@@ -14,9 +14,13 @@ export interface InitProcess {
   exited: Promise<number>;
 }
 
-export function spawnInit(plan: Plan, containerId: string): InitProcess {
+/** What fds 0-2 of the process are: ours (the CLI), or pipes and fds a caller in-process gives. */
+export type InitStdio = [StdioEntry, StdioEntry, StdioEntry];
+type StdioEntry = number | 'inherit' | 'pipe' | 'ignore';
+
+export function spawnInit(plan: Plan, containerId: string, stdio0: InitStdio = ['inherit', 'inherit', 'inherit']): InitProcess {
   const syncFd = 3 + plan.preserveFds;
-  const stdio: (number | 'inherit' | 'pipe')[] = ['inherit', 'inherit', 'inherit'];
+  const stdio: StdioEntry[] = [...stdio0];
   for (let fd = 3; fd < syncFd; fd++) stdio.push(fd);
   stdio.push('pipe');
   const child = spawn(INIT_BINARY, [], { stdio, env: { _TSRUN_SYNC_FD: String(syncFd) }, argv0: 'tsrun-init' });
@@ -24,9 +28,14 @@ export function spawnInit(plan: Plan, containerId: string): InitProcess {
     child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
     child.on('error', () => resolve(255));
   });
-  const sync = new SyncChannel(child.stdio[syncFd] as Socket, containerId);
+  return { child, sync: sendPlan(child.stdio[syncFd] as Socket, plan, containerId), exited };
+}
+
+/** Opens the sync protocol with an init on `sock` (however it was started): the plan goes first. */
+export function sendPlan(sock: Socket, plan: Plan, containerId: string): SyncChannel {
+  const sync = new SyncChannel(sock, containerId);
   sync.send(FrameType.Plan, encodePlan(plan));
-  return { child, sync, exited };
+  return sync;
 }
 
 function signalNumber(name: NodeJS.Signals): number {

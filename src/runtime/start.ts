@@ -2,14 +2,14 @@
 // byte and goes on to execve. Then the fifo is removed (the container is running).
 import * as fs from 'node:fs';
 import { TsrunError } from '../common/errors';
-import { sleepSync } from '../common/sleep';
-import { step } from '../events/bus';
+import { sleep } from '../common/sleep';
+import { emit } from '../events/bus';
 import { runHooks } from './hooks';
 import { isSameProcessAlive } from './proc';
 import { StateDir } from './state-dir';
 import { assertCanStart, hookState, liveStatus, loadRecord, type ContainerRecord } from './state';
 
-function releaseInit(dir: StateDir, rec: ContainerRecord): void {
+async function releaseInit(dir: StateDir, rec: ContainerRecord): Promise<void> {
   const fd = fs.openSync(dir.execFifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
     const buf = Buffer.alloc(1);
@@ -23,7 +23,7 @@ function releaseInit(dir: StateDir, rec: ContainerRecord): void {
       if (n === 1) return;
       // Nothing yet: the init has not reopened the fifo. It must still be alive to do so.
       if (!isSameProcessAlive(rec.pid, rec.pidStartTime)) throw new TsrunError('TSRUN_E_STATE', `cannot start container ${rec.id}: its init exited before start`);
-      sleepSync(1);
+      await sleep(1);
     }
   } finally {
     fs.closeSync(fd);
@@ -34,7 +34,7 @@ function releaseInit(dir: StateDir, rec: ContainerRecord): void {
  * After the fifo, the init runs startContainer hooks, then execve. poststart hooks must run
  * after the execve: wait until the process no longer runs the init's sealed memfd.
  */
-function waitForExec(rec: ContainerRecord): void {
+async function waitForExec(rec: ContainerRecord): Promise<void> {
   for (;;) {
     if (!isSameProcessAlive(rec.pid, rec.pidStartTime)) return;
     let exe = '';
@@ -44,20 +44,20 @@ function waitForExec(rec: ContainerRecord): void {
       return;
     }
     if (!exe.startsWith('/memfd:tsrun-init')) return;
-    sleepSync(1);
+    await sleep(1);
   }
 }
 
-export function startContainer(root: string, id: string): void {
+export async function startContainer(root: string, id: string): Promise<void> {
   const dir = new StateDir(root, id);
   dir.lock();
   try {
     const rec = loadRecord(dir);
     assertCanStart(id, liveStatus(dir, rec));
-    step('started', `${id} pid ${rec.pid}`, () => {
-      releaseInit(dir, rec);
-      waitForExec(rec);
-    }, id);
+    const t0 = process.hrtime.bigint();
+    await releaseInit(dir, rec);
+    await waitForExec(rec);
+    emit('started', `${id} pid ${rec.pid}`, Number((process.hrtime.bigint() - t0) / 1000n), id);
     fs.rmSync(dir.execFifo, { force: true });
     runHooks(rec.config.hooks, 'poststart', hookState(rec, 'running'), id);
   } finally {

@@ -42,7 +42,8 @@ async function podLife(flags: string[]): Promise<string> {
   return cri.stderr();
 }
 
-const POD_STEPS = ['pod_namespaces', 'pod_shm', 'pod_network', 'pod_files', 'pod_infra', 'container_spec', 'monitor_started', 'started', 'container_exited', 'pod_stopped', 'pod_removed'];
+// The runtime's own steps (in the server) come in between: the pause's start before pod_infra.
+const POD_STEPS = ['pod_namespaces', 'pod_shm', 'pod_network', 'pod_files', 'started', 'pod_infra', 'container_spec', 'monitor_started', 'started', 'container_exited', 'pod_stopped', 'pod_removed'];
 
 test('cri --explain=json traces a pod from its namespaces to its removal; --explain narrates the same steps in en and ja', async (t) => {
   const events = (await podLife(['--explain=json']))
@@ -61,8 +62,12 @@ test('cri --explain=json traces a pod from its namespaces to its removal; --expl
   for (const lang of ['en', 'ja'] as const) {
     const text = await podLife(['--explain', '--lang', lang]);
     // Each step's catalog title, in the same order as the JSON events.
-    const at = POD_STEPS.map((kind) => text.indexOf(`] ${CATALOGS[lang][kind as keyof (typeof CATALOGS)['en']].title}: `));
-    t.false(at.includes(-1), `${lang}: every step is narrated`);
-    t.deepEqual([...at].sort((x, y) => x - y), at, `${lang}: in order`);
+    let from = 0;
+    const at = POD_STEPS.map((kind) => {
+      const i = text.indexOf(`] ${CATALOGS[lang][kind as keyof (typeof CATALOGS)['en']].title}: `, from);
+      from = i + 1;
+      return i;
+    });
+    t.false(at.includes(-1), `${lang}: every step is narrated, in order: ${JSON.stringify(at)}`);
   }
 });

@@ -1,4 +1,5 @@
-// Imports point down only: cli -> runtime/cri -> core modules -> sys -> common.
+// Imports point down only: cli -> cri -> runtime -> core modules -> sys -> common. The CRI
+// server uses the runtime as a library (one config model, one plan compiler, no CLI in between).
 // A module may import its own folder, any lower layer and specs/; never a higher layer.
 import test from 'ava';
 import * as fs from 'node:fs';
@@ -14,8 +15,8 @@ const LAYER: Record<string, number> = {
   image: 2,
   rootfs: 2,
   runtime: 3,
-  cri: 3,
-  cli: 4,
+  cri: 4,
+  cli: 5,
 };
 
 function files(dir: string): string[] {

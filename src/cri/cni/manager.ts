@@ -1,6 +1,7 @@
 // Pod networking for the CRI server, with the CNI conventions of containerd/go-cni: loopback on
 // "lo", then the default network (first config file) on eth0, K8S_POD_* in CNI_ARGS and the
 // CRI's port mappings, bandwidth and IP ranges as runtimeConfig capabilities.
+import { KeyedMutex } from '../../common/keyed-mutex';
 import * as fs from 'node:fs';
 import { TsrunError } from '../../common/errors';
 import { PodCache, type Attachment, type PodRecord } from './cache';
@@ -128,7 +129,7 @@ export class CniManager {
   private readonly cache: PodCache;
   private readonly timeoutMs: number;
   // Operations on one pod run one after the other; different pods run concurrently.
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new KeyedMutex();
   // VERSION answers by plugin file identity, so status() stays cheap after the first call.
   private readonly versionCache = new Map<string, string[] | string>();
 
@@ -190,16 +191,8 @@ export class CniManager {
     return this.podIps(podId)[0];
   }
 
-  private async locked<T>(podId: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(podId) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.locks.set(podId, tail);
-    try {
-      return await run;
-    } finally {
-      if (this.locks.get(podId) === tail) this.locks.delete(podId);
-    }
+  private locked<T>(podId: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(podId, fn);
   }
 
   private pluginPath(type: string, list: NetworkConfigList): string {

@@ -19,7 +19,7 @@ import { readInRoot } from '../../rootfs/secure-join';
 import type { CriContext } from '../context';
 import { badState, invalid, notFound } from '../errors';
 import { findCriImage } from '../images/lookup';
-import { readExit, signalInit, startMonitor, watchExit } from '../monitor';
+import { launchMonitor, readExit, signalInit, watchExit } from '../monitor';
 import type { ContainerConfig, PodSandboxConfig } from '../proto';
 import { getSandbox, podPidNamespace, podUserns, requireReady } from '../sandbox/lifecycle';
 import { containerSpec } from '../specgen/container-spec';
@@ -83,16 +83,9 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
     fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(gen.spec, null, 1));
     const logPath = sandbox.config.log_directory && config.log_path ? path.join(sandbox.config.log_directory, config.log_path) : '';
     if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true });
-    const started = await startMonitor({
-      id,
-      bundle,
-      runtimeRoot: ctx.paths.runtimeRoot,
-      dir: ctx.paths.monitorDir(id),
-      logPath: logPath || undefined,
-      tty: config.tty,
-      stdin: config.stdin,
-      stdinOnce: config.stdin_once,
-    });
+    const monitorDir = ctx.paths.monitorDir(id);
+    const monitor = launchMonitor({ id, dir: monitorDir, logPath: logPath || undefined, tty: config.tty, stdin: config.stdin, stdinOnce: config.stdin_once });
+    const started = await ctx.runtime.create(id, bundle, monitor, config.tty ? path.join(monitorDir, 'console.sock') : undefined);
     created = true;
     emit('monitor_started', `monitor pid ${started.monitorPid}, container pid ${started.pid}${logPath ? `, log ${logPath}` : ''}`, 0, id);
     const rec: ContainerRecord = {
@@ -159,7 +152,9 @@ export async function startContainer(ctx: CriContext, c: ContainerRecord): Promi
   if (c.state !== 'CONTAINER_CREATED') throw badState(`container ${c.id} is ${c.state.replace('CONTAINER_', '').toLowerCase()}, not created`);
   const sandbox = getSandbox(ctx, c.sandboxId);
   requireReady(sandbox);
-  const t0 = Date.now();
+  // Stamped before the fifo opens: the process cannot have started (nor exited) earlier, so
+  // startedAt never follows finishedAt (whole milliseconds: the monitor's clock is the wall's).
+  const startedAt = String(BigInt(Date.now()) * 1_000_000n);
   ctx.starting.add(c.id);
   try {
     await ctx.runtime.start(c.id);
@@ -172,9 +167,8 @@ export async function startContainer(ctx: CriContext, c: ContainerRecord): Promi
     ctx.starting.delete(c.id);
   }
   c.state = 'CONTAINER_RUNNING';
-  c.startedAt = nowNs();
+  c.startedAt = startedAt;
   ctx.containers.save(c);
-  emit('started', `${c.config.metadata?.name} pid ${c.pid} (tsrun start)`, (Date.now() - t0) * 1000, c.id);
   event(ctx, c, 'CONTAINER_STARTED_EVENT');
   // A process that exits at once may have gone before we saved RUNNING.
   refreshExit(ctx, c);

@@ -1,17 +1,26 @@
-// Starting a container's monitor: it runs `tsrun create` and reports the init's pid (or the
-// runtime's error) as one JSON line on fd 3, then lives on, detached, until the container exits.
+// Starting a container's monitor. The CRI server's own way (launchMonitor): the monitor spawns
+// the native init with its stdio and with the server's end of the sync socket on fd 4; the server
+// validates, compiles and speaks the sync protocol in-process, then hands the init's pid to the
+// monitor, which answers that it serves the container, and lives on, detached, until it exits.
+// The other way (startMonitor), as CRI-O runs conmon: the monitor runs `tsrun create` itself.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import type { Socket } from 'node:net';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { TsrunError } from '../../common/errors';
+import { INIT_BINARY } from '../../sys/native';
 import { MONITOR_BINARY, MonitorFile, RUNTIME_CLI } from './files';
 
-export interface MonitorOptions {
-  id: string;
+export interface MonitorOptions extends IoOptions {
   bundle: string;
   /** --root of the runtime (its state directory) */
   runtimeRoot: string;
+}
+
+/** What the monitor holds for the container: its directory, its log, its stdio. */
+export interface IoOptions {
+  id: string;
   /** the monitor's own directory: sockets, pid, exit.json, logs of the runtime and monitor */
   dir: string;
   /** the CRI log file (kubelet's); without it the output is drained and dropped */
@@ -34,6 +43,11 @@ type Report = { pid: number } | { error: string };
 
 export function monitorArgs(o: MonitorOptions): string[] {
   const args = ['--id', o.id, '--runtime', RUNTIME_CLI, '--runtime-root', path.resolve(o.runtimeRoot), '--bundle', path.resolve(o.bundle), '--dir', path.resolve(o.dir)];
+  return [...args, ...ioArgs(o)];
+}
+
+function ioArgs(o: IoOptions): string[] {
+  const args: string[] = [];
   if (o.logPath) args.push('--log-path', path.resolve(o.logPath));
   if (o.tty) args.push('--tty');
   if (o.stdin) args.push('--stdin');
@@ -58,6 +72,53 @@ export async function startMonitor(o: MonitorOptions): Promise<StartedMonitor> {
   await exitOf(child, 5000);
   const message = 'error' in report && typeof report.error === 'string' ? report.error : `tsrun-monitor reported ${JSON.stringify(report)}`;
   throw new TsrunError(message.startsWith('tsrun-monitor:') ? 'TSRUN_E_USAGE' : 'TSRUN_E_INIT', message);
+}
+
+/** A monitor waiting for the server's create: the init it spawned speaks on initSync. */
+export interface LaunchedMonitor {
+  child: ChildProcess;
+  /** the server's end of the init's sync socket */
+  initSync: Socket;
+  /** resolves when the monitor process exits */
+  exited: Promise<number>;
+  /** create is over: the monitor takes the init (`pid`) and reports that it serves it */
+  adopt(pid: number): Promise<StartedMonitor>;
+  /** create failed: the monitor hangs up, removes its sockets and exits */
+  abandon(): Promise<void>;
+}
+
+export function launchMonitor(o: IoOptions): LaunchedMonitor {
+  const dir = path.resolve(o.dir);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const args = ['--id', o.id, '--init', INIT_BINARY, '--init-sync-fd', '4', '--dir', dir, ...ioArgs(o)];
+  const child = spawn(MONITOR_BINARY, args, { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'], cwd: '/', env: {} });
+  const exited = new Promise<number>((resolve) => {
+    child.once('exit', (code) => resolve(code ?? 255));
+    child.once('error', () => resolve(255));
+  });
+  const report = readReport(child, dir);
+  report.catch(() => undefined);
+  return {
+    child,
+    initSync: child.stdio[4] as Socket,
+    exited,
+    async adopt(pid: number): Promise<StartedMonitor> {
+      (child.stdio[3] as Socket).write(`${JSON.stringify({ pid })}\n`);
+      const r = await report;
+      if ('pid' in r && r.pid === pid) {
+        child.unref();
+        return { pid, monitorPid: child.pid! };
+      }
+      await exitOf(child, 5000);
+      throw new TsrunError('TSRUN_E_INIT', 'error' in r && typeof r.error === 'string' ? r.error : `tsrun-monitor reported ${JSON.stringify(r)}`);
+    },
+    async abandon(): Promise<void> {
+      (child.stdio[3] as Socket).destroy();
+      (child.stdio[4] as Socket).destroy();
+      await exitOf(child, 5000);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
 }
 
 function readReport(child: ChildProcess, dir: string): Promise<Report> {

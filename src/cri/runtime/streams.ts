@@ -1,4 +1,5 @@
-// ExecSync, Exec, Attach, PortForward. ExecSync runs `tsrun exec` and collects its output;
+// ExecSync, Exec, Attach, PortForward. ExecSync runs the command through the runtime in-process
+// and collects its output;
 // the other three return a URL of the streaming server, which calls back into
 // StreamRuntimeImpl when the client connects (as the kubelet's streaming server does).
 import { randomBytes } from 'node:crypto';
@@ -6,7 +7,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tty from 'node:tty';
-import type { Duplex } from 'node:stream';
+import type { ChildProcess } from 'node:child_process';
+import type { Duplex, Readable } from 'node:stream';
+import { TsrunError } from '../../common/errors';
 import { signalPid } from '../../common/signal';
 import { connectInNetns, receiveFd, setWinsize } from '../../sys/native';
 import { getContainer, refreshExit } from '../container/lifecycle';
@@ -18,7 +21,6 @@ import { getSandbox } from '../sandbox/lifecycle';
 import type { StreamingServer } from '../streaming/server';
 import type { StreamingRuntime, StreamIO } from '../streaming/types';
 import { status as Status } from '@grpc/grpc-js';
-import { runtimeError } from '../oci-runtime';
 
 function running(ctx: CriContext, id: string) {
   const c = getContainer(ctx, id);
@@ -27,39 +29,63 @@ function running(ctx: CriContext, id: string) {
   return c;
 }
 
+// Output an exec holds after its exit (a background child keeping the pipe) is awaited this long.
+const DRAIN_MS = 2000;
+const MAX_OUTPUT = 16 << 20;
+
+/** Collects a stream up to a bound; resolves at its end, or DRAIN_MS after `exited`. */
+function collect(stream: Readable | null | undefined, exited: Promise<unknown>): Promise<Buffer> {
+  if (!stream) return Promise.resolve(Buffer.alloc(0));
+  const chunks: Buffer[] = [];
+  let len = 0;
+  stream.on('data', (b: Buffer) => {
+    if (len < MAX_OUTPUT) chunks.push(b.subarray(0, MAX_OUTPUT - len));
+    len += b.length;
+  });
+  const ended = new Promise<void>((r) => stream.once('close', r).once('error', () => r()));
+  const drained = exited.then(() => new Promise<void>((r) => setTimeout(r, DRAIN_MS).unref()), () => undefined);
+  return Promise.race([ended, drained]).then(() => {
+    stream.destroy();
+    return Buffer.concat(chunks);
+  });
+}
+
+/** ExecSync runs the command in-process through the runtime (no Node process), as a probe would. */
 export async function ExecSync(ctx: CriContext, req: CriReceived<'ExecSyncRequest'>) {
   const c = running(ctx, req.container_id);
   if (!req.cmd.length) throw invalid('cmd is empty');
-  const pidFile = path.join(ctx.paths.monitorDir(c.id), `exec-${randomBytes(6).toString('hex')}.pid`);
   const timeoutMs = Number(req.timeout) > 0 ? Number(req.timeout) * 1000 : 0;
   let timedOut = false;
   let timer: NodeJS.Timeout | undefined;
-  let finished = false;
-  // The timeout is the command's: its clock starts when the process does (the pid file is
-  // there), so a `tsrun exec` that is slow to start on a busy node does not use up a probe's
-  // default 1 s, as containerd's shim, already running, never does.
-  const armWhenStarted = async (): Promise<void> => {
-    while (!finished && !fs.existsSync(pidFile)) await new Promise((r) => setTimeout(r, 10));
-    if (finished) return;
-    timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        signalPid(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
-      } catch {
-        /* gone meanwhile */
-      }
-    }, timeoutMs);
-  };
-  if (timeoutMs) void armWhenStarted();
+  let out: Promise<Buffer> = Promise.resolve(Buffer.alloc(0));
+  let err: Promise<Buffer> = out;
+  let exited!: Promise<number>;
+  const gotChild = new Promise<ChildProcess>((resolve) => {
+    exited = ctx.runtime.exec(c.id, {
+      args: req.cmd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      onSpawned: resolve,
+      // The timeout is the command's: its clock starts when it runs, as in containerd's shim.
+      onStarted: (pid) => {
+        if (!timeoutMs) return;
+        timer = setTimeout(() => {
+          timedOut = true;
+          signalPid(pid, 'SIGKILL');
+        }, timeoutMs);
+      },
+    });
+  });
+  const child = await Promise.race([gotChild, exited.then(() => undefined)]);
+  if (child) {
+    out = collect(child.stdout, exited);
+    err = collect(child.stderr, exited);
+  }
   try {
-    const r = await ctx.runtime.run(['exec', '--pid-file', pidFile, c.id, ...req.cmd], { timeoutMs: timeoutMs ? timeoutMs + 10_000 : undefined });
+    const code = await exited;
     if (timedOut) throw new CriError(Status.DEADLINE_EXCEEDED, `command ${JSON.stringify(req.cmd)} timed out after ${req.timeout}s`);
-    if (!fs.existsSync(pidFile)) throw runtimeError(['exec', c.id], r.stderr.toString(), r.code);
-    return { stdout: r.stdout, stderr: r.stderr, exit_code: r.code };
+    return { stdout: await out, stderr: await err, exit_code: code };
   } finally {
-    finished = true;
     if (timer) clearTimeout(timer);
-    fs.rmSync(pidFile, { force: true });
   }
 }
 
@@ -89,28 +115,32 @@ export class StreamRuntimeImpl implements StreamingRuntime {
   async exec(containerId: string, cmd: string[], io: StreamIO): Promise<{ exitCode: number }> {
     const c = running(this.ctx, containerId);
     if (!io.tty) {
-      const child = this.ctx.runtime.spawn(['exec', c.id, ...cmd], [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe']);
-      if (io.stdin && child.stdin) {
-        io.stdin.pipe(child.stdin);
-        child.stdin.on('error', () => {});
-      }
-      child.stdout!.on('data', (b: Buffer) => io.stdout?.write(b));
-      child.stderr!.on('data', (b: Buffer) => io.stderr?.write(b));
-      return new Promise((resolve, reject) => {
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ exitCode: code ?? 255 }));
+      let exited!: Promise<number>;
+      const gotChild = new Promise<ChildProcess>((resolve) => {
+        exited = this.ctx.runtime.exec(c.id, { args: cmd, stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], onSpawned: resolve });
       });
+      const child = await Promise.race([gotChild, exited.then(() => undefined)]);
+      if (child) {
+        if (io.stdin && child.stdin) {
+          io.stdin.pipe(child.stdin);
+          child.stdin.on('error', () => {});
+        }
+        child.stdout!.on('data', (b: Buffer) => io.stdout?.write(b));
+        child.stderr!.on('data', (b: Buffer) => io.stderr?.write(b));
+      }
+      const exitCode = await exited;
+      // What the process wrote before it exited is still in the pipes: let it through.
+      if (child) await Promise.all([child.stdout, child.stderr].map((st) => Promise.race([new Promise((r) => st!.once('close', r)), new Promise((r) => setTimeout(r, DRAIN_MS).unref())])));
+      return { exitCode };
     }
     // A terminal: the init hands the pty master over the console socket; we relay it.
     // Short: a unix socket path has 108 bytes.
     fs.mkdirSync(path.join(this.ctx.opts.runDir, 't'), { recursive: true, mode: 0o700 });
     const sock = path.join(this.ctx.opts.runDir, 't', `${randomBytes(6).toString('hex')}.sock`);
     const gotFd = receiveFd(sock, 30_000);
-    const child = this.ctx.runtime.spawn(['exec', '--tty', '--console-socket', sock, c.id, ...cmd], ['ignore', 'ignore', 'pipe']);
-    let errText = '';
-    child.stderr!.on('data', (b: Buffer) => (errText += b.toString()));
-    const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 255)));
-    const fd = await Promise.race([gotFd, exited.then((code) => Promise.reject(runtimeError(['exec', c.id], errText, code)))]);
+    // containerd gives a tty exec TERM=xterm; the container's own TERM, if any, comes first.
+    const exited = this.ctx.runtime.exec(c.id, { args: cmd, tty: true, consoleSocket: sock, env: ['TERM=xterm'], stdio: ['ignore', 'ignore', 'ignore'] });
+    const fd = await Promise.race([gotFd, exited.then((code) => Promise.reject(new TsrunError('TSRUN_E_INIT', `exec in ${c.id} exited ${code} before its terminal came`)))]);
     const rs = new tty.ReadStream(fd);
     rs.on('data', (b: Buffer) => io.stdout?.write(b));
     rs.on('error', () => {}); // EIO once the last slave closes

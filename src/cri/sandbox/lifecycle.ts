@@ -17,7 +17,7 @@ import { isMountpoint } from '../../rootfs/overlay';
 import { MNT_DETACH, mount, umount } from '../../sys/native';
 import type { CriContext } from '../context';
 import { badState, invalid, notFound } from '../errors';
-import { readExit, startMonitor } from '../monitor';
+import { launchMonitor, readExit } from '../monitor';
 import type { LinuxContainerResources, PodSandboxConfig } from '../proto';
 import { ociResources } from '../specgen/resources';
 import { nowNs, type SandboxRecord } from '../store/types';
@@ -145,7 +145,7 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
     // Containers of a pod that shares its PID namespace need a PID 1 to join.
     if (!hostPid && (nsOpts?.pid ?? 'POD') === 'POD') {
       const bundle = writeInfraBundle(runDir, rec);
-      const started = await startMonitor({ id, bundle, runtimeRoot: ctx.paths.runtimeRoot, dir: ctx.paths.monitorDir(id) });
+      const started = await ctx.runtime.create(id, bundle, launchMonitor({ id, dir: ctx.paths.monitorDir(id) }));
       undo.push('delete the infra container', () => ctx.runtime.delete(id));
       await ctx.runtime.start(id);
       rec.infra = { id, pid: started.pid };

@@ -54,6 +54,6 @@ export const en: Catalog = {
   pod_stopped: { title: "pod stopped", explain: "Its containers were stopped and CNI DEL removed the pod's interface, address and port mappings." },
   pod_removed: { title: "pod removed", explain: "The pinned namespace files were unmounted and the pod's directories and cgroup removed." },
   container_spec: { title: "config.json from the CRI request", explain: "The CRI request and the image config became an OCI config.json: command, user, capabilities, seccomp, the pod's namespaces." },
-  monitor_started: { title: "monitor started", explain: "tsrun-monitor ran `tsrun create` and became the container's parent: it writes the log and records the exit code." },
+  monitor_started: { title: "monitor started", explain: "tsrun-monitor started the init with the config the server compiled, and became the container's parent: it writes the log and records the exit code." },
   container_exited: { title: "container exited", explain: "The monitor recorded the exit status on disk; the CRI reports it as the container's exit code and reason." },
 };

@@ -54,6 +54,6 @@ export const ja: Catalog = {
   pod_stopped: { title: "Pod の停止", explain: "コンテナを止め、CNI DEL で Pod のインターフェース・アドレス・ポートマッピングを消しました。" },
   pod_removed: { title: "Pod の削除", explain: "固定していた名前空間ファイルをアンマウントし、Pod のディレクトリと cgroup を消しました。" },
   container_spec: { title: "CRI リクエストから config.json", explain: "CRI のリクエストとイメージの設定から OCI の config.json を作りました（コマンド・ユーザー・capability・seccomp・Pod の名前空間）。" },
-  monitor_started: { title: "モニターの起動", explain: "tsrun-monitor が `tsrun create` を実行し、コンテナの親になりました。ログを書き、終了コードを記録します。" },
+  monitor_started: { title: "モニターの起動", explain: "tsrun-monitor がサーバーのコンパイルした設定で init を起動し、コンテナの親になりました。ログを書き、終了コードを記録します。" },
   container_exited: { title: "コンテナの終了", explain: "モニターが終了ステータスをディスクに記録しました。CRI はそれをコンテナの終了コードと理由として返します。" },
 };
