@@ -181,6 +181,22 @@ test.serial('StopContainer: the stop signal, then its exit code; SIGKILL after t
   await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
 });
 
+test.serial('a container that exits at once was started no later than it finished (startedAt <= finishedAt)', async (t) => {
+  const pod = await runPod('quick');
+  for (let i = 0; i < 5; i++) {
+    const { container_id } = await cri.rt('CreateContainer', { pod_sandbox_id: pod.id, config: { metadata: { name: `true-${i}` }, image: { image }, command: ['true'], log_path: `true-${i}.log` }, sandbox_config: pod.config });
+    await cri.rt('StartContainer', { container_id });
+    const st = await until('exit', async () => {
+      const x = await statusOf(container_id);
+      return x.state === 'CONTAINER_EXITED' ? x : undefined;
+    });
+    t.true(BigInt(st.started_at) > 0n);
+    t.true(BigInt(st.started_at) <= BigInt(st.finished_at), `try ${i}: started ${st.started_at}, finished ${st.finished_at}`);
+  }
+  await cri.rt('StopPodSandbox', { pod_sandbox_id: pod.id });
+  await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
+});
+
 test.serial('GetContainerEvents streams each change with the pod status; pod stats sum the containers', async (t) => {
   const seen: { type: string; id: string; podState?: string }[] = [];
   const stream = (cri.runtimeClient as unknown as { GetContainerEvents(req: object): NodeJS.EventEmitter & { cancel(): void } }).GetContainerEvents({});

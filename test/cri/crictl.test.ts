@@ -103,3 +103,32 @@ test.serial('crictl runs a pod end to end', async (t) => {
   ok(['rmp', podId]);
   t.is(ok(['pods', '-q']), '');
 });
+
+// With crictl's bare configs (no namespace_options) a container behaves as on containerd.
+test.serial('crictl defaults as on containerd: the pod PID namespace is shared, id lists the primary group, a tty exec has TERM=xterm', async (t) => {
+  if (!CRICTL) return t.fail('crictl is not built: run scripts/install-cri-tools.sh');
+  ok(['pull', image]);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-crictl-'));
+  const pod = path.join(dir, 'pod.json');
+  const ctr = path.join(dir, 'ctr.json');
+  fs.writeFileSync(pod, JSON.stringify({ metadata: { name: 'defaults-pod', namespace: 'default', uid: `defaults-${process.pid}`, attempt: 1 }, log_directory: path.join(dir, 'logs'), linux: {} }));
+  fs.writeFileSync(ctr, JSON.stringify({ metadata: { name: 'sleeper' }, image: { image }, command: ['sleep', '300'], log_path: 'sleeper.log' }));
+  const podId = ok(['runp', pod]);
+  const id = ok(['create', podId, ctr, pod]);
+  ok(['start', id]);
+  try {
+    // PID 1 is the pod's pause, and the container's own sleep is beside it.
+    t.is(ok(['exec', '-s', id, 'cat', '/proc/1/comm']), 'pause');
+    t.regex(ok(['exec', '-s', id, 'ps', '-o', 'comm']), /sleep/);
+    t.is(ok(['exec', '-s', id, 'id']), 'uid=0(root) gid=0(root) groups=0(root)');
+    // crictl wants a terminal for -it: script(1) gives it one.
+    const cmd = [CRICTL, '--runtime-endpoint', `unix://${cri.socket}`, 'exec', '-it', id, 'sh', '-c', `'echo "TERM=$TERM"'`].join(' ');
+    const term = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', input: '', timeout: 60_000 });
+    t.regex(term.stdout, /TERM=xterm\r?\n/, term.stderr);
+  } finally {
+    ok(['stop', '-t', '0', id]);
+    ok(['rm', id]);
+    ok(['stopp', podId]);
+    ok(['rmp', podId]);
+  }
+});

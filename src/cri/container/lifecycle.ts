@@ -62,7 +62,7 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
     bundleDir(bundle, idmap);
     addLease(ctx.opts.store, bundle, rec0);
     mountOverlay(rootfs, { layers: rec0.diffIds.map((d) => layers.dir(d)), upper: writableLayer(ctx, id), work: path.join(dir, 'fs', 'work'), idmap });
-    const pidMode = config.linux?.security_context?.namespace_options?.pid ?? 'CONTAINER';
+    const pidMode = config.linux?.security_context?.namespace_options?.pid ?? 'POD';
     let pidNamespace: string | undefined;
     if (pidMode === 'POD') pidNamespace = podPidNamespace(sandbox);
     if (pidMode === 'TARGET') {

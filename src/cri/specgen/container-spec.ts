@@ -168,7 +168,10 @@ export function containerSpec(input: ContainerSpecInput): ContainerSpec {
   if (sandbox.netns) ns.push({ type: 'network', path: sandbox.netns });
   if (sandbox.ipcns) ns.push({ type: 'ipc', path: sandbox.ipcns });
   if (sandbox.utsns) ns.push({ type: 'uts', path: sandbox.utsns });
-  const pidMode = sc?.namespace_options?.pid ?? 'CONTAINER';
+  // No namespace_options means every mode at its default, POD (as for the pod itself). A pod
+  // without a shared PID namespace has none to join: then the host's (hostPID) or one's own.
+  let pidMode = sc?.namespace_options?.pid ?? 'POD';
+  if (pidMode === 'POD' && !input.pidNamespace) pidMode = sandbox.hostPid ? 'NODE' : 'CONTAINER';
   if (pidMode === 'POD' || pidMode === 'TARGET') {
     if (!input.pidNamespace) throw invalid(`namespace_options.pid ${pidMode}: no PID namespace to join`);
     ns.push({ type: 'pid', path: input.pidNamespace });

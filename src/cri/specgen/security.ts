@@ -61,13 +61,14 @@ export function processUser(sc: LinuxContainerSecurityContext__Output | null, im
   const extra = (sc?.supplemental_groups ?? []).map(Number);
   if (sc?.supplemental_groups_policy === 'Strict') {
     // Strict: the groups the request names, never the image's /etc/group.
-    u.additionalGids = [...new Set(extra)].filter((g) => g !== u.gid);
+    u.additionalGids = [...new Set([u.gid, ...extra])];
     return u;
   }
   // Merge (the default): a user named by uid also gets the groups /etc/group lists it in.
   const name = userNameOf(read('/etc/passwd'), u.uid);
   const fromImage = name ? memberGroups(read('/etc/group'), name) : [];
-  u.additionalGids = [...new Set([...u.additionalGids, ...fromImage, ...extra])].filter((g) => g !== u.gid);
+  // The primary group leads the list, as containerd puts it (`id` shows groups=0(root),10(wheel)).
+  u.additionalGids = [...new Set([u.gid, ...u.additionalGids, ...fromImage, ...extra])];
   return u;
 }
 
