@@ -17,6 +17,7 @@ PACKAGES=(
   containernetworking-plugins            # CNI plugins
   gnuplot-nox                            # benchmark plots (bench/results/*.png)
   jq                                     # the lessons (docs/lessons) read JSON with it
+  strace                                 # the CRI test that lists what a pod lifecycle executes
 )
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -132,3 +132,41 @@ test.serial('crictl defaults as on containerd: the pod PID namespace is shared, 
     ok(['rmp', podId]);
   }
 });
+
+// One program: a whole pod lifecycle through the CRI runs no Node process besides the server
+// (no `tsrun create|start|exec|kill|delete` per verb). strace follows every process the server
+// starts from here on and lists what each one executed.
+test.serial('a pod lifecycle (run, create, start, ExecSync, streamed exec, stop, remove) executes no Node process besides the server', async (t) => {
+  if (!CRICTL) return t.fail('crictl is not built: run scripts/install-cri-tools.sh');
+  ok(['pull', image]);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-crictl-'));
+  const pod = path.join(dir, 'pod.json');
+  const ctr = path.join(dir, 'ctr.json');
+  fs.writeFileSync(pod, JSON.stringify({ metadata: { name: 'one-program', namespace: 'default', uid: `one-${process.pid}`, attempt: 1 }, log_directory: path.join(dir, 'logs'), linux: {} }));
+  fs.writeFileSync(ctr, JSON.stringify({ metadata: { name: 'sleeper' }, image: { image }, command: ['sleep', '300'], log_path: 'sleeper.log' }));
+  const trace = path.join(dir, 'execs.trace');
+  const strace = spawn('strace', ['-f', '-qq', '-e', 'trace=execve,execveat', '-e', 'signal=none', '-o', trace, '-p', String(cri.proc.pid)], { stdio: 'ignore' });
+  await until('strace to attach', async () => (Number(/TracerPid:\s+(\d+)/.exec(fs.readFileSync(`/proc/${cri.proc.pid}/status`, 'utf8'))?.[1]) > 0 ? true : undefined));
+  try {
+    const podId = ok(['runp', pod]);
+    const id = ok(['create', podId, ctr, pod]);
+    ok(['start', id]);
+    t.is(ok(['exec', '-s', id, 'echo', 'sync']), 'sync');
+    t.is(crictl(['exec', id, 'echo', 'streamed']).out, 'streamed\n');
+    ok(['stop', '-t', '1', id]);
+    ok(['rm', id]);
+    ok(['stopp', podId]);
+    ok(['rmp', podId]);
+  } finally {
+    strace.kill('SIGINT');
+    await new Promise((r) => strace.once('exit', r));
+  }
+  const execs = fs
+    .readFileSync(trace, 'utf8')
+    .split('\n')
+    .map((l) => /^\d+ +execve(?:at)?\((?:\d+, )?"([^"]*)".* = 0$/.exec(l)?.[1])
+    .filter((f): f is string => !!f);
+  t.true(execs.some((f) => f.endsWith('tsrun-monitor')), `the trace saw the monitor: ${execs.join(' ')}`);
+  t.true(execs.some((f) => f.endsWith('sleep') || f.endsWith('busybox')), `the trace saw the container: ${execs.join(' ')}`);
+  t.deepEqual(execs.filter((f) => /(^|\/)(node|nodejs|env)$|\/bin\/tsrun$/.test(f)), [], 'no Node process, no tsrun CLI');
+});
