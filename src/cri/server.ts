@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { logDebug, logWarn } from '../common/log';
+import { ensureDir, PASSAGE } from '../common/private-dir';
 import { refreshExit } from './container/lifecycle';
 import { CriContext } from './context';
 import { toServiceError } from './errors';
@@ -56,7 +57,7 @@ export class CriServer {
     const { ctx } = this;
     for (const d of [ctx.opts.stateDir, ctx.opts.runDir]) fs.mkdirSync(d, { recursive: true, mode: 0o711 });
     // ImageFsInfo names the store as the image filesystem, which the kubelet stats before any pull.
-    fs.mkdirSync(ctx.opts.store, { recursive: true, mode: 0o700 });
+    ensureDir(ctx.opts.store, PASSAGE);
     ctx.load();
     for (const c of ctx.containers.all()) refreshExit(ctx, c);
     await this.streaming.start();
