@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { logDebug, logWarn } from '../common/log';
 import { ensureDir, PASSAGE } from '../common/private-dir';
 import { refreshExit } from './container/lifecycle';
+import { reconcileSandbox } from './sandbox/lifecycle';
 import { CriContext } from './context';
 import { toServiceError } from './errors';
 import * as images from './images/service';
@@ -59,7 +60,9 @@ export class CriServer {
     // ImageFsInfo names the store as the image filesystem, which the kubelet stats before any pull.
     ensureDir(ctx.opts.store, PASSAGE);
     ctx.load();
+    // Reconcile with what is alive: exits recorded while we were down, monitors gone, pods lost.
     for (const c of ctx.containers.all()) refreshExit(ctx, c);
+    for (const s of ctx.sandboxes.all()) reconcileSandbox(ctx, s);
     await this.streaming.start();
 
     const cri = loadCri();

@@ -351,3 +351,62 @@ test.serial('kill -9 of the server: containers keep running, exits while down ar
   t.false(spawnSync('ip', ['netns', 'list']).stdout.toString().includes(pod.id));
   void execFileSync;
 });
+
+const recordOf = (kind: 'containers' | 'sandboxes', id: string) => JSON.parse(fs.readFileSync(path.join(cri.stateDir, kind, id, 'record.json'), 'utf8'));
+const alive = (pid: number) => fs.existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+
+test.serial('a container whose monitor is killed is EXITED 255 (Unknown), its process stopped, never RUNNING for ever', async (t) => {
+  const pod = await runPod('orphan');
+  const id = await runContainer(pod, 'orphan', 'exec sleep 300');
+  const rec = recordOf('containers', id);
+  t.is(rec.version, 1, 'records carry their version');
+  process.kill(rec.monitor.pid, 'SIGKILL');
+  const st = await until('the lost monitor seen', async () => {
+    const s = await statusOf(id);
+    return s.state === 'CONTAINER_EXITED' ? s : undefined;
+  });
+  t.is(st.exit_code, 255);
+  t.is(st.reason, 'Unknown');
+  t.regex(st.message, /monitor is gone/);
+  await until('the orphaned process killed', async () => (alive(rec.pid) ? undefined : true));
+  await cri.rt('RemoveContainer', { container_id: id });
+  await cri.rt('StopPodSandbox', { pod_sandbox_id: pod.id });
+  await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
+});
+
+test.serial('a simulated reboot (server, monitors and inits killed, run dir emptied): pods NOTREADY, containers EXITED, and Stop/Remove clean up everything', async (t) => {
+  const pod = await runPod('rebooted', { linux: { security_context: { namespace_options: { network: 'POD', pid: 'POD', ipc: 'POD' } } } });
+  const id = await runContainer(pod, 'app', 'exec sleep 300');
+  const c = recordOf('containers', id);
+  const s = recordOf('sandboxes', pod.id);
+  t.truthy(s.infra, 'the pod has a pause (shared PID namespace)');
+  await cri.crash();
+  // What a power cut does: every process gone, every mount gone, /run empty.
+  for (const pid of [c.monitor.pid, s.infra.monitor.pid, c.pid, s.infra.pid]) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  await until('every process of the pod gone', async () => ([c.pid, s.infra.pid].some(alive) ? undefined : true));
+  const ours = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(cri.runDir) || m.startsWith(cri.stateDir));
+  for (const m of ours().sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', m]);
+  fs.rmSync(cri.runDir, { recursive: true, force: true });
+  await cri.restart();
+  t.is((await cri.rt('PodSandboxStatus', { pod_sandbox_id: pod.id })).status.state, 'SANDBOX_NOTREADY');
+  const st = await statusOf(id);
+  t.is(st.state, 'CONTAINER_EXITED');
+  t.is(st.exit_code, 255);
+  t.is(st.reason, 'Unknown');
+  await cri.rt('StopPodSandbox', { pod_sandbox_id: pod.id });
+  await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
+  t.deepEqual((await cri.rt('ListContainers', {})).containers.filter((x: { pod_sandbox_id: string }) => x.pod_sandbox_id === pod.id), []);
+  t.false(fs.existsSync(path.join(cri.stateDir, 'containers', id)), 'the container record is gone');
+  t.false(fs.existsSync(path.join(cri.stateDir, 'sandboxes', pod.id)), 'the pod record is gone');
+  t.deepEqual(ours().filter((m) => m.includes(pod.id) || m.includes(id)), [], 'no mount left');
+  for (const hier of fs.readdirSync('/sys/fs/cgroup')) {
+    const base = path.join('/sys/fs/cgroup', hier, c.cgroupsPath);
+    t.false(fs.existsSync(base), `the container cgroup ${base} is gone`);
+  }
+});

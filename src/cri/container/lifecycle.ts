@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImageConfig } from '../../../specs/oci/image';
+import { removeTracked } from '../../cgroups/fs-ops';
 import { newCgroupManager, type CgroupManager } from '../../cgroups/manager';
 import { logDebug, logWarn } from '../../common/log';
 import { ensureDir, PRIVATE } from '../../common/private-dir';
@@ -19,7 +20,7 @@ import { readInRoot } from '../../rootfs/secure-join';
 import type { CriContext } from '../context';
 import { badState, invalid, notFound } from '../errors';
 import { findCriImage } from '../images/lookup';
-import { launchMonitor, readExit, signalInit, watchExit } from '../monitor';
+import { launchMonitor, monitorAlive, monitorOf, readExit, signalInit, watchExit } from '../monitor';
 import type { ContainerConfig, PodSandboxConfig } from '../proto';
 import { getSandbox, podPidNamespace, podUserns, requireReady } from '../sandbox/lifecycle';
 import { containerSpec } from '../specgen/container-spec';
@@ -100,6 +101,7 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
       createdAt: nowNs(),
       startedAt: '0',
       pid: started.pid,
+      monitor: monitorOf(started),
       logPath,
       bundle,
       cgroupsPath,
@@ -124,14 +126,33 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
   }
 }
 
+/**
+ * The monitor is gone without an exit record (killed, or a reboot emptied the run dir): no one
+ * will record how the container ended. As containerd does for a dead shim, what may still run
+ * of it is killed and it is EXITED with code 255, reason Unknown, never RUNNING for ever.
+ */
+function lostMonitor(ctx: CriContext, c: ContainerRecord): true {
+  c.state = 'CONTAINER_EXITED';
+  c.exit = { exitCode: 255, finishedAt: nowNs(), reason: 'Unknown', message: 'the container\'s monitor is gone and recorded no exit (killed, or the node restarted)' };
+  ctx.containers.save(c);
+  void ctx.runtime.kill(c.id, 'KILL', true).catch(() => undefined);
+  logWarn(`container ${c.id}: its monitor is gone: EXITED (255, Unknown)`);
+  emit('container_exited', `${c.config.metadata?.name}: exit 255 (Unknown)`, 0, c.id);
+  event(ctx, c, 'CONTAINER_STOPPED_EVENT');
+  return true;
+}
+
 /** Folds the monitor's exit record into the container's; true when the state changed. */
 export function refreshExit(ctx: CriContext, c: ContainerRecord): boolean {
   if (c.state !== 'CONTAINER_RUNNING' && c.state !== 'CONTAINER_CREATED') return false;
   // A process that exits at once is seen (by the exit watch, a status call) while its start is
   // still in flight: StartContainer records RUNNING first and then the exit, in that order.
   if (ctx.starting.has(c.id)) return false;
-  const exit = readExit(ctx.paths.monitorDir(c.id));
-  if (!exit) return false;
+  const dir = ctx.paths.monitorDir(c.id);
+  // A monitor that ends writes exit.json first: read it again once the monitor is seen gone.
+  const exit = readExit(dir) ?? (monitorAlive(dir, c.monitor) ? undefined : (readExit(dir) ?? null));
+  if (exit === undefined) return false;
+  if (exit === null) return lostMonitor(ctx, c);
   let oom = false;
   try {
     oom = containerCgroup(c).oomKills() > 0;
@@ -191,9 +212,9 @@ async function waitExit(ctx: CriContext, c: ContainerRecord, ms: number): Promis
 }
 
 /**
- * The stop signal goes through the container's monitor, at once (no `tsrun kill` process to
- * start). A signal it cannot number, or a monitor that cannot answer, falls back to
- * `tsrun kill`.
+ * The stop signal goes through the container's monitor, at once (it is the init's parent, so no
+ * reused pid is signalled). A signal it cannot number, or a monitor that cannot answer, falls
+ * back to the runtime's kill.
  */
 async function sendStopSignal(ctx: CriContext, c: ContainerRecord): Promise<void> {
   let signo: number | undefined;
@@ -208,7 +229,7 @@ async function sendStopSignal(ctx: CriContext, c: ContainerRecord): Promise<void
       emit('signal', `${c.stopSignal} -> ${c.pid} (by its monitor)`, 0, c.id);
       return;
     } catch (e) {
-      logDebug(`stop ${c.id} through its monitor: ${(e as Error).message}; trying tsrun kill`);
+      logDebug(`stop ${c.id} through its monitor: ${(e as Error).message}; trying the runtime's kill`);
     }
   }
   try {
@@ -238,6 +259,12 @@ export async function removeContainer(ctx: CriContext, c: ContainerRecord): Prom
   refreshExit(ctx, c);
   if (c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED') await stopContainer(ctx, c, 0);
   await ctx.runtime.delete(c.id);
+  // The runtime's state may be gone with the run dir (a reboot): the cgroup is found by its path.
+  try {
+    removeTracked(Object.values(containerCgroup(c).state.dirs));
+  } catch (e) {
+    logWarn(`container ${c.id}: removing its cgroup ${c.cgroupsPath}: ${(e as Error).message}`);
+  }
   const rootfs = path.join(c.bundle, 'rootfs');
   if (isMountpoint(rootfs)) unmountOverlay(rootfs);
   removeLease(ctx.opts.store, c.bundle);

@@ -4,7 +4,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { TsrunError, isErrnoError } from '../../common/errors';
+import { isSameProcessAlive, readProcStat } from '../../runtime/proc';
 import { PROJECT_ROOT } from '../../sys/native';
+import type { MonitorProcess } from '../store/types';
 
 export const MONITOR_BINARY = path.join(PROJECT_ROOT, 'build', 'Release', 'tsrun-monitor');
 /** The OCI runtime the monitor calls for create: this repository's own CLI. */
@@ -52,4 +54,19 @@ export function connectUnix(dir: string, name: string): Promise<net.Socket> {
       else reject(new TsrunError('TSRUN_E_SYS', `connect to ${direct}: ${e.message}`));
     });
   });
+}
+
+/** The monitor as a record keeps it. */
+export function monitorOf(m: { monitorPid: number }): MonitorProcess {
+  return { pid: m.monitorPid, startTime: readProcStat(m.monitorPid)?.startTime };
+}
+
+/**
+ * Whether a container's monitor is still there to record its exit. Records older than the
+ * monitor's pid are judged by its control socket, which it removes as it ends and which a
+ * reboot (the run dir emptied) takes too.
+ */
+export function monitorAlive(dir: string, m: MonitorProcess | undefined): boolean {
+  if (m) return isSameProcessAlive(m.pid, m.startTime);
+  return fs.existsSync(path.join(dir, MonitorFile.ctl));
 }

@@ -4,4 +4,4 @@ export { launchMonitor, startMonitor, type LaunchedMonitor, type MonitorOptions,
 export { readExit, watchExit, waitExit, type ExitRecord } from './exit';
 export { reopenLog, resizeTty, signalInit } from './control';
 export { attach, type AttachSession } from './attach';
-export { MONITOR_BINARY, MonitorFile } from './files';
+export { MONITOR_BINARY, MonitorFile, monitorAlive, monitorOf } from './files';

@@ -17,7 +17,7 @@ import { isMountpoint } from '../../rootfs/overlay';
 import { MNT_DETACH, mount, umount } from '../../sys/native';
 import type { CriContext } from '../context';
 import { badState, invalid, notFound } from '../errors';
-import { launchMonitor, readExit } from '../monitor';
+import { launchMonitor, monitorAlive, monitorOf, readExit } from '../monitor';
 import type { LinuxContainerResources, PodSandboxConfig } from '../proto';
 import { ociResources } from '../specgen/resources';
 import { nowNs, type SandboxRecord } from '../store/types';
@@ -132,6 +132,7 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
       hostPid,
       ip,
       additionalIps,
+      networkAttached: !hostNetwork,
       cgroupParent,
       ownCgroupParent,
       hostname,
@@ -148,7 +149,7 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
       const started = await ctx.runtime.create(id, bundle, launchMonitor({ id, dir: ctx.paths.monitorDir(id) }));
       undo.push('delete the infra container', () => ctx.runtime.delete(id));
       await ctx.runtime.start(id);
-      rec.infra = { id, pid: started.pid };
+      rec.infra = { id, pid: started.pid, monitor: monitorOf(started) };
       emit('pod_infra', `tsrun-pause pid ${started.pid}`, 0, id);
     }
     ctx.sandboxes.save(rec);
@@ -180,6 +181,21 @@ export function podUserns(s: SandboxRecord): { userns: string; rootUid: number; 
 }
 
 /** The pod's PID namespace, for containers that join it. */
+/**
+ * At start-up: a READY pod whose pinned network namespace is gone (the run dir emptied by a
+ * reboot) or whose shared-PID pause lost its monitor is NOTREADY, as containerd finds a pod
+ * whose pause task is gone. Its network is torn down, and all else removed, by Stop/Remove.
+ */
+export function reconcileSandbox(ctx: CriContext, s: SandboxRecord): void {
+  if (s.state !== 'SANDBOX_READY') return;
+  const netnsGone = !!s.netns && !isMountpoint(s.netns);
+  const infraGone = !!s.infra && (!!readExit(ctx.paths.monitorDir(s.infra.id)) || !monitorAlive(ctx.paths.monitorDir(s.infra.id), s.infra.monitor));
+  if (!netnsGone && !infraGone) return;
+  s.state = 'SANDBOX_NOTREADY';
+  ctx.sandboxes.save(s);
+  logWarn(`pod ${s.id}: ${netnsGone ? `its network namespace ${s.netns} is gone` : 'its pause process is gone'}: NOTREADY`);
+}
+
 export function podPidNamespace(s: SandboxRecord): string | undefined {
   return s.infra ? `/proc/${s.infra.pid}/ns/pid` : undefined;
 }
@@ -200,9 +216,11 @@ async function stopInfra(ctx: CriContext, s: SandboxRecord): Promise<void> {
 export async function stopSandbox(ctx: CriContext, s: SandboxRecord, stopContainer: (id: string) => Promise<void>): Promise<void> {
   for (const c of ctx.containers.all().filter((c) => c.sandboxId === s.id)) await stopContainer(c.id);
   await stopInfra(ctx, s);
-  if (!s.hostNetwork && s.state === 'SANDBOX_READY') {
+  // A pod found lost at start-up (a reboot) is NOTREADY already but still holds its address.
+  if (!s.hostNetwork && (s.state === 'SANDBOX_READY' || s.networkAttached)) {
     await ctx.cni.tearDown({ podId: s.id, netns: s.netns ?? '', namespace: s.config.metadata!.namespace, name: s.config.metadata!.name, uid: s.config.metadata!.uid });
   }
+  s.networkAttached = false;
   s.state = 'SANDBOX_NOTREADY';
   ctx.sandboxes.save(s);
   emit('pod_stopped', s.config.metadata?.name ?? s.id, 0, s.id);

@@ -4,7 +4,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { atomicWriteFileSync } from '../../common/atomic-write';
 
-export class RecordStore<T extends { id: string }> {
+import { RECORD_VERSION } from './types';
+
+/** Why a record read from disk cannot be used, or undefined. */
+function problem(rec: unknown, dirName: string): string | undefined {
+  if (typeof rec !== 'object' || rec === null) return 'not a JSON object';
+  const r = rec as { id?: unknown; version?: unknown };
+  if (r.id !== dirName) return `its id ${JSON.stringify(r.id)} is not its directory's name`;
+  // Records written before versions were recorded are version 1.
+  if (r.version !== undefined && r.version !== RECORD_VERSION) return `record version ${JSON.stringify(r.version)}, this server reads ${RECORD_VERSION}`;
+  return undefined;
+}
+
+export class RecordStore<T extends { id: string; version?: number }> {
   private readonly items = new Map<string, T>();
   constructor(readonly root: string) {}
 
@@ -19,7 +31,9 @@ export class RecordStore<T extends { id: string }> {
     for (const id of fs.readdirSync(this.root)) {
       try {
         const rec = JSON.parse(fs.readFileSync(path.join(this.root, id, 'record.json'), 'utf8')) as T;
-        this.items.set(rec.id, rec);
+        const bad = problem(rec, id);
+        if (bad) onBad(id, bad);
+        else this.items.set(rec.id, rec);
       } catch (e) {
         onBad(id, (e as Error).message);
       }
@@ -27,6 +41,7 @@ export class RecordStore<T extends { id: string }> {
   }
 
   save(rec: T): void {
+    rec.version = RECORD_VERSION;
     fs.mkdirSync(this.dir(rec.id), { recursive: true, mode: 0o711 });
     atomicWriteFileSync(path.join(this.dir(rec.id), 'record.json'), JSON.stringify(rec));
     this.items.set(rec.id, rec);

@@ -6,7 +6,11 @@ import type { PodSandboxConfig__Output } from '../generated/runtime/v1/PodSandbo
 export type SandboxState = 'SANDBOX_READY' | 'SANDBOX_NOTREADY';
 export type ContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';
 
+/** Bumped when a record's shape changes; records of an unknown version are not loaded. */
+export const RECORD_VERSION = 1;
+
 export interface SandboxRecord {
+  version?: number;
   id: string;
   name: string;
   config: PodSandboxConfig__Output;
@@ -21,7 +25,9 @@ export interface SandboxRecord {
   ipcns?: string;
   utsns?: string;
   /** /proc/PID/ns/pid of the infra process, when the pod shares one PID namespace */
-  infra?: { id: string; pid: number };
+  infra?: { id: string; pid: number; monitor?: MonitorProcess };
+  /** the CNI attachment is still to be torn down (false once it is; absent in older records) */
+  networkAttached?: boolean;
   hostNetwork: boolean;
   hostIpc: boolean;
   hostPid: boolean;
@@ -37,6 +43,12 @@ export interface SandboxRecord {
   files: { resolv: string; hosts: string; hostname: string };
 }
 
+/** A monitor's pid and /proc start time: a reused pid is not taken for it. */
+export interface MonitorProcess {
+  pid: number;
+  startTime?: string;
+}
+
 export interface ExitInfo {
   exitCode: number;
   finishedAt: string;
@@ -45,6 +57,7 @@ export interface ExitInfo {
 }
 
 export interface ContainerRecord {
+  version?: number;
   id: string;
   sandboxId: string;
   name: string;
@@ -58,6 +71,8 @@ export interface ContainerRecord {
   startedAt: string;
   exit?: ExitInfo;
   pid: number;
+  /** the container's monitor, to tell a monitor that is gone (killed, a reboot) */
+  monitor?: MonitorProcess;
   /** full host path of the CRI log, or '' */
   logPath: string;
   bundle: string;
