@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { startContainerd } from './lib/containerd';
 import { criEnv, type CriEnv } from './lib/cri-env';
-import { podSpec, pullImages, verifyPod, startPod, stopPod, type Started, type Stopped } from './lib/pods';
+import { podSpec, pullImages, verifyPod, startPod, stopPod, timed, type Started, type Stopped } from './lib/pods';
 import { p50, p95, quick, row, runBench, type Row } from './lib/report';
 import type { CriRuntime } from './lib/runtime';
 import { startTsrunCri, tsrunCriMissing, tsrunFailure } from './lib/tsrun-cri';
@@ -23,18 +23,23 @@ interface Samples {
   pull: number;
   start: Record<(typeof START_OPS)[number], number[]>;
   stop: Record<(typeof STOP_OPS)[number], number[]>;
+  /** ExecSync of a one-line command in the running container: what a kubelet exec probe costs */
+  execSync: number[];
 }
 
 function samples(label: string, pull: number): Samples {
-  return { label, pull, start: { RunPodSandbox: [], CreateContainer: [], StartContainer: [], total: [] }, stop: { StopContainer: [], RemoveContainer: [], StopPodSandbox: [], RemovePodSandbox: [], total: [] } };
+  return { label, pull, start: { RunPodSandbox: [], CreateContainer: [], StartContainer: [], total: [] }, stop: { StopContainer: [], RemoveContainer: [], StopPodSandbox: [], RemovePodSandbox: [], total: [] }, execSync: [] };
 }
 
 /** One pod through its life; iteration -1 is the warm-up (checked, not recorded). */
 async function iteration(rt: CriRuntime, env: CriEnv, s: Samples, i: number): Promise<void> {
   const started: Started = await startPod(rt.client, podSpec(env, `lat-${rt.name}-${i + 1}`, path.join(env.dir, 'logs', rt.name)));
   if (i < 0) s.ip = await verifyPod(rt.client, started);
+  const [ex, execMs] = await timed(() => rt.client.runtime('ExecSync', { container_id: started.containerId, cmd: ['echo', 'probe'], timeout: 10 }));
+  if (Buffer.from(ex['stdout'] as Uint8Array).toString() !== 'probe\n') throw new Error(`${rt.name}: ExecSync printed ${JSON.stringify(Buffer.from(ex['stdout'] as Uint8Array).toString())}`);
   const stopped: Stopped = await stopPod(rt.client, started);
   if (i < 0) return;
+  s.execSync.push(execMs);
   for (const op of START_OPS) s.start[op].push(started.ms[op]);
   for (const op of STOP_OPS) s.stop[op].push(stopped[op]);
 }
@@ -80,6 +85,8 @@ runBench('cri', async () => {
       add(`${name} p50`, ts?.stop[op], ref.stop[op], p50);
       if (op === 'total' || op === 'StopContainer' || op === 'RemovePodSandbox') add(`${name} p95`, ts?.stop[op], ref.stop[op], p95);
     }
+    add('ExecSync p50', ts?.execSync, ref.execSync, p50);
+    add('ExecSync p95', ts?.execSync, ref.execSync, p95);
     rows.push(row('cri', 'PullImage busybox (cold, 1 run)', 'ms', ts?.pull, ref.pull, ref.label, missing));
     return {
       rows,

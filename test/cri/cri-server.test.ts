@@ -13,6 +13,7 @@ import { busyboxRootfs } from '../fixtures/busybox';
 import { OciLayout, push, tarOfDir } from '../fixtures/oci-builder';
 import { PASSWORD, startRegistry, USER, type Registry } from '../fixtures/registry';
 import { startCriServer, until, type CriServerHandle } from '../helpers/cri-server';
+import { TSRUN } from '../helpers/tsrun';
 
 let reg: Registry;
 let cri: CriServerHandle;
@@ -409,4 +410,22 @@ test.serial('a simulated reboot (server, monitors and inits killed, run dir empt
     const base = path.join('/sys/fs/cgroup', hier, c.cgroupsPath);
     t.false(fs.existsSync(base), `the container cgroup ${base} is gone`);
   }
+});
+
+test.serial('the runtime state of CRI containers is the runtime\'s: tsrun --root <run dir>/runtime list, state, ps and kill work on them', async (t) => {
+  const pod = await runPod('cli-view');
+  const id = await runContainer(pod, 'viewed', 'exec sleep 300');
+  const root = path.join(cri.runDir, 'runtime');
+  const cli = (args: string[]) => spawnSync(TSRUN, ['--root', root, ...args], { encoding: 'utf8' });
+  t.regex(cli(['list']).stdout, new RegExp(`^${id} +\\d+ +running `, 'm'));
+  t.is(JSON.parse(cli(['state', id]).stdout).status, 'running');
+  t.regex(cli(['ps', id]).stdout, /sleep 300/);
+  t.is(cli(['kill', id, 'KILL']).status, 0);
+  const st = await until('the kill seen through the CRI', async () => {
+    const s = await statusOf(id);
+    return s.state === 'CONTAINER_EXITED' ? s : undefined;
+  });
+  t.is(st.exit_code, 137);
+  await cri.rt('StopPodSandbox', { pod_sandbox_id: pod.id });
+  await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
 });
