@@ -86,7 +86,7 @@
         "native/monitor/control.cc",
         "native/monitor/cri_log.cc",
         "native/monitor/loop.cc",
-        "native/monitor/runtime.cc",
+        "native/monitor/spawn_init.cc",
         "native/monitor/util.cc"
       ],
       "cflags_cc": [

@@ -80,7 +80,9 @@ void CriLog::Append(Stream s, const char* data, size_t n) {
 
 void CriLog::Finish(Stream s) {
   Pending& p = pending_[s];
-  if (p.len > 0) Record(s, false, p.buf, p.len);
+  // A last line with no newline is a P record, as containerd writes it: the kubelet ends every
+  // F record with a newline (a termination message of `echo -n DONE` would read "DONE\n").
+  if (p.len > 0) Record(s, true, p.buf, p.len);
   p.len = 0;
 }
 

@@ -22,7 +22,7 @@ class CriLog {
   void Discard();
   // Bytes read from the container; complete lines become records, the rest waits.
   void Append(Stream s, const char* data, size_t n);
-  // The stream ended: its unfinished last line becomes an F record.
+  // The stream ended: its unfinished last line becomes a P record (it had no newline).
   void Finish(Stream s);
 
  private:

@@ -1,18 +1,16 @@
 // tsrun-monitor: one small process per CRI container, like CRI-O's conmon or containerd's
-// shim. It runs `RUNTIME create`, becomes the container init's parent (a child subreaper
-// inherits it when the runtime exits), holds its stdio, writes the CRI log, serves attach and
-// control sockets, and records the exit status in DIR/exit.json. It outlives the CRI server.
+// shim. It spawns the container's init, becomes its parent (a child subreaper inherits it when
+// the init's first stage exits), holds its stdio, writes the CRI log, serves attach and control
+// sockets, and records the exit status in DIR/exit.json. It outlives the CRI server.
 //
-//   tsrun-monitor --id ID --runtime PATH --runtime-root DIR --bundle DIR --dir DIR
+//   tsrun-monitor --id ID --init PATH --init-sync-fd M --dir DIR
 //                 [--log-path FILE] [--tty] [--stdin] [--stdin-once] --sync-fd N
-//   tsrun-monitor --id ID --init PATH --init-sync-fd M --dir DIR [...] --sync-fd N
 //
-// The second form is the CRI server's own create: the server validates and compiles the
-// config in-process and speaks the sync protocol with the init over fd M; the monitor only
-// spawns the init binary with its stdio, and learns the init's pid from the server as one line
-// {"pid":N} on the sync fd once create is over.
-// On the sync fd it writes one JSON line once create is over, {"pid":N} or {"error":"..."},
-// and exits after an error. Single-threaded: one epoll loop, no large buffers.
+// The CRI server validates and compiles the config in-process and speaks the sync protocol
+// with the init over fd M; the monitor only starts the init binary with the container's stdio.
+// Once create is over the server writes {"pid":N} on the sync fd, and the monitor answers
+// {"pid":N} when it serves the container, or {"error":"..."} and exits; a server that hangs
+// up before that abandons the create. Single-threaded: one epoll loop, no large buffers.
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -37,7 +35,7 @@
 #include "control.h"
 #include "cri_log.h"
 #include "loop.h"
-#include "runtime.h"
+#include "spawn_init.h"
 #include "util.h"
 
 using namespace monitor;
@@ -45,13 +43,14 @@ using namespace monitor;
 namespace {
 
 struct Options {
-  RuntimeCall call;
+  std::string id;
+  std::string dir;
   std::string log_path;
   bool tty = false;
   bool stdin_open = false;
   bool stdin_once = false;
   int sync_fd = -1;
-  // In-process create: the init binary and the init's end of the server's sync socket.
+  // The init binary and the init's end of the server's sync socket.
   std::string init_binary;
   int init_sync_fd = -1;
 };
@@ -82,18 +81,15 @@ Watch g_server{Kind::kServer};
 std::string g_server_line;  // what the server said on the sync fd, up to its newline
 bool g_server_gone = false;
 
-pid_t g_runtime_pid = -1;
-bool g_runtime_done = false;
-int g_runtime_status = 0;
+pid_t g_first_stage = -1;  // the init's first stage: it exits once the init is cloned
 pid_t g_init_pid = -1;
 bool g_init_done = false;
 int g_init_status = 0;
 struct timespec g_exited_at;
 struct timespec g_drain_until;
 std::vector<std::pair<pid_t, int>> g_early;
-std::string g_stderr_tail;  // what the runtime printed, for when its log has no error record
 
-std::string Path(const char* name) { return g_opt.call.dir + "/" + name; }
+std::string Path(const char* name) { return g_opt.dir + "/" + name; }
 
 void Report(const std::string& json) {
   std::string line = json + "\n";
@@ -136,11 +132,8 @@ bool ParseArgs(int argc, char** argv, std::string* err) {
       return false;
     }
     std::string v = argv[++i];
-    if (a == "--id") g_opt.call.id = v;
-    else if (a == "--runtime") g_opt.call.runtime = v;
-    else if (a == "--runtime-root") g_opt.call.root = v;
-    else if (a == "--bundle") g_opt.call.bundle = v;
-    else if (a == "--dir") g_opt.call.dir = v;
+    if (a == "--id") g_opt.id = v;
+    else if (a == "--dir") g_opt.dir = v;
     else if (a == "--log-path") g_opt.log_path = v;
     else if (a == "--sync-fd") g_opt.sync_fd = atoi(v.c_str());
     else if (a == "--init") g_opt.init_binary = v;
@@ -155,24 +148,21 @@ bool ParseArgs(int argc, char** argv, std::string* err) {
     *err = "--sync-fd must name an open fd above 2";
     return false;
   }
-  bool in_process = !g_opt.init_binary.empty();
-  if (in_process && (g_opt.init_sync_fd < 3 || g_opt.init_sync_fd == g_opt.sync_fd || fcntl(g_opt.init_sync_fd, F_GETFD) < 0)) {
+  if (g_opt.init_sync_fd < 3 || g_opt.init_sync_fd == g_opt.sync_fd || fcntl(g_opt.init_sync_fd, F_GETFD) < 0) {
     *err = "--init-sync-fd must name another open fd above 2";
     return false;
   }
-  const char* missing = g_opt.call.id.empty()                       ? "--id"
-                        : !in_process && g_opt.call.runtime.empty() ? "--runtime"
-                        : !in_process && g_opt.call.root.empty()    ? "--runtime-root"
-                        : !in_process && g_opt.call.bundle.empty()  ? "--bundle"
-                        : g_opt.call.dir.empty()                    ? "--dir"
-                                                                    : nullptr;
+  const char* missing = g_opt.id.empty()            ? "--id"
+                        : g_opt.init_binary.empty() ? "--init"
+                        : g_opt.dir.empty()         ? "--dir"
+                                                    : nullptr;
   if (missing) {
     *err = std::string("missing ") + missing;
     return false;
   }
   struct stat st;
-  if (stat(g_opt.call.dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) {
-    *err = "--dir " + g_opt.call.dir + " is not a directory";
+  if (stat(g_opt.dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) {
+    *err = "--dir " + g_opt.dir + " is not a directory";
     return false;
   }
   return true;
@@ -229,9 +219,8 @@ void Reap() {
     int status;
     pid_t pid = waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
-    if (pid == g_runtime_pid) {
-      g_runtime_done = true;
-      g_runtime_status = status;
+    if (pid == g_first_stage) {
+      // It exits once it has reported the init's pid; how it fails, the server hears first.
     } else if (g_init_pid > 0 && pid == g_init_pid) {
       InitExited(status);
     } else if (g_init_pid <= 0 && g_early.size() < kMaxEarly) {
@@ -258,14 +247,9 @@ void ReadOutput(Watch* w) {
     }
     return;
   }
-  if (g_phase == Phase::kCreating) {
-    // The container has not started: this is the runtime talking, kept only to explain a failure.
-    if (s == kStderrStream) {
-      g_stderr_tail.append(buf, static_cast<size_t>(n));
-      if (g_stderr_tail.size() > 1024) g_stderr_tail.erase(0, g_stderr_tail.size() - 1024);
-    }
-    return;
-  }
+  // The container has not started: nothing here is its output (the init reports its errors to
+  // the server over the sync socket).
+  if (g_phase == Phase::kCreating) return;
   g_log.Append(s, buf, static_cast<size_t>(n));
   g_attach.Broadcast(s == kStderrStream ? kFrameStderr : kFrameStdout, buf, static_cast<size_t>(n));
 }
@@ -325,7 +309,7 @@ void Turn(int timeout_ms) {
   g_attach.Sweep();
 }
 
-// Discards what the runtime left in the pipes: the container's own output starts after this.
+// Discards what the init's stages left in the pipes: the container's own output starts after this.
 void DrainRuntimeOutput(Watch* w) {
   while (w->fd >= 0) {
     char buf[1024];
@@ -336,23 +320,11 @@ void DrainRuntimeOutput(Watch* w) {
   }
 }
 
-pid_t ReadPidFile() {
-  char buf[32] = {};
-  int fd = open(Path("pid").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return -1;
-  char* end;
-  long pid = strtol(buf, &end, 10);
-  return pid > 0 && (*end == '\0' || *end == '\n') ? static_cast<pid_t>(pid) : -1;
-}
-
-// In-process create: the init binary runs with the server's sync socket; the server tells
-// us the init's pid once the init waits for `start`, or hangs up when the create failed.
-pid_t CreateInProcess(int in, int out, int err) {
-  g_runtime_pid = SpawnInit(g_opt.init_binary, g_opt.init_sync_fd, in, out, err);
-  if (g_runtime_pid < 0) FailErrno("fork the init " + g_opt.init_binary);
+// The init binary runs with the server's sync socket; the server tells us the init's pid once
+// the init waits for `start`, or hangs up when the create failed.
+pid_t AwaitInit(int in, int out, int err) {
+  g_first_stage = SpawnInit(g_opt.init_binary, g_opt.init_sync_fd, in, out, err);
+  if (g_first_stage < 0) FailErrno("fork the init " + g_opt.init_binary);
   close(g_opt.init_sync_fd);
   g_opt.init_sync_fd = -1;
   g_server.fd = g_opt.sync_fd;
@@ -371,7 +343,7 @@ pid_t CreateInProcess(int in, int out, int err) {
   return static_cast<pid_t>(pid);
 }
 
-// Runs create; returns once the init waits for `start` and everything is in place to serve it.
+// Create: returns once the init waits for `start` and everything is in place to serve it.
 void Create() {
   int out[2], err[2], in[2] = {0, -1};
   if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) FailErrno("make the stdio pipes");
@@ -383,30 +355,12 @@ void Create() {
   LoopAdd(&g_stdout, EPOLLIN);
   LoopAdd(&g_stderr, EPOLLIN);
   if (g_opt.tty) {
-    if (!LoopListen(&g_console_listen, g_opt.call.dir, "console.sock")) FailErrno("listen on " + Path("console.sock"));
+    if (!LoopListen(&g_console_listen, g_opt.dir, "console.sock")) FailErrno("listen on " + Path("console.sock"));
   }
-  g_opt.call.console = g_opt.tty;
-  pid_t pid;
-  if (!g_opt.init_binary.empty()) {
-    pid = CreateInProcess(in[0], out[1], err[1]);
-    close(out[1]);
-    close(err[1]);
-    if (in[0] > 0) close(in[0]);
-  } else {
-    g_runtime_pid = SpawnRuntime(g_opt.call, in[0], out[1], err[1]);
-    if (g_runtime_pid < 0) FailErrno("fork the runtime");
-    close(out[1]);
-    close(err[1]);
-    if (in[0] > 0) close(in[0]);
-
-    while (!g_runtime_done) Turn(-1);
-    int st = g_runtime_status;
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) Fail(RuntimeError(Path("runtime.log"), st, g_stderr_tail));
-
-    std::string().swap(g_stderr_tail);
-    pid = ReadPidFile();
-    if (pid <= 0) Fail(JsonQuote("the runtime succeeded but left no pid in " + Path("pid")));
-  }
+  pid_t pid = AwaitInit(in[0], out[1], err[1]);
+  close(out[1]);
+  close(err[1]);
+  if (in[0] > 0) close(in[0]);
   g_init_pid = pid;
   g_control.SetInit(pid, &g_init_done);
   for (auto& [early, status] : g_early)
@@ -431,7 +385,7 @@ void Create() {
   DrainRuntimeOutput(&g_stderr);
   int stdin_fd = in[1];
   if (g_opt.tty) {
-    // The container's stdio is the pty; the pipes only carried the runtime's words.
+    // The container's stdio is the pty; the pipes only carried the init stages' words.
     LoopClose(&g_stdout);
     LoopClose(&g_stderr);
     SetNonblock(g_pty.fd);
@@ -442,11 +396,11 @@ void Create() {
   }
   g_attach.Configure(stdin_fd, g_opt.tty ? g_pty.fd : -1, g_opt.stdin_once);
   g_control.Configure(&g_log, g_opt.tty ? g_pty.fd : -1);
-  if (!g_attach.Listen(g_opt.call.dir) || !g_control.Listen(g_opt.call.dir)) {
+  if (!g_attach.Listen(g_opt.dir) || !g_control.Listen(g_opt.dir)) {
     int saved = errno;
     kill(pid, SIGKILL);
     errno = saved;
-    FailErrno("listen on the attach and control sockets in " + g_opt.call.dir);
+    FailErrno("listen on the attach and control sockets in " + g_opt.dir);
   }
 }
 
@@ -469,7 +423,7 @@ uint32_t WriteExitRecord() {
   bool ok = fd >= 0 && fchmod(fd, 0644) == 0 && WriteAll(fd, json, static_cast<size_t>(n)) && fsync(fd) == 0;
   if (fd >= 0) close(fd);
   if (!ok || rename(tmp.c_str(), Path("exit.json").c_str()) < 0) Diag("write %s: %m", Path("exit.json").c_str());
-  Diag("container %s (pid %d) exited: code %d signal %d", g_opt.call.id.c_str(), g_init_pid, code, sig);
+  Diag("container %s (pid %d) exited: code %d signal %d", g_opt.id.c_str(), g_init_pid, code, sig);
   return static_cast<uint32_t>(code);
 }
 
@@ -485,7 +439,7 @@ int main(int argc, char** argv) {
   Detach();
   OpenDiag(Path("monitor.log"));
   // A record left from an earlier attempt in this directory must not be mistaken for ours.
-  for (const char* stale : {"exit.json", "pid", "runtime.log"}) unlink(Path(stale).c_str());
+  unlink(Path("exit.json").c_str());
 
   sigset_t chld;
   sigemptyset(&chld);
@@ -499,7 +453,7 @@ int main(int argc, char** argv) {
 
   Create();
   g_phase = g_init_done ? Phase::kDraining : Phase::kRunning;
-  Diag("container %s created, pid %d", g_opt.call.id.c_str(), g_init_pid);
+  Diag("container %s created, pid %d", g_opt.id.c_str(), g_init_pid);
   Report("{\"pid\":" + std::to_string(g_init_pid) + "}");
 
   for (;;) {

@@ -53,7 +53,8 @@ export class OciRuntime {
           id,
           bundle,
           consoleSocket,
-          spawn: (plan) => ({ child: monitor.child, sync: sendPlan(monitor.initSync, plan, id), exited: monitor.exited }),
+          // The monitor is the init's parent; a failed create abandons it below, which cleans up.
+          spawn: (plan) => ({ child: monitor.child, sync: sendPlan(monitor.initSync, plan, id), exited: monitor.initClosed, stop: () => undefined }),
         });
       } catch (e) {
         await monitor.abandon();

@@ -105,7 +105,7 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
     undo.push('stop the init', () => {
       if (record.pid > 0) signalPid(record.pid, 'SIGKILL');
       spawned.sync.close();
-      if (spawned.child.exitCode === null) spawned.child.kill('SIGKILL');
+      spawned.stop();
     });
     const pid = Number((await init.sync.expect(FrameType.Pid, 'reporting its pid')).toString());
     record.pid = pid;

@@ -77,7 +77,7 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
       stop();
       return code;
     } catch (e) {
-      if (init.child.exitCode === null) init.child.kill('SIGKILL');
+      init.stop();
       throw e;
     }
   } finally {

@@ -12,6 +12,8 @@ export interface InitProcess {
   child: ChildProcess;
   sync: SyncChannel;
   exited: Promise<number>;
+  /** a failed create or exec: ends what was started (whoever started it) */
+  stop(): void;
 }
 
 /** What fds 0-2 of the process are: ours (the CLI), or pipes and fds a caller in-process gives. */
@@ -28,7 +30,8 @@ export function spawnInit(plan: Plan, containerId: string, stdio0: InitStdio = [
     child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
     child.on('error', () => resolve(255));
   });
-  return { child, sync: sendPlan(child.stdio[syncFd] as Socket, plan, containerId), exited };
+  const stop = (): void => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
+  return { child, sync: sendPlan(child.stdio[syncFd] as Socket, plan, containerId), exited, stop };
 }
 
 /** Opens the sync protocol with an init on `sock` (however it was started): the plan goes first. */

@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RuntimeConfig } from '../../specs/oci/runtime-config';
 import { TsrunError } from '../../src/common/errors';
-import { attach, readExit, reopenLog, resizeTty, signalInit, startMonitor, waitExit, type ExitRecord, type MonitorOptions } from '../../src/cri/monitor';
+import { attach, launchMonitor, readExit, reopenLog, resizeTty, signalInit, waitExit, type ExitRecord, type IoOptions, type StartedMonitor } from '../../src/cri/monitor';
+import { OciRuntime } from '../../src/cri/oci-runtime';
 import { makeBundle } from '../fixtures/busybox';
 import { ROOT_DIR, leftovers, newRoot, status, tsrun, uniqueId, waitFor } from '../helpers/tsrun';
 
@@ -88,9 +89,14 @@ function prepare(t: ExecutionContext, args: string[], edit?: (c: RuntimeConfig) 
   return { id, root, dir, bundle, logPath: path.join(dir, 'container.log') };
 }
 
-async function launch(t: ExecutionContext, args: string[], opts: Partial<MonitorOptions> = {}, edit?: (c: RuntimeConfig) => void): Promise<Launched> {
+/** As the CRI server creates a container: in-process, the init started by its monitor. */
+function createMonitored(o: IoOptions & { bundle: string; runtimeRoot: string }): Promise<StartedMonitor> {
+  return new OciRuntime(o.runtimeRoot).create(o.id, o.bundle, launchMonitor(o), o.tty ? path.join(o.dir, 'console.sock') : undefined);
+}
+
+async function launch(t: ExecutionContext, args: string[], opts: Partial<IoOptions> = {}, edit?: (c: RuntimeConfig) => void): Promise<Launched> {
   const p = prepare(t, args, edit);
-  const m = await startMonitor({ id: p.id, bundle: p.bundle, runtimeRoot: p.root, dir: p.dir, logPath: p.logPath, ...opts });
+  const m = await createMonitored({ id: p.id, bundle: p.bundle, runtimeRoot: p.root, dir: p.dir, logPath: p.logPath, ...opts });
   return { ...p, ...m };
 }
 
@@ -127,14 +133,14 @@ test('stdout and stderr lines become CRI log records with nanosecond UTC timesta
   t.false(fs.existsSync(path.join(c.dir, 'attach.sock')), 'its sockets are removed');
 });
 
-test('a 40 KiB line is split into P, P, F records of at most 16 KiB; an unfinished last line is an F record', async (t) => {
+test('a 40 KiB line is split into P, P, F records of at most 16 KiB; an unfinished last line is a P record, as containerd tags it', async (t) => {
   const c = await launch(t, ['sh', '-c', "head -c 40960 /dev/zero | tr '\\000' a; echo; echo short; printf 'no newline at the end'"]);
   start(t, c);
   t.like(await exitOf(c.dir), { exitCode: 0 });
   const recs = records(c.logPath);
   t.deepEqual(
     recs.map((r) => `${r.stream} ${r.tag} ${r.content.length}`),
-    ['stdout P 16384', 'stdout P 16384', 'stdout F 8192', 'stdout F 5', 'stdout F 21'],
+    ['stdout P 16384', 'stdout P 16384', 'stdout F 8192', 'stdout F 5', 'stdout P 21'],
   );
   t.is(recs.slice(0, 3).map((r) => r.content).join(''), 'a'.repeat(40960));
   t.is(recs[4]!.content, 'no newline at the end');
@@ -169,8 +175,11 @@ test('ctl.sock signal: the monitor gives its init the stop signal; after the exi
 test('the monitor and the exit record survive a kill -9 of the process that started the monitor', async (t) => {
   const p = prepare(t, ['sh', '-c', 'read line; echo "survived $line"; exit 5']);
   // A separate node process starts the monitor, prints the result, then waits to be killed.
-  const script = `require(${JSON.stringify(path.join(ROOT_DIR, 'dist', 'src', 'cri', 'monitor'))})
-    .startMonitor(${JSON.stringify({ id: p.id, bundle: p.bundle, runtimeRoot: p.root, dir: p.dir, logPath: p.logPath, stdin: true })})
+  const o = { id: p.id, bundle: p.bundle, runtimeRoot: p.root, dir: p.dir, logPath: p.logPath, stdin: true };
+  const script = `const { launchMonitor } = require(${JSON.stringify(path.join(ROOT_DIR, 'dist', 'src', 'cri', 'monitor'))});
+    const { OciRuntime } = require(${JSON.stringify(path.join(ROOT_DIR, 'dist', 'src', 'cri', 'oci-runtime'))});
+    const o = ${JSON.stringify(o)};
+    new OciRuntime(o.runtimeRoot).create(o.id, o.bundle, launchMonitor(o))
     .then((r) => { require('fs').writeFileSync(${JSON.stringify(path.join(p.dir, 'started.json'))}, JSON.stringify(r)); setInterval(() => {}, 1000); },
           (e) => { require('fs').writeFileSync(${JSON.stringify(path.join(p.dir, 'started.json'))}, JSON.stringify({ error: e.message })); });`;
   const starter = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
@@ -302,7 +311,7 @@ test.serial('a client that does not read is disconnected; the log still gets eve
 test('a monitor directory too long for a socket address still serves attach and ctl.sock', async (t) => {
   const p = prepare(t, ['cat'], undefined);
   const dir = path.join(p.dir, 'd'.repeat(60), 'e'.repeat(60));
-  const m = await startMonitor({ id: p.id, bundle: p.bundle, runtimeRoot: p.root, dir, logPath: p.logPath, stdin: true });
+  const m = await createMonitored({ id: p.id, bundle: p.bundle, runtimeRoot: p.root, dir, logPath: p.logPath, stdin: true });
   t.true(Buffer.byteLength(path.join(dir, 'attach.sock')) > 108);
   start(t, { ...p, ...m, dir });
   const s = await attach(dir);
@@ -335,7 +344,7 @@ test('a tty container: the pty output is logged as stdout; resize reaches the te
 
 test('a failed create rejects with the runtime\'s own message and leaves no monitor, container or log behind', async (t) => {
   const p = prepare(t, ['/no/such/program']);
-  const e = await t.throwsAsync(startMonitor({ id: p.id, bundle: p.bundle, runtimeRoot: p.root, dir: p.dir, logPath: p.logPath }), { instanceOf: TsrunError });
+  const e = await t.throwsAsync(createMonitored({ id: p.id, bundle: p.bundle, runtimeRoot: p.root, dir: p.dir, logPath: p.logPath }), { instanceOf: TsrunError });
   t.regex(e!.message, /exec: \/no\/such\/program: No such file or directory/);
   t.deepEqual(processesNaming(p.dir), [], 'no monitor process');
   t.deepEqual(leftovers(p.root, p.id), []);

@@ -1,5 +1,5 @@
-// Where things are: the monitor binary, the runtime it runs, and the files it keeps in its
-// directory (one directory per container, chosen by the CRI server).
+// Where things are: the monitor binary and the files it keeps in its directory (one directory
+// per container, chosen by the CRI server).
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -9,15 +9,11 @@ import { PROJECT_ROOT } from '../../sys/native';
 import type { MonitorProcess } from '../store/types';
 
 export const MONITOR_BINARY = path.join(PROJECT_ROOT, 'build', 'Release', 'tsrun-monitor');
-/** The OCI runtime the monitor calls for create: this repository's own CLI. */
-export const RUNTIME_CLI = path.join(PROJECT_ROOT, 'bin', 'tsrun');
 
 export const MonitorFile = {
   exit: 'exit.json',
   attach: 'attach.sock',
   ctl: 'ctl.sock',
-  pid: 'pid',
-  runtimeLog: 'runtime.log',
   monitorLog: 'monitor.log',
 } as const;
 

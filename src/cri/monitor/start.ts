@@ -1,8 +1,8 @@
-// Starting a container's monitor. The CRI server's own way (launchMonitor): the monitor spawns
-// the native init with its stdio and with the server's end of the sync socket on fd 4; the server
-// validates, compiles and speaks the sync protocol in-process, then hands the init's pid to the
-// monitor, which answers that it serves the container, and lives on, detached, until it exits.
-// The other way (startMonitor), as CRI-O runs conmon: the monitor runs `tsrun create` itself.
+// Starting a container's monitor: it spawns the native init with the container's stdio and
+// with the init's end of the sync socket (the server's end is fd 4's other side); the server
+// validates, compiles and speaks the sync protocol in-process (the runtime's own create), then
+// hands the init's pid to the monitor, which answers on fd 3 that it serves the container, and
+// lives on, detached, until the container exits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { Socket } from 'node:net';
@@ -10,13 +10,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { TsrunError } from '../../common/errors';
 import { INIT_BINARY } from '../../sys/native';
-import { MONITOR_BINARY, MonitorFile, RUNTIME_CLI } from './files';
-
-export interface MonitorOptions extends IoOptions {
-  bundle: string;
-  /** --root of the runtime (its state directory) */
-  runtimeRoot: string;
-}
+import { MONITOR_BINARY, MonitorFile } from './files';
 
 /** What the monitor holds for the container: its directory, its log, its stdio. */
 export interface IoOptions {
@@ -34,17 +28,12 @@ export interface IoOptions {
 }
 
 export interface StartedMonitor {
-  /** the container init's pid (waiting on the exec fifo: `tsrun start` runs it) */
+  /** the container init's pid (waiting on the exec fifo until start) */
   pid: number;
   monitorPid: number;
 }
 
 type Report = { pid: number } | { error: string };
-
-export function monitorArgs(o: MonitorOptions): string[] {
-  const args = ['--id', o.id, '--runtime', RUNTIME_CLI, '--runtime-root', path.resolve(o.runtimeRoot), '--bundle', path.resolve(o.bundle), '--dir', path.resolve(o.dir)];
-  return [...args, ...ioArgs(o)];
-}
 
 function ioArgs(o: IoOptions): string[] {
   const args: string[] = [];
@@ -56,31 +45,13 @@ function ioArgs(o: IoOptions): string[] {
   return args;
 }
 
-export async function startMonitor(o: MonitorOptions): Promise<StartedMonitor> {
-  const dir = path.resolve(o.dir);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // The runtime is a node script: the monitor finds this same node first on PATH.
-  const env = { ...process.env, PATH: [path.dirname(process.execPath), process.env['PATH'] ?? '/usr/bin:/bin'].join(':') };
-  const child = spawn(MONITOR_BINARY, monitorArgs(o), { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe'], cwd: '/', env });
-  const report = await readReport(child, dir);
-  if ('pid' in report && Number.isInteger(report.pid) && report.pid > 0) {
-    // It outlives us: nothing of it may keep this process running.
-    child.unref();
-    return { pid: report.pid, monitorPid: child.pid! };
-  }
-  // After an error the monitor exits; wait so that callers see no monitor left.
-  await exitOf(child, 5000);
-  const message = 'error' in report && typeof report.error === 'string' ? report.error : `tsrun-monitor reported ${JSON.stringify(report)}`;
-  throw new TsrunError(message.startsWith('tsrun-monitor:') ? 'TSRUN_E_USAGE' : 'TSRUN_E_INIT', message);
-}
-
 /** A monitor waiting for the server's create: the init it spawned speaks on initSync. */
 export interface LaunchedMonitor {
   child: ChildProcess;
   /** the server's end of the init's sync socket */
   initSync: Socket;
-  /** resolves when the monitor process exits */
-  exited: Promise<number>;
+  /** resolves when the init's sync socket closes (its stages are done with it) */
+  initClosed: Promise<number>;
   /** create is over: the monitor takes the init (`pid`) and reports that it serves it */
   adopt(pid: number): Promise<StartedMonitor>;
   /** create failed: the monitor hangs up, removes its sockets and exits */
@@ -92,16 +63,14 @@ export function launchMonitor(o: IoOptions): LaunchedMonitor {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const args = ['--id', o.id, '--init', INIT_BINARY, '--init-sync-fd', '4', '--dir', dir, ...ioArgs(o)];
   const child = spawn(MONITOR_BINARY, args, { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'], cwd: '/', env: {} });
-  const exited = new Promise<number>((resolve) => {
-    child.once('exit', (code) => resolve(code ?? 255));
-    child.once('error', () => resolve(255));
-  });
+  const initSync = child.stdio[4] as Socket;
+  const initClosed = new Promise<number>((resolve) => initSync.once('close', () => resolve(255)));
   const report = readReport(child, dir);
   report.catch(() => undefined);
   return {
     child,
-    initSync: child.stdio[4] as Socket,
-    exited,
+    initSync,
+    initClosed,
     async adopt(pid: number): Promise<StartedMonitor> {
       (child.stdio[3] as Socket).write(`${JSON.stringify({ pid })}\n`);
       const r = await report;
