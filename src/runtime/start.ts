@@ -2,7 +2,7 @@
 // byte and goes on to execve. Then the fifo is removed (the container is running).
 import * as fs from 'node:fs';
 import { TsrunError } from '../common/errors';
-import { sleep } from '../common/sleep';
+import { sleep, sleepSync } from '../common/sleep';
 import { emit } from '../events/bus';
 import { runHooks } from './hooks';
 import { isSameProcessAlive } from './proc';
@@ -13,7 +13,7 @@ async function releaseInit(dir: StateDir, rec: ContainerRecord): Promise<void> {
   const fd = fs.openSync(dir.execFifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
     const buf = Buffer.alloc(1);
-    for (;;) {
+    for (let tries = 0; ; tries++) {
       let n = 0;
       try {
         n = fs.readSync(fd, buf, 0, 1, null);
@@ -23,7 +23,10 @@ async function releaseInit(dir: StateDir, rec: ContainerRecord): Promise<void> {
       if (n === 1) return;
       // Nothing yet: the init has not reopened the fifo. It must still be alive to do so.
       if (!isSameProcessAlive(rec.pid, rec.pidStartTime)) throw new TsrunError('TSRUN_E_STATE', `cannot start container ${rec.id}: its init exited before start`);
-      await sleep(1);
+      // The init writes its byte microseconds after our open: wait for it closely (10 ms at
+      // most, so a server's loop is held no longer), then at a millisecond's pace.
+      if (tries < 200) sleepSync(0.05);
+      else await sleep(1);
     }
   } finally {
     fs.closeSync(fd);
@@ -56,8 +59,10 @@ export async function startContainer(root: string, id: string): Promise<void> {
     assertCanStart(id, liveStatus(dir, rec));
     const t0 = process.hrtime.bigint();
     await releaseInit(dir, rec);
-    await waitForExec(rec);
+    // Told at once, while the init is still on its way to execve: the program's first output
+    // then follows the step (a learner reads them in that order), as it does happen.
     emit('started', `${id} pid ${rec.pid}`, Number((process.hrtime.bigint() - t0) / 1000n), id);
+    await waitForExec(rec);
     fs.rmSync(dir.execFifo, { force: true });
     runHooks(rec.config.hooks, 'poststart', hookState(rec, 'running'), id);
   } finally {
