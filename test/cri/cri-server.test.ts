@@ -324,6 +324,26 @@ test.serial('bad requests get the status codes the kubelet acts on', async (t) =
   t.deepEqual(fs.readdirSync(path.join(cri.stateDir, 'containers')), []);
 });
 
+test.serial('hostile names and paths are refused up front with InvalidArgument naming the field, and leave nothing', async (t) => {
+  const refused = async (p: Promise<unknown>, field: RegExp) => {
+    const e = (await t.throwsAsync(p)) as unknown as { code: number; details: string };
+    t.is(e.code, status.INVALID_ARGUMENT, e.details);
+    t.regex(e.details, field);
+  };
+  const huge = 'x'.repeat(1 << 20);
+  await refused(cri.rt('RunPodSandbox', { config: podConfig(huge) }), /config\.metadata\.name: 1048576 bytes, more than 253/);
+  await refused(cri.rt('RunPodSandbox', { config: podConfig('nul\0name') }), /config\.metadata\.name .* control character/);
+  await refused(cri.rt('RunPodSandbox', { config: podConfig('lone-\uD800') }), /config\.metadata\.name: not valid UTF-8/);
+  const pod = await runPod('hostile');
+  const outside = path.join(path.dirname(cri.dir), `escaped-${process.pid}.log`);
+  await refused(cri.rt('CreateContainer', { pod_sandbox_id: pod.id, config: { ...containerConfig('esc', ['true']), log_path: `../../${path.basename(outside)}` }, sandbox_config: pod.config }), /log_path .* leaves the pod's log_directory/);
+  await refused(cri.rt('CreateContainer', { pod_sandbox_id: pod.id, config: { ...containerConfig('abs', ['true']), log_path: '/etc/evil.log' }, sandbox_config: pod.config }), /log_path .* must be relative/);
+  await refused(cri.rt('CreateContainer', { pod_sandbox_id: pod.id, config: containerConfig(huge, ['true']), sandbox_config: pod.config }), /config\.metadata\.name: 1048576 bytes/);
+  t.false(fs.existsSync(outside), 'no log outside the log directory');
+  t.deepEqual(fs.readdirSync(path.join(cri.stateDir, 'containers')), [], 'no container was made');
+  await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
+});
+
 test.serial('kill -9 of the server: containers keep running, exits while down are kept, logs have no gap', async (t) => {
   const pod = await runPod('survivor');
   const ticker = await runContainer(pod, 'ticker', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done');

@@ -24,6 +24,7 @@ import { launchMonitor, monitorAlive, monitorOf, readExit, signalInit, watchExit
 import type { ContainerConfig, PodSandboxConfig } from '../proto';
 import { getSandbox, podPidNamespace, podUserns, requireReady } from '../sandbox/lifecycle';
 import { containerSpec } from '../specgen/container-spec';
+import { checkName, logFile } from '../validate';
 import { ensureShared, releaseShared } from './shared-mounts';
 import { nowNs, type ContainerRecord } from '../store/types';
 
@@ -41,7 +42,8 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
   const sandbox = getSandbox(ctx, sandboxId);
   requireReady(sandbox);
   const md = config.metadata;
-  if (!md?.name) throw invalid('config.metadata.name is required');
+  if (!md) throw invalid('config.metadata is required');
+  checkName('config.metadata.name', md.name);
   if (!config.image?.image) throw invalid('config.image.image is required');
   const pmd = sandbox.config.metadata!;
   const name = `${md.name}_${pmd.name}_${pmd.namespace}_${pmd.uid}_${md.attempt}`;
@@ -82,7 +84,7 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
     const gen = containerSpec({ id, sandbox, config, image: imageConfig, imageName: rec0.name, read: (f) => readInRoot(rootfs, f), cgroupsPath, pidNamespace });
     emit('container_spec', `${md.name} from ${rec0.name}: user ${gen.user.uid}:${gen.user.gid}, ${gen.spec.process?.capabilities?.effective?.length ?? 0} capabilities, seccomp ${gen.spec.linux?.seccomp ? gen.spec.linux.seccomp.defaultAction : 'none'}, args ${JSON.stringify(gen.spec.process?.args)}`, Number((process.hrtime.bigint() - t0) / 1000n), id);
     fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(gen.spec, null, 1));
-    const logPath = sandbox.config.log_directory && config.log_path ? path.join(sandbox.config.log_directory, config.log_path) : '';
+    const logPath = logFile(sandbox.config.log_directory, config.log_path);
     if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true });
     const monitorDir = ctx.paths.monitorDir(id);
     const monitor = launchMonitor({ id, dir: monitorDir, logPath: logPath || undefined, tty: config.tty, stdin: config.stdin, stdinOnce: config.stdin_once });

@@ -22,6 +22,7 @@ import type { LinuxContainerResources, PodSandboxConfig } from '../proto';
 import { ociResources } from '../specgen/resources';
 import { nowNs, type SandboxRecord } from '../store/types';
 import { writePodFiles } from './files';
+import { checkName, checkPath } from '../validate';
 import { writeInfraBundle } from './infra';
 import { pinPodNamespaces, unpinNamespaces, type PinnedType } from './namespaces';
 
@@ -29,7 +30,7 @@ export function sandboxName(config: PodSandboxConfig): string {
   const md = config.metadata;
   if (!md) throw invalid('config.metadata is required');
   for (const k of ['name', 'namespace', 'uid'] as const) {
-    if (!md[k]) throw invalid(`config.metadata.${k} is required`);
+    checkName(`config.metadata.${k}`, md[k]);
     // They travel to the CNI plugins in CNI_ARGS (K=V;K=V), and Kubernetes never makes such names.
     if (/[;=\s]/.test(md[k])) throw invalid(`config.metadata.${k} ${JSON.stringify(md[k])}: must not contain ';', '=' or spaces`);
   }
@@ -67,6 +68,7 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
     const hostNetwork = nsOpts?.network === 'NODE';
     const hostIpc = nsOpts?.ipc === 'NODE';
     const hostPid = nsOpts?.pid === 'NODE';
+    if (config.log_directory) checkPath('config.log_directory', config.log_directory);
     if (config.hostname.length > 64) throw invalid(`config.hostname ${JSON.stringify(config.hostname)}: longer than the kernel's 64 bytes`);
     // Without a hostname, the pod name stands in, cut to a DNS label as the kubelet cuts it.
     const hostname = config.hostname || (hostNetwork ? os.hostname() : config.metadata!.name.slice(0, 63).replace(/[-.]+$/, ''));
