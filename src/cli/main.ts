@@ -86,9 +86,23 @@ global options: --root DIR (default $TSRUN_ROOT or /run/tsrun) --store DIR (defa
 short form: tsrun run BUNDLE_DIR
 `;
 
+/**
+ * A reader that goes away (`tsrun run --explain ... 2>&1 | head -2`) must not abort a lifecycle
+ * step half-way: what we print is only told, so once its pipe is closed it is dropped.
+ */
+function survivePipeClose(): void {
+  for (const s of [process.stdout, process.stderr]) {
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      s.write = (() => true) as typeof s.write;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   // Before --log opens its file: which fds the caller passed is read off the table now.
   if (argv.some((a) => a.includes('preserve-fds'))) (require('../runtime/passed-fds') as typeof import('../runtime/passed-fds')).noteFdsAtEntry();
+  survivePipeClose();
   try {
     const { flags, args } = parseFlags(argv, GLOBAL_FLAGS, true);
     configureLog({ file: str(flags['log']), format: str(flags['log-format']), debug: bool(flags['debug']) });

@@ -1,5 +1,6 @@
 // The step events (the teaching trace) and the truthfulness of `state` while creating.
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -93,3 +94,19 @@ test('inspect shows the container from the kernel side: namespaces, cgroup, capa
   t.regex(text, /# Each namespace is a kernel object/);
   tsrun(root, ['delete', '-f', id]);
 });
+
+// A reader that stops early closes the pipe under tsrun's narration: the run still completes,
+// with the container's status, and leaves nothing behind (no record in "creating", no cgroup).
+for (const flag of ['--explain', '--debug']) {
+  test(`${flag} into a pipe that closes early (| head -2) aborts nothing: the run completes and cleans up`, (t) => {
+    const id = uniqueId('pipe');
+    const bundle = makeBundle(['sh', '-c', 'sleep 0.3; exit 3']);
+    const global = flag === '--debug' ? '--debug' : '';
+    const verbFlag = flag === '--explain' ? '--explain' : '';
+    const r = spawnSync('bash', ['-c', `${TSRUN} --root ${root} ${global} run ${verbFlag} -b ${bundle} ${id} 2>&1 | head -2 >/dev/null; echo "status=\${PIPESTATUS[0]}"`], { encoding: 'utf8', timeout: 60_000 });
+    t.is(r.stdout.trim(), 'status=3', r.stderr);
+    t.is(tsrun(root, ['state', id]).code, 1, 'the container was deleted');
+    t.false(fs.existsSync(path.join(root, id)));
+    for (const hier of fs.readdirSync('/sys/fs/cgroup')) t.false(fs.existsSync(path.join('/sys/fs/cgroup', hier, 'tsrun', id)), `no cgroup left in ${hier}`);
+  });
+}
