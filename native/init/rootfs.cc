@@ -242,6 +242,21 @@ void SetupRootfs(const Plan& plan, const std::string& state_json, HostHandles* h
   PivotRoot(plan);
 }
 
+// What masks a file: the container's /dev/null, which tsrun made in its /dev tmpfs unless the
+// config mounts none. Then it is the image's, and an image may ship it as a symlink to a host
+// file such as /proc/sys/kernel/core_pattern (the CVE-2025-31133 class): it is opened without
+// following links, must be the null device itself, and is mounted through that fd, so nothing
+// can swap it in between.
+static int OpenNullDevice() {
+  int fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) FailErrno("open /dev/null to mask paths with");
+  struct stat st;
+  if (fstat(fd, &st) < 0) FailErrno("stat /dev/null");
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+    Fail(EINVAL, "/dev/null in the container is not the null device (char 1:3): refusing to mask paths with it (mount a tmpfs on /dev, or fix the image's /dev/null)");
+  return fd;
+}
+
 void FinalizeRootfs(const Plan& plan) {
   for (const std::string& p : plan.readonly) {
     uint64_t t0 = NowMicros();
@@ -253,6 +268,7 @@ void FinalizeRootfs(const Plan& plan) {
     if (mount(nullptr, p.c_str(), nullptr, flags, nullptr) < 0) FailErrno(Fmt("remount %s read-only", p.c_str()));
     Event("readonly_path", p, t0);
   }
+  int null_fd = -1;
   for (const std::string& p : plan.masked) {
     uint64_t t0 = NowMicros();
     struct stat st;
@@ -260,11 +276,17 @@ void FinalizeRootfs(const Plan& plan) {
       if (errno == ENOENT) continue;
       FailErrno(Fmt("stat masked path %s", p.c_str()));
     }
-    int rc = S_ISDIR(st.st_mode) ? mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY, nullptr)
-                                 : mount("/dev/null", p.c_str(), nullptr, MS_BIND, nullptr);
+    int rc;
+    if (S_ISDIR(st.st_mode)) {
+      rc = mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY, nullptr);
+    } else {
+      if (null_fd < 0) null_fd = OpenNullDevice();
+      rc = mount(Fmt("/proc/self/fd/%d", null_fd).c_str(), p.c_str(), nullptr, MS_BIND, nullptr);
+    }
     if (rc < 0) FailErrno(Fmt("mask %s", p.c_str()));
     Event("masked_path", p, t0);
   }
+  if (null_fd >= 0) close(null_fd);
   if (plan.root_readonly) {
     uint64_t t0 = NowMicros();
     if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | LockedFlags("/"), nullptr) < 0)

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { makeBundle } from '../fixtures/busybox';
+import { copyRootfs, makeBundle } from '../fixtures/busybox';
 import { BUILD, TSRUN, newRoot, tsrun, uniqueId, waitFor } from '../helpers/tsrun';
 
 const root = newRoot();
@@ -99,4 +99,31 @@ test('--preserve-fds beyond the fds the caller passed is refused, and nothing is
   fs.rmSync(errFile);
   // The fds really passed still go through, and nothing more.
   t.deepEqual(fdsSeenInside(2, 2), ['0', '1', '2', '3', '4']);
+});
+
+// With no /dev tmpfs in the config, /dev/null is the image's: a symlink there must never become
+// what covers a masked path (it would put a host file such as core_pattern in the container).
+test('a masked path is never covered through the image\'s /dev/null symlink (CVE-2025-31133 class)', (t) => {
+  const rootfs = copyRootfs();
+  fs.mkdirSync(path.join(rootfs, 'dev'), { recursive: true });
+  fs.rmSync(path.join(rootfs, 'dev', 'null'), { force: true });
+  fs.symlinkSync('/proc/sys/kernel/core_pattern', path.join(rootfs, 'dev', 'null'));
+  const before = fs.readFileSync('/proc/sys/kernel/core_pattern', 'utf8');
+  const bundle = makeBundle(['sh', '-c', 'cat /proc/timer_list; echo x > /proc/timer_list'], (c) => {
+    c.mounts = c.mounts!.filter((m) => m.destination !== '/dev' && !m.destination.startsWith('/dev/'));
+    c.linux!.maskedPaths = ['/proc/timer_list'];
+    c.root!.readonly = false;
+  }, rootfs);
+  const id = uniqueId('devnull');
+  const r = tsrun(root, ['run', '-b', bundle, id]);
+  t.not(r.code, 0, `the container ran with a mask through the symlink: ${r.stdout}`);
+  t.regex(r.stderr, /\/dev\/null in the container is not the null device/);
+  t.is(fs.readFileSync('/proc/sys/kernel/core_pattern', 'utf8'), before, 'the host core_pattern is untouched');
+  t.false(fs.existsSync(path.join(root, id)), 'nothing left behind');
+  // A real null device node in the image is what masks, then.
+  fs.rmSync(path.join(rootfs, 'dev', 'null'));
+  spawnSync('mknod', ['-m', '666', path.join(rootfs, 'dev', 'null'), 'c', '1', '3']);
+  const ok = tsrun(root, ['run', '-b', bundle, uniqueId('devnull')]);
+  t.is(ok.stdout, '', ok.stderr);
+  fs.rmSync(rootfs, { recursive: true, force: true });
 });
