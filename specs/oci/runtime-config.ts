@@ -10,22 +10,28 @@ const uint64 = z.number().int().min(0);
 const int64 = z.number().int();
 const absPath = z.string().min(1);
 
+// Every list is bounded, so a hostile config cannot make create run for minutes (20k mounts
+// did): far above what runc configs, containerd and the kubelet ever write. args and env go
+// to 65536 (a kubelet's service links can add thousands of variables; ARG_MAX bounds them too).
+const MAX_ITEMS = 4096;
+const list = <T extends z.ZodTypeAny>(item: T, max = MAX_ITEMS) => z.array(item).max(max);
+
 export const IdMapping = z.object({ containerID: uint32, hostID: uint32, size: uint32 });
 
 export const User = z.object({
   uid: uint32,
   gid: uint32,
   umask: uint32.optional(),
-  additionalGids: z.array(uint32).optional(),
+  additionalGids: list(uint32).optional(),
   username: z.string().optional(),
 });
 
 export const Capabilities = z.object({
-  bounding: z.array(z.string()).optional(),
-  effective: z.array(z.string()).optional(),
-  inheritable: z.array(z.string()).optional(),
-  permitted: z.array(z.string()).optional(),
-  ambient: z.array(z.string()).optional(),
+  bounding: list(z.string()).optional(),
+  effective: list(z.string()).optional(),
+  inheritable: list(z.string()).optional(),
+  permitted: list(z.string()).optional(),
+  ambient: list(z.string()).optional(),
 });
 
 export const Rlimit = z.object({ type: z.string(), soft: uint64, hard: uint64 });
@@ -34,12 +40,12 @@ export const Process = z.object({
   terminal: z.boolean().optional(),
   consoleSize: z.object({ height: uint32, width: uint32 }).optional(),
   user: User,
-  args: z.array(z.string()).optional(),
+  args: list(z.string(), 1 << 16).optional(),
   commandLine: z.string().optional(),
-  env: z.array(z.string()).optional(),
+  env: list(z.string(), 1 << 16).optional(),
   cwd: z.string(),
   capabilities: Capabilities.optional(),
-  rlimits: z.array(Rlimit).optional(),
+  rlimits: list(Rlimit).optional(),
   noNewPrivileges: z.boolean().optional(),
   apparmorProfile: z.string().optional(),
   oomScoreAdj: z.number().int().optional(),
@@ -51,26 +57,26 @@ export const Root = z.object({ path: z.string().min(1), readonly: z.boolean().op
 export const Mount = z.object({
   destination: z.string().min(1),
   source: z.string().optional(),
-  options: z.array(z.string()).optional(),
+  options: list(z.string()).optional(),
   type: z.string().optional(),
-  uidMappings: z.array(IdMapping).optional(),
-  gidMappings: z.array(IdMapping).optional(),
+  uidMappings: list(IdMapping).optional(),
+  gidMappings: list(IdMapping).optional(),
 });
 
 export const Hook = z.object({
   path: absPath,
-  args: z.array(z.string()).optional(),
-  env: z.array(z.string()).optional(),
+  args: list(z.string(), 1 << 16).optional(),
+  env: list(z.string(), 1 << 16).optional(),
   timeout: z.number().int().optional(),
 });
 
 export const Hooks = z.object({
-  prestart: z.array(Hook).optional(),
-  createRuntime: z.array(Hook).optional(),
-  createContainer: z.array(Hook).optional(),
-  startContainer: z.array(Hook).optional(),
-  poststart: z.array(Hook).optional(),
-  poststop: z.array(Hook).optional(),
+  prestart: list(Hook).optional(),
+  createRuntime: list(Hook).optional(),
+  createContainer: list(Hook).optional(),
+  startContainer: list(Hook).optional(),
+  poststart: list(Hook).optional(),
+  poststop: list(Hook).optional(),
 });
 
 export const NAMESPACE_TYPES = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'] as const;
@@ -98,7 +104,7 @@ const WeightDevice = z.object({ major: int64, minor: int64, weight: z.number().i
 const ThrottleDevice = z.object({ major: int64, minor: int64, rate: uint64 });
 
 export const Resources = z.object({
-  devices: z.array(DeviceCgroup).optional(),
+  devices: list(DeviceCgroup).optional(),
   memory: z
     .object({
       limit: int64.optional(),
@@ -130,16 +136,16 @@ export const Resources = z.object({
     .object({
       weight: z.number().int().optional(),
       leafWeight: z.number().int().optional(),
-      weightDevice: z.array(WeightDevice).optional(),
-      throttleReadBpsDevice: z.array(ThrottleDevice).optional(),
-      throttleWriteBpsDevice: z.array(ThrottleDevice).optional(),
-      throttleReadIOPSDevice: z.array(ThrottleDevice).optional(),
-      throttleWriteIOPSDevice: z.array(ThrottleDevice).optional(),
+      weightDevice: list(WeightDevice).optional(),
+      throttleReadBpsDevice: list(ThrottleDevice).optional(),
+      throttleWriteBpsDevice: list(ThrottleDevice).optional(),
+      throttleReadIOPSDevice: list(ThrottleDevice).optional(),
+      throttleWriteIOPSDevice: list(ThrottleDevice).optional(),
     })
     .optional(),
-  hugepageLimits: z.array(z.object({ pageSize: z.string(), limit: uint64 })).optional(),
+  hugepageLimits: list(z.object({ pageSize: z.string(), limit: uint64 })).optional(),
   network: z
-    .object({ classID: uint32.optional(), priorities: z.array(z.object({ name: z.string(), priority: uint32 })).optional() })
+    .object({ classID: uint32.optional(), priorities: list(z.object({ name: z.string(), priority: uint32 })).optional() })
     .optional(),
   rdma: z.record(z.string(), z.object({ hcaHandles: uint32.optional(), hcaObjects: uint32.optional() })).optional(),
   unified: z.record(z.string(), z.string()).optional(),
@@ -165,37 +171,37 @@ export const SECCOMP_ACTIONS = [
 export const Seccomp = z.object({
   defaultAction: z.enum(SECCOMP_ACTIONS),
   defaultErrnoRet: uint32.optional(),
-  architectures: z.array(z.string()).optional(),
-  flags: z.array(z.string()).optional(),
+  architectures: list(z.string()).optional(),
+  flags: list(z.string()).optional(),
   listenerPath: z.string().optional(),
   listenerMetadata: z.string().optional(),
   syscalls: z
     .array(
       z.object({
-        names: z.array(z.string()).min(1),
+        names: list(z.string()).min(1),
         action: z.enum(SECCOMP_ACTIONS),
         errnoRet: uint32.optional(),
-        args: z.array(SeccompArg).optional(),
+        args: list(SeccompArg).optional(),
       }),
     )
     .optional(),
 });
 
 export const Linux = z.object({
-  namespaces: z.array(Namespace).optional(),
-  uidMappings: z.array(IdMapping).optional(),
-  gidMappings: z.array(IdMapping).optional(),
+  namespaces: list(Namespace).optional(),
+  uidMappings: list(IdMapping).optional(),
+  gidMappings: list(IdMapping).optional(),
   timeOffsets: z.record(z.string(), z.object({ secs: int64.optional(), nanosecs: uint32.optional() })).optional(),
-  devices: z.array(Device).optional(),
+  devices: list(Device).optional(),
   cgroupsPath: z.string().optional(),
   resources: Resources.optional(),
   rootfsPropagation: z.string().optional(),
   seccomp: Seccomp.optional(),
   sysctl: z.record(z.string(), z.string()).optional(),
-  maskedPaths: z.array(z.string()).optional(),
-  readonlyPaths: z.array(z.string()).optional(),
+  maskedPaths: list(z.string()).optional(),
+  readonlyPaths: list(z.string()).optional(),
   mountLabel: z.string().optional(),
-  personality: z.object({ domain: z.string(), flags: z.array(z.string()).optional() }).optional(),
+  personality: z.object({ domain: z.string(), flags: list(z.string()).optional() }).optional(),
 });
 
 export const RuntimeConfig = z.object({
@@ -204,7 +210,7 @@ export const RuntimeConfig = z.object({
   root: Root.optional(),
   hostname: z.string().optional(),
   domainname: z.string().optional(),
-  mounts: z.array(Mount).optional(),
+  mounts: list(Mount, 1024).optional(),
   hooks: Hooks.optional(),
   annotations: z.record(z.string(), z.string()).optional(),
   linux: Linux.optional(),

@@ -35,5 +35,6 @@ export function schemaProblem(error: { issues: readonly SchemaIssue[] }): string
   if (issue.code === 'invalid_type') what = `expected ${String(issue.expected)}, received ${String(issue.received)}`;
   else if (issue.code === 'too_small' && issue.type === 'number') what = `expected number ${issue.inclusive ? '>=' : '>'} ${String(issue.minimum)}`;
   else if (issue.code === 'too_big' && issue.type === 'number') what = `expected number ${issue.inclusive ? '<=' : '<'} ${String(issue.maximum)}`;
+  else if (issue.code === 'too_big' && issue.type === 'array') what = `more than ${String(issue.maximum)} entries (tsrun's bound)`;
   return `${formatJsonPath(issue.path)}: ${what}`;
 }

@@ -40,13 +40,18 @@ export function parseConfig(text: string, file = 'config.json', opts: LoadOption
   return parsed.data;
 }
 
+const MAX_CONFIG_BYTES = 8 << 20;
+
 export function loadBundle(dir: string, opts: LoadOptions = { requireProcess: true }): Bundle {
   const bundleDir = path.resolve(dir);
   const file = path.join(bundleDir, 'config.json');
   let text: string;
   try {
+    // Bounded before it is read: a config is a few KiB (a large seccomp profile, tens).
+    if (fs.statSync(file).size > MAX_CONFIG_BYTES) throw new TsrunError('TSRUN_E_CONFIG', `${file}: larger than ${MAX_CONFIG_BYTES >> 20} MiB`);
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof TsrunError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new TsrunError('TSRUN_E_BUNDLE', `bundle ${bundleDir}: config.json not found`);
     throw new TsrunError('TSRUN_E_BUNDLE', `bundle ${bundleDir}: cannot read config.json: ${(e as Error).message}`);

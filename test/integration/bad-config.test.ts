@@ -55,6 +55,9 @@ const CASES: [string, Edit | string, RegExp][] = [
   ['device of unknown type', (c) => (c.linux!.devices = [any({ type: 'z', path: '/dev/x', major: 1, minor: 1 })]), /linux\.devices\[0\]\.type: /],
   ['unknown rootfsPropagation', (c) => (c.linux!.rootfsPropagation = 'sideways'), /linux\.rootfsPropagation: unknown propagation "sideways"/],
   ['systemd cgroupsPath', (c) => (c.linux!.cgroupsPath = 'system.slice:tsrun:x'), /linux\.cgroupsPath: .*systemd slice path/],
+  ['20000 mounts', (c) => (c.mounts = Array.from({ length: 20000 }, () => ({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs' }))), /mounts: more than 1024 entries/],
+  ['100000 env entries', (c) => (c.process!.env = Array.from({ length: 100000 }, (_, i) => `V${i}=1`)), /process\.env: more than 65536 entries/],
+  ['a 9 MiB config.json', (c) => (c.annotations = { big: 'x'.repeat(9 << 20) }), /config\.json: larger than 8 MiB/],
   ['time offsets without time namespace', (c) => (c.linux!.timeOffsets = { monotonic: { secs: 1 } }), /linux\.timeOffsets: time offsets need a new time namespace/],
 ];
 
