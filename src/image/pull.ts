@@ -13,8 +13,21 @@ import { ContentStore, sha256 } from './store/content-store';
 import { ImageStore, type ImageRecord } from './store/image-store';
 import { LayerStore } from './store/layer-store';
 
+/** An image config is a few KiB; one declared larger than this is refused before it is fetched. */
+const MAX_CONFIG_BYTES = 8 << 20;
+
+/**
+ * A layer may unpack to at most this many times its compressed size (and at least 64 MiB):
+ * real layers compress 2-20 fold, a gzip bomb a thousand fold. $TSRUN_MAX_UNPACK_RATIO sets it,
+ * and $TSRUN_REGISTRY_TIMEOUT_MS the registry's idle limit (30 s).
+ */
+const DEFAULT_UNPACK_RATIO = 100;
+const MIN_UNPACK_BYTES = 64 << 20;
+
 export interface PullOptions extends RegistryOptions {
   store: string;
+  /** a layer unpacks to at most this times its compressed size */
+  maxUnpackRatio?: number;
   platform?: string;
   /** layers downloaded at once */
   concurrency?: number;
@@ -44,7 +57,10 @@ async function parallel<T>(items: T[], limit: number, fn: (item: T) => Promise<v
 export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRecord> {
   const r = parseReference(ref);
   const name = formatReference(r);
-  const client = new RegistryClient(r.registry, r.repository, opts);
+  const envTimeout = Number(process.env['TSRUN_REGISTRY_TIMEOUT_MS']);
+  const client = new RegistryClient(r.registry, r.repository, { ...opts, timeoutMs: opts.timeoutMs ?? (envTimeout > 0 ? envTimeout : undefined) });
+  const envRatio = Number(process.env['TSRUN_MAX_UNPACK_RATIO']);
+  const ratio = opts.maxUnpackRatio ?? (envRatio > 0 ? envRatio : DEFAULT_UNPACK_RATIO);
   const content = new ContentStore(opts.store);
   const layers = new LayerStore(opts.store);
   const images = new ImageStore(opts.store);
@@ -88,11 +104,17 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRe
       got = { stream: await client.blobFromUrls(d.urls, d.digest), resumed: false };
     }
     const { stream, resumed } = got;
-    await content.ingest(d.digest, d.size, stream, resumed);
+    try {
+      await content.ingest(d.digest, d.size, stream, resumed);
+    } catch (e) {
+      if (e instanceof TsrunError) throw e;
+      throw new TsrunError('TSRUN_E_TIMEOUT', `${name}: blob ${d.digest}: ${client.describe(e)}; what arrived is kept, and a new pull resumes there`);
+    }
     emit('blob_fetched', `${d.digest} ${d.size} bytes${resumed ? ` (resumed at ${offset})` : ''}`, Number((process.hrtime.bigint() - t) / 1000n));
     say(`fetched ${d.digest.slice(7, 19)} ${(d.size / 1e6).toFixed(1)} MB`);
   };
 
+  if (manifest.config.size > MAX_CONFIG_BYTES) throw new TsrunError('TSRUN_E_REGISTRY', `${name}: the image config is declared as ${manifest.config.size} bytes, more than ${MAX_CONFIG_BYTES >> 20} MiB`);
   await fetchBlob(manifest.config);
   const config = parseJson(content.read(manifest.config.digest), ImageConfig, `${name}: image config`);
   const diffIds = config.rootfs.diff_ids;
@@ -104,7 +126,8 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRe
     const diffId = diffIds[i]!;
     if (layers.has(diffId)) continue;
     const t = process.hrtime.bigint();
-    const res = await layers.unpack(fs.createReadStream(content.blobPath(l.digest)), l.mediaType, diffId);
+    const maxBytes = Math.max(MIN_UNPACK_BYTES, l.size * ratio);
+    const res = await layers.unpack(fs.createReadStream(content.blobPath(l.digest)), l.mediaType, diffId, maxBytes);
     emit('layer_unpacked', `${l.digest} -> ${diffId}: ${res.entries} entries, ${res.whiteouts} whiteouts`, Number((process.hrtime.bigint() - t) / 1000n));
     say(`unpacked ${diffId.slice(7, 19)} (${res.entries} entries, ${res.whiteouts} whiteouts)`);
   }

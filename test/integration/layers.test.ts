@@ -133,6 +133,17 @@ test('aufs metadata (.wh..wh.plnk) is skipped as docker and containerd do, not t
   t.deepEqual(fs.readdirSync(s.dir(r.diffId)), ['f']);
 });
 
+test('a decompression bomb is stopped at its bound, and leaves nothing', async (t) => {
+  const s = store();
+  // 8 MiB of zeros: a few KiB of gzip.
+  const bomb = zlib.gzipSync(await makeTar([{ name: 'zeros', body: Buffer.alloc(8 << 20) }]));
+  t.true(bomb.length < 64 << 10);
+  await t.throwsAsync(s.unpack(Readable.from([bomb]), GZIP, undefined, 1 << 20), { message: /layer unpacks to more than 1048576 bytes, its bound/ });
+  t.deepEqual(fs.readdirSync(path.join(s.root, 'layers', 'sha256')), [], 'no layer dir, no temporary dir');
+  const r = await s.unpack(Readable.from([bomb]), GZIP, undefined, 16 << 20);
+  t.is(fs.statSync(path.join(s.dir(r.diffId), 'zeros')).size, 8 << 20, 'within its bound it unpacks');
+});
+
 test('a corrupt or truncated gzip stream is an error, and leaves nothing', async (t) => {
   const s = store();
   const good = zlib.gzipSync(await makeTar([{ name: 'f', body: 'x'.repeat(10000) }]));

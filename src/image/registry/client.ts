@@ -13,7 +13,14 @@ export const MANIFEST_TYPES = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ];
 
+/** Manifests and indexes larger than this are refused (containerd's bound too). */
+export const MAX_DOCUMENT_BYTES = 4 << 20;
+/** A registry that sends nothing for this long (no headers, or a stalled body) is given up. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
 export interface RegistryOptions {
+  /** idle limit of each request, for headers and between body chunks */
+  timeoutMs?: number;
   hostsDir?: string;
   plainHttp?: boolean;
   credentials?: Credentials;
@@ -34,6 +41,7 @@ export class RegistryClient {
   private readonly creds?: Credentials;
   /** Authorization header per endpoint origin, once a challenge was answered */
   private readonly auth = new Map<string, string>();
+  private readonly timeouts: { headersTimeout: number; bodyTimeout: number };
 
   constructor(
     readonly registry: string,
@@ -42,12 +50,14 @@ export class RegistryClient {
   ) {
     this.endpoints = resolveEndpoints(registry, opts);
     this.creds = opts.credentials ?? credentialsFromDockerConfig(registry, opts.dockerConfig);
+    const ms = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.timeouts = { headersTimeout: ms, bodyTimeout: ms };
   }
 
   private async send(ep: Endpoint, path: string, headers: Record<string, string>): Promise<Response> {
     const url = `${ep.origin}${ep.apiPath}/${this.repository}/${path}`;
     const auth = this.auth.get(ep.origin);
-    const opts = { method: 'GET' as const, headers: { ...headers, ...(auth ? { authorization: auth } : {}) }, maxRedirections: 5, dispatcher: ep.skipVerify ? (insecureAgent as Dispatcher) : undefined };
+    const opts = { method: 'GET' as const, headers: { ...headers, ...(auth ? { authorization: auth } : {}) }, maxRedirections: 5, ...this.timeouts, dispatcher: ep.skipVerify ? (insecureAgent as Dispatcher) : undefined };
     return (await request(url, opts)) as unknown as Response;
   }
 
@@ -65,7 +75,7 @@ export class RegistryClient {
     const u = new URL(realm);
     if (ch.params['service']) u.searchParams.set('service', ch.params['service']);
     u.searchParams.set('scope', ch.params['scope'] ?? `repository:${this.repository}:pull`);
-    const tr = (await request(u.toString(), { headers: this.creds ? { authorization: basicHeader(this.creds) } : {}, maxRedirections: 5 })) as unknown as Response;
+    const tr = (await request(u.toString(), { headers: this.creds ? { authorization: basicHeader(this.creds) } : {}, maxRedirections: 5, ...this.timeouts })) as unknown as Response;
     const text = await tr.body.text();
     if (tr.statusCode !== 200) throw new TsrunError('TSRUN_E_REGISTRY', `${this.registry}: the token server ${u.origin} refused (${tr.statusCode})${this.creds ? '' : '; no credentials were given'}`);
     let token: string | undefined;
@@ -90,7 +100,7 @@ export class RegistryClient {
         if (res.statusCode === 401 && (await this.authorize(ep, res))) res = await this.send(ep, path, headers);
       } catch (e) {
         if (e instanceof TsrunError) throw e;
-        errors.push(`${ep.origin}: ${(e as Error).message}`);
+        errors.push(`${ep.origin}: ${this.describe(e)}`);
         continue;
       }
       if (res.statusCode >= 200 && res.statusCode < 300) return res;
@@ -103,9 +113,39 @@ export class RegistryClient {
     throw new TsrunError('TSRUN_E_REGISTRY', `${this.registry}/${this.repository}: ${errors.join('; ')}`);
   }
 
+  /** Why a request failed, in words (undici's timeouts say only "Headers Timeout Error"). */
+  describe(e: unknown): string {
+    const code = (e as { code?: string }).code;
+    const s = this.timeouts.bodyTimeout / 1000;
+    if (code === 'UND_ERR_HEADERS_TIMEOUT') return `no answer within ${s} s`;
+    if (code === 'UND_ERR_BODY_TIMEOUT') return `the registry sent nothing for ${s} s (stalled, or it announced more than it sends)`;
+    return (e as Error).message;
+  }
+
   async manifest(reference: string): Promise<{ body: Buffer; mediaType: string; digestHeader?: string }> {
     const res = await this.get(`manifests/${reference}`, { accept: MANIFEST_TYPES.join(', ') });
-    const body = Buffer.from(await res.body.arrayBuffer());
+    const what = `${this.registry}/${this.repository}: manifest ${reference}`;
+    const tooBig = (): TsrunError => new TsrunError('TSRUN_E_REGISTRY', `${what}: larger than ${MAX_DOCUMENT_BYTES >> 20} MiB, the most a manifest or index may be`);
+    if (Number(res.headers['content-length'] ?? 0) > MAX_DOCUMENT_BYTES) {
+      res.body.destroy();
+      throw tooBig();
+    }
+    const chunks: Buffer[] = [];
+    let len = 0;
+    try {
+      for await (const c of res.body) {
+        len += (c as Buffer).length;
+        if (len > MAX_DOCUMENT_BYTES) {
+          res.body.destroy();
+          throw tooBig();
+        }
+        chunks.push(c as Buffer);
+      }
+    } catch (e) {
+      if (e instanceof TsrunError) throw e;
+      throw new TsrunError('TSRUN_E_REGISTRY', `${what}: ${this.describe(e)}`);
+    }
+    const body = Buffer.concat(chunks);
     const ct = String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
     const dcd = res.headers['docker-content-digest'];
     return { body, mediaType: ct, digestHeader: Array.isArray(dcd) ? dcd[0] : dcd };
@@ -119,12 +159,12 @@ export class RegistryClient {
     const errors: string[] = [];
     for (const url of urls) {
       try {
-        const res = (await request(url, { maxRedirections: 5 })) as unknown as Response;
+        const res = (await request(url, { maxRedirections: 5, ...this.timeouts })) as unknown as Response;
         if (res.statusCode === 200) return res.body;
         await res.body.text().catch(() => '');
         errors.push(`${url}: ${res.statusCode}`);
       } catch (e) {
-        errors.push(`${url}: ${(e as Error).message}`);
+        errors.push(`${url}: ${this.describe(e)}`);
       }
     }
     throw new TsrunError('TSRUN_E_REGISTRY', `blob ${digest}: none of its URLs answered (${errors.join('; ')})`);

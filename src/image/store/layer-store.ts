@@ -24,7 +24,7 @@ export class LayerStore {
    * Unpacks a (compressed) layer blob. `expectedDiffId` comes from the image config: a layer
    * whose uncompressed content does not match it is rejected.
    */
-  async unpack(blob: Readable, mediaType: string, expectedDiffId?: string): Promise<UnpackResult> {
+  async unpack(blob: Readable, mediaType: string, expectedDiffId?: string, maxBytes?: number): Promise<UnpackResult> {
     if (expectedDiffId && this.has(expectedDiffId)) {
       blob.destroy();
       return { diffId: expectedDiffId, entries: 0, whiteouts: 0 };
@@ -35,7 +35,7 @@ export class LayerStore {
     const tmp = fs.mkdtempSync(path.join(base, '.unpack-'));
     fs.chmodSync(tmp, 0o755);
     try {
-      const result = await unpackLayer(decompress(blob, compressionOf(mediaType)), tmp);
+      const result = await unpackLayer(decompress(blob, compressionOf(mediaType)), tmp, maxBytes);
       if (expectedDiffId && result.diffId !== expectedDiffId)
         throw new TsrunError('TSRUN_E_DIGEST', `layer content hashes to ${result.diffId}, but the image config says ${expectedDiffId}`);
       if (this.has(result.diffId)) fs.rmSync(tmp, { recursive: true, force: true });

@@ -115,14 +115,18 @@ function applyMetadata(target: string, h: TarHeader, isLink: boolean): void {
   fs.lutimesSync(target, mtime, mtime);
 }
 
-/** Unpacks an uncompressed tar stream into `dest` (which must exist and be empty). */
-export async function unpackLayer(tarStream: Readable, dest: string): Promise<UnpackResult> {
+/**
+ * Unpacks an uncompressed tar stream into `dest` (which must exist and be empty); a stream
+ * longer than `maxBytes` (a decompression bomb) is refused there.
+ */
+export async function unpackLayer(tarStream: Readable, dest: string, maxBytes = Infinity): Promise<UnpackResult> {
   const hash = createHash('sha256');
   let total = 0;
   const tee = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       hash.update(chunk);
       total += chunk.length;
+      if (total > maxBytes) return cb(layerError(`layer unpacks to more than ${maxBytes} bytes, its bound (a decompression bomb?): $TSRUN_MAX_UNPACK_RATIO raises it`));
       cb(null, chunk);
     },
     // Some writers (umoci among them) end a layer without padding its last entry or without
@@ -134,6 +138,7 @@ export async function unpackLayer(tarStream: Readable, dest: string): Promise<Un
   });
   const extract = tar.extract();
   tarStream.on('error', (e) => extract.destroy(e));
+  tee.on('error', (e) => extract.destroy(e));
   tarStream.pipe(tee).pipe(extract);
   const dirTimes: [string, Date][] = [];
   let entries = 0;
