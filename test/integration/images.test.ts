@@ -5,14 +5,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as zlib from 'node:zlib';
 import { sha256 } from '../../src/image/store/content-store';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { busyboxRootfs } from '../fixtures/busybox';
 import { OciLayout, push, tarOf, tarOfDir } from '../fixtures/oci-builder';
 import { freePort, PASSWORD, registryBlobFile, startRegistry, USER, type Registry } from '../fixtures/registry';
-import { newRoot, TSRUN, tsrun, uniqueId } from '../helpers/tsrun';
+import { newRoot, tsrun, uniqueId } from '../helpers/tsrun';
 import { until } from '../helpers/until';
 
 const root = newRoot();
@@ -264,71 +263,57 @@ test('hostile or broken registries: corrupt blob, truncated blob, corrupt manife
 });
 
 // A registry that lies: documents of any size, stalls after the headers, or never answers.
-// Each pull ends within its bounds with an error that names what went wrong.
-test('a lying registry is bounded: huge manifests and configs refused, stalls timed out, nothing kept', async (t) => {
-  const stalled: http.ServerResponse[] = [];
-  const hex = 'a'.repeat(64);
-  const manifest = (configSize: number) => JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${hex}`, size: configSize }, layers: [] });
-  const server = http.createServer((req, res) => {
-    const url = req.url ?? '';
-    const mt = { 'content-type': 'application/vnd.oci.image.manifest.v1+json' };
-    if (url === '/v2/') return res.end('{}');
-    if (url === '/v2/lie/huge/manifests/v1') return res.writeHead(200, mt).end(' '.repeat(5 << 20));
-    if (url === '/v2/lie/chunked/manifests/v1') {
-      res.writeHead(200, mt); // no content-length: the size shows only as it arrives
-      for (let i = 0; i < 6; i++) res.write(' '.repeat(1 << 20));
-      return res.end();
-    }
-    if (url === '/v2/lie/stall/manifests/v1') {
-      res.writeHead(200, { ...mt, 'content-length': '1000' });
-      res.write('{"schemaVersion"');
-      return void stalled.push(res);
-    }
-    if (url === '/v2/lie/silent/manifests/v1') return void stalled.push(res);
-    if (url === '/v2/lie/bigconfig/manifests/v1') return res.writeHead(200, mt).end(manifest(300 << 20));
-    if (url === '/v2/lie/blobstall/manifests/v1') return res.writeHead(200, mt).end(manifest(100));
-    if (url === `/v2/lie/blobstall/blobs/sha256:${hex}`) {
-      res.writeHead(200, { 'content-length': '100' });
-      res.write('x'.repeat(10));
-      return void stalled.push(res);
-    }
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-  try {
-    const s = store();
-    // Not spawnSync: the lying server answers from this process's event loop.
-    const pull = (name: string) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        const p = spawn(TSRUN, ['--root', root, '--store', s, 'pull', `${addr}/lie/${name}:v1`], { env: { ...process.env, TSRUN_REGISTRY_TIMEOUT_MS: '1000' }, stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        p.stdout.on('data', (d: Buffer) => (stdout += d));
-        p.stderr.on('data', (d: Buffer) => (stderr += d));
-        p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      });
-    const cases: [string, RegExp][] = [
-      ['huge', /manifest v1: larger than 4 MiB, the most a manifest or index may be/],
-      ['chunked', /manifest v1: larger than 4 MiB/],
-      ['stall', /manifest v1: the registry sent nothing for 1 s/],
-      ['silent', /no answer within 1 s/],
-      ['bigconfig', /the image config is declared as 314572800 bytes, more than 8 MiB/],
-      ['blobstall', new RegExp(`blob sha256:${hex}: the registry sent nothing for 1 s`)],
-    ];
-    for (const [name, msg] of cases) {
-      const t0 = Date.now();
-      const r = await pull(name);
-      t.is(r.code, 1, `${name}: ${r.stdout}`);
-      t.regex(r.stderr, msg, name);
-      t.true(Date.now() - t0 < 20_000, `${name} ended within its bounds`);
-    }
-    t.is(ts(s, ['images', '-q']).stdout, '', 'no image recorded');
-  } finally {
-    for (const r of stalled) r.destroy();
-    server.closeAllConnections();
-    server.close();
+// Each pull ends within its bounds with an error that names what went wrong. The liar runs in
+// a process of its own: this file's other tests block this one's event loop (spawnSync).
+const LIAR = `
+const http = require('http');
+const hex = 'a'.repeat(64);
+const manifest = (configSize) => JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: 'sha256:' + hex, size: configSize }, layers: [] });
+const mt = { 'content-type': 'application/vnd.oci.image.manifest.v1+json' };
+const server = http.createServer((req, res) => {
+  const url = req.url || '';
+  if (url === '/v2/') return res.end('{}');
+  if (url === '/v2/lie/huge/manifests/v1') return res.writeHead(200, mt).end(' '.repeat(5 << 20));
+  if (url === '/v2/lie/chunked/manifests/v1') {
+    res.writeHead(200, mt); // no content-length: the size shows only as it arrives
+    for (let i = 0; i < 6; i++) res.write(' '.repeat(1 << 20));
+    return res.end();
   }
+  if (url === '/v2/lie/stall/manifests/v1') { res.writeHead(200, { ...mt, 'content-length': '1000' }); return void res.write('{"schemaVersion"'); }
+  if (url === '/v2/lie/silent/manifests/v1') return;
+  if (url === '/v2/lie/bigconfig/manifests/v1') return res.writeHead(200, mt).end(manifest(300 << 20));
+  if (url === '/v2/lie/blobstall/manifests/v1') return res.writeHead(200, mt).end(manifest(100));
+  if (url === '/v2/lie/blobstall/blobs/sha256:' + hex) { res.writeHead(200, { 'content-length': '100' }); return void res.write('x'.repeat(10)); }
+  res.writeHead(404).end();
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));
+setTimeout(() => process.exit(0), 120000).unref();
+`;
+
+test('a lying registry is bounded: huge manifests and configs refused, stalls timed out, nothing kept', async (t) => {
+  const liar = spawn(process.execPath, ['-e', LIAR], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => liar.kill('SIGKILL'));
+  const port = await new Promise<string>((resolve) => liar.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
+  const addr = `127.0.0.1:${port}`;
+  const hex = 'a'.repeat(64);
+  const s = store();
+  const pull = (name: string) => ts(s, ['pull', `${addr}/lie/${name}:v1`], { env: { ...process.env, TSRUN_REGISTRY_TIMEOUT_MS: '1000' } });
+  const cases: [string, RegExp][] = [
+    ['huge', /manifest v1: larger than 4 MiB, the most a manifest or index may be/],
+    ['chunked', /manifest v1: larger than 4 MiB/],
+    ['stall', /manifest v1: the registry sent nothing for 1 s/],
+    ['silent', /no answer within 1 s/],
+    ['bigconfig', /the image config is declared as 314572800 bytes, more than 8 MiB/],
+    ['blobstall', new RegExp(`blob sha256:${hex}: the registry sent nothing for 1 s`)],
+  ];
+  for (const [name, msg] of cases) {
+    const t0 = Date.now();
+    const r = pull(name);
+    t.is(r.code, 1, `${name}: ${r.stdout}`);
+    t.regex(r.stderr, msg, name);
+    t.true(Date.now() - t0 < 20_000, `${name} ended within its bounds`);
+  }
+  t.is(ts(s, ['images', '-q']).stdout, '', 'no image recorded');
 });
 
 test('a mirror from hosts.toml serves another registry\'s names (path rewritten)', (t) => {
