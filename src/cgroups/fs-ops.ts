@@ -5,11 +5,16 @@ import { TsrunError } from '../common/errors';
 import { sleepSync } from '../common/sleep';
 
 /** mkdir -p that returns the directories it made, outermost first. */
-export function mkdirTracked(dir: string, onCreate?: (dir: string) => void): string[] {
-  const made: string[] = [];
+/** The directories mkdirTracked(dir) would make, outermost first. */
+export function missingDirs(dir: string): string[] {
   const missing: string[] = [];
   for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
-  for (const d of missing) {
+  return missing;
+}
+
+export function mkdirTracked(dir: string, onCreate?: (dir: string) => void): string[] {
+  const made: string[] = [];
+  for (const d of missingDirs(dir)) {
     try {
       fs.mkdirSync(d);
     } catch (e) {

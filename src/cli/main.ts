@@ -132,6 +132,11 @@ export async function main(argv: string[]): Promise<number> {
       // Narration goes to stderr: stdout belongs to the container.
       addSink((e) => process.stderr.write(explain === 'json' ? JSON.stringify(e) + '\n' : narrate(e, lang)));
     }
+    const failpoint = process.env['TSRUN_FAILPOINT'];
+    if (failpoint) {
+      const { addSink } = require('../events/bus') as typeof import('../events/bus');
+      addSink((require('../events/failpoint') as typeof import('../events/failpoint')).failpointSink(failpoint));
+    }
     if (g.debug) {
       const { addSink } = require('../events/bus') as typeof import('../events/bus');
       const { renderText } = require('../events/render-text') as typeof import('../events/render-text');

@@ -6,7 +6,7 @@ import type { LinuxResources } from '../../../specs/oci/runtime-config';
 import { TsrunError } from '../../common/errors';
 import type { Controller } from '../controller';
 import type { CgroupLayout } from '../detect';
-import { collectWrites, hasFile, mkdirTracked, readCgroupFile, readPids, removeTracked, writeCgroupFile } from '../fs-ops';
+import { collectWrites, hasFile, missingDirs, mkdirTracked, readCgroupFile, readPids, removeTracked, writeCgroupFile } from '../fs-ops';
 import type { CgroupManager, CgroupState, OnApplied } from '../manager';
 import { emptyStats, type CgroupStats } from '../stats';
 import { blkio } from './blkio';
@@ -45,13 +45,14 @@ export class CgroupV1Manager implements CgroupManager {
     const dirs: Record<string, string> = {};
     for (const h of layout.v1) dirs[hierarchyName(h.controllers, h.mountpoint)] = path.join(h.mountpoint, cgroupPath);
     if (layout.unified) dirs['unified'] = path.join(layout.unified, cgroupPath);
-    this.state = { driver: 'v1', path: cgroupPath, dirs, created: [] };
+    // Named before they are made: a record saved now lets delete find them after a crash in create.
+    this.state = { driver: 'v1', path: cgroupPath, dirs, created: Object.values(dirs).flatMap(missingDirs) };
   }
 
   create(): void {
     for (const [name, dir] of Object.entries(this.state.dirs)) {
       const isCpuset = name.split(',').includes('cpuset');
-      this.state.created.push(...mkdirTracked(dir, isCpuset ? initCpuset : undefined));
+      for (const d of mkdirTracked(dir, isCpuset ? initCpuset : undefined)) if (!this.state.created.includes(d)) this.state.created.push(d);
     }
   }
 
