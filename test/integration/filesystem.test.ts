@@ -83,7 +83,7 @@ test('masked paths read as empty; read-only paths refuse writes', (t) => {
   t.notRegex(open.stdout, /^0\n0\n/, 'without the config the same paths are visible');
 });
 
-test('a symlink in the rootfs cannot lead a mount destination out of the rootfs', (t) => {
+test('a symlink in the rootfs cannot lead a mount destination out of the rootfs (CVE-2019-16884 / CVE-2023-27561 class)', (t) => {
   const rootfs = copyRootfs();
   const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-outside-'));
   // Absolute and relative escapes: both must resolve inside the rootfs.

@@ -26,12 +26,12 @@ function fdsSeenInside(extraFds: number, preserve: number): string[] {
   return fs.readFileSync(out, 'utf8').trim().split('\n').sort((a, b) => Number(a) - Number(b));
 }
 
-test('the container inherits only stdio, or the fds passed with --preserve-fds', (t) => {
+test('the container inherits only stdio, or the fds passed with --preserve-fds (CVE-2024-21626 class: leaked fds)', (t) => {
   t.deepEqual(fdsSeenInside(3, 0), ['0', '1', '2']);
   t.deepEqual(fdsSeenInside(3, 2), ['0', '1', '2', '3', '4']);
 });
 
-test('the init runs from a sealed memfd, non-dumpable: the container cannot reach the runtime binary', (t) => {
+test('the init runs from a sealed memfd, non-dumpable: the container cannot reach the runtime binary (CVE-2019-5736 class)', (t) => {
   const id = uniqueId('exe');
   const binary = path.join(BUILD, 'tsrun-init');
   const before = createHash('sha256').update(fs.readFileSync(binary)).digest('hex');
