@@ -104,15 +104,21 @@ test.serial('crictl runs a pod end to end', async (t) => {
   t.is(ok(['pods', '-q']), '');
 });
 
-// With crictl's bare configs (no namespace_options) a container behaves as on containerd.
-test.serial('crictl defaults as on containerd: the pod PID namespace is shared, id lists the primary group, a tty exec has TERM=xterm', async (t) => {
-  if (!CRICTL) return t.fail('crictl is not built: run scripts/install-cri-tools.sh');
+/** crictl's files for a bare pod (no namespace_options, as crictl's own examples) and a sleeper in it. */
+function sleeperFiles(name: string): { dir: string; pod: string; ctr: string } {
   ok(['pull', image]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-crictl-'));
   const pod = path.join(dir, 'pod.json');
   const ctr = path.join(dir, 'ctr.json');
-  fs.writeFileSync(pod, JSON.stringify({ metadata: { name: 'defaults-pod', namespace: 'default', uid: `defaults-${process.pid}`, attempt: 1 }, log_directory: path.join(dir, 'logs'), linux: {} }));
+  fs.writeFileSync(pod, JSON.stringify({ metadata: { name, namespace: 'default', uid: `${name}-${process.pid}`, attempt: 1 }, log_directory: path.join(dir, 'logs'), linux: {} }));
   fs.writeFileSync(ctr, JSON.stringify({ metadata: { name: 'sleeper' }, image: { image }, command: ['sleep', '300'], log_path: 'sleeper.log' }));
+  return { dir, pod, ctr };
+}
+
+// With crictl's bare configs (no namespace_options) a container behaves as on containerd.
+test.serial('crictl defaults as on containerd: the pod PID namespace is shared, id lists the primary group, a tty exec has TERM=xterm', async (t) => {
+  if (!CRICTL) return t.fail('crictl is not built: run scripts/install-cri-tools.sh');
+  const { pod, ctr } = sleeperFiles('defaults');
   const podId = ok(['runp', pod]);
   const id = ok(['create', podId, ctr, pod]);
   ok(['start', id]);
@@ -138,12 +144,7 @@ test.serial('crictl defaults as on containerd: the pod PID namespace is shared, 
 // starts from here on and lists what each one executed.
 test.serial('a pod lifecycle (run, create, start, ExecSync, streamed exec, stop, remove) executes no Node process besides the server', async (t) => {
   if (!CRICTL) return t.fail('crictl is not built: run scripts/install-cri-tools.sh');
-  ok(['pull', image]);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-crictl-'));
-  const pod = path.join(dir, 'pod.json');
-  const ctr = path.join(dir, 'ctr.json');
-  fs.writeFileSync(pod, JSON.stringify({ metadata: { name: 'one-program', namespace: 'default', uid: `one-${process.pid}`, attempt: 1 }, log_directory: path.join(dir, 'logs'), linux: {} }));
-  fs.writeFileSync(ctr, JSON.stringify({ metadata: { name: 'sleeper' }, image: { image }, command: ['sleep', '300'], log_path: 'sleeper.log' }));
+  const { dir, pod, ctr } = sleeperFiles('one-program');
   const trace = path.join(dir, 'execs.trace');
   const strace = spawn('strace', ['-f', '-qq', '-e', 'trace=execve,execveat', '-e', 'signal=none', '-o', trace, '-p', String(cri.proc.pid)], { stdio: 'ignore' });
   await until('strace to attach', async () => (Number(/TracerPid:\s+(\d+)/.exec(fs.readFileSync(`/proc/${cri.proc.pid}/status`, 'utf8'))?.[1]) > 0 ? true : undefined));
