@@ -18,6 +18,8 @@ function loadProcessFile(file: string): ProcessConfig {
   }
   // The schemas (zod) load only for --process: a plain exec, as a kubelet probe runs it, skips them.
   const { Process } = require('../../specs/oci/runtime-config') as typeof import('../../specs/oci/runtime-config');
+  // runc takes a process.json without user as uid 0, gid 0: so does tsrun.
+  if (raw && typeof raw === 'object' && !('user' in raw)) (raw as Record<string, unknown>)['user'] = { uid: 0, gid: 0 };
   const r = Process.safeParse(raw);
   if (!r.success) throw new TsrunError('TSRUN_E_CONFIG', `${file}: ${schemaProblem(r.error)}`);
   return r.data;

@@ -103,6 +103,7 @@ export async function main(argv: string[]): Promise<number> {
   // Before --log opens its file: which fds the caller passed is read off the table now.
   if (argv.some((a) => a.includes('preserve-fds'))) (require('../runtime/passed-fds') as typeof import('../runtime/passed-fds')).noteFdsAtEntry();
   survivePipeClose();
+  let verb: string | undefined;
   try {
     const { flags, args } = parseFlags(argv, GLOBAL_FLAGS, true);
     configureLog({ file: str(flags['log']), format: str(flags['log-format']), debug: bool(flags['debug']) });
@@ -110,7 +111,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`tsrun version ${VERSION}\nspec: 1.2.0\n`);
       return 0;
     }
-    const verb = args[0];
+    verb = args[0];
     if (!verb || bool(flags['help'])) {
       process.stdout.write(USAGE);
       return verb || bool(flags['help']) ? 0 : 1;
@@ -146,6 +147,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     // The code travels in JSON logs, so a caller (the CRI server) can tell kinds of failure apart.
     logError(e instanceof Error ? e.message : String(e), e instanceof TsrunError ? e.code : undefined);
-    return 1;
+    // exec's own failures exit 255, as runc's do: any other status is the process's own.
+    // A command line it cannot use is 1, as for every verb (runc checks its arguments first).
+    return verb === 'exec' && !(e instanceof TsrunError && e.code === 'TSRUN_E_USAGE') ? 255 : 1;
   }
 }

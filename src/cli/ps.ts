@@ -4,7 +4,8 @@ import { needId, parseFlags, str } from './args';
 import type { Globals } from './globals';
 
 export function ps(argv: string[], g: Globals): number {
-  const { flags, args } = parseFlags(argv, [{ name: 'format', alias: 'f', type: 'string' }], false);
+  // As runc: flags end at the id (or at `--` before it); what follows is ps's own (`ps ID -e -x`).
+  const { flags, args } = parseFlags(argv, [{ name: 'format', alias: 'f', type: 'string' }], true);
   const id = needId(args, 'ps');
   const format = str(flags['format']) ?? 'table';
   if (format === 'json') process.stdout.write(JSON.stringify(containerPids(g.root, id)) + '\n');

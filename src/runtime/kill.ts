@@ -28,7 +28,7 @@ export function signalCgroup(rec: ContainerRecord, sig: number): string {
 }
 
 export function killContainer(root: string, id: string, signal: string | undefined, all: boolean): void {
-  const sig = parseSignal(signal);
+  const sig = parseSignal(signal, true);
   const dir = new StateDir(root, id);
   dir.lock();
   try {

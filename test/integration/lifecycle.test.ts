@@ -148,7 +148,7 @@ test('exec runs in the container, returns its status, honours --env --cwd --user
   const [a, b] = ns.stdout.trim().split('\n');
   t.is(a, b, 'exec joins the container pid namespace');
   const missing = tsrun(root, ['exec', id, 'no-such-binary']);
-  t.is(missing.code, 1);
+  t.is(missing.code, 255, "exec's own failure, as runc's");
   t.regex(missing.stderr, /exec: "no-such-binary": executable file not found in \$PATH/);
   const procFile = path.join(os.tmpdir(), `${id}-process.json`);
   fs.writeFileSync(procFile, JSON.stringify({ user: { uid: 0, gid: 0 }, args: ['sh', '-c', 'echo from-process-json'], cwd: '/', env: ['PATH=/bin'] }));

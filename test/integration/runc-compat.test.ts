@@ -1,0 +1,62 @@
+// The same case on runc and on tsrun, expecting what a runc client observes (issue: OCI runtime
+// compatibility). Each test runs both runtimes on one bundle, each with a --root of its own.
+import test from 'ava';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { makeBundle } from '../fixtures/busybox';
+import { newRoot, runToFiles, TSRUN, uniqueId, type Result } from '../helpers/tsrun';
+
+const RUNTIMES = { runc: 'runc', tsrun: TSRUN } as const;
+type Name = keyof typeof RUNTIMES;
+const roots: Record<Name, string> = { runc: newRoot(), tsrun: newRoot() };
+const rt = (name: Name, args: string[]): Result => runToFiles(RUNTIMES[name], ['--root', roots[name], ...args]);
+
+/** A running container (sleep) on each runtime; removed when the test ends. */
+function running(t: import('ava').ExecutionContext, name: Name): string {
+  const id = uniqueId(name);
+  const bundle = makeBundle(['sleep', '100']);
+  t.is(rt(name, ['create', '--bundle', bundle, id]).code, 0);
+  t.is(rt(name, ['start', id]).code, 0);
+  t.teardown(() => void rt(name, ['delete', '--force', id]));
+  return id;
+}
+
+for (const name of Object.keys(RUNTIMES) as Name[]) {
+  test(`${name}: kill ID 0 checks that the container lives (0), and fails once it is gone`, (t) => {
+    const id = running(t, name);
+    const alive = rt(name, ['kill', id, '0']);
+    t.is(alive.code, 0, alive.stderr);
+    t.is(rt(name, ['kill', id, 'KILL']).code, 0);
+    // Once stopped, signal 0 is refused like any signal.
+    for (let i = 0; i < 100 && JSON.parse(rt(name, ['state', id]).stdout).status !== 'stopped'; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    t.not(rt(name, ['kill', id, '0']).code, 0);
+  });
+
+  test(`${name}: ps ID -e -x and ps -- ID -o pid,comm take what follows the id as ps's own arguments`, (t) => {
+    const id = running(t, name);
+    const ex = rt(name, ['ps', id, '-e', '-x']);
+    t.is(ex.code, 0, ex.stderr);
+    t.regex(ex.stdout, /sleep 100/);
+    const dashed = rt(name, ['ps', '--', id, '-o', 'pid,comm']);
+    t.is(dashed.code, 0, dashed.stderr);
+    t.regex(dashed.stdout, /^\s*PID COMMAND\n\s*\d+ sleep\n$/);
+  });
+
+  test(`${name}: exec's own failures exit 255; the process's status is its own`, (t) => {
+    const id = running(t, name);
+    t.is(rt(name, ['exec', id, 'sh', '-c', 'exit 3']).code, 3);
+    t.is(rt(name, ['exec', id, 'no-such-binary']).code, 255, 'missing binary');
+    t.is(rt(name, ['exec', 'no-such-container', 'true']).code, 255, 'unknown container');
+    t.is(rt(name, ['exec', '--pid-file', '/nonexistent-dir/x.pid', id, 'true']).code, 255, 'pid file in a missing dir');
+  });
+
+  test(`${name}: exec -p takes a process.json without user (as uid 0)`, (t) => {
+    const id = running(t, name);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-pj-')), 'process.json');
+    fs.writeFileSync(file, JSON.stringify({ args: ['id', '-u'], cwd: '/', env: ['PATH=/bin'] }));
+    const r = rt(name, ['exec', '-p', file, id]);
+    t.is(r.code, 0, r.stderr);
+    t.is(r.stdout, '0\n');
+  });
+}
