@@ -87,5 +87,6 @@ export async function exec(argv: string[], g: Globals): Promise<number> {
     pidFile: str(parsed.flags['pid-file']),
     consoleSocket: str(parsed.flags['console-socket']),
     preserveFds: int(parsed.flags['preserve-fds']),
+    ignorePaused: bool(parsed.flags['ignore-paused']),
   });
 }

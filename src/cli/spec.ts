@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TsrunError } from '../common/errors';
+import { detectCgroupLayout } from '../cgroups/detect';
 import { defaultSpec } from '../oci/default-spec';
 import { bool, parseFlags, str } from './args';
 
@@ -15,7 +16,8 @@ export function spec(argv: string[]): number {
   );
   const file = path.join(str(flags['bundle']) ?? '.', 'config.json');
   if (fs.existsSync(file)) throw new TsrunError('TSRUN_E_USAGE', `File ${file} exists. Remove it first`);
-  const s = defaultSpec({ rootless: bool(flags['rootless']), uid: process.getuid?.(), gid: process.getgid?.() });
+  const cgroupns = detectCgroupLayout().mode === 'v2';
+  const s = defaultSpec({ rootless: bool(flags['rootless']), uid: process.getuid?.(), gid: process.getgid?.(), cgroupns });
   fs.writeFileSync(file, JSON.stringify(s, null, '\t') + '\n', { mode: 0o644 });
   return 0;
 }

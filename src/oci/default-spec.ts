@@ -4,7 +4,11 @@ import type { RuntimeConfig } from '../../specs/oci/runtime-config';
 
 const CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 
-export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: number } = {}): RuntimeConfig {
+/**
+ * cgroupns: runc's spec adds a cgroup namespace only on a pure cgroup v2 host (on v1 and hybrid
+ * hosts a client that adds one itself would find it listed twice); `tsrun spec` says which.
+ */
+export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: number; cgroupns?: boolean } = {}): RuntimeConfig {
   const spec: RuntimeConfig = {
     ociVersion: '1.2.0',
     process: {
@@ -38,9 +42,10 @@ export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: numb
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
     },
   };
+  if (opts.cgroupns === false) spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'cgroup');
   if (opts.rootless) {
     const l = spec.linux!;
-    l.namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }, { type: 'user' }];
+    l.namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...(opts.cgroupns === false ? [] : [{ type: 'cgroup' as const }]), { type: 'user' }];
     l.uidMappings = [{ containerID: 0, hostID: opts.uid ?? 0, size: 1 }];
     l.gidMappings = [{ containerID: 0, hostID: opts.gid ?? 0, size: 1 }];
     delete l.resources;

@@ -30,6 +30,8 @@ export interface ExecOptions {
   onStarted?: (pid: number) => void;
   /** in the foreground, signals to this process go to the exec'd one (the CLI); not in a server */
   keepSignals?: boolean;
+  /** exec into a paused container too (runc's --ignore-paused): the process starts frozen */
+  ignorePaused?: boolean;
 }
 
 /** An exec of `args` with the container's own process settings (env, cwd, user...), as runc builds it. */
@@ -49,7 +51,7 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
   try {
     const rec = loadRecord(dir);
     const status = liveStatus(dir, rec);
-    assertCanExec(opts.id, status);
+    assertCanExec(opts.id, status === 'paused' && opts.ignorePaused ? 'running' : status);
     const { plan, warnings, notes } = compileExecPlan(rec.config, opts.process, rec.pid, {
       foreground: !opts.detach,
       consoleSocket: opts.consoleSocket,
@@ -64,13 +66,15 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
     try {
       const pid = Number((await init.sync.expect(FrameType.Pid, 'reporting its pid')).toString());
       loadCgroupManager(rec.cgroup).addProcess(pid);
+      // In the container's cgroup now, the process is reached by kill --all and delete: the lock
+      // can go (a paused container's exec waits for a resume, which takes the lock).
+      dir.unlock();
+      unlocked = true;
       init.sync.send(FrameType.Continue, hookState(rec, status));
       await init.sync.expectExec();
       emit('started', `exec pid ${pid}`, 0, opts.id);
       if (opts.pidFile) writePidFile(opts.pidFile, pid);
       opts.onStarted?.(pid);
-      dir.unlock();
-      unlocked = true;
       if (opts.detach) return 0;
       const stop = opts.keepSignals ? () => {} : forwardSignals(pid);
       const code = await init.exited;

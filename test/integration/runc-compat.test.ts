@@ -1,6 +1,7 @@
 // The same case on runc and on tsrun, expecting what a runc client observes (issue: OCI runtime
 // compatibility). Each test runs both runtimes on one bundle, each with a --root of its own.
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -60,3 +61,32 @@ for (const name of Object.keys(RUNTIMES) as Name[]) {
     t.is(r.stdout, '0\n');
   });
 }
+
+for (const name of Object.keys(RUNTIMES) as Name[]) {
+  test(`${name}: exec into a paused container is refused, and with --ignore-paused runs once resumed`, async (t) => {
+    const id = running(t, name);
+    t.is(rt(name, ['pause', id]).code, 0);
+    const refused = rt(name, ['exec', id, 'echo', 'hi']);
+    t.not(refused.code, 0);
+    t.regex(refused.stderr, /paused/);
+    const late = new Promise<{ code: number; out: string }>((resolve) => {
+      const p = spawn(RUNTIMES[name], ['--root', roots[name], 'exec', '--ignore-paused', id, 'echo', 'after resume'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => (out += d));
+      p.on('close', (code) => resolve({ code: code ?? -1, out }));
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    t.is(rt(name, ['resume', id]).code, 0);
+    const r = await late;
+    t.is(r.out, 'after resume\n');
+    t.is(r.code, 0);
+  });
+}
+
+// runc 1.1.5's spec has a cgroup namespace only on a pure cgroup v2 host.
+test('spec: the namespaces runc spec writes on this host', (t) => {
+  const dirs = { runc: fs.mkdtempSync(path.join(os.tmpdir(), 'runc-spec-')), tsrun: fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-spec-')) };
+  for (const name of Object.keys(RUNTIMES) as Name[]) t.is(runToFiles(RUNTIMES[name], ['spec', '--bundle', dirs[name]]).code, 0);
+  const ns = (dir: string) => (JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { linux: { namespaces: { type: string }[] } }).linux.namespaces.map((n) => n.type).sort();
+  t.deepEqual(ns(dirs.tsrun), ns(dirs.runc));
+});
