@@ -36,6 +36,27 @@ function hasChildCgroups(dir: string): boolean {
   }
 }
 
+/** Every directory below `dir` (child cgroups, theirs...). */
+function descendants(dir: string): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.filter((e) => e.isDirectory()).flatMap((e) => [path.join(dir, e.name), ...descendants(path.join(dir, e.name))]);
+}
+
+/**
+ * A container's cgroups as delete removes them: the directories it made, and below its own
+ * leaves (made for it, so all beneath is its doing: sub-cgroups its processes made) the whole
+ * subtree, deepest first, as runc removes it. A leaf it did not make keeps its children.
+ */
+export function removeCgroups(state: { dirs: Record<string, string>; created: readonly string[] }): void {
+  const own = Object.values(state.dirs).filter((d) => state.created.includes(d));
+  removeTracked([...own.flatMap(descendants), ...state.created]);
+}
+
 export function removeTracked(created: readonly string[]): void {
   const errors: string[] = [];
   for (const d of [...created].sort((a, b) => b.length - a.length)) {

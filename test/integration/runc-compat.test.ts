@@ -90,3 +90,33 @@ test('spec: the namespaces runc spec writes on this host', (t) => {
   const ns = (dir: string) => (JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { linux: { namespaces: { type: string }[] } }).linux.namespaces.map((n) => n.type).sort();
   t.deepEqual(ns(dirs.tsrun), ns(dirs.runc));
 });
+
+// Sub-cgroups made inside the container's own cgroup (a container that manages its cgroupfs
+// does so) are the container's: delete --force removes the whole subtree, deepest first.
+for (const name of Object.keys(RUNTIMES) as Name[]) {
+  test(`${name}: delete --force removes sub-cgroups made inside the container's cgroup`, (t) => {
+    const id = uniqueId(`sub${name}`);
+    const cgroupsPath = `/tsrun-compat-${process.pid}/${id}`;
+    const bundle = makeBundle(['sleep', '100'], (c) => (c.linux!.cgroupsPath = cgroupsPath));
+    t.is(rt(name, ['create', '--bundle', bundle, id]).code, 0);
+    t.is(rt(name, ['start', id]).code, 0);
+    const made: string[] = [];
+    for (const hier of ['memory', 'pids', 'freezer']) {
+      const base = path.join('/sys/fs/cgroup', hier, cgroupsPath);
+      if (!fs.existsSync(base)) continue;
+      fs.mkdirSync(path.join(base, 'child', 'grandchild'), { recursive: true });
+      made.push(path.join(base, 'child', 'grandchild'));
+    }
+    t.true(made.length > 0);
+    const d = rt(name, ['delete', '--force', id]);
+    t.is(d.code, 0, d.stderr);
+    for (const m of made) t.false(fs.existsSync(path.dirname(path.dirname(m))), `${m} and the container's cgroup are gone`);
+    for (const hier of fs.readdirSync('/sys/fs/cgroup')) {
+      try {
+        fs.rmdirSync(path.join('/sys/fs/cgroup', hier, `tsrun-compat-${process.pid}`));
+      } catch {
+        /* not made in this hierarchy, or the other runtime's test still uses it */
+      }
+    }
+  });
+}

@@ -6,7 +6,7 @@ import type { LinuxResources } from '../../../specs/oci/runtime-config';
 import { TsrunError } from '../../common/errors';
 import type { Controller } from '../controller';
 import type { CgroupLayout } from '../detect';
-import { collectWrites, hasFile, missingDirs, mkdirTracked, readCgroupFile, readPids, removeTracked, writeCgroupFile } from '../fs-ops';
+import { collectWrites, hasFile, missingDirs, mkdirTracked, readCgroupFile, readPids, removeCgroups, writeCgroupFile } from '../fs-ops';
 import type { CgroupManager, CgroupState, OnApplied } from '../manager';
 import { emptyStats, type CgroupStats } from '../stats';
 import { blkio } from './blkio';
@@ -67,7 +67,7 @@ export class CgroupV1Manager implements CgroupManager {
   }
 
   destroy(): void {
-    removeTracked(this.state.created);
+    removeCgroups(this.state);
   }
 
   /** The directory of the hierarchy that holds `controller` (cpu may live in "cpu,cpuacct"). */

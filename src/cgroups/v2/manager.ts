@@ -5,7 +5,7 @@ import type { LinuxResources } from '../../../specs/oci/runtime-config';
 import { TsrunError } from '../../common/errors';
 import type { Controller } from '../controller';
 import type { CgroupLayout } from '../detect';
-import { collectWrites, hasFile, missingDirs, mkdirTracked, readCgroupFile, readKeyValues, readPids, removeTracked, writeCgroupFile } from '../fs-ops';
+import { collectWrites, hasFile, missingDirs, mkdirTracked, readCgroupFile, readKeyValues, readPids, removeCgroups, writeCgroupFile } from '../fs-ops';
 import type { CgroupManager, CgroupState, OnApplied } from '../manager';
 import { emptyStats, type CgroupStats } from '../stats';
 import { cpu } from './cpu';
@@ -107,6 +107,6 @@ export class CgroupV2Manager implements CgroupManager {
   }
 
   destroy(): void {
-    removeTracked(this.state.created);
+    removeCgroups(this.state);
   }
 }
