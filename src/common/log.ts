@@ -22,7 +22,6 @@ function write(level: Level, msg: string, toStderr: boolean, fields?: Record<str
   if (toStderr || fd === undefined) process.stderr.write(json ? line : `tsrun: ${level === 'info' ? '' : level + ': '}${msg}\n`);
 }
 
-export const isDebug = (): boolean => debugEnabled;
 export const logDebug = (msg: string): void => {
   if (debugEnabled) write('debug', msg, false);
 };

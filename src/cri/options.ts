@@ -49,14 +49,8 @@ export class CriPaths {
   get cniCache(): string {
     return path.join(this.o.stateDir, 'cni');
   }
-  sandboxState(id: string): string {
-    return path.join(this.o.stateDir, 'sandboxes', id);
-  }
   sandboxRun(id: string): string {
     return path.join(this.o.runDir, 'pods', id);
-  }
-  containerState(id: string): string {
-    return path.join(this.o.stateDir, 'containers', id);
   }
   /** The monitor's directory: short, since it holds unix sockets (108-byte limit). */
   monitorDir(id: string): string {

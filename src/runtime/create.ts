@@ -143,7 +143,3 @@ function containerRootIds(config: RuntimeConfig): { uid: number; gid: number } {
   return userns ? { uid: find(config.linux?.uidMappings), gid: find(config.linux?.gidMappings) } : { uid: 0, gid: 0 };
 }
 
-
-export function removeFifo(stateDir: StateDir): void {
-  fs.rmSync(stateDir.execFifo, { force: true });
-}

@@ -54,8 +54,6 @@ export const MONITOR_BINARY = path.join(BUILD_DIR, 'tsrun-monitor');
 /** The static PID 1 of pods that share a PID namespace (native/pause). */
 export const PAUSE_BINARY = path.join(BUILD_DIR, 'tsrun-pause');
 
-export const CGROUP2_SUPER_MAGIC = 0x63677270;
-export const TMPFS_MAGIC = 0x01021994;
 export const MNT_DETACH = 2;
 
 export const flock = (fd: number, exclusive: boolean, wait: boolean): boolean => load().flock(fd, exclusive, wait);

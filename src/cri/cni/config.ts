@@ -172,11 +172,6 @@ export function pluginStdin(list: Pick<NetworkConfigList, 'name' | 'cniVersion'>
   return conf;
 }
 
-/** The list in the JSON form written to disk and to the result cache. */
-export function conflistJson(list: NetworkConfigList): Record<string, unknown> {
-  return { cniVersion: list.cniVersion, name: list.name, ...(list.disableCheck ? { disableCheck: true } : {}), plugins: list.plugins };
-}
-
 export interface BridgeConflistOptions {
   name: string;
   bridge: string;

@@ -5,10 +5,9 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { TsrunError, isErrnoError } from '../../common/errors';
 import { isSameProcessAlive, readProcStat } from '../../runtime/proc';
-import { PROJECT_ROOT } from '../../sys/native';
 import type { MonitorProcess } from '../store/types';
 
-export const MONITOR_BINARY = path.join(PROJECT_ROOT, 'build', 'Release', 'tsrun-monitor');
+export { MONITOR_BINARY } from '../../sys/native';
 
 export const MonitorFile = {
   exit: 'exit.json',

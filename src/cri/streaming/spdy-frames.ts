@@ -174,10 +174,6 @@ export function encodeSynReply(streamId: number, headerBlock: Buffer, fin = fals
   return control(ControlType.SynReply, fin ? FLAG_FIN : 0, Buffer.concat([u32s(streamId & 0x7fffffff), headerBlock]));
 }
 
-export function encodeHeaders(streamId: number, headerBlock: Buffer, fin = false): Buffer {
-  return control(ControlType.Headers, fin ? FLAG_FIN : 0, Buffer.concat([u32s(streamId & 0x7fffffff), headerBlock]));
-}
-
 export function encodeRstStream(streamId: number, status: RstStatus): Buffer {
   return control(ControlType.RstStream, 0, u32s(streamId & 0x7fffffff, status));
 }
