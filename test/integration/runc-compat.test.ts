@@ -120,3 +120,38 @@ for (const name of Object.keys(RUNTIMES) as Name[]) {
     }
   });
 }
+
+// cgroup v1: memory.limit may never exceed memory.memsw.limit, so lifting the memory limit
+// while a memory+swap limit is set must lift (and first write) memsw, as runc does.
+for (const name of Object.keys(RUNTIMES) as Name[]) {
+  test(`${name}: update --memory -1 while a memory+swap limit is set lifts both`, (t) => {
+    const id = uniqueId(`mem${name}`);
+    const cgroupsPath = `/tsrun-compat-${process.pid}/${id}`;
+    const bundle = makeBundle(['sleep', '100'], (c) => {
+      c.linux!.cgroupsPath = cgroupsPath;
+      c.linux!.resources = { ...c.linux!.resources, memory: { limit: 64 << 20, swap: 128 << 20 } };
+    });
+    t.is(rt(name, ['create', '--bundle', bundle, id]).code, 0);
+    t.teardown(() => {
+      rt(name, ['delete', '--force', id]);
+      for (const hier of fs.readdirSync('/sys/fs/cgroup')) {
+        try {
+          fs.rmdirSync(path.join('/sys/fs/cgroup', hier, `tsrun-compat-${process.pid}`));
+        } catch {
+          /* not here, or still in use */
+        }
+      }
+    });
+    const dir = path.join('/sys/fs/cgroup/memory', cgroupsPath);
+    const read = (f: string) => Number(fs.readFileSync(path.join(dir, f), 'utf8'));
+    t.is(read('memory.limit_in_bytes'), 64 << 20);
+    const u = rt(name, ['update', '--memory', '-1', id]);
+    t.is(u.code, 0, u.stderr);
+    t.true(read('memory.limit_in_bytes') > 1 << 40, 'memory unlimited');
+    t.true(read('memory.memsw.limit_in_bytes') > 1 << 40, 'memory+swap unlimited');
+    // Down again, both at once: the smaller memory limit is written first.
+    t.is(rt(name, ['update', '--memory', '32m', '--memory-swap', '48m', id]).code, 0);
+    t.is(read('memory.limit_in_bytes'), 32 << 20);
+    t.is(read('memory.memsw.limit_in_bytes'), 48 << 20);
+  });
+}

@@ -3,13 +3,18 @@ import type { Controller } from '../controller';
 import { hasFile, readCgroupFile, readKeyValues, readNumber, writeCgroupFile } from '../fs-ops';
 
 function setLimits(dir: string, limit: number | undefined, swap: number | undefined): void {
-  if (swap !== undefined && !hasFile(dir, 'memory.memsw.limit_in_bytes'))
+  const hasMemsw = hasFile(dir, 'memory.memsw.limit_in_bytes');
+  // As runc: lifting the memory limit (-1) lifts memory+swap too, unless a swap limit is given
+  // (the kernel refuses a memory limit above memory+swap).
+  if (limit === -1 && swap === undefined && hasMemsw) swap = -1;
+  if (swap !== undefined && !hasMemsw)
     throw new TsrunError('TSRUN_E_CGROUP', 'linux.resources.memory.swap: this kernel has no swap accounting (memory.memsw.limit_in_bytes)');
-  // memsw must stay >= limit: raising both writes the limit last, lowering writes it first.
-  const raising = swap !== undefined && swap !== -1 && swap > readNumber(dir, 'memory.memsw.limit_in_bytes');
-  if (limit !== undefined && !raising) writeCgroupFile(dir, 'memory.limit_in_bytes', String(limit));
-  if (swap !== undefined) writeCgroupFile(dir, 'memory.memsw.limit_in_bytes', String(swap));
-  if (limit !== undefined && raising) writeCgroupFile(dir, 'memory.limit_in_bytes', String(limit));
+  // memsw must stay >= limit all along: when memsw grows past the current limit (or goes
+  // unlimited) it is written first, else the limit is (runc's order).
+  const memswFirst = swap !== undefined && (swap === -1 || readNumber(dir, 'memory.limit_in_bytes') < swap);
+  if (swap !== undefined && memswFirst) writeCgroupFile(dir, 'memory.memsw.limit_in_bytes', String(swap));
+  if (limit !== undefined) writeCgroupFile(dir, 'memory.limit_in_bytes', String(limit));
+  if (swap !== undefined && !memswFirst) writeCgroupFile(dir, 'memory.memsw.limit_in_bytes', String(swap));
 }
 
 export const memory: Controller = {
