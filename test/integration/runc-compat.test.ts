@@ -155,3 +155,11 @@ for (const name of Object.keys(RUNTIMES) as Name[]) {
     t.is(read('memory.memsw.limit_in_bytes'), 48 << 20);
   });
 }
+
+test('tsrun: linux.resources.memory.kernelTCP is applied on cgroup v1 (memory.kmem.tcp.limit_in_bytes)', (t) => {
+  const id = uniqueId('tcp');
+  const bundle = makeBundle(['sleep', '100'], (c) => (c.linux!.resources = { ...c.linux!.resources, memory: { kernelTCP: 16 << 20 } }));
+  t.is(rt('tsrun', ['create', '--bundle', bundle, id]).code, 0);
+  t.teardown(() => void rt('tsrun', ['delete', '--force', id]));
+  t.is(Number(fs.readFileSync(path.join('/sys/fs/cgroup/memory/tsrun', id, 'memory.kmem.tcp.limit_in_bytes'), 'utf8')), 16 << 20);
+});

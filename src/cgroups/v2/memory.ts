@@ -9,6 +9,8 @@ export const memory: Controller = {
   wanted: (r) => !!r.memory,
   apply(dir, r) {
     const m = r.memory!;
+    // cgroup v2 has no separate TCP buffer limit (its memory.max counts socket memory).
+    if (m.kernelTCP !== undefined) throw new TsrunError('TSRUN_E_CGROUP', 'linux.resources.memory.kernelTCP: cgroup v2 has no TCP buffer limit of its own (memory.max counts socket memory): leave it out');
     if (m.swap !== undefined) {
       let v: string;
       try {
