@@ -15,6 +15,7 @@ import { checkSecurityModules } from '../oci/lsm';
 import { compileCreatePlan, ownBoundingSet } from '../oci/compile-plan';
 import type { Plan } from '../oci/plan';
 import { UndoStack } from '../common/undo';
+import { checkSpecialMountTargets } from '../rootfs/special-mounts';
 import { mkfifo } from '../sys/native';
 import { runHooks } from './hooks';
 import { checkPassedFds } from './passed-fds';
@@ -50,6 +51,7 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
   const bundle = step('config_loaded', opts.bundle, () => loadBundle(opts.bundle), opts.id);
   const config: RuntimeConfig = bundle.config;
   checkSecurityModules(config);
+  checkSpecialMountTargets(config, bundle.rootfs);
   if (config.process?.terminal && !opts.consoleSocket && !opts.foreground)
     throw new TsrunError('TSRUN_E_USAGE', 'process.terminal is true: a detached container needs --console-socket');
   if (!config.process?.terminal && opts.consoleSocket)

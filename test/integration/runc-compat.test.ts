@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { makeBundle } from '../fixtures/busybox';
+import { copyRootfs, makeBundle } from '../fixtures/busybox';
 import { newRoot, runToFiles, TSRUN, uniqueId, type Result } from '../helpers/tsrun';
 
 const RUNTIMES = { runc: 'runc', tsrun: TSRUN } as const;
@@ -163,3 +163,17 @@ test('tsrun: linux.resources.memory.kernelTCP is applied on cgroup v1 (memory.km
   t.teardown(() => void rt('tsrun', ['delete', '--force', id]));
   t.is(Number(fs.readFileSync(path.join('/sys/fs/cgroup/memory/tsrun', id, 'memory.kmem.tcp.limit_in_bytes'), 'utf8')), 16 << 20);
 });
+
+for (const name of Object.keys(RUNTIMES) as Name[]) {
+  test(`${name}: a rootfs whose /proc is a symlink is refused`, (t) => {
+    const rootfs = copyRootfs();
+    fs.rmSync(path.join(rootfs, 'proc'), { recursive: true, force: true });
+    fs.symlinkSync('/tmp', path.join(rootfs, 'proc'));
+    const id = uniqueId(`proclink${name}`);
+    const r = rt(name, ['run', '--bundle', makeBundle(['true'], undefined, rootfs), id]);
+    t.not(r.code, 0);
+    t.regex(r.stderr, /must be mounted on (an )?ordinary directory/);
+    rt(name, ['delete', '--force', id]);
+    fs.rmSync(rootfs, { recursive: true, force: true });
+  });
+}
