@@ -84,8 +84,12 @@ void SendListener(const Plan& plan, int sock, int listener_fd, const std::string
   if (console >= 0) SetupPty(console);
   SetOomScoreAdj(plan);
   SetRlimits(plan);
-  std::string exe = LookupExecutable(plan);
   CheckCwd(plan);
+  // As runc: the cwd is entered while still root, so one that only root may enter works, and
+  // once more after the user switch only if root was denied (root squashed on NFS). The
+  // executable is looked up from there, as runc's LookPath does.
+  bool in_cwd = EnterCwd(plan, true);
+  std::string exe = LookupExecutable(plan);
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we still have it.
   if (!plan.no_new_privs) SendListener(plan, listener, LoadSeccomp(plan), state_json);
   DropBounding(plan);
@@ -103,7 +107,7 @@ void SendListener(const Plan& plan, int sock, int listener_fd, const std::string
   }
   if (host.proc_fd >= 0) close(host.proc_fd);
   if (host.fifo_fd >= 0) close(host.fifo_fd);
-  EnterCwd(plan);
+  if (!in_cwd) EnterCwd(plan, false);
   if (plan.no_new_privs) SendListener(plan, listener, LoadSeccomp(plan), state_json);
   Exec(plan, exe);
 }

@@ -148,11 +148,15 @@ void CheckCwd(const Plan& plan) {
   if (!S_ISDIR(st.st_mode)) Fail(ENOTDIR, Fmt("cwd %s", plan.cwd.c_str()));
 }
 
-void EnterCwd(const Plan& plan) {
-  if (chdir(plan.cwd.c_str()) < 0) FailErrno(Fmt("chdir %s", plan.cwd.c_str()));
+bool EnterCwd(const Plan& plan, bool may_be_denied) {
+  if (chdir(plan.cwd.c_str()) < 0) {
+    if (may_be_denied && (errno == EACCES || errno == EPERM)) return false;
+    FailErrno(Fmt("chdir %s", plan.cwd.c_str()));
+  }
   char buf[4096];
   // getcwd fails with ENOENT when the directory is outside our root (a leaked host fd).
   if (!getcwd(buf, sizeof buf) || buf[0] != '/') Fail(EPERM, Fmt("cwd %s is outside the container's root", plan.cwd.c_str()));
+  return true;
 }
 
 int LoadSeccomp(const Plan& plan) {

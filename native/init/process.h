@@ -17,8 +17,9 @@ void SwitchUser(const Plan& plan);
 std::string LookupExecutable(const Plan& plan);
 // Checks that cwd exists in the container (before READY, so create fails early).
 void CheckCwd(const Plan& plan);
-// chdir, then make sure the directory is inside the container's root (CVE-2024-21626).
-void EnterCwd(const Plan& plan);
+// chdir to process.cwd, refusing a cwd outside the container's root (CVE-2024-21626: a leaked
+// fd through /proc/self/fd). With may_be_denied, EACCES/EPERM returns false instead of failing.
+bool EnterCwd(const Plan& plan, bool may_be_denied);
 // Returns the notify listener fd when the filter has SCMP_ACT_NOTIFY rules, else -1.
 int LoadSeccomp(const Plan& plan);
 // Restores default signal dispositions and an empty mask, then execve.

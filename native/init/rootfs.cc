@@ -238,6 +238,8 @@ void SetupRootfs(const Plan& plan, const std::string& state_json, HostHandles* h
     if (m.kind == kSymlink) DoSymlink(root_fd, m);
   close(root_fd);
 
+  // createContainer hooks run in the container's root directory, as runc runs them.
+  if (chdir(plan.rootfs.c_str()) < 0) FailErrno(Fmt("chdir %s", plan.rootfs.c_str()));
   RunHooks(plan, kCreateContainer, state_json);
   PivotRoot(plan);
 }

@@ -177,3 +177,23 @@ for (const name of Object.keys(RUNTIMES) as Name[]) {
     fs.rmSync(rootfs, { recursive: true, force: true });
   });
 }
+
+for (const name of Object.keys(RUNTIMES) as Name[]) {
+  test(`${name}: a cwd only root may enter works for a non-root process; createContainer hooks run in the container's root`, (t) => {
+    const rootfs = copyRootfs();
+    fs.mkdirSync(path.join(rootfs, 'root-only'), { mode: 0o700 });
+    fs.chmodSync(path.join(rootfs, 'root-only'), 0o700);
+    const marker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-hookcwd-')), 'cwd');
+    const bundle = makeBundle(['sh', '-c', 'pwd; id -u'], (c) => {
+      c.root = { path: rootfs, readonly: false };
+      c.process!.cwd = '/root-only';
+      c.process!.user = { uid: 1000, gid: 1000 };
+      c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `pwd > ${marker}`] }] };
+    }, rootfs);
+    const r = rt(name, ['run', '--bundle', bundle, uniqueId(`cwd${name}`)]);
+    t.is(r.code, 0, r.stderr);
+    t.is(r.stdout, '/root-only\n1000\n');
+    t.is(fs.readFileSync(marker, 'utf8').trim(), rootfs, 'the hook ran in the rootfs');
+    fs.rmSync(rootfs, { recursive: true, force: true });
+  });
+}
