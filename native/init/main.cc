@@ -94,6 +94,7 @@ void SendListener(const Plan& plan, int sock, int listener_fd, const std::string
   if (!plan.no_new_privs) SendListener(plan, listener, LoadSeccomp(plan), state_json);
   DropBounding(plan);
   SwitchUser(plan);
+  if (!in_cwd) EnterCwd(plan, false);
   ApplyCapabilities(plan);
   if (plan.no_new_privs) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) FailErrno("prctl PR_SET_NO_NEW_PRIVS");
@@ -103,12 +104,13 @@ void SendListener(const Plan& plan, int sock, int listener_fd, const std::string
     close(g_sync_fd);
     g_sync_fd = -1;
     WaitForStart(host);
-    RunHooks(plan, kStartContainer, state_json);
   }
   if (host.proc_fd >= 0) close(host.proc_fd);
   if (host.fifo_fd >= 0) close(host.fifo_fd);
-  if (!in_cwd) EnterCwd(plan, false);
+  // As late as possible with no_new_privs, yet before the startContainer hooks: they run under
+  // the filter the program gets, as runc runs them.
   if (plan.no_new_privs) SendListener(plan, listener, LoadSeccomp(plan), state_json);
+  if (plan.mode == kModeCreate) RunHooks(plan, kStartContainer, state_json);
   Exec(plan, exe);
 }
 

@@ -197,3 +197,20 @@ for (const name of Object.keys(RUNTIMES) as Name[]) {
     fs.rmSync(rootfs, { recursive: true, force: true });
   });
 }
+
+for (const name of Object.keys(RUNTIMES) as Name[]) {
+  test(`${name}: startContainer hooks run under the container's seccomp filter`, (t) => {
+    const rootfs = copyRootfs();
+    const bundle = makeBundle(['sh', '-c', 'ls -d /tmp/hook-made 2>/dev/null; echo done'], (c) => {
+      c.root = { path: rootfs, readonly: false };
+      c.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] };
+      c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'mkdir /tmp/hook-made'] }] };
+    }, rootfs);
+    const id = uniqueId(`scmp${name}`);
+    const r = rt(name, ['run', '--bundle', bundle, id]);
+    t.not(r.code, 0, `the hook's mkdir went through the filter: ${r.stdout}`);
+    t.false(fs.existsSync(path.join(rootfs, 'tmp', 'hook-made')));
+    rt(name, ['delete', '--force', id]);
+    fs.rmSync(rootfs, { recursive: true, force: true });
+  });
+}
