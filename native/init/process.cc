@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <vector>
@@ -97,8 +98,22 @@ void SetRlimits(const Plan& plan) {
   }
 }
 
+// As runc's fixStdioPermissions: the process's stdio (its terminal too) was made outside the
+// container, owned by root; it becomes the process user's, its group kept (the tty group), so a
+// uid-1000 shell owns its tty. /dev/null and what is already the user's stay; an owner a user
+// namespace cannot map (EINVAL, EPERM) stays too, as runc lets it.
+static void FixStdioPermissions(const Plan& plan) {
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_uid == plan.uid) continue;
+    if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) continue;
+    if (fchown(fd, plan.uid, st.st_gid) < 0 && errno != EINVAL && errno != EPERM) FailErrno(Fmt("chown stdio fd %d to uid %u", fd, plan.uid));
+  }
+}
+
 void SwitchUser(const Plan& plan) {
   uint64_t t0 = NowMicros();
+  FixStdioPermissions(plan);
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) FailErrno("prctl PR_SET_KEEPCAPS");
   std::vector<gid_t> groups(plan.additional_gids.begin(), plan.additional_gids.end());
   if (setgroups(groups.size(), groups.data()) < 0) {

@@ -214,3 +214,12 @@ for (const name of Object.keys(RUNTIMES) as Name[]) {
     fs.rmSync(rootfs, { recursive: true, force: true });
   });
 }
+
+for (const name of Object.keys(RUNTIMES) as Name[]) {
+  test(`${name}: the process's stdio becomes its user's (a uid-1000 process owns its stdout)`, (t) => {
+    const bundle = makeBundle(['sh', '-c', 'stat -c %u /proc/self/fd/1'], (c) => (c.process!.user = { uid: 1000, gid: 1000 }));
+    const r = rt(name, ['run', '--bundle', bundle, uniqueId(`stdio${name}`)]);
+    t.is(r.code, 0, r.stderr);
+    t.is(r.stdout, '1000\n');
+  });
+}
