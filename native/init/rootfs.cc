@@ -91,6 +91,9 @@ void DoMount(int root_fd, const MountOp& m) {
   int fd = MakeTargetInRoot(root_fd, m.dest, directory);
   std::string target = FdPath(fd);
   unsigned long flags = m.flags & ~kPropagationBits;
+  // A read-only tmpfs (a read-only /dev) is filled first, with mounts and device nodes: it goes
+  // read-only in FinalizeRootfs, as runc delays it.
+  if (!bind && m.type == "tmpfs") flags &= ~static_cast<unsigned long>(MS_RDONLY);
   if (bind && m.idmap_tree_fd >= 0) {
     if (syscall(SYS_move_mount, m.idmap_tree_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
       FailErrno(Fmt("move the idmapped mount of %s onto %s", m.source.c_str(), m.dest.c_str()));
@@ -260,6 +263,11 @@ static int OpenNullDevice() {
 }
 
 void FinalizeRootfs(const Plan& plan) {
+  for (const MountOp& m : plan.mounts) {
+    if (m.kind != kMountFs || m.type != "tmpfs" || !(m.flags & MS_RDONLY) || (m.flags & MS_BIND)) continue;
+    if (mount(nullptr, m.dest.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | LockedFlags(m.dest), nullptr) < 0)
+      FailErrno(Fmt("remount %s read-only", m.dest.c_str()));
+  }
   for (const std::string& p : plan.readonly) {
     uint64_t t0 = NowMicros();
     if (mount(p.c_str(), p.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {

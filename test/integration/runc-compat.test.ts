@@ -223,3 +223,15 @@ for (const name of Object.keys(RUNTIMES) as Name[]) {
     t.is(r.stdout, '1000\n');
   });
 }
+
+for (const name of Object.keys(RUNTIMES) as Name[]) {
+  test(`${name}: a read-only /dev is filled first (its mounts and devices), then made read-only`, (t) => {
+    const bundle = makeBundle(['sh', '-c', 'ls /dev/pts >/dev/null && echo pts; test -c /dev/null && echo null; touch /dev/x 2>/dev/null || echo read-only'], (c) => {
+      const dev = c.mounts!.find((m) => m.destination === '/dev')!;
+      dev.options = [...(dev.options ?? []), 'ro'];
+    });
+    const r = rt(name, ['run', '--bundle', bundle, uniqueId(`rodev${name}`)]);
+    t.is(r.code, 0, r.stderr);
+    t.is(r.stdout, 'pts\nnull\nread-only\n');
+  });
+}
