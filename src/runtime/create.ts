@@ -13,6 +13,7 @@ import { emit, step, tracing } from '../events/bus';
 import { loadBundle } from '../oci/load-bundle';
 import { checkSecurityModules } from '../oci/lsm';
 import { compileCreatePlan, ownBoundingSet } from '../oci/compile-plan';
+import { withMountPath } from '../oci/mount-errors';
 import type { Plan } from '../oci/plan';
 import { UndoStack } from '../common/undo';
 import { checkSpecialMountTargets } from '../rootfs/special-mounts';
@@ -133,7 +134,7 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
     await undo.run();
     // Reap the runtime stage, but never wait on it for long (an unref'd timer does not hold the CLI open).
     if (init) await Promise.race([init.exited, new Promise((r) => setTimeout(r, 2000).unref())]);
-    throw e;
+    throw withMountPath(config, e);
   }
 }
 

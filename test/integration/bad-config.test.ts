@@ -79,9 +79,9 @@ for (const [name, edit, expected] of CASES) {
 const LATE: [string, (c: RuntimeConfig) => void, RegExp][] = [
   ['program not in the rootfs', (c) => (c.process!.args = ['no-such-program']), /exec: "no-such-program": executable file not found in \$PATH/],
   ['cwd missing in the rootfs', (c) => (c.process!.cwd = '/no/such/dir'), /cwd \/no\/such\/dir: No such file or directory/],
-  ['bind source missing on the host', (c) => c.mounts!.push({ destination: '/data', type: 'bind', source: '/no/such/source', options: ['rbind'] }), /bind mount source \/no\/such\/source: No such file or directory/],
-  ['unknown filesystem type', (c) => c.mounts!.push({ destination: '/data', type: 'nosuchfs', source: 'x' }), /mount x \(nosuchfs\) on \/data: No such device/],
-  ['unknown mount option', (c) => c.mounts!.push({ destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['frobnicate'] }), /mount tmpfs \(tmpfs\) on \/data: Invalid argument/],
+  ['bind source missing on the host', (c) => c.mounts!.push({ destination: '/data', type: 'bind', source: '/no/such/source', options: ['rbind'] }), /mounts\[7\]: bind mount source \/no\/such\/source: No such file or directory/],
+  ['unknown filesystem type', (c) => c.mounts!.push({ destination: '/data', type: 'nosuchfs', source: 'x' }), /mounts\[7\]: mount x \(nosuchfs\) on \/data: No such device/],
+  ['unknown mount option', (c) => c.mounts!.push({ destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['frobnicate'] }), /mounts\[7\]: mount tmpfs \(tmpfs\) on \/data: Invalid argument/],
   ['namespace path that does not exist', (c) => (c.linux!.namespaces = c.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/run/netns/nope' } : n))), /open network namespace \/run\/netns\/nope: No such file or directory/],
 ];
 
