@@ -4,6 +4,7 @@ import type { LinuxResources } from '../../specs/oci/runtime-config';
 import { TsrunError } from '../common/errors';
 import type { CgroupStats } from './stats';
 import { detectCgroupLayout, type CgroupLayout } from './detect';
+import { missingDirs } from './fs-ops';
 import type { CgroupV1Manager } from './v1/manager';
 import type { CgroupV2Manager } from './v2/manager';
 
@@ -55,6 +56,15 @@ export function newCgroupManager(id: string, cgroupsPath: string | undefined, la
   const p = cgroupPathFor(id, cgroupsPath);
   if (p === '/') throw new TsrunError('TSRUN_E_CGROUP', 'linux.cgroupsPath: the root cgroup cannot hold a container');
   return layout.mode === 'v2' ? new (v2())(layout, p) : new (v1())(layout, p);
+}
+
+/**
+ * Names in `state.created` the directories create() is about to make, before it makes them:
+ * a record saved in between lets delete find them after a crash in create. Only a create needs
+ * this (managers made for stats or updates do not walk the tree).
+ */
+export function claimDirs(state: CgroupState): void {
+  for (const d of Object.values(state.dirs).flatMap(missingDirs)) if (!state.created.includes(d)) state.created.push(d);
 }
 
 export function loadCgroupManager(state: CgroupState, layout: CgroupLayout = detectCgroupLayout()): CgroupManager {

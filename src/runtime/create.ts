@@ -8,7 +8,7 @@ import { writePidFile } from './pid-file';
 import { TsrunError } from '../common/errors';
 import { logDebug, logWarn } from '../common/log';
 import { signalPid } from '../common/signal';
-import { newCgroupManager } from '../cgroups/manager';
+import { claimDirs, newCgroupManager } from '../cgroups/manager';
 import { emit, step, tracing } from '../events/bus';
 import { loadBundle } from '../oci/load-bundle';
 import { checkSecurityModules } from '../oci/lsm';
@@ -64,6 +64,7 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
   let init: InitProcess | undefined;
   try {
     const cgroup = newCgroupManager(opts.id, config.linux?.cgroupsPath);
+    claimDirs(cgroup.state);
     const record: ContainerRecord = {
       version: 1,
       id: opts.id,

@@ -6,7 +6,7 @@ import type { LinuxResources } from '../../../specs/oci/runtime-config';
 import { TsrunError } from '../../common/errors';
 import type { Controller } from '../controller';
 import type { CgroupLayout } from '../detect';
-import { collectWrites, hasFile, missingDirs, mkdirTracked, readCgroupFile, readPids, removeCgroups, writeCgroupFile } from '../fs-ops';
+import { collectWrites, hasFile, mkdirTracked, readCgroupFile, readPids, removeCgroups, writeCgroupFile } from '../fs-ops';
 import type { CgroupManager, CgroupState, OnApplied } from '../manager';
 import { emptyStats, type CgroupStats } from '../stats';
 import { blkio } from './blkio';
@@ -45,8 +45,7 @@ export class CgroupV1Manager implements CgroupManager {
     const dirs: Record<string, string> = {};
     for (const h of layout.v1) dirs[hierarchyName(h.controllers, h.mountpoint)] = path.join(h.mountpoint, cgroupPath);
     if (layout.unified) dirs['unified'] = path.join(layout.unified, cgroupPath);
-    // Named before they are made: a record saved now lets delete find them after a crash in create.
-    this.state = { driver: 'v1', path: cgroupPath, dirs, created: Object.values(dirs).flatMap(missingDirs) };
+    this.state = { driver: 'v1', path: cgroupPath, dirs, created: [] };
   }
 
   create(): void {

@@ -5,7 +5,7 @@ import type { LinuxResources } from '../../../specs/oci/runtime-config';
 import { TsrunError } from '../../common/errors';
 import type { Controller } from '../controller';
 import type { CgroupLayout } from '../detect';
-import { collectWrites, hasFile, missingDirs, mkdirTracked, readCgroupFile, readKeyValues, readPids, removeCgroups, writeCgroupFile } from '../fs-ops';
+import { collectWrites, hasFile, mkdirTracked, readCgroupFile, readKeyValues, readPids, removeCgroups, writeCgroupFile } from '../fs-ops';
 import type { CgroupManager, CgroupState, OnApplied } from '../manager';
 import { emptyStats, type CgroupStats } from '../stats';
 import { cpu } from './cpu';
@@ -26,9 +26,7 @@ export class CgroupV2Manager implements CgroupManager {
   readonly state: CgroupState;
 
   constructor(layout: CgroupLayout, cgroupPath: string, saved?: CgroupState) {
-    const dir = path.join(layout.unified ?? '/sys/fs/cgroup', cgroupPath);
-    // Named before they are made: a record saved now lets delete find them after a crash in create.
-    this.state = saved ?? { driver: 'v2', path: cgroupPath, dirs: { unified: dir }, created: missingDirs(dir) };
+    this.state = saved ?? { driver: 'v2', path: cgroupPath, dirs: { unified: path.join(layout.unified ?? '/sys/fs/cgroup', cgroupPath) }, created: [] };
   }
 
   private get dir(): string {
