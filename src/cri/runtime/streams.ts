@@ -17,6 +17,7 @@ import type { CriContext } from '../context';
 import { badState, invalid, CriError } from '../errors';
 import { attach as attachMonitor } from '../monitor';
 import type { CriReceived } from '../proto';
+import type { ExecCall } from '../oci-runtime';
 import { getSandbox } from '../sandbox/lifecycle';
 import type { StreamingServer } from '../streaming/server';
 import type { StreamingRuntime, StreamIO } from '../streaming/types';
@@ -33,7 +34,14 @@ function running(ctx: CriContext, id: string) {
 const DRAIN_MS = 2000;
 const MAX_OUTPUT = 16 << 20;
 
-/** Collects a stream up to a bound; resolves at its end, or DRAIN_MS after `exited`. */
+/** Resolves when `stream` ends, or DRAIN_MS after `exited` (a background child keeps it open). */
+function drained(stream: Readable, exited: Promise<unknown>): Promise<void> {
+  const ended = new Promise<void>((r) => stream.once('close', r).once('error', () => r()));
+  const late = exited.then(() => new Promise<void>((r) => setTimeout(r, DRAIN_MS).unref()), () => undefined);
+  return Promise.race([ended, late]);
+}
+
+/** Collects a stream up to a bound, until it is drained. */
 function collect(stream: Readable | null | undefined, exited: Promise<unknown>): Promise<Buffer> {
   if (!stream) return Promise.resolve(Buffer.alloc(0));
   const chunks: Buffer[] = [];
@@ -42,12 +50,20 @@ function collect(stream: Readable | null | undefined, exited: Promise<unknown>):
     if (len < MAX_OUTPUT) chunks.push(b.subarray(0, MAX_OUTPUT - len));
     len += b.length;
   });
-  const ended = new Promise<void>((r) => stream.once('close', r).once('error', () => r()));
-  const drained = exited.then(() => new Promise<void>((r) => setTimeout(r, DRAIN_MS).unref()), () => undefined);
-  return Promise.race([ended, drained]).then(() => {
+  return drained(stream, exited).then(() => {
     stream.destroy();
     return Buffer.concat(chunks);
   });
+}
+
+/**
+ * Starts an exec with pipes: `child` is its runtime stage, whose stdio pipes reach the process
+ * (undefined when the exec failed before it was spawned); `exited` is the process's status.
+ */
+async function startExec(ctx: CriContext, id: string, call: Omit<ExecCall, 'onSpawned'>): Promise<{ child?: ChildProcess; exited: Promise<number> }> {
+  let exited!: Promise<number>;
+  const spawned = new Promise<ChildProcess>((resolve) => (exited = ctx.runtime.exec(id, { ...call, onSpawned: resolve })));
+  return { child: await Promise.race([spawned, exited.then(() => undefined)]), exited };
 }
 
 /** ExecSync runs the command in-process through the runtime (no Node process), as a probe would. */
@@ -57,29 +73,20 @@ export async function ExecSync(ctx: CriContext, req: CriReceived<'ExecSyncReques
   const timeoutMs = Number(req.timeout) > 0 ? Number(req.timeout) * 1000 : 0;
   let timedOut = false;
   let timer: NodeJS.Timeout | undefined;
-  let out: Promise<Buffer> = Promise.resolve(Buffer.alloc(0));
-  let err: Promise<Buffer> = out;
-  let exited!: Promise<number>;
-  const gotChild = new Promise<ChildProcess>((resolve) => {
-    exited = ctx.runtime.exec(c.id, {
-      args: req.cmd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      onSpawned: resolve,
-      // The timeout is the command's: its clock starts when it runs, as in containerd's shim.
-      onStarted: (pid) => {
-        if (!timeoutMs) return;
-        timer = setTimeout(() => {
-          timedOut = true;
-          signalPid(pid, 'SIGKILL');
-        }, timeoutMs);
-      },
-    });
+  const { child, exited } = await startExec(ctx, c.id, {
+    args: req.cmd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // The timeout is the command's: its clock starts when it runs, as in containerd's shim.
+    onStarted: (pid) => {
+      if (!timeoutMs) return;
+      timer = setTimeout(() => {
+        timedOut = true;
+        signalPid(pid, 'SIGKILL');
+      }, timeoutMs);
+    },
   });
-  const child = await Promise.race([gotChild, exited.then(() => undefined)]);
-  if (child) {
-    out = collect(child.stdout, exited);
-    err = collect(child.stderr, exited);
-  }
+  const out = collect(child?.stdout, exited);
+  const err = collect(child?.stderr, exited);
   try {
     const code = await exited;
     if (timedOut) throw new CriError(Status.DEADLINE_EXCEEDED, `command ${JSON.stringify(req.cmd)} timed out after ${req.timeout}s`);
@@ -115,11 +122,7 @@ export class StreamRuntimeImpl implements StreamingRuntime {
   async exec(containerId: string, cmd: string[], io: StreamIO): Promise<{ exitCode: number }> {
     const c = running(this.ctx, containerId);
     if (!io.tty) {
-      let exited!: Promise<number>;
-      const gotChild = new Promise<ChildProcess>((resolve) => {
-        exited = this.ctx.runtime.exec(c.id, { args: cmd, stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], onSpawned: resolve });
-      });
-      const child = await Promise.race([gotChild, exited.then(() => undefined)]);
+      const { child, exited } = await startExec(this.ctx, c.id, { args: cmd, stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
       if (child) {
         if (io.stdin && child.stdin) {
           io.stdin.pipe(child.stdin);
@@ -130,7 +133,7 @@ export class StreamRuntimeImpl implements StreamingRuntime {
       }
       const exitCode = await exited;
       // What the process wrote before it exited is still in the pipes: let it through.
-      if (child) await Promise.all([child.stdout, child.stderr].map((st) => Promise.race([new Promise((r) => st!.once('close', r)), new Promise((r) => setTimeout(r, DRAIN_MS).unref())])));
+      if (child) await Promise.all([drained(child.stdout!, exited), drained(child.stderr!, exited)]);
       return { exitCode };
     }
     // A terminal: the init hands the pty master over the console socket; we relay it.
