@@ -29,4 +29,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 npm ci --no-audit --no-fund --loglevel=error
 scripts/install-cri-tools.sh            # crictl and critest, the real CRI clients (cached per machine)
-scripts/install-kubelet.sh              # the real kubelet, run standalone against tsrun cri (cached per machine)
+scripts/install-kubernetes.sh           # Kubernetes v1.34 built from the Go module proxy: kubelet, control plane, e2e_node (cached per machine)

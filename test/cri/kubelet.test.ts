@@ -1,4 +1,4 @@
-// The real kubelet (k8s.io/kubernetes v1.34, scripts/install-kubelet.sh), standalone with no API
+// The real kubelet (k8s.io/kubernetes v1.34, scripts/install-kubernetes.sh), standalone with no API
 // server, drives tsrun's CRI server from a static Pod manifest shaped like an nginx Deployment's
 // pod template: it pulls the image, runs the pod on the bridge network with a hostPort, restarts
 // the container when it dies, and tears the pod down when the manifest goes away.
@@ -88,7 +88,7 @@ test.after.always(async () => {
 });
 
 test.serial('the kubelet runs a static nginx pod through tsrun: pod IP, hostPort, logs, cgroups, stats and metrics', async (t) => {
-  if (!KUBELET) return t.fail('the kubelet is not built: run scripts/install-kubelet.sh');
+  if (!KUBELET) return t.fail('the kubelet is not built: run scripts/install-kubernetes.sh');
   t.timeout(240_000);
   const k = kubelet!;
   // Written next to the directory and renamed in: the kubelet watches it and would read a half-written file.
@@ -186,7 +186,7 @@ spec:
 });
 
 test.serial('the kubelet restarts the nginx container when its processes are killed', async (t) => {
-  if (!KUBELET) return t.fail('the kubelet is not built: run scripts/install-kubelet.sh');
+  if (!KUBELET) return t.fail('the kubelet is not built: run scripts/install-kubernetes.sh');
   t.timeout(240_000);
   const before = await until('the running nginx pod', runningNginx, 30_000);
   const r = tsrun(path.join(cri!.runDir, 'runtime'), ['kill', before.container.id, 'KILL']);
@@ -211,7 +211,7 @@ test.serial('the kubelet restarts the nginx container when its processes are kil
 });
 
 test.serial('removing the manifest makes the kubelet tear the pod down', async (t) => {
-  if (!KUBELET) return t.fail('the kubelet is not built: run scripts/install-kubelet.sh');
+  if (!KUBELET) return t.fail('the kubelet is not built: run scripts/install-kubernetes.sh');
   t.timeout(300_000);
   const { sandbox } = await until('the running nginx pod', runningNginx, 30_000);
   const uid = sandbox.labels['io.kubernetes.pod.uid'];

@@ -1,4 +1,4 @@
-// The real kubelet (built once per machine by scripts/install-kubelet.sh), run standalone (no
+// The real kubelet (built once per machine by scripts/install-kubernetes.sh), run standalone (no
 // API server) against a CRI endpoint, with a static Pod directory, everything it writes under
 // a temp dir of its own, and nothing changed on the host that it does not put back.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,9 +10,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const KUBELET_VERSION = 'v1.34.4';
-export const KUBELET_BIN = path.join('/var/cache/tsrun-kubelet', KUBELET_VERSION, 'bin', 'kubelet');
+export const KUBELET_BIN = path.join('/var/cache/tsrun-kubernetes', KUBELET_VERSION, 'bin', 'kubelet');
 
-/** The kubelet's absolute path, or undefined when scripts/install-kubelet.sh has not run. */
+/** The kubelet's absolute path, or undefined when scripts/install-kubernetes.sh has not run. */
 export function kubeletBin(): string | undefined {
   try {
     fs.accessSync(KUBELET_BIN, fs.constants.X_OK);
@@ -103,7 +103,7 @@ function subdirsDeepestFirst(dir: string): string[] {
  */
 export async function startKubelet(opts: { criSocket: string; name: string; resolvConf?: string }): Promise<KubeletHandle> {
   const bin = kubeletBin();
-  if (!bin) throw new Error('the kubelet is not built: run scripts/install-kubelet.sh');
+  if (!bin) throw new Error('the kubelet is not built: run scripts/install-kubernetes.sh');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-kubelet-'));
   const rootDir = path.join(dir, 'root');
   const manifestDir = path.join(dir, 'manifests');
