@@ -10,6 +10,7 @@ import { CriPaths, type CriOptions } from './options';
 import type { ContainerEventResponse } from './proto';
 import { NameIndex } from './store/names';
 import { RecordStore } from './store/record-store';
+import { Trash } from './store/trash';
 import type { ContainerRecord, SandboxRecord } from './store/types';
 
 export class CriContext {
@@ -24,13 +25,17 @@ export class CriContext {
   readonly events = new EventEmitter();
   /** containers whose StartContainer is in flight: their exit is StartContainer's to record */
   readonly starting = new Set<string>();
+  /** containers whose runtime resources are being released after their exit */
+  readonly releasing = new Map<string, Promise<void>>();
+  /** directories of removed pods and containers, going in the background */
+  readonly trash = new Trash();
   private readonly locks = new KeyedMutex();
 
   constructor(readonly opts: CriOptions) {
     this.paths = new CriPaths(opts);
     this.runtime = new OciRuntime(this.paths.runtimeRoot);
-    this.sandboxes = new RecordStore<SandboxRecord>(`${opts.stateDir}/sandboxes`);
-    this.containers = new RecordStore<ContainerRecord>(`${opts.stateDir}/containers`);
+    this.sandboxes = new RecordStore<SandboxRecord>(`${opts.stateDir}/sandboxes`, this.trash);
+    this.containers = new RecordStore<ContainerRecord>(`${opts.stateDir}/containers`, this.trash);
     this.cni = new CniManager({ confDir: opts.cniConfDir, binDirs: opts.cniBinDirs, cacheDir: this.paths.cniCache });
     this.events.setMaxListeners(0);
   }

@@ -6,14 +6,15 @@
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { LinuxResources } from '../../specs/oci/runtime-config';
+import type { LinuxResources, RuntimeConfig } from '../../specs/oci/runtime-config';
+import { atomicWriteFileSync } from '../common/atomic-write';
 import { TsrunError } from '../common/errors';
 import { KeyedMutex } from '../common/keyed-mutex';
 import { createContainer, type Created } from '../runtime/create';
 import { deleteContainer } from '../runtime/delete';
 import { commandProcess, execInContainer } from '../runtime/exec';
 import { killContainer } from '../runtime/kill';
-import { updateContainer } from '../runtime/resources';
+import { mergeResources, updateContainer } from '../runtime/resources';
 import { sendPlan, type InitStdio } from '../runtime/spawn';
 import { startContainer } from '../runtime/start';
 import { StateDir } from '../runtime/state-dir';
@@ -77,19 +78,32 @@ export class OciRuntime {
     return this.calls.run(id, async () => killContainer(this.root, id, signal, all));
   }
 
-  /** delete --force: kills what is left; a container the runtime no longer knows is fine. */
-  delete(id: string): Promise<void> {
+  /**
+   * delete --force: kills what is left. A container the runtime no longer knows is fine: false
+   * then (its state went with the run dir, say), true when there was one to delete.
+   */
+  delete(id: string): Promise<boolean> {
     return this.calls.run(id, async () => {
       try {
-        await deleteContainer(this.root, id, true);
+        return await deleteContainer(this.root, id, true);
       } catch (e) {
         if (!(e instanceof TsrunError && e.code === 'TSRUN_E_NOT_FOUND')) throw e;
+        return false;
       }
     });
   }
 
   update(id: string, resources: LinuxResources): Promise<void> {
     return this.calls.run(id, async () => updateContainer(this.root, id, resources));
+  }
+
+  /** For a container not made yet: the bundle's config.json gets the resources it will be made with. */
+  updateBundle(bundle: string, resources: LinuxResources): void {
+    const file = path.join(bundle, 'config.json');
+    const spec = JSON.parse(fs.readFileSync(file, 'utf8')) as RuntimeConfig;
+    const linux = (spec.linux ??= {});
+    linux.resources = mergeResources(linux.resources, resources);
+    atomicWriteFileSync(file, JSON.stringify(spec, null, 1));
   }
 
   /**

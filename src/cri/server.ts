@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { logDebug, logWarn } from '../common/log';
 import { ensureDir, PASSAGE } from '../common/private-dir';
-import { refreshExit } from './container/lifecycle';
+import { refreshExit, releaseRuntime } from './container/lifecycle';
 import { reconcileSandbox } from './sandbox/lifecycle';
 import { CriContext } from './context';
 import { toServiceError } from './errors';
@@ -60,8 +60,10 @@ export class CriServer {
     // ImageFsInfo names the store as the image filesystem, which the kubelet stats before any pull.
     ensureDir(ctx.opts.store, PASSAGE);
     ctx.load();
-    // Reconcile with what is alive: exits recorded while we were down, monitors gone, pods lost.
-    for (const c of ctx.containers.all()) refreshExit(ctx, c);
+    ctx.trash.sweep(path.dirname(ctx.paths.monitorDir('x')));
+    // Reconcile with what is alive: exits recorded while we were down, monitors gone, pods lost;
+    // what ended while we were down is released as it would have been at its exit.
+    for (const c of ctx.containers.all()) if (!refreshExit(ctx, c) && c.state === 'CONTAINER_EXITED') void releaseRuntime(ctx, c);
     for (const s of ctx.sandboxes.all()) reconcileSandbox(ctx, s);
     await this.streaming.start();
 
@@ -92,14 +94,15 @@ export class CriServer {
     // container's monitor dir turns them into events at once, with no polling.
     for (const c of ctx.containers.all()) this.watchExit(c.id);
     ctx.events.on('container', (e: { container_id?: string; container_event_type?: string }) => {
-      if (e.container_event_type === 'CONTAINER_CREATED_EVENT') this.watchExit(e.container_id!);
+      if (e.container_event_type === 'CONTAINER_STARTED_EVENT') this.watchExit(e.container_id!);
       if (e.container_event_type === 'CONTAINER_DELETED_EVENT') this.exitWatches.get(e.container_id!)?.();
     });
   }
 
   private watchExit(id: string): void {
     const c = this.ctx.containers.get(id);
-    if (!c || (c.state !== 'CONTAINER_CREATED' && c.state !== 'CONTAINER_RUNNING') || this.exitWatches.has(id)) return;
+    // A container without a monitor was never started: there is no exit to wait for yet.
+    if (!c?.monitor || (c.state !== 'CONTAINER_CREATED' && c.state !== 'CONTAINER_RUNNING') || this.exitWatches.has(id)) return;
     const stop = watchExit(this.ctx.paths.monitorDir(id), () => {
       this.exitWatches.delete(id);
       const rec = this.ctx.containers.get(id);
@@ -120,6 +123,8 @@ export class CriServer {
     for (const stop of [...this.exitWatches.values()]) stop();
     await new Promise<void>((resolve) => this.grpc.tryShutdown(() => resolve()));
     await this.streaming.close();
+    await Promise.all([...this.ctx.releasing.values()]);
+    await this.ctx.trash.drained();
     fs.rmSync(socketPath(this.ctx.opts.listen), { force: true });
   }
 }

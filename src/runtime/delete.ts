@@ -18,18 +18,19 @@ async function killAndWait(rec: ContainerRecord): Promise<void> {
   if (isSameProcessAlive(rec.pid, rec.pidStartTime)) throw new TsrunError('TSRUN_E_STATE', `container ${rec.id}: init ${rec.pid} did not die after SIGKILL`);
 }
 
-export async function deleteContainer(root: string, id: string, force: boolean): Promise<void> {
+/** Resolves true when there was a container to delete (false: --force on an unknown id). */
+export async function deleteContainer(root: string, id: string, force: boolean): Promise<boolean> {
   const dir = new StateDir(root, id);
   try {
     dir.lock();
   } catch (e) {
-    if (force && e instanceof TsrunError && e.code === 'TSRUN_E_NOT_FOUND') return;
+    if (force && e instanceof TsrunError && e.code === 'TSRUN_E_NOT_FOUND') return false;
     throw e;
   }
   if (!fs.existsSync(dir.stateFile)) {
     // An aborted create left only the directory.
     dir.remove();
-    return;
+    return true;
   }
   const rec = loadRecord(dir);
   const status = liveStatus(dir, rec);
@@ -40,6 +41,7 @@ export async function deleteContainer(root: string, id: string, force: boolean):
     loadCgroupManager(rec.cgroup).destroy();
     dir.remove();
     emit('deleted', id, 0, id);
+    return true;
   } finally {
     dir.unlock();
   }

@@ -31,6 +31,17 @@ export function pauseContainer(root: string, id: string, pause: boolean): void {
   });
 }
 
+/** `changes` over `base`, controller by controller (a controller's fields merge, lists replace). */
+export function mergeResources(base: LinuxResources | undefined, changes: LinuxResources): LinuxResources {
+  const merged: LinuxResources = { ...(base ?? {}) };
+  for (const [k, v] of Object.entries(changes) as [keyof LinuxResources, unknown][]) {
+    if (v === undefined) continue;
+    const cur = merged[k];
+    (merged as Record<string, unknown>)[k] = cur && typeof cur === 'object' && !Array.isArray(cur) && typeof v === 'object' && !Array.isArray(v) ? { ...cur, ...v } : v;
+  }
+  return merged;
+}
+
 /** Merges `changes` into the container's resources, applies them, and records them. */
 export function updateContainer(root: string, id: string, changes: LinuxResources): void {
   const parsed = Resources.safeParse(changes);
@@ -40,14 +51,8 @@ export function updateContainer(root: string, id: string, changes: LinuxResource
     const status = liveStatus(dir, rec);
     if (status === 'stopped') throw new TsrunError('TSRUN_E_STATE', `cannot update container ${id}: it is stopped`);
     const linux = (rec.config.linux ??= {});
-    const merged: LinuxResources = { ...(linux.resources ?? {}) };
-    for (const [k, v] of Object.entries(parsed.data) as [keyof LinuxResources, unknown][]) {
-      if (v === undefined) continue;
-      const cur = merged[k];
-      (merged as Record<string, unknown>)[k] = cur && typeof cur === 'object' && !Array.isArray(cur) && typeof v === 'object' && !Array.isArray(v) ? { ...cur, ...v } : v;
-    }
     loadCgroupManager(rec.cgroup).apply(parsed.data, (controller, writes, us) => emit('updated', `${controller}: ${writes.join(', ')}`, us, id));
-    linux.resources = merged;
+    linux.resources = mergeResources(linux.resources, parsed.data);
     saveRecord(dir, rec);
   });
 }

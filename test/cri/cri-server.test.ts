@@ -320,8 +320,9 @@ test.serial('bad requests get the status codes the kubelet acts on', async (t) =
   await cri.rt('RemoveContainer', { container_id: 'nope' });
   await cri.rt('RemovePodSandbox', { pod_sandbox_id: 'nope' });
   await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
-  // Nothing left of the failed creations: only the pod's own directories ever existed.
-  t.deepEqual(fs.readdirSync(path.join(cri.stateDir, 'containers')), []);
+  // Nothing left of the failed creations, nor (once its background removal is done) of the
+  // created one that went with the pod.
+  await until('the removed container\'s files gone', async () => (fs.readdirSync(path.join(cri.stateDir, 'containers')).length === 0 ? true : undefined));
 });
 
 test.serial('hostile names and paths are refused up front with InvalidArgument naming the field, and leave nothing', async (t) => {
@@ -446,6 +447,67 @@ test.serial('the runtime state of CRI containers is the runtime\'s: tsrun --root
     return s.state === 'CONTAINER_EXITED' ? s : undefined;
   });
   t.is(st.exit_code, 137);
+  await cri.rt('StopPodSandbox', { pod_sandbox_id: pod.id });
+  await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
+});
+
+const mounted = (p: string) => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === p);
+
+test.serial('CreateContainer prepares and StartContainer makes the runtime\'s container, as containerd splits them: a runtime failure is a StartError; resources updated before the start apply; Stop leaves a created container created', async (t) => {
+  const pod = await runPod('split');
+  const root = path.join(cri.runDir, 'runtime');
+  const listed = () => spawnSync(TSRUN, ['--root', root, 'list', '-q'], { encoding: 'utf8' }).stdout.split('\n');
+  // A file bind-mounted over a directory: nothing before the kernel refuses it.
+  const bad = containerConfig('bad-mount', ['true'], { mounts: [{ container_path: '/bin', host_path: '/etc/hostname' }] });
+  const { container_id: badId } = await cri.rt('CreateContainer', { pod_sandbox_id: pod.id, config: bad, sandbox_config: pod.config });
+  t.is((await statusOf(badId)).state, 'CONTAINER_CREATED');
+  t.false(listed().includes(badId), 'no runtime container before the start');
+  const e = (await t.throwsAsync(cri.rt('StartContainer', { container_id: badId }))) as unknown as { details: string };
+  t.regex(e.details, /mounts\[\d+\]/, 'the error names the mount');
+  const st = await statusOf(badId);
+  t.like(st, { state: 'CONTAINER_EXITED', exit_code: 128, reason: 'StartError' });
+  t.false(listed().includes(badId), 'nothing of the failed start is left in the runtime');
+
+  const { container_id: id } = await cri.rt('CreateContainer', { pod_sandbox_id: pod.id, config: containerConfig('sized', ['exec sleep 300']), sandbox_config: pod.config });
+  await cri.rt('UpdateContainerResources', { container_id: id, linux: { memory_limit_in_bytes: String(64 << 20) } });
+  await cri.rt('StopContainer', { container_id: id, timeout: 5 });
+  t.is((await statusOf(id)).state, 'CONTAINER_CREATED', 'stopping a container that never started leaves it created');
+  await cri.rt('StartContainer', { container_id: id });
+  t.true(listed().includes(id));
+  const cgroupsPath = JSON.parse((await cri.rt('ContainerStatus', { container_id: id, verbose: true })).info.info).cgroupsPath as string;
+  t.is(fs.readFileSync(path.join('/sys/fs/cgroup/memory', cgroupsPath, 'memory.limit_in_bytes'), 'utf8').trim(), String(64 << 20));
+  await cri.rt('StopPodSandbox', { pod_sandbox_id: pod.id });
+  await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
+});
+
+test.serial('at its exit a container\'s runtime resources are released (cgroup, runtime state, rootfs mount) while its status and log stay; Remove forgets it at once, its files go in the background, and what a crash left of such removals is swept at start-up', async (t) => {
+  const pod = await runPod('released');
+  const id = await runContainer(pod, 'brief', 'echo done; exit 3');
+  const info = JSON.parse((await cri.rt('ContainerStatus', { container_id: id, verbose: true })).info.info) as { cgroupsPath: string; bundle: string };
+  const root = path.join(cri.runDir, 'runtime');
+  await until('the exit and the release', async () => {
+    const s = await statusOf(id);
+    if (s.state !== 'CONTAINER_EXITED') return undefined;
+    const cgroupLeft = fs.readdirSync('/sys/fs/cgroup').some((h) => fs.existsSync(path.join('/sys/fs/cgroup', h, info.cgroupsPath)));
+    return !cgroupLeft && !fs.existsSync(path.join(root, id)) && !mounted(path.join(info.bundle, 'rootfs')) ? true : undefined;
+  });
+  t.like(await statusOf(id), { state: 'CONTAINER_EXITED', exit_code: 3, reason: 'Error' });
+  const logs = fs.readFileSync(path.join(pod.config.log_directory, 'brief.log'), 'utf8');
+  t.regex(logs, / stdout F done\n/);
+  await cri.rt('RemoveContainer', { container_id: id });
+  t.is(((await t.throwsAsync(statusOf(id))) as unknown as { code: number }).code, status.NOT_FOUND, 'forgotten at once');
+  await until('its files removed', async () => (fs.existsSync(path.dirname(info.bundle)) || fs.readdirSync(path.join(cri.stateDir, 'containers')).some((n) => n.includes(id)) ? undefined : true));
+
+  // A server killed while removing leaves its trash behind; the next start removes it.
+  const leftovers = [path.join(cri.stateDir, 'containers', '.trash-leftover'), path.join(cri.runDir, 'm', '.trash-leftover')];
+  for (const d of leftovers) {
+    fs.mkdirSync(path.join(d, 'deep'), { recursive: true });
+    fs.writeFileSync(path.join(d, 'deep', 'file'), 'x');
+  }
+  await cri.crash();
+  await cri.restart();
+  await until('the leftovers swept', async () => (leftovers.some((d) => fs.existsSync(d)) ? undefined : true));
+  t.pass();
   await cri.rt('StopPodSandbox', { pod_sandbox_id: pod.id });
   await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
 });

@@ -1,7 +1,10 @@
-// Containers of a pod: Create mounts the image's overlay rootfs, writes config.json and hands
-// the container to its monitor (which runs `tsrun create` and stays as its parent); Start
-// releases it; Stop signals it and waits, then kills; Remove deletes every trace. The exit is
-// learnt from the monitor's exit.json, so it is known even after a restart of the server.
+// Containers of a pod, split as containerd splits them: Create prepares (the image's overlay
+// rootfs, config.json from the request, the record); Start makes the runtime's container (its
+// monitor spawns the init, the server speaks the sync protocol in-process) and releases it;
+// Stop signals it and waits, then kills. When the process exits, what the runtime made (the
+// init's cgroup, its state, the rootfs mount) is released at once, as containerd's shim deletes
+// the task at exit, so Remove only drops the record and hands the files to a background
+// removal. The exit is learnt from the monitor's exit.json, so it is known even after a restart.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -20,7 +23,7 @@ import { readInRoot } from '../../rootfs/secure-join';
 import type { CriContext } from '../context';
 import { badState, invalid, notFound } from '../errors';
 import { findCriImage } from '../images/lookup';
-import { launchMonitor, monitorAlive, monitorOf, readExit, signalInit, watchExit } from '../monitor';
+import { launchMonitor, monitorAlive, monitorOf, readExit, signalInit, watchExit, type StartedMonitor } from '../monitor';
 import type { ContainerConfig, PodSandboxConfig } from '../proto';
 import { getSandbox, podPidNamespace, podUserns, requireReady } from '../sandbox/lifecycle';
 import { containerSpec } from '../specgen/container-spec';
@@ -55,7 +58,6 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
   const dir = ctx.containers.dir(id);
   const bundle = path.join(dir, 'bundle');
   const rootfs = path.join(bundle, 'rootfs');
-  let created = false;
   const sharedMounts: string[] = [];
   try {
     const layers = new LayerStore(ctx.opts.store);
@@ -86,11 +88,6 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
     fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(gen.spec, null, 1));
     const logPath = logFile(sandbox.config.log_directory, config.log_path);
     if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true });
-    const monitorDir = ctx.paths.monitorDir(id);
-    const monitor = launchMonitor({ id, dir: monitorDir, logPath: logPath || undefined, tty: config.tty, stdin: config.stdin, stdinOnce: config.stdin_once });
-    const started = await ctx.runtime.create(id, bundle, monitor, config.tty ? path.join(monitorDir, 'console.sock') : undefined);
-    created = true;
-    emit('monitor_started', `monitor pid ${started.monitorPid}, container pid ${started.pid}${logPath ? `, log ${logPath}` : ''}`, 0, id);
     const rec: ContainerRecord = {
       id,
       sandboxId: sandbox.id,
@@ -102,8 +99,7 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
       state: 'CONTAINER_CREATED',
       createdAt: nowNs(),
       startedAt: '0',
-      pid: started.pid,
-      monitor: monitorOf(started),
+      pid: 0,
       logPath,
       bundle,
       cgroupsPath,
@@ -117,15 +113,34 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
     event(ctx, rec, 'CONTAINER_CREATED_EVENT');
     return id;
   } catch (e) {
-    if (created) await ctx.runtime.delete(id).catch((err: Error) => logWarn(err.message));
     releaseShared(sharedMounts);
-    fs.rmSync(ctx.paths.monitorDir(id), { recursive: true, force: true });
     if (isMountpoint(rootfs)) unmountOverlay(rootfs);
     removeLease(ctx.opts.store, bundle);
     fs.rmSync(dir, { recursive: true, force: true });
     ctx.containerNames.release(name);
     throw e;
   }
+}
+
+/**
+ * The runtime's container, made at start as containerd makes its task: the monitor spawns the
+ * init (it stays as its parent), the server loads, validates and compiles config.json and
+ * speaks the sync protocol. The record then names the init and its monitor.
+ */
+async function createInRuntime(ctx: CriContext, c: ContainerRecord): Promise<void> {
+  const monitorDir = ctx.paths.monitorDir(c.id);
+  const monitor = launchMonitor({ id: c.id, dir: monitorDir, logPath: c.logPath || undefined, tty: c.config.tty, stdin: c.config.stdin, stdinOnce: c.config.stdin_once });
+  let started: StartedMonitor;
+  try {
+    started = await ctx.runtime.create(c.id, c.bundle, monitor, c.config.tty ? path.join(monitorDir, 'console.sock') : undefined);
+  } catch (e) {
+    fs.rmSync(monitorDir, { recursive: true, force: true });
+    throw e;
+  }
+  emit('monitor_started', `monitor pid ${started.monitorPid}, container pid ${started.pid}${c.logPath ? `, log ${c.logPath}` : ''}`, 0, c.id);
+  c.pid = started.pid;
+  c.monitor = monitorOf(started);
+  ctx.containers.save(c);
 }
 
 /**
@@ -137,16 +152,18 @@ function lostMonitor(ctx: CriContext, c: ContainerRecord): true {
   c.state = 'CONTAINER_EXITED';
   c.exit = { exitCode: 255, finishedAt: nowNs(), reason: 'Unknown', message: 'the container\'s monitor is gone and recorded no exit (killed, or the node restarted)' };
   ctx.containers.save(c);
-  void ctx.runtime.kill(c.id, 'KILL', true).catch(() => undefined);
   logWarn(`container ${c.id}: its monitor is gone: EXITED (255, Unknown)`);
   emit('container_exited', `${c.config.metadata?.name}: exit 255 (Unknown)`, 0, c.id);
   event(ctx, c, 'CONTAINER_STOPPED_EVENT');
+  void releaseRuntime(ctx, c); // kills what may still run of it
   return true;
 }
 
 /** Folds the monitor's exit record into the container's; true when the state changed. */
 export function refreshExit(ctx: CriContext, c: ContainerRecord): boolean {
   if (c.state !== 'CONTAINER_RUNNING' && c.state !== 'CONTAINER_CREATED') return false;
+  // Created but never started: nothing runs, and no monitor is there to record anything yet.
+  if (!c.monitor) return false;
   // A process that exits at once is seen (by the exit watch, a status call) while its start is
   // still in flight: StartContainer records RUNNING first and then the exit, in that order.
   if (ctx.starting.has(c.id)) return false;
@@ -167,7 +184,34 @@ export function refreshExit(ctx: CriContext, c: ContainerRecord): boolean {
   ctx.containers.save(c);
   emit('container_exited', `${c.config.metadata?.name}: exit ${exit.exitCode} (${reason})`, 0, c.id);
   event(ctx, c, 'CONTAINER_STOPPED_EVENT');
+  void releaseRuntime(ctx, c);
   return true;
+}
+
+/**
+ * Releases what the runtime made for a container that has ended, as containerd's shim deletes
+ * the task at exit: the runtime's delete (it kills what is left, such as an exec in a shared PID
+ * namespace, and removes the cgroup and the runtime's state) and the rootfs mount. It starts as
+ * soon as the exit is known, off any RPC's path; Stop and Remove wait for it. The writable layer
+ * stays until Remove: the container's disk usage is still reported.
+ */
+export function releaseRuntime(ctx: CriContext, c: ContainerRecord): Promise<void> {
+  const pending = ctx.releasing.get(c.id);
+  if (pending) return pending;
+  if (c.released) return Promise.resolve();
+  const p = (async () => {
+    if (c.monitor) {
+      // The runtime's state may be gone with the run dir (a reboot): the cgroup is found by its path.
+      if (!(await ctx.runtime.delete(c.id))) removeTracked(Object.values(containerCgroup(c).state.dirs));
+    }
+    unmountOverlay(path.join(c.bundle, 'rootfs'));
+    c.released = true;
+    if (ctx.containers.get(c.id) === c) ctx.containers.save(c);
+  })()
+    .catch((e: Error) => logWarn(`container ${c.id}: releasing what its runtime made: ${e.message}`))
+    .finally(() => ctx.releasing.delete(c.id));
+  ctx.releasing.set(c.id, p);
+  return p;
 }
 
 export async function startContainer(ctx: CriContext, c: ContainerRecord): Promise<void> {
@@ -175,16 +219,19 @@ export async function startContainer(ctx: CriContext, c: ContainerRecord): Promi
   if (c.state !== 'CONTAINER_CREATED') throw badState(`container ${c.id} is ${c.state.replace('CONTAINER_', '').toLowerCase()}, not created`);
   const sandbox = getSandbox(ctx, c.sandboxId);
   requireReady(sandbox);
-  // Stamped before the fifo opens: the process cannot have started (nor exited) earlier, so
-  // startedAt never follows finishedAt (whole milliseconds: the monitor's clock is the wall's).
-  const startedAt = String(BigInt(Date.now()) * 1_000_000n);
   ctx.starting.add(c.id);
+  let startedAt: string;
   try {
+    if (!c.monitor) await createInRuntime(ctx, c);
+    // Stamped before the fifo opens: the process cannot have started (nor exited) earlier, so
+    // startedAt never follows finishedAt (whole milliseconds: the monitor's clock is the wall's).
+    startedAt = String(BigInt(Date.now()) * 1_000_000n);
     await ctx.runtime.start(c.id);
   } catch (e) {
     c.state = 'CONTAINER_EXITED';
     c.exit = { exitCode: 128, finishedAt: nowNs(), reason: 'StartError', message: (e as Error).message };
     ctx.containers.save(c);
+    void releaseRuntime(ctx, c);
     throw e;
   } finally {
     ctx.starting.delete(c.id);
@@ -241,13 +288,19 @@ async function sendStopSignal(ctx: CriContext, c: ContainerRecord): Promise<void
   }
 }
 
-/** Signal, wait `timeout` seconds, then SIGKILL every process of the container. */
+/**
+ * Signal, wait `timeout` seconds, then SIGKILL every process of the container; returns once the
+ * exit is recorded and what the runtime made is released (as containerd's Stop returns after
+ * its task is deleted).
+ */
 export async function stopContainer(ctx: CriContext, c: ContainerRecord, timeoutSec: number): Promise<void> {
   refreshExit(ctx, c);
-  if (c.state === 'CONTAINER_EXITED' || c.state === 'CONTAINER_UNKNOWN') return;
+  // Never started: nothing runs, and it stays CREATED, as containerd leaves it.
+  if (c.state === 'CONTAINER_CREATED' && !c.monitor) return;
+  if (c.state === 'CONTAINER_EXITED' || c.state === 'CONTAINER_UNKNOWN') return releaseRuntime(ctx, c);
   if (timeoutSec > 0 && c.state === 'CONTAINER_RUNNING') {
     await sendStopSignal(ctx, c);
-    if (await waitExit(ctx, c, timeoutSec * 1000)) return;
+    if (await waitExit(ctx, c, timeoutSec * 1000)) return releaseRuntime(ctx, c);
   }
   try {
     await ctx.runtime.kill(c.id, 'KILL', true);
@@ -255,23 +308,21 @@ export async function stopContainer(ctx: CriContext, c: ContainerRecord, timeout
     logWarn(`stop ${c.id}: ${(e as Error).message}`);
   }
   if (!(await waitExit(ctx, c, 10_000))) throw badState(`container ${c.id} did not exit after SIGKILL`);
+  await releaseRuntime(ctx, c);
 }
 
+/**
+ * Drops the record and reserved name at once; the container's files (bundle, writable layer,
+ * the monitor's directory) go to a background removal, as containerd's snapshots go to its
+ * garbage collector, and what a crash leaves of them is swept at the next start-up.
+ */
 export async function removeContainer(ctx: CriContext, c: ContainerRecord): Promise<void> {
   refreshExit(ctx, c);
-  if (c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED') await stopContainer(ctx, c, 0);
-  await ctx.runtime.delete(c.id);
-  // The runtime's state may be gone with the run dir (a reboot): the cgroup is found by its path.
-  try {
-    removeTracked(Object.values(containerCgroup(c).state.dirs));
-  } catch (e) {
-    logWarn(`container ${c.id}: removing its cgroup ${c.cgroupsPath}: ${(e as Error).message}`);
-  }
-  const rootfs = path.join(c.bundle, 'rootfs');
-  if (isMountpoint(rootfs)) unmountOverlay(rootfs);
+  await stopContainer(ctx, c, 0);
+  await releaseRuntime(ctx, c);
   removeLease(ctx.opts.store, c.bundle);
   releaseShared(c.sharedMounts);
-  fs.rmSync(ctx.paths.monitorDir(c.id), { recursive: true, force: true });
+  ctx.trash.discard(ctx.paths.monitorDir(c.id));
   ctx.containers.delete(c.id);
   ctx.containerNames.release(c.name);
   event(ctx, c, 'CONTAINER_DELETED_EVENT');

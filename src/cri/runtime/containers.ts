@@ -73,7 +73,9 @@ export async function UpdateContainerResources(ctx: CriContext, req: CriReceived
     refreshExit(ctx, c);
     if (c.state !== 'CONTAINER_RUNNING' && c.state !== 'CONTAINER_CREATED') throw badState(`container ${c.id} is not running`);
     const r = ociResources(req.linux);
-    await ctx.runtime.update(c.id, r);
+    // Not started yet: the runtime has no container; it will be made with these resources.
+    if (c.monitor) await ctx.runtime.update(c.id, r);
+    else ctx.runtime.updateBundle(c.bundle, r);
     if (req.linux) {
       c.config.linux = { ...(c.config.linux ?? { security_context: null }), resources: req.linux } as typeof c.config.linux;
       ctx.containers.save(c);

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { atomicWriteFileSync } from '../../common/atomic-write';
+import { isTrash, type Trash } from './trash';
 
 import { RECORD_VERSION } from './types';
 
@@ -18,7 +19,10 @@ function problem(rec: unknown, dirName: string): string | undefined {
 
 export class RecordStore<T extends { id: string; version?: number }> {
   private readonly items = new Map<string, T>();
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    private readonly trash: Trash,
+  ) {}
 
   dir(id: string): string {
     return path.join(this.root, id);
@@ -28,7 +32,9 @@ export class RecordStore<T extends { id: string; version?: number }> {
   load(onBad: (id: string, err: string) => void): void {
     // 0711: a container in a user namespace must reach its rootfs below (search, not list).
     fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    this.trash.sweep(this.root);
     for (const id of fs.readdirSync(this.root)) {
+      if (isTrash(id)) continue;
       try {
         const rec = JSON.parse(fs.readFileSync(path.join(this.root, id, 'record.json'), 'utf8')) as T;
         const bad = problem(rec, id);
@@ -63,8 +69,9 @@ export class RecordStore<T extends { id: string; version?: number }> {
     return [...this.items.values()];
   }
 
+  /** Forgets the record now; its directory is removed in the background. */
   delete(id: string): void {
     this.items.delete(id);
-    fs.rmSync(this.dir(id), { recursive: true, force: true });
+    this.trash.discard(this.dir(id));
   }
 }

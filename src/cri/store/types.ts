@@ -71,8 +71,10 @@ export interface ContainerRecord {
   startedAt: string;
   exit?: ExitInfo;
   pid: number;
-  /** the container's monitor, to tell a monitor that is gone (killed, a reboot) */
+  /** the container's monitor, once StartContainer made it (to tell a monitor that is gone) */
   monitor?: MonitorProcess;
+  /** after the exit: the runtime's container and the rootfs mount are gone (releaseRuntime) */
+  released?: boolean;
   /** full host path of the CRI log, or '' */
   logPath: string;
   bundle: string;
