@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { logDebug, logWarn } from '../common/log';
 import { ensureDir, PASSAGE } from '../common/private-dir';
-import { refreshExit, releaseRuntime } from './container/lifecycle';
+import { keepLease, refreshExit, releaseRuntime } from './container/lifecycle';
 import { reconcileSandbox } from './sandbox/lifecycle';
 import { CriContext } from './context';
 import { toServiceError } from './errors';
@@ -63,7 +63,10 @@ export class CriServer {
     ctx.trash.sweep(path.dirname(ctx.paths.monitorDir('x')));
     // Reconcile with what is alive: exits recorded while we were down, monitors gone, pods lost;
     // what ended while we were down is released as it would have been at its exit.
-    for (const c of ctx.containers.all()) if (!refreshExit(ctx, c) && c.state === 'CONTAINER_EXITED') void releaseRuntime(ctx, c);
+    for (const c of ctx.containers.all()) {
+      keepLease(ctx, c);
+      if (!refreshExit(ctx, c) && c.state === 'CONTAINER_EXITED') void releaseRuntime(ctx, c);
+    }
     for (const s of ctx.sandboxes.all()) reconcileSandbox(ctx, s);
     await this.streaming.start();
 

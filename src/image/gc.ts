@@ -16,10 +16,17 @@ function leaseFile(store: string, dir: string): string {
   return path.join(leaseDir(store), createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 32) + '.json');
 }
 
-/** Keeps an image's layers from GC while `dir` (a bundle) uses them. */
-export function addLease(store: string, dir: string, rec: ImageRecord): void {
+/**
+ * Keeps an image's layers from GC while `dir` (a bundle) uses them. Not `durable`: the caller
+ * takes the lease again after a power cut (the CRI server does at start-up, from its records).
+ */
+export function addLease(store: string, dir: string, rec: ImageRecord, opts: { durable?: boolean } = {}): void {
   fs.mkdirSync(leaseDir(store), { recursive: true });
-  atomicWriteFileSync(leaseFile(store, dir), JSON.stringify({ dir: path.resolve(dir), image: rec.name, diffIds: rec.diffIds }));
+  atomicWriteFileSync(leaseFile(store, dir), JSON.stringify({ dir: path.resolve(dir), image: rec.name, diffIds: rec.diffIds }), { durable: opts.durable ?? true });
+}
+
+export function hasLease(store: string, dir: string): boolean {
+  return fs.existsSync(leaseFile(store, dir));
 }
 
 export function removeLease(store: string, dir: string): void {

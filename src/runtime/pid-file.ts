@@ -2,5 +2,5 @@
 import { atomicWriteFileSync } from '../common/atomic-write';
 
 export function writePidFile(file: string, pid: number): void {
-  atomicWriteFileSync(file, String(pid), 0o644);
+  atomicWriteFileSync(file, String(pid), { mode: 0o644 });
 }

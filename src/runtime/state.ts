@@ -28,7 +28,8 @@ export interface ContainerRecord {
 }
 
 export function saveRecord(dir: StateDir, rec: ContainerRecord): void {
-  atomicWriteFileSync(dir.stateFile, JSON.stringify(rec));
+  // Run state, as runc keeps it: no fsync (a reboot discards it with the processes it names).
+  atomicWriteFileSync(dir.stateFile, JSON.stringify(rec), { durable: false });
 }
 
 export function loadRecord(dir: StateDir): ContainerRecord {

@@ -10,10 +10,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { busyboxRootfs } from '../fixtures/busybox';
-import { OciLayout, push, tarOfDir } from '../fixtures/oci-builder';
+import { OciLayout, push, tarOf, tarOfDir } from '../fixtures/oci-builder';
 import { PASSWORD, startRegistry, USER, type Registry } from '../fixtures/registry';
 import { startCriServer, until, type CriServerHandle } from '../helpers/cri-server';
 import { TSRUN } from '../helpers/tsrun';
+import { leaseDir } from '../../src/image/gc';
+import { ImageStore } from '../../src/image/store/image-store';
+import { LayerStore } from '../../src/image/store/layer-store';
 
 let reg: Registry;
 let cri: CriServerHandle;
@@ -56,6 +59,9 @@ test.before(async () => {
   layout.tag('1', d);
   push(layout.dir, '1', `${reg.addr}/cri/busybox:1`);
   image = `${reg.addr}/cri/busybox:1`;
+  // Its own top layer: only the lease keeps that one once the image is removed.
+  layout.tag('leased', layout.image([tarOfDir(busyboxRootfs()), await tarOf([{ name: 'leased.txt', body: Buffer.from(`leased ${process.pid}\n`) }])], { Cmd: ['sh'], Env: ['PATH=/bin'] }));
+  push(layout.dir, 'leased', `${reg.addr}/cri/leased:1`);
   cri = await startCriServer();
   await cri.img('PullImage', { image: { image } });
 });
@@ -508,6 +514,24 @@ test.serial('at its exit a container\'s runtime resources are released (cgroup, 
   await cri.restart();
   await until('the leftovers swept', async () => (leftovers.some((d) => fs.existsSync(d)) ? undefined : true));
   t.pass();
+  await cri.rt('StopPodSandbox', { pod_sandbox_id: pod.id });
+  await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
+});
+
+test.serial('a container\'s image lease lost to a power cut is taken again at start-up: removing the image keeps the layers under the container', async (t) => {
+  const leased = `${reg.addr}/cri/leased:1`;
+  await cri.img('PullImage', { image: { image: leased } });
+  const own = new ImageStore(cri.store).find(leased)!.diffIds.at(-1)!;
+  const pod = await runPod('leased');
+  const id = await runContainer(pod, 'app', 'exec sleep 300', { image: { image: leased } });
+  await cri.crash();
+  // What a power cut may do to a lease written without fsync: it is gone.
+  fs.rmSync(leaseDir(cri.store), { recursive: true, force: true });
+  await cri.restart();
+  await cri.img('RemoveImage', { image: { image: leased } });
+  const layers = new LayerStore(cri.store);
+  t.true(layers.has(own), 'the layer only the running container uses stays');
+  t.is((await statusOf(id)).state, 'CONTAINER_RUNNING');
   await cri.rt('StopPodSandbox', { pod_sandbox_id: pod.id });
   await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
 });

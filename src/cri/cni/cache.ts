@@ -58,7 +58,8 @@ export class PodCache {
 
   write(rec: PodRecord): void {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    atomicWriteFileSync(this.file(rec.podId), JSON.stringify(rec, null, 1));
+    // As libcni writes its cache: no fsync (an attachment lost to a power cut is gone with the netns).
+    atomicWriteFileSync(this.file(rec.podId), JSON.stringify(rec, null, 1), { durable: false });
   }
 
   remove(podId: string): void {

@@ -14,7 +14,7 @@ import { newCgroupManager, type CgroupManager } from '../../cgroups/manager';
 import { logDebug, logWarn } from '../../common/log';
 import { ensureDir, PRIVATE } from '../../common/private-dir';
 import { emit } from '../../events/bus';
-import { addLease, removeLease } from '../../image/gc';
+import { addLease, hasLease, removeLease } from '../../image/gc';
 import { ContentStore } from '../../image/store/content-store';
 import { LayerStore } from '../../image/store/layer-store';
 import { parseSignal } from '../../oci/signals';
@@ -65,7 +65,8 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
     const imageConfig = ImageConfig.parse(JSON.parse(new ContentStore(ctx.opts.store).read(rec0.config).toString('utf8')));
     const idmap = podUserns(sandbox);
     bundleDir(bundle, idmap);
-    addLease(ctx.opts.store, bundle, rec0);
+    // The record (written durably below) is what a restart takes the lease again from.
+    addLease(ctx.opts.store, bundle, rec0, { durable: false });
     mountOverlay(rootfs, { layers: rec0.diffIds.map((d) => layers.dir(d)), upper: writableLayer(ctx, id), work: path.join(dir, 'fs', 'work'), idmap });
     const pidMode = config.linux?.security_context?.namespace_options?.pid ?? 'POD';
     let pidNamespace: string | undefined;
@@ -140,7 +141,7 @@ async function createInRuntime(ctx: CriContext, c: ContainerRecord): Promise<voi
   emit('monitor_started', `monitor pid ${started.monitorPid}, container pid ${started.pid}${c.logPath ? `, log ${c.logPath}` : ''}`, 0, c.id);
   c.pid = started.pid;
   c.monitor = monitorOf(started);
-  ctx.containers.save(c);
+  ctx.containers.save(c, { durable: false });
 }
 
 /**
@@ -206,7 +207,7 @@ export function releaseRuntime(ctx: CriContext, c: ContainerRecord): Promise<voi
     }
     unmountOverlay(path.join(c.bundle, 'rootfs'));
     c.released = true;
-    if (ctx.containers.get(c.id) === c) ctx.containers.save(c);
+    if (ctx.containers.get(c.id) === c) ctx.containers.save(c, { durable: false });
   })()
     .catch((e: Error) => logWarn(`container ${c.id}: releasing what its runtime made: ${e.message}`))
     .finally(() => ctx.releasing.delete(c.id));
@@ -238,7 +239,8 @@ export async function startContainer(ctx: CriContext, c: ContainerRecord): Promi
   }
   c.state = 'CONTAINER_RUNNING';
   c.startedAt = startedAt;
-  ctx.containers.save(c);
+  // A power cut ends the process anyway (the record then says CREATED, or names a lost monitor).
+  ctx.containers.save(c, { durable: false });
   event(ctx, c, 'CONTAINER_STARTED_EVENT');
   // A process that exits at once may have gone before we saved RUNNING.
   refreshExit(ctx, c);
@@ -326,6 +328,16 @@ export async function removeContainer(ctx: CriContext, c: ContainerRecord): Prom
   ctx.containers.delete(c.id);
   ctx.containerNames.release(c.name);
   event(ctx, c, 'CONTAINER_DELETED_EVENT');
+}
+
+/**
+ * Takes the container's image lease again if a power cut lost it (it is written without fsync):
+ * at start-up, before anything could collect the layers under its rootfs.
+ */
+export function keepLease(ctx: CriContext, c: ContainerRecord): void {
+  if (hasLease(ctx.opts.store, c.bundle) || !fs.existsSync(c.bundle)) return;
+  const image = findCriImage(ctx.opts.store, c.imageId);
+  if (image) addLease(ctx.opts.store, c.bundle, image.records[0]!);
 }
 
 /** The container's writable layer (the overlay's upperdir): what its disk usage counts. */

@@ -46,10 +46,15 @@ export class RecordStore<T extends { id: string; version?: number }> {
     }
   }
 
-  save(rec: T): void {
+  /**
+   * Writes the record (atomically). `durable` (the default) also survives a power cut, as
+   * containerd's metadata does; a step that a reboot undoes anyway (a process started, its
+   * resources released) need not pay the fsync: a crash of the server still loses nothing.
+   */
+  save(rec: T, opts: { durable?: boolean } = {}): void {
     rec.version = RECORD_VERSION;
     fs.mkdirSync(this.dir(rec.id), { recursive: true, mode: 0o711 });
-    atomicWriteFileSync(path.join(this.dir(rec.id), 'record.json'), JSON.stringify(rec));
+    atomicWriteFileSync(path.join(this.dir(rec.id), 'record.json'), JSON.stringify(rec), { durable: opts.durable ?? true });
     this.items.set(rec.id, rec);
   }
 
