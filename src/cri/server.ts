@@ -60,7 +60,7 @@ export class CriServer {
     // ImageFsInfo names the store as the image filesystem, which the kubelet stats before any pull.
     ensureDir(ctx.opts.store, PASSAGE);
     ctx.load();
-    ctx.trash.sweep(path.dirname(ctx.paths.monitorDir('x')));
+    for (const d of [ctx.paths.monitorDir('x'), ctx.paths.sandboxRun('x')]) ctx.trash.sweep(path.dirname(d));
     // Reconcile with what is alive: exits recorded while we were down, monitors gone, pods lost;
     // what ended while we were down is released as it would have been at its exit.
     for (const c of ctx.containers.all()) {

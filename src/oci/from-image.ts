@@ -75,7 +75,12 @@ export function resolveUser(user: string | undefined, read: RootReader): { uid: 
   return { uid, gid: gid ?? 0, additionalGids };
 }
 
-export function specFromImage(image: ImageConfig, read: RootReader, imageName: string, argsOverride?: string[]): RuntimeConfig {
+/**
+ * A config.json from an image's config. The image's User is resolved through `read` (the rootfs's
+ * /etc/passwd and /etc/group); a caller that decides the user itself (the CRI, whose request may
+ * override it) passes no reader and sets process.user: an image user it overrides is never looked up.
+ */
+export function specFromImage(image: ImageConfig, read: RootReader | undefined, imageName: string, argsOverride?: string[]): RuntimeConfig {
   const c = image.config ?? {};
   const spec = defaultSpec();
   const args = argsOverride?.length ? argsOverride : [...(c.Entrypoint ?? []), ...(c.Cmd ?? [])];
@@ -86,7 +91,7 @@ export function specFromImage(image: ImageConfig, read: RootReader, imageName: s
   spec.process!.args = args;
   spec.process!.env = env;
   spec.process!.cwd = c.WorkingDir || '/';
-  spec.process!.user = resolveUser(c.User, read);
+  if (read) spec.process!.user = resolveUser(c.User, read);
   spec.process!.capabilities = { bounding: IMAGE_DEFAULT_CAPS, effective: IMAGE_DEFAULT_CAPS, permitted: IMAGE_DEFAULT_CAPS };
   // Images expect setuid programs to work, as under docker and containerd.
   spec.process!.noNewPrivileges = false;

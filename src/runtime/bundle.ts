@@ -21,21 +21,44 @@ export function findImage(store: string, name: string): ImageRecord {
   return rec;
 }
 
+/** Where an image's rootfs goes: the overlay's mount point and its writable dirs. */
+export interface ImageRootfsPlace {
+  /** the bundle directory that holds rootfs/ (the lease is taken in its name) */
+  bundle: string;
+  upper: string;
+  work: string;
+  /** the lower layers mounted idmapped into this user namespace (a CRI pod's own) */
+  idmap?: Parameters<typeof mountOverlay>[1]['idmap'];
+  /** the lease survives a power cut (false: the caller takes it again after one) */
+  durableLease?: boolean;
+}
+
+/**
+ * The image->rootfs step that `tsrun bundle` and the CRI's CreateContainer share: every layer is
+ * in the store, a lease keeps GC from them, and rootfs/ is an overlay of them with the given
+ * writable dirs. Returns the image's config. The bundle directory is the caller's to make (its
+ * mode differs: owner-only, or reachable by a pod's user namespace).
+ */
+export function mountImageRootfs(store: string, rec: ImageRecord, place: ImageRootfsPlace): { rootfs: string; config: ImageConfig } {
+  const layers = new LayerStore(store);
+  for (const d of rec.diffIds) if (!layers.has(d)) throw new TsrunError('TSRUN_E_IMAGE_NOT_FOUND', `layer ${d} of ${rec.name} is missing from the store: pull it again`);
+  const config = ImageConfig.parse(JSON.parse(new ContentStore(store).read(rec.config).toString('utf8')));
+  const rootfs = path.join(place.bundle, 'rootfs');
+  addLease(store, place.bundle, rec, { durable: place.durableLease ?? true });
+  const t0 = process.hrtime.bigint();
+  mountOverlay(rootfs, { layers: rec.diffIds.map((d) => layers.dir(d)), upper: place.upper, work: place.work, idmap: place.idmap });
+  emit('rootfs_mounted', `${rec.diffIds.length} layers + upper ${place.upper} -> ${rootfs}`, Number((process.hrtime.bigint() - t0) / 1000n));
+  return { rootfs, config };
+}
+
 export function makeBundle(store: string, image: string, dir: string, args?: string[]): string {
   const rec = findImage(store, image);
   const bundle = path.resolve(dir);
   if (fs.existsSync(path.join(bundle, 'config.json'))) throw new TsrunError('TSRUN_E_USAGE', `${bundle} already holds a config.json`);
-  const layers = new LayerStore(store);
-  for (const d of rec.diffIds) if (!layers.has(d)) throw new TsrunError('TSRUN_E_IMAGE_NOT_FOUND', `layer ${d} of ${rec.name} is missing from the store: pull it again`);
-  const config = ImageConfig.parse(JSON.parse(new ContentStore(store).read(rec.config).toString('utf8')));
-  const rootfs = path.join(bundle, 'rootfs');
   // Owner-only, as containerd's bundles: rootfs/ shows the image's setuid binaries.
   ensureDir(bundle, PRIVATE);
-  addLease(store, bundle, rec);
-  const t0 = process.hrtime.bigint();
   try {
-    mountOverlay(rootfs, { layers: rec.diffIds.map((d) => layers.dir(d)), upper: path.join(bundle, '.tsrun', 'upper'), work: path.join(bundle, '.tsrun', 'work') });
-    emit('rootfs_mounted', `${rec.diffIds.length} layers + upper ${path.join(bundle, '.tsrun', 'upper')} -> ${rootfs}`, Number((process.hrtime.bigint() - t0) / 1000n));
+    const { rootfs, config } = mountImageRootfs(store, rec, { bundle, upper: path.join(bundle, '.tsrun', 'upper'), work: path.join(bundle, '.tsrun', 'work') });
     const spec = specFromImage(config, (f) => readInRoot(rootfs, f), rec.name, args);
     fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec, null, 2) + '\n');
   } catch (e) {

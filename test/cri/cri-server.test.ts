@@ -62,6 +62,9 @@ test.before(async () => {
   // Its own top layer: only the lease keeps that one once the image is removed.
   layout.tag('leased', layout.image([tarOfDir(busyboxRootfs()), await tarOf([{ name: 'leased.txt', body: Buffer.from(`leased ${process.pid}\n`) }])], { Cmd: ['sh'], Env: ['PATH=/bin'] }));
   push(layout.dir, 'leased', `${reg.addr}/cri/leased:1`);
+  // An image whose User no /etc/passwd of it names.
+  layout.tag('ghost', layout.image([tarOfDir(busyboxRootfs())], { Cmd: ['sh'], Env: ['PATH=/bin'], User: 'ghost' }));
+  push(layout.dir, 'ghost', `${reg.addr}/cri/ghost:1`);
   cri = await startCriServer();
   await cri.img('PullImage', { image: { image } });
 });
@@ -532,6 +535,20 @@ test.serial('a container\'s image lease lost to a power cut is taken again at st
   const layers = new LayerStore(cri.store);
   t.true(layers.has(own), 'the layer only the running container uses stays');
   t.is((await statusOf(id)).state, 'CONTAINER_RUNNING');
+  await cri.rt('StopPodSandbox', { pod_sandbox_id: pod.id });
+  await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
+});
+
+test.serial('an image user the request overrides with run_as_user is never looked up (an image naming a user it lacks still runs as the uid asked)', async (t) => {
+  const ghost = `${reg.addr}/cri/ghost:1`;
+  await cri.img('PullImage', { image: { image: ghost } });
+  const pod = await runPod('ghost');
+  const id = await runContainer(pod, 'asked', 'id -u; id -g', { image: { image: ghost }, linux: { security_context: { run_as_user: { value: 1000 }, run_as_group: { value: 1000 } } } });
+  await until('the output', async () => ((await statusOf(id)).state === 'CONTAINER_EXITED' ? true : undefined));
+  t.regex(fs.readFileSync(path.join(pod.config.log_directory, 'asked.log'), 'utf8'), /stdout F 1000\n.*stdout F 1000\n/s);
+  // Without the override the image's own user is still resolved, and its absence is an error.
+  const e = (await t.throwsAsync(cri.rt('CreateContainer', { pod_sandbox_id: pod.id, config: containerConfig('own', ['true'], { image: { image: ghost } }), sandbox_config: pod.config }))) as unknown as { details: string };
+  t.regex(e.details, /ghost/);
   await cri.rt('StopPodSandbox', { pod_sandbox_id: pod.id });
   await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
 });

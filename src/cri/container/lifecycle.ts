@@ -8,17 +8,15 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ImageConfig } from '../../../specs/oci/image';
 import { removeTracked } from '../../cgroups/fs-ops';
 import { newCgroupManager, type CgroupManager } from '../../cgroups/manager';
 import { logDebug, logWarn } from '../../common/log';
 import { ensureDir, PRIVATE } from '../../common/private-dir';
 import { emit } from '../../events/bus';
 import { addLease, hasLease, removeLease } from '../../image/gc';
-import { ContentStore } from '../../image/store/content-store';
-import { LayerStore } from '../../image/store/layer-store';
 import { parseSignal } from '../../oci/signals';
-import { isMountpoint, mountOverlay, unmountOverlay } from '../../rootfs/overlay';
+import { isMountpoint, unmountOverlay } from '../../rootfs/overlay';
+import { mountImageRootfs } from '../../runtime/bundle';
 import { readInRoot } from '../../rootfs/secure-join';
 import type { CriContext } from '../context';
 import { badState, invalid, notFound } from '../errors';
@@ -60,14 +58,10 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
   const rootfs = path.join(bundle, 'rootfs');
   const sharedMounts: string[] = [];
   try {
-    const layers = new LayerStore(ctx.opts.store);
-    for (const d of rec0.diffIds) if (!layers.has(d)) throw notFound(`layer ${d} of ${rec0.name} is missing from the store: pull it again`);
-    const imageConfig = ImageConfig.parse(JSON.parse(new ContentStore(ctx.opts.store).read(rec0.config).toString('utf8')));
     const idmap = podUserns(sandbox);
     bundleDir(bundle, idmap);
     // The record (written durably below) is what a restart takes the lease again from.
-    addLease(ctx.opts.store, bundle, rec0, { durable: false });
-    mountOverlay(rootfs, { layers: rec0.diffIds.map((d) => layers.dir(d)), upper: writableLayer(ctx, id), work: path.join(dir, 'fs', 'work'), idmap });
+    const { config: imageConfig } = mountImageRootfs(ctx.opts.store, rec0, { bundle, upper: writableLayer(ctx, id), work: path.join(dir, 'fs', 'work'), idmap, durableLease: false });
     const pidMode = config.linux?.security_context?.namespace_options?.pid ?? 'POD';
     let pidNamespace: string | undefined;
     if (pidMode === 'POD') pidNamespace = podPidNamespace(sandbox);

@@ -233,8 +233,8 @@ export async function removeSandbox(ctx: CriContext, s: SandboxRecord, removeCon
   for (const c of ctx.containers.all().filter((c) => c.sandboxId === s.id)) await removeContainer(c.id);
   unpinNamespaces([s.netns, s.ipcns, s.utsns, s.userns]);
   if (!s.hostIpc && isMountpoint(s.shm)) umount(s.shm, MNT_DETACH);
-  fs.rmSync(ctx.paths.sandboxRun(s.id), { recursive: true, force: true });
-  if (s.infra) fs.rmSync(ctx.paths.monitorDir(s.infra.id), { recursive: true, force: true });
+  ctx.trash.discard(ctx.paths.sandboxRun(s.id));
+  if (s.infra) ctx.trash.discard(ctx.paths.monitorDir(s.infra.id));
   if (s.ownCgroupParent) {
     try {
       removePodCgroup(s);

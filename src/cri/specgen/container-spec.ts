@@ -137,7 +137,7 @@ export function containerSpec(input: ContainerSpecInput): ContainerSpec {
   const { config, sandbox, image } = input;
   const args = processArgs(config, image);
   if (!args.length) throw invalid(`container ${config.metadata?.name}: no command: the request and image ${input.imageName} give neither command nor args`);
-  const spec = specFromImage(image, input.read, input.imageName, args);
+  const spec = specFromImage(image, undefined, input.imageName, args); // the user is processUser's below
   const proc = spec.process!;
   const linux = spec.linux!;
   const lc = config.linux;
