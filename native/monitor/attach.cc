@@ -17,17 +17,17 @@ namespace {
 // Enough to ride out a burst; memory only a lagging client costs, and given back after.
 constexpr size_t kMaxQueue = 1024 * 1024;
 constexpr size_t kHead = 5;
-enum InputKind : uint8_t { kInputStdin = 0, kInputCloseStdin = 1, kInputResize = 2 };
 
-void PutBe32(char* p, uint32_t v) {
-  p[0] = static_cast<char>(v >> 24);
-  p[1] = static_cast<char>(v >> 16);
-  p[2] = static_cast<char>(v >> 8);
-  p[3] = static_cast<char>(v);
+// Little-endian, as every wire format of tsrun's (plan, sync frames, attach frames).
+void PutLe32(char* p, uint32_t v) {
+  p[0] = static_cast<char>(v);
+  p[1] = static_cast<char>(v >> 8);
+  p[2] = static_cast<char>(v >> 16);
+  p[3] = static_cast<char>(v >> 24);
 }
 
-uint32_t GetBe32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+uint32_t GetLe32(const uint8_t* p) {
+  return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
 }
 
 // Frames a client's socket did not take yet, consumed from the front.
@@ -141,7 +141,7 @@ void Attach::OnClient(Watch* w, uint32_t events) {
         c->head_len += take;
         i += take;
         if (c->head_len == kHead) {
-          c->left = GetBe32(c->head + 1);
+          c->left = GetLe32(c->head + 1);
           c->arg_len = 0;
           if (c->left == 0) Frame(c);
         }
@@ -166,7 +166,7 @@ void Attach::Frame(Client* c) {
   if (c->head[0] == kInputCloseStdin) {
     CloseStdin();
   } else if (c->head[0] == kInputResize && c->arg_len == 4 && pty_ >= 0) {
-    ResizePty(pty_, static_cast<uint16_t>(c->arg[0] << 8 | c->arg[1]), static_cast<uint16_t>(c->arg[2] << 8 | c->arg[3]));
+    ResizePty(pty_, static_cast<uint16_t>(c->arg[1] << 8 | c->arg[0]), static_cast<uint16_t>(c->arg[3] << 8 | c->arg[2]));
   }
   c->head_len = 0;
 }
@@ -274,7 +274,7 @@ bool Attach::Flush(Client* c) {
 void Attach::Broadcast(FrameKind kind, const char* data, size_t n) {
   if (exiting_) return;
   char head[kHead] = {static_cast<char>(kind)};
-  PutBe32(head + 1, static_cast<uint32_t>(n));
+  PutLe32(head + 1, static_cast<uint32_t>(n));
   for (Client* c : clients_) Send(c, head, data, n);
 }
 
@@ -283,9 +283,9 @@ void Attach::Exit(uint32_t exit_code) {
   LoopClose(&listen_);
   Unpark();  // input no longer matters; output does
   char payload[4];
-  PutBe32(payload, exit_code);
+  PutLe32(payload, exit_code);
   char head[kHead] = {static_cast<char>(kFrameExit)};
-  PutBe32(head + 1, sizeof payload);
+  PutLe32(head + 1, sizeof payload);
   for (Client* c : clients_) {
     Send(c, head, payload, sizeof payload);
     if (!c->dead && c->out.empty()) Drop(c);

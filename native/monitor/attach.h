@@ -1,8 +1,9 @@
 // DIR/attach.sock: any number of clients see the container's output and may write its stdin.
-//   monitor -> client: [kind u8: 1 stdout, 2 stderr, 3 exit][length u32 BE][payload]
-//                      (exit's payload is the exit code, u32 BE)
-//   client -> monitor: [kind u8: 0 stdin, 1 close stdin, 2 resize][length u32 BE][payload]
-//                      (resize's payload is rows u16 BE, cols u16 BE)
+//   monitor -> client: [kind u8: 1 stdout, 2 stderr, 3 exit][length u32 LE][payload]
+//                      (exit's payload is the exit code, u32 LE)
+//   client -> monitor: [kind u8: 0 stdin, 1 close stdin, 2 resize][length u32 LE][payload]
+//                      (resize's payload is rows u16 LE, cols u16 LE)
+// (Little-endian, as the plan and the sync frames; test/unit/wire-contracts checks the kinds.)
 // Nothing here may block: a client more than 1 MiB behind is disconnected, and input the
 // container does not read yet is held (a few KiB) while the senders are paused.
 #pragma once
@@ -17,6 +18,7 @@
 namespace monitor {
 
 enum FrameKind : uint8_t { kFrameStdout = 1, kFrameStderr = 2, kFrameExit = 3 };
+enum InputKind : uint8_t { kInputStdin = 0, kInputCloseStdin = 1, kInputResize = 2 };
 
 class Attach {
  public:

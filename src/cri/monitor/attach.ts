@@ -1,6 +1,6 @@
-// DIR/attach.sock, the client side. Frames both ways are [kind u8][length u32 BE][payload]:
-//   from the monitor: 1 stdout, 2 stderr, 3 exit (payload: exit code, u32 BE)
-//   to the monitor:   0 stdin data, 1 close stdin, 2 resize (payload: rows u16 BE, cols u16 BE)
+// DIR/attach.sock, the client side. Frames both ways are [kind u8][length u32 LE][payload]:
+//   from the monitor: 1 stdout, 2 stderr, 3 exit (payload: exit code, u32 LE)
+//   to the monitor:   0 stdin data, 1 close stdin, 2 resize (payload: rows u16 LE, cols u16 LE)
 // A client that does not read its output fast enough is disconnected by the monitor.
 import type { Socket } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
@@ -33,7 +33,7 @@ export interface AttachSession {
 function frame(kind: InputFrame, payload: Buffer = Buffer.alloc(0)): Buffer {
   const head = Buffer.alloc(5);
   head[0] = kind;
-  head.writeUInt32BE(payload.length, 1);
+  head.writeUInt32LE(payload.length, 1);
   return Buffer.concat([head, payload]);
 }
 
@@ -60,12 +60,12 @@ function session(sock: Socket): AttachSession {
   sock.on('data', (d: Buffer) => {
     pending = pending.length ? Buffer.concat([pending, d]) : d;
     while (pending.length >= 5) {
-      const len = pending.readUInt32BE(1);
+      const len = pending.readUInt32LE(1);
       if (pending.length < 5 + len) break;
       const payload = pending.subarray(5, 5 + len);
       if (pending[0] === OutputFrame.Stdout) push(stdout, payload);
       else if (pending[0] === OutputFrame.Stderr) push(stderr, payload);
-      else if (pending[0] === OutputFrame.Exit && len >= 4) exitCode = payload.readUInt32BE(0);
+      else if (pending[0] === OutputFrame.Exit && len >= 4) exitCode = payload.readUInt32LE(0);
       pending = pending.subarray(5 + len);
     }
   });
@@ -87,8 +87,8 @@ function session(sock: Socket): AttachSession {
     closeStdin: () => send(frame(InputFrame.CloseStdin)),
     resize: (rows, cols) => {
       const p = Buffer.alloc(4);
-      p.writeUInt16BE(rows & 0xffff, 0);
-      p.writeUInt16BE(cols & 0xffff, 2);
+      p.writeUInt16LE(rows & 0xffff, 0);
+      p.writeUInt16LE(cols & 0xffff, 2);
       send(frame(InputFrame.Resize, p));
     },
     close: () => sock.destroy(),
