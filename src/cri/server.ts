@@ -13,22 +13,29 @@ import { toServiceError } from './errors';
 import * as images from './images/service';
 import { socketPath, type CriOptions } from './options';
 import { loadCri } from './proto';
-import * as containers from './runtime/containers';
-import { GetContainerEvents } from './runtime/events';
-import * as sandboxes from './runtime/sandboxes';
-import * as metrics from './runtime/metrics';
-import * as stats from './runtime/stats';
-import * as status from './runtime/status';
-import { ExecSync, StreamRuntimeImpl, streamRpcs } from './runtime/streams';
+import * as containers from './rpc/containers';
+import { GetContainerEvents } from './rpc/events';
+import * as sandboxes from './rpc/sandboxes';
+import * as metrics from './rpc/metrics';
+import * as stats from './rpc/stats';
+import * as status from './rpc/status';
+import { ExecSync, StreamRuntimeImpl, streamRpcs } from './rpc/streams';
 import { watchExit } from './monitor';
 import { StreamingServer } from './streaming/server';
+import type { ImageServiceHandlers } from './generated/runtime/v1/ImageService';
+import type { RuntimeServiceHandlers } from './generated/runtime/v1/RuntimeService';
 
-type Handler = (ctx: CriContext, req: never) => Promise<unknown>;
+/** The named RPCs of a generated service (its index signature left out). */
+type Named<T> = { [K in keyof T as string extends K ? never : K]: T[K] };
+/** How an RPC is served here: the server's context and the request, resolving to the reply. */
+type Unary<H> = H extends grpc.handleUnaryCall<infer Req, infer Res> ? (ctx: CriContext, req: Req) => Promise<Res> : never;
+/** The unary RPCs of a service, typed against its generated definition: a misspelt or mistyped handler does not compile. */
+type UnaryTable<S> = { [K in keyof Named<S> as Named<S>[K] extends grpc.handleUnaryCall<infer _Req, infer _Res> ? K : never]?: Unary<Named<S>[K]> };
 
-function unary(ctx: CriContext, name: string, fn: Handler): grpc.handleUnaryCall<unknown, unknown> {
+function unary<Req, Res>(ctx: CriContext, name: string, fn: (ctx: CriContext, req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const t0 = Date.now();
-    fn(ctx, call.request as never).then(
+    fn(ctx, call.request).then(
       (res) => {
         logDebug(`cri ${name} ok in ${Date.now() - t0} ms`);
         callback(null, res);
@@ -40,6 +47,13 @@ function unary(ctx: CriContext, name: string, fn: Handler): grpc.handleUnaryCall
       },
     );
   };
+}
+
+/** Handlers of every unary RPC in the table; an RPC without one answers UNIMPLEMENTED. */
+function handlersOf<S>(ctx: CriContext, table: UnaryTable<S>): grpc.UntypedServiceImplementation {
+  const out: grpc.UntypedServiceImplementation = {};
+  for (const [name, fn] of Object.entries(table) as [string, (ctx: CriContext, req: unknown) => Promise<unknown>][]) out[name] = unary(ctx, name, fn) as grpc.UntypedHandleCall;
+  return out;
 }
 
 export class CriServer {
@@ -72,17 +86,47 @@ export class CriServer {
 
     const cri = loadCri();
     const streams = streamRpcs(() => this.streaming);
-    const rt: Record<string, Handler> = { ...sandboxes, ...containers, ...stats, ...metrics, ...status, ...streams, ExecSync } as unknown as Record<string, Handler>;
-    const runtimeHandlers: grpc.UntypedServiceImplementation = {};
-    for (const name of Object.keys(cri.RuntimeService)) {
-      if (name === 'GetContainerEvents') runtimeHandlers[name] = ((call: grpc.ServerWritableStream<never, never>) => GetContainerEvents(ctx, call as never)) as grpc.UntypedHandleCall;
-      else if (rt[name]) runtimeHandlers[name] = unary(ctx, name, rt[name]!);
-    }
-    const imageHandlers: grpc.UntypedServiceImplementation = {};
-    for (const name of Object.keys(cri.ImageService)) {
-      const fn = (images as unknown as Record<string, Handler>)[name];
-      if (fn) imageHandlers[name] = unary(ctx, name, fn);
-    }
+    const runtimeRpcs: UnaryTable<RuntimeServiceHandlers> = {
+      Version: status.Version,
+      Status: status.Status,
+      RuntimeConfig: status.RuntimeConfig,
+      UpdateRuntimeConfig: status.UpdateRuntimeConfig,
+      CheckpointContainer: status.CheckpointContainer,
+      RunPodSandbox: sandboxes.RunPodSandbox,
+      StopPodSandbox: sandboxes.StopPodSandbox,
+      RemovePodSandbox: sandboxes.RemovePodSandbox,
+      PodSandboxStatus: sandboxes.PodSandboxStatus,
+      ListPodSandbox: sandboxes.ListPodSandbox,
+      UpdatePodSandboxResources: sandboxes.UpdatePodSandboxResources,
+      CreateContainer: containers.CreateContainer,
+      StartContainer: containers.StartContainer,
+      StopContainer: containers.StopContainer,
+      RemoveContainer: containers.RemoveContainer,
+      ListContainers: containers.ListContainers,
+      ContainerStatus: containers.ContainerStatus,
+      UpdateContainerResources: containers.UpdateContainerResources,
+      ReopenContainerLog: containers.ReopenContainerLog,
+      ExecSync,
+      Exec: streams.Exec,
+      Attach: streams.Attach,
+      PortForward: streams.PortForward,
+      ContainerStats: stats.ContainerStats,
+      ListContainerStats: stats.ListContainerStats,
+      PodSandboxStats: stats.PodSandboxStats,
+      ListPodSandboxStats: stats.ListPodSandboxStats,
+      ListMetricDescriptors: metrics.ListMetricDescriptors,
+      ListPodSandboxMetrics: metrics.ListPodSandboxMetrics,
+    };
+    const imageRpcs: UnaryTable<ImageServiceHandlers> = {
+      ListImages: images.ListImages,
+      ImageStatus: images.ImageStatus,
+      PullImage: images.PullImage,
+      RemoveImage: images.RemoveImage,
+      ImageFsInfo: images.ImageFsInfo,
+    };
+    const runtimeHandlers = handlersOf(ctx, runtimeRpcs);
+    runtimeHandlers['GetContainerEvents'] = ((call: grpc.ServerWritableStream<never, never>) => GetContainerEvents(ctx, call as never)) as grpc.UntypedHandleCall;
+    const imageHandlers = handlersOf(ctx, imageRpcs);
     this.grpc.addService(cri.RuntimeService, runtimeHandlers);
     this.grpc.addService(cri.ImageService, imageHandlers);
 

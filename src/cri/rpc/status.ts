@@ -33,7 +33,7 @@ export async function Status(ctx: CriContext, req: CriReceived<'StatusRequest'>)
 }
 
 export async function RuntimeConfig(_ctx: CriContext, _req: CriReceived<'RuntimeConfigRequest'>) {
-  return { linux: { cgroup_driver: 'CGROUPFS' } };
+  return { linux: { cgroup_driver: 'CGROUPFS' as const } };
 }
 
 /** The kubelet's pod CIDR: with no network config yet, a bridge network on that CIDR is written. */

@@ -143,8 +143,14 @@ export class StreamRuntimeImpl implements StreamingRuntime {
     const gotFd = receiveFd(sock, 30_000);
     // containerd gives a tty exec TERM=xterm; the container's own TERM, if any, comes first.
     const exited = this.ctx.runtime.exec(c.id, { args: cmd, tty: true, consoleSocket: sock, env: ['TERM=xterm'], stdio: ['ignore', 'ignore', 'ignore'] });
-    const fd = await Promise.race([gotFd, exited.then((code) => Promise.reject(new TsrunError('TSRUN_E_INIT', `exec in ${c.id} exited ${code} before its terminal came`)))]);
+    // The init sends the terminal before its execve, so a process that is already done (a quick
+    // `env`) has sent it too: it may just not have been read yet. Only a terminal that never
+    // came within a grace period after the exit is an error.
+    const lost = exited.then((code) => new Promise<never>((_, reject) => setTimeout(() => reject(new TsrunError('TSRUN_E_INIT', `exec in ${c.id} exited ${code} before its terminal came`)), DRAIN_MS).unref()));
+    const fd = await Promise.race([gotFd, lost]);
+    lost.catch(() => undefined);
     const rs = new tty.ReadStream(fd);
+    const drainedTty = new Promise<void>((r) => rs.once('close', r));
     rs.on('data', (b: Buffer) => io.stdout?.write(b));
     rs.on('error', () => {}); // EIO once the last slave closes
     const onResize = (s: { width: number; height: number }): void => {
@@ -158,7 +164,8 @@ export class StreamRuntimeImpl implements StreamingRuntime {
     io.stdin?.on('data', (b: Buffer) => fs.write(fd, b, () => {}));
     const code = await exited;
     io.resize?.off('resize', onResize);
-    await new Promise((r) => setTimeout(r, 50));
+    // What it wrote is still in the pty: read until the last slave is closed (EIO), or DRAIN_MS.
+    await Promise.race([drainedTty, new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
     rs.destroy();
     return { exitCode: code };
   }
