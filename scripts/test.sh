@@ -10,6 +10,17 @@ log=$(mktemp)
 npm test 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
+# The pure tests (test/unit) need no privilege: run them again as nobody, so one that quietly
+# needs root shows. Only reading is kept (CAP_DAC_READ_SEARCH: CI may clone under /root).
+echo "== test/unit as an unprivileged user"
+unit_home=$(mktemp -d); chmod 777 "$unit_home"
+setpriv --reuid=65534 --regid=65534 --clear-groups --bounding-set=-all,+dac_read_search \
+  --inh-caps=-all,+dac_read_search --ambient-caps=+dac_read_search \
+  env HOME="$unit_home" node_modules/.bin/ava 'dist/test/unit/**/*.test.js' 2>&1 | tail -3
+unit=${PIPESTATUS[0]}
+rm -rf "$unit_home"
+[ "$unit" = 0 ] || { echo "test/unit failed as an unprivileged user"; status=$unit; }
+
 # userns.test.js stays out: the guest kernel (6.1) cannot idmap tmpfs, where its tests put files.
 V2_TESTS=(dist/test/integration/resources.test.js dist/test/integration/namespaces.test.js dist/test/integration/device-filter.test.js)
 if [ "${TSRUN_SKIP_V2_LANE:-0}" = 1 ]; then
