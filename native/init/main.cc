@@ -37,6 +37,54 @@ namespace {
 
 constexpr uint32_t kModeCreate = 1;
 
+// clone3(2), for CLONE_INTO_CGROUP (glibc has no wrapper; the struct is the kernel's v2 layout).
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+struct CloneArgs {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+// Forks (with `flags` for new namespaces), the child born in the cgroup v2 directory `cgroup_fd`
+// when one is given: no cgroup.procs write, so no wait for an RCU grace period.
+pid_t CloneInto(uint64_t flags, int cgroup_fd) {
+  if (cgroup_fd < 0) return static_cast<pid_t>(syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+  CloneArgs args{};
+  args.flags = flags | CLONE_INTO_CGROUP;
+  args.exit_signal = SIGCHLD;
+  args.cgroup = static_cast<uint64_t>(cgroup_fd);
+  return static_cast<pid_t>(syscall(SYS_clone3, &args, sizeof(args)));
+}
+
+// B's first act: it moves itself into each cgroup v1 hierarchy by writing "0" to `tasks`. A
+// thread that moves itself needs no global lock (Linux 6.0+), where a write of its pid to
+// cgroup.procs by the runtime waits for an RCU grace period (~12 ms here). Then it tells the
+// runtime, which skips its own cgroup.procs writes.
+// The `tasks` files are opened by A before it joins any namespace (the host's paths, and the
+// kernel checks the opener's credentials and cgroup namespace), close-on-exec.
+std::vector<int> OpenCgroupTasks(const Plan& plan) {
+  std::vector<int> fds;
+  for (const std::string& dir : plan.cgroup_tasks) {
+    std::string file = dir + "/tasks";
+    int fd = open(file.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) FailErrno(Fmt("open %s", file.c_str()));
+    fds.push_back(fd);
+  }
+  return fds;
+}
+
+void JoinOwnCgroups(const Plan& plan, const std::vector<int>& task_fds) {
+  if (!plan.SelfJoins()) return;
+  for (size_t i = 0; i < task_fds.size(); i++) {
+    if (write(task_fds[i], "0", 1) != 1) FailErrno(Fmt("join the cgroup %s", plan.cgroup_tasks[i].c_str()));
+    close(task_fds[i]);
+  }
+  if (!WriteFrame(g_sync_fd, kJoinedFrame, "")) _exit(1);
+}
+
 void BecomeNamespaceRoot() {
   if (setresgid(0, 0, 0) < 0) FailErrno("setresgid 0 in the user namespace");
   if (setresuid(0, 0, 0) < 0) FailErrno("setresuid 0 in the user namespace");
@@ -59,8 +107,9 @@ void SendListener(const Plan& plan, int sock, int listener_fd, const std::string
   close(sock);
 }
 
-[[noreturn]] void InitMain(const Plan& plan, int console, int fifo_fd, int listener) {
+[[noreturn]] void InitMain(const Plan& plan, int console, int fifo_fd, int listener, const std::vector<int>& task_fds) {
   prctl(PR_SET_NAME, "tsrun:init", 0, 0, 0);
+  JoinOwnCgroups(plan, task_fds);
   uint32_t type = 0;
   std::string state_json;
   // EOF here: the runtime gave up on us (it reports its own error).
@@ -180,6 +229,13 @@ int main(int argc, char** argv, char** envp) {
     if (fifo_fd < 0) FailErrno(Fmt("open the exec fifo %s", plan.exec_fifo.c_str()));
   }
 
+  // Opened before joining namespaces: the paths are the host's.
+  std::vector<int> task_fds = OpenCgroupTasks(plan);
+  int cgroup_fd = -1;
+  if (!plan.clone_into_cgroup.empty()) {
+    cgroup_fd = open(plan.clone_into_cgroup.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (cgroup_fd < 0) FailErrno(Fmt("open the cgroup %s", plan.clone_into_cgroup.c_str()));
+  }
   JoinNamespaces(plan);
   uint64_t t0 = NowMicros();
   pid_t pid;
@@ -187,15 +243,17 @@ int main(int argc, char** argv, char** envp) {
     PrepareTimeNamespace(plan);
     // The cgroup namespace is made by the init itself once it is in its cgroup; time above.
     uint64_t flags = plan.clone_flags & ~static_cast<uint64_t>(CLONE_NEWCGROUP | 0x80 /* CLONE_NEWTIME */);
-    pid = static_cast<pid_t>(syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+    pid = CloneInto(flags, cgroup_fd);
   } else {
-    pid = fork();
+    pid = cgroup_fd >= 0 ? CloneInto(0, cgroup_fd) : fork();
   }
+  if (cgroup_fd >= 0) close(cgroup_fd);
   if (pid < 0) FailErrno(plan.mode == kModeCreate ? "clone the container init" : "fork the exec process");
   if (pid == 0) {
     if (proxy >= 0) close(proxy);
-    InitMain(plan, console, fifo_fd, listener);
+    InitMain(plan, console, fifo_fd, listener, task_fds);
   }
+  for (int fd : task_fds) close(fd);
   if (console >= 0) close(console);
   if (listener >= 0) close(listener);
   std::string made;

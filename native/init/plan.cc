@@ -167,6 +167,8 @@ Plan DecodePlan(const std::string& bytes) {
         plan.mounts[index].gid_map = r.Rest();
         break;
       }
+      case kCgroupTasks: plan.cgroup_tasks.push_back(r.Rest()); break;
+      case kCloneIntoCgroup: plan.clone_into_cgroup = r.Rest(); break;
       case kMountAttr: {
         uint32_t index = r.Int<uint32_t>();
         if (index >= plan.mounts.size()) Fail(0, Fmt("plan: recursive options for mount %u, which does not exist", index));

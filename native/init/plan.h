@@ -46,6 +46,10 @@
 // | 42  | MOUNT_ATTR        | u32 index into the MOUNTs, u64 attr_set, u64 attr_clr (MOUNT_ATTR_*):      |
 // |     |                   | the recursive options (rro, rnosuid, ...), applied with mount_setattr(2)   |
 // |     |                   | AT_RECURSIVE once that mount is in place; at most one per mount            |
+// | 43  | CGROUP_TASKS      | a cgroup v1 directory: B writes "0" to its `tasks` as its first act (moving |
+// |     |                   | the calling thread needs no global lock, so no RCU grace period), then    |
+// |     |                   | sends JOINED; one record per hierarchy                                     |
+// | 44  | CLONE_INTO_CGROUP | a cgroup v2 directory: A clones B into it (clone3 CLONE_INTO_CGROUP)       |
 #pragma once
 #include <cstdint>
 #include <string>
@@ -59,7 +63,7 @@ enum PlanTag : uint16_t {
   kHostname, kDomainname, kSysctl, kRlimit, kOomScoreAdj, kUid, kGid, kAdditionalGid, kUmask,
   kCwd, kEnv, kArg, kTerminal, kConsoleSocket, kNoNewPrivs, kCaps, kExecFifo, kHook,
   kPreserveFds, kEvents, kNoPivot, kSeccompBpf, kSeccompFlags, kSeccompListener, kSeccompListenerPrefix, kMountIdmap,
-  kMountAttr,
+  kMountAttr, kCgroupTasks, kCloneIntoCgroup,
 };
 
 enum MountKind : uint32_t { kMountFs = 0, kSymlink = 1 };
@@ -122,6 +126,10 @@ struct Plan {
   std::string seccomp_bpf;
   uint32_t seccomp_flags = 0;
   std::string seccomp_listener, seccomp_listener_prefix;
+  // The process places itself in its cgroups (the runtime then does not write cgroup.procs).
+  std::vector<std::string> cgroup_tasks;
+  std::string clone_into_cgroup;
+  bool SelfJoins() const { return !cgroup_tasks.empty() || !clone_into_cgroup.empty(); }
 };
 
 // Decodes a plan; on a malformed plan it reports the error and exits (see fail.h).

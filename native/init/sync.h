@@ -13,6 +13,8 @@
 // |  4   | READY    | B -> N     | create: set up, about to wait on the exec fifo                |
 // |  5   | ERROR    | A/B -> N   | decimal errno \0 message; the sender exits non-zero          |
 // |  6   | EVENT    | A/B -> N   | step \0 detail \0 decimal microseconds (only with EVENTS)     |
+// |  7   | JOINED   | B -> N     | B has placed itself in its cgroups (plan's CGROUP_TASKS /     |
+// |      |          |            | CLONE_INTO_CGROUP); it may come before or after PID           |
 //
 // In exec mode B sends no READY: the socket closing on execve (it is close-on-exec) is success.
 #pragma once
@@ -21,7 +23,7 @@
 
 namespace tsrun {
 
-enum FrameType : uint32_t { kPlanFrame = 1, kPidFrame, kContinueFrame, kReadyFrame, kErrorFrame, kEventFrame };
+enum FrameType : uint32_t { kPlanFrame = 1, kPidFrame, kContinueFrame, kReadyFrame, kErrorFrame, kEventFrame, kJoinedFrame };
 
 extern int g_sync_fd;      // -1 once closed
 extern bool g_events;      // send EVENT frames

@@ -24,11 +24,26 @@ export interface CgroupState {
   created: string[];
 }
 
+/**
+ * How a process enters its cgroups by itself: a thread that writes "0" to a v1 `tasks` file moves
+ * itself with no global lock (Linux 6.0+), and a clone into a v2 directory needs no write at all,
+ * where the runtime's write of its pid to cgroup.procs waits for an RCU grace period (~12 ms on
+ * this project's machines). The init plan carries it (src/oci/plan's cgroupJoin has this shape).
+ */
+export interface CgroupSelfJoin {
+  /** v1 hierarchy directories: the process writes "0" to each one's `tasks` */
+  taskDirs: string[];
+  /** a v2 directory: the process is cloned into it (clone3 CLONE_INTO_CGROUP) */
+  cloneInto?: string;
+}
+
 export interface CgroupManager {
   readonly state: CgroupState;
   /** make the directories; throws TSRUN_E_CGROUP naming the path */
   create(): void;
   addProcess(pid: number): void;
+  /** How a process the runtime is about to start can enter these cgroups by itself (cheaper than addProcess). */
+  selfJoin(): CgroupSelfJoin;
   pids(): number[];
   /** remove what create() made; waits briefly for exiting tasks */
   destroy(): void;

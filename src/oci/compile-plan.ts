@@ -7,7 +7,7 @@ import type { HookConfig, ProcessConfig, RuntimeConfig, MountConfig, NamespaceTy
 import { capabilityMask, capabilityNames } from './capabilities';
 import { MOUNT_ATTR, MS, PROPAGATION_WORDS, parseMountOptions } from './mount-options';
 import { CLONE_FLAG, NS_FILE } from './namespaces';
-import type { Plan, PlanCaps, PlanDevice, PlanHook, PlanMount } from './plan';
+import type { CgroupSelfJoin, Plan, PlanCaps, PlanDevice, PlanHook, PlanMount } from './plan';
 import { rlimitNumber, rlimitValue } from './rlimits';
 import { compileSeccompSection } from './seccomp';
 
@@ -25,6 +25,8 @@ export interface CompileOptions {
   events: boolean;
   /** the runtime's own bounding set: a container cannot get more */
   hostBounding: bigint;
+  /** the process places itself in its cgroups (see CgroupSelfJoin) */
+  cgroupJoin?: CgroupSelfJoin;
 }
 
 export interface CreateOptions extends CompileOptions {
@@ -240,6 +242,7 @@ export function compileCreatePlan(config: RuntimeConfig, opts: CreateOptions): C
     hooks,
     noPivot: opts.noPivot,
     seccomp: compileSeccompFor(config, warnings),
+    cgroupJoin: opts.cgroupJoin,
   };
   return { plan, warnings, notes };
 }
@@ -269,6 +272,7 @@ export function compileExecPlan(config: RuntimeConfig, process: ProcessConfig, i
     hooks: [],
     noPivot: false,
     seccomp: compileSeccompFor(config, warnings),
+    cgroupJoin: opts.cgroupJoin,
   };
   return { plan, warnings, notes };
 }

@@ -6,7 +6,7 @@ const enum Tag {
   RootPropagation, Mount, Device, SetupDev, MaskedPath, ReadonlyPath, Hostname, Domainname, Sysctl,
   Rlimit, OomScoreAdj, Uid, Gid, AdditionalGid, Umask, Cwd, Env, Arg, Terminal, ConsoleSocket,
   NoNewPrivs, Caps, ExecFifo, Hook, PreserveFds, Events, NoPivot, SeccompBpf, SeccompFlags, SeccompListener,
-  SeccompListenerPrefix, MountIdmap, MountAttr,
+  SeccompListenerPrefix, MountIdmap, MountAttr, CgroupTasks, CloneIntoCgroup,
 }
 
 const S_IF = { c: 0o020000, b: 0o060000, p: 0o010000 } as const;
@@ -100,5 +100,7 @@ export function encodePlan(p: Plan): Buffer {
       w.record(Tag.SeccompListenerPrefix, str(p.seccomp.listenerPrefix));
     }
   }
+  for (const d of p.cgroupJoin?.taskDirs ?? []) w.record(Tag.CgroupTasks, str(d));
+  if (p.cgroupJoin?.cloneInto) w.record(Tag.CloneIntoCgroup, str(p.cgroupJoin.cloneInto));
   return w.bytes();
 }

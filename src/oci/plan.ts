@@ -80,4 +80,14 @@ export interface Plan {
   events: boolean;
   noPivot: boolean;
   seccomp?: { bpf: Buffer; flags: number; listenerPath: string; listenerPrefix: string };
+  /** the process places itself in its cgroups (else the runtime writes cgroup.procs) */
+  cgroupJoin?: CgroupSelfJoin;
+}
+
+/** How the process enters its cgroups by itself (src/cgroups/manager's CgroupSelfJoin has this shape). */
+export interface CgroupSelfJoin {
+  /** v1 hierarchy directories: the process writes "0" to each one's `tasks` */
+  taskDirs: string[];
+  /** a v2 directory: the process is cloned into it (clone3 CLONE_INTO_CGROUP) */
+  cloneInto?: string;
 }

@@ -21,6 +21,7 @@ import { mkfifo } from '../sys/native';
 import { runHooks } from './hooks';
 import { checkPassedFds } from './passed-fds';
 import { readProcStat } from './proc';
+import { joinCgroups, selfJoinFor } from './cgroup-join';
 import { spawnInit, type InitProcess } from './spawn';
 import { StateDir } from './state-dir';
 import { hookState, ownerName, saveRecord, type ContainerRecord } from './state';
@@ -90,6 +91,7 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
     // One step per controller, naming each file written: the limits are those files.
     cgroup.apply(config.linux?.resources, (controller, writes, us) => emit('cgroup_limits', `${controller}: ${writes.join(', ')}`, us, opts.id));
 
+    const cgroupJoin = selfJoinFor(config, cgroup);
     const { plan, warnings, notes } = compileCreatePlan(config, {
       rootfs: bundle.rootfs,
       execFifo: stateDir.execFifo,
@@ -100,6 +102,7 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
       preserveFds: opts.preserveFds ?? 0,
       events: tracing(),
       hostBounding: ownBoundingSet(),
+      cgroupJoin,
     });
     for (const w of warnings) logWarn(w);
     for (const n of notes) logDebug(n);
@@ -115,7 +118,7 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
     record.pid = pid;
     record.pidStartTime = readProcStat(pid)?.startTime;
     emit('init_spawned', `pid ${pid}`, 0, opts.id);
-    step('cgroup_joined', `${pid} -> ${cgroup.state.path}`, () => cgroup.addProcess(pid), opts.id);
+    await joinCgroups(init, pid, cgroup, cgroupJoin, opts.id);
     saveRecord(stateDir, record);
 
     const state = hookState(record, 'creating');

@@ -9,6 +9,7 @@ import { compileExecPlan, ownBoundingSet } from '../oci/compile-plan';
 import { checkPassedFds } from './passed-fds';
 import { writePidFile } from './pid-file';
 import { forwardSignals } from './signals';
+import { joinCgroups, selfJoinFor } from './cgroup-join';
 import { spawnInit, type InitStdio } from './spawn';
 import { StateDir } from './state-dir';
 import { assertCanExec, hookState, liveStatus, loadRecord } from './state';
@@ -52,12 +53,15 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
     const rec = loadRecord(dir);
     const status = liveStatus(dir, rec);
     assertCanExec(opts.id, status === 'paused' && opts.ignorePaused ? 'running' : status);
+    const cgroup = loadCgroupManager(rec.cgroup);
+    const cgroupJoin = selfJoinFor(rec.config, cgroup, status === 'paused');
     const { plan, warnings, notes } = compileExecPlan(rec.config, opts.process, rec.pid, {
       foreground: !opts.detach,
       consoleSocket: opts.consoleSocket,
       preserveFds: opts.preserveFds ?? 0,
       events: tracing(),
       hostBounding: ownBoundingSet(),
+      cgroupJoin,
     });
     for (const w of warnings) logWarn(w);
     for (const n of notes) logDebug(n);
@@ -65,7 +69,7 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
     opts.onSpawned?.(init.child);
     try {
       const pid = Number((await init.sync.expect(FrameType.Pid, 'reporting its pid')).toString());
-      loadCgroupManager(rec.cgroup).addProcess(pid);
+      await joinCgroups(init, pid, cgroup, cgroupJoin, opts.id);
       // In the container's cgroup now, the process is reached by kill --all and delete: the lock
       // can go (a paused container's exec waits for a resume, which takes the lock).
       dir.unlock();

@@ -11,6 +11,7 @@ export const enum FrameType {
   Ready = 4,
   Error = 5,
   Event = 6,
+  Joined = 7,
 }
 
 export interface Frame {
@@ -23,6 +24,9 @@ export class SyncChannel {
   private frames: Frame[] = [];
   private waiter?: (f: Frame | null) => void;
   private ended = false;
+  /** B's JOINED: out of band, since it may come before or after A's PID */
+  private joined = false;
+  private joinWaiter?: (f: Frame | null) => void;
 
   constructor(
     private readonly sock: Socket,
@@ -42,6 +46,7 @@ export class SyncChannel {
       const frame = { type: this.buf.readUInt32LE(0) as FrameType, payload: this.buf.subarray(8, 8 + len) };
       this.buf = this.buf.subarray(8 + len);
       if (frame.type === FrameType.Event) this.onEvent(frame.payload);
+      else if (frame.type === FrameType.Joined) this.onJoined(frame);
       else this.push(frame);
     }
   }
@@ -52,7 +57,21 @@ export class SyncChannel {
     emit(kind, detail ?? '', Number(us ?? 0), this.containerId);
   }
 
+  private onJoined(f: Frame): void {
+    this.joined = true;
+    const w = this.joinWaiter;
+    this.joinWaiter = undefined;
+    w?.(f);
+  }
+
   private push(f: Frame): void {
+    // An error while we wait for JOINED is the answer to that wait.
+    if (this.joinWaiter && f.type === FrameType.Error) {
+      const w = this.joinWaiter;
+      this.joinWaiter = undefined;
+      w(f);
+      return;
+    }
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = undefined;
@@ -66,6 +85,11 @@ export class SyncChannel {
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = undefined;
+      w(null);
+    }
+    if (this.joinWaiter) {
+      const w = this.joinWaiter;
+      this.joinWaiter = undefined;
       w(null);
     }
   }
@@ -93,6 +117,17 @@ export class SyncChannel {
     if (f.type === FrameType.Error) throw initError(f.payload);
     if (f.type !== type) throw new TsrunError('TSRUN_E_INIT', `unexpected sync frame ${f.type} while waiting for ${what}`);
     return f.payload;
+  }
+
+  /** Waits for B's JOINED (it placed itself in its cgroups); an ERROR frame or EOF becomes a TsrunError. */
+  async expectJoined(): Promise<void> {
+    if (this.joined) return;
+    const errorFirst = this.frames.findIndex((f) => f.type === FrameType.Error);
+    if (errorFirst >= 0) throw initError(this.frames.splice(errorFirst, 1)[0]!.payload);
+    if (this.ended) throw new TsrunError('TSRUN_E_INIT', 'container init exited before placing itself in its cgroups');
+    const f = await new Promise<Frame | null>((resolve) => (this.joinWaiter = resolve));
+    if (!f) throw new TsrunError('TSRUN_E_INIT', 'container init exited before placing itself in its cgroups');
+    if (f.type === FrameType.Error) throw initError(f.payload);
   }
 
   /** exec mode: EOF after CONTINUE means execve succeeded. */

@@ -7,7 +7,7 @@ import { TsrunError } from '../../common/errors';
 import type { Controller } from '../controller';
 import type { CgroupLayout } from '../detect';
 import { collectWrites, hasFile, mkdirTracked, readCgroupFile, readPids, removeCgroups, writeCgroupFile } from '../fs-ops';
-import type { CgroupManager, CgroupState, OnApplied } from '../manager';
+import type { CgroupManager, CgroupSelfJoin, CgroupState, OnApplied } from '../manager';
 import { emptyStats, type CgroupStats } from '../stats';
 import { blkio } from './blkio';
 import { cpu } from './cpu';
@@ -57,6 +57,11 @@ export class CgroupV1Manager implements CgroupManager {
 
   addProcess(pid: number): void {
     for (const dir of Object.values(this.state.dirs)) writeCgroupFile(dir, 'cgroup.procs', String(pid));
+  }
+
+  selfJoin(): CgroupSelfJoin {
+    const { unified, ...v1 } = this.state.dirs;
+    return { taskDirs: Object.values(v1), cloneInto: unified };
   }
 
   pids(): number[] {

@@ -6,7 +6,7 @@ import { TsrunError } from '../../common/errors';
 import type { Controller } from '../controller';
 import type { CgroupLayout } from '../detect';
 import { collectWrites, hasFile, mkdirTracked, readCgroupFile, readKeyValues, readPids, removeCgroups, writeCgroupFile } from '../fs-ops';
-import type { CgroupManager, CgroupState, OnApplied } from '../manager';
+import type { CgroupManager, CgroupSelfJoin, CgroupState, OnApplied } from '../manager';
 import { emptyStats, type CgroupStats } from '../stats';
 import { cpu } from './cpu';
 import { cpuset } from './cpuset';
@@ -94,6 +94,10 @@ export class CgroupV2Manager implements CgroupManager {
     if (!hasFile(this.dir, 'cgroup.kill')) return false;
     writeCgroupFile(this.dir, 'cgroup.kill', '1');
     return true;
+  }
+
+  selfJoin(): CgroupSelfJoin {
+    return { taskDirs: [], cloneInto: this.dir };
   }
 
   addProcess(pid: number): void {

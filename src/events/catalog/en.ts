@@ -8,7 +8,7 @@ export const en: Catalog = {
   paused: { title: 'paused', explain: 'The freezer stops every process in the cgroup at once; they keep their memory but get no CPU.' },
   resumed: { title: 'resumed', explain: 'The freezer lets the processes run again, exactly where they stopped.' },
   updated: { title: 'limits updated', explain: 'A running container\'s limits change by writing its cgroup files again.' },
-  cgroup_joined: { title: 'joined the cgroup', explain: 'The init\'s pid is written into cgroup.procs before it runs anything, so all it starts is accounted.' },
+  cgroup_joined: { title: 'joined the cgroup', explain: 'Before it runs anything the process enters its cgroup: it writes 0 into each hierarchy\'s tasks file itself (a thread that moves itself needs no global lock), or, in a user namespace, the runtime writes its pid into cgroup.procs. All it starts from then on is accounted.' },
   init_spawned: { title: 'init started', explain: 'The native init now exists in its new namespaces, waiting for the runtime to finish its part.' },
   hook: { title: 'hook', explain: 'An OCI hook ran with the container state on stdin, so other tools (networking, GPUs) can join in.' },
   created: { title: 'created', explain: 'Everything is ready; the init waits on the exec fifo until `start` opens it (the create/start split).' },
