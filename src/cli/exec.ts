@@ -88,5 +88,6 @@ export async function exec(argv: string[], g: Globals): Promise<number> {
     consoleSocket: str(parsed.flags['console-socket']),
     preserveFds: int(parsed.flags['preserve-fds']),
     ignorePaused: bool(parsed.flags['ignore-paused']),
+    subCgroups: list(parsed.flags['cgroup']),
   });
 }

@@ -87,6 +87,9 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
     step('cgroup_created', cgroup.state.path, () => cgroup.create(), opts.id);
     undo.push('remove cgroup', () => cgroup.destroy());
     saveRecord(stateDir, record);
+    // An init placed in a frozen cgroup would never report back: refuse it, as runc does.
+    const frozen = cgroup.frozenBy();
+    if (frozen) throw new TsrunError('TSRUN_E_CGROUP', `container's cgroup unexpectedly frozen (${frozen}): thaw it, or give the container another linux.cgroupsPath`);
     // One step per controller, naming each file written: the limits are those files.
     cgroup.apply(config.linux?.resources, (controller, writes, us) => emit('cgroup_limits', `${controller}: ${writes.join(', ')}`, us, opts.id));
 

@@ -5,6 +5,7 @@ import type { ProcessConfig } from '../../specs/oci/runtime-config';
 import { emit, tracing } from '../events/bus';
 import { logDebug, logWarn } from '../common/log';
 import { loadCgroupManager } from '../cgroups/manager';
+import { joinCgroupDirs, parseSubCgroupArgs, subCgroupDirs } from '../cgroups/sub-cgroups';
 import { compileExecPlan, ownBoundingSet } from '../oci/compile-plan';
 import { checkPassedFds } from './passed-fds';
 import { writePidFile } from './pid-file';
@@ -32,6 +33,8 @@ export interface ExecOptions {
   keepSignals?: boolean;
   /** exec into a paused container too (runc's --ignore-paused): the process starts frozen */
   ignorePaused?: boolean;
+  /** runc's exec --cgroup values: join these existing sub-cgroups of the container's cgroup */
+  subCgroups?: string[];
 }
 
 /** An exec of `args` with the container's own process settings (env, cwd, user...), as runc builds it. */
@@ -61,11 +64,14 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
     });
     for (const w of warnings) logWarn(w);
     for (const n of notes) logDebug(n);
+    // Checked before anything starts: a bad --cgroup leaves no process behind.
+    const subDirs = opts.subCgroups?.length ? subCgroupDirs(rec.cgroup, parseSubCgroupArgs(opts.subCgroups)) : undefined;
     const init = spawnInit(plan, opts.id, opts.stdio);
     opts.onSpawned?.(init.child);
     try {
       const pid = Number((await init.sync.expect(FrameType.Pid, 'reporting its pid')).toString());
-      loadCgroupManager(rec.cgroup).addProcess(pid);
+      if (subDirs) joinCgroupDirs(subDirs, pid);
+      else loadCgroupManager(rec.cgroup).addProcess(pid);
       // In the container's cgroup now, the process is reached by kill --all and delete: the lock
       // can go (a paused container's exec waits for a resume, which takes the lock).
       dir.unlock();
