@@ -257,7 +257,8 @@ export function compileExecPlan(config: RuntimeConfig, process: ProcessConfig, i
     uidMap: '',
     gidMap: '',
     timensOffsets: '',
-    rootfs: '',
+    // Without a mount namespace of its own the container's root is its init's chroot: enter it too.
+    rootfs: (config.linux?.namespaces ?? []).some((n) => n.type === 'mount') ? '' : `/proc/${initPid}/root`,
     rootReadonly: false,
     rootPropagation: 0,
     mounts: [],

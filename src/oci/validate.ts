@@ -91,7 +91,6 @@ export function validateConfig(c: RuntimeConfig, opts: { requireProcess: boolean
     if (n.path !== undefined && !n.path.startsWith('/')) return problem(`linux.namespaces[${i}].path`, `must be an absolute path, got ${JSON.stringify(n.path)}`);
     ns.set(n.type, n);
   }
-  if (!ns.has('mount')) return problem('linux.namespaces', 'tsrun needs a mount namespace to build the container root');
   const newUserns = ns.has('user') && !ns.get('user')!.path;
   if (newUserns && !(l.uidMappings?.length && l.gidMappings?.length))
     return problem('linux.uidMappings', 'a new user namespace needs both uidMappings and gidMappings');

@@ -39,7 +39,6 @@ const CASES: [string, Edit | string, RegExp][] = [
   ['mounts is an object', (c) => (c.mounts = any({})), /mounts: .*expected array/],
   ['unknown namespace type', (c) => c.linux!.namespaces!.push(any({ type: 'bogus' })), /linux\.namespaces\[6\]\.type: /],
   ['duplicate namespace', (c) => c.linux!.namespaces!.push({ type: 'pid' }), /linux\.namespaces\[6\]\.type: namespace pid is listed twice/],
-  ['no mount namespace', (c) => (c.linux!.namespaces = [{ type: 'pid' }]), /linux\.namespaces: tsrun needs a mount namespace/],
   ['hostname without uts', (c) => (c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'uts')), /hostname: setting a hostname needs a uts namespace/],
   ['user namespace without maps', (c) => c.linux!.namespaces!.push({ type: 'user' }), /linux\.uidMappings: a new user namespace needs both/],
   ['maps without user namespace', (c) => (c.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]), /linux\.uidMappings: id mappings need a user namespace/],
