@@ -26,7 +26,10 @@ const CASES: [string, Edit | string, RegExp][] = [
   ['negative uid', (c) => (c.process!.user.uid = -1), /process\.user\.uid: expected number >= ?0/],
   ['uid not a number', (c) => (c.process!.user.uid = any('root')), /process\.user\.uid: .*expected number/],
   ['env without =', (c) => (c.process!.env = ['PATH']), /process\.env\[0\]: must be KEY=value/],
-  ['unknown capability', (c) => (c.process!.capabilities!.bounding = ['CAP_FLY']), /process\.capabilities\.bounding\[0\]: unknown capability "CAP_FLY"/],
+  ['unknown capability (a runtime-spec 1.0 config)', (c) => {
+    c.ociVersion = '1.0.2';
+    c.process!.capabilities!.bounding = ['CAP_FLY'];
+  }, /process\.capabilities\.bounding\[0\]: unknown capability "CAP_FLY"/],
   ['unknown rlimit', (c) => (c.process!.rlimits = [{ type: 'RLIMIT_FOO', soft: 1, hard: 1 }]), /process\.rlimits\[0\]\.type: unknown rlimit "RLIMIT_FOO"/],
   ['soft above hard', (c) => (c.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 5 }]), /process\.rlimits\[0\]: soft limit 10 is above hard limit 5/],
   ['oomScoreAdj out of range', (c) => (c.process!.oomScoreAdj = 5000), /process\.oomScoreAdj: must be between -1000 and 1000/],
