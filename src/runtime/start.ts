@@ -21,16 +21,22 @@ async function releaseInit(dir: StateDir, rec: ContainerRecord): Promise<void> {
   const fd = fs.openSync(dir.execFifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
     const buf = Buffer.alloc(1);
-    for (let tries = 0; ; tries++) {
-      let n = 0;
+    const gotByte = (): boolean => {
       try {
-        n = fs.readSync(fd, buf, 0, 1, null);
+        return fs.readSync(fd, buf, 0, 1, null) === 1;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        return false;
       }
-      if (n === 1) return;
-      // Nothing yet: the init has not reopened the fifo. It must still be alive to do so.
-      if (!isSameProcessAlive(rec.pid, rec.pidStartTime)) throw new TsrunError('TSRUN_E_STATE', `cannot start container ${rec.id}: its init exited before start`);
+    };
+    for (let tries = 0; ; tries++) {
+      if (gotByte()) return;
+      // Nothing yet: the init has not reopened the fifo. It must still be alive to do so,
+      // unless it wrote its byte and its program ran to the end since the read just above.
+      if (!isSameProcessAlive(rec.pid, rec.pidStartTime)) {
+        if (gotByte()) return;
+        throw new TsrunError('TSRUN_E_STATE', `cannot start container ${rec.id}: its init exited before start`);
+      }
       if (tries % 100 === 99) refuseFrozen(rec);
       // The init writes its byte microseconds after our open: wait for it closely (10 ms at
       // most, so a server's loop is held no longer), then at a millisecond's pace.
