@@ -88,16 +88,29 @@ SeccompOut CompileSeccomp(const SeccompProfileIn& p) {
       }
       cmps.push_back(scmp_arg_cmp{a.index, op, a.value, a.value_two});
     }
+    // libseccomp refuses two comparisons of one argument in a rule (EINVAL): then each
+    // condition becomes a rule of its own, OR'd, as runc does. Otherwise they are AND'd.
+    bool arg_twice = false;
+    for (size_t a = 0; a < cmps.size(); a++)
+      for (size_t b = a + 1; b < cmps.size(); b++) arg_twice |= cmps[a].arg == cmps[b].arg;
+    std::vector<std::vector<scmp_arg_cmp>> sets;
+    if (arg_twice)
+      for (const scmp_arg_cmp& c : cmps) sets.push_back({c});
+    else
+      sets.push_back(cmps);
     for (const std::string& name : r.names) {
+      if (!out.error.empty()) break;
       int nr = seccomp_syscall_resolve_name(name.c_str());
       if (nr == __NR_SCMP_ERROR) {
         out.unknown.push_back(name);
         continue;
       }
-      int rc = seccomp_rule_add_array(ctx, act, nr, static_cast<unsigned>(cmps.size()), cmps.data());
-      if (rc < 0) {
-        out.error = Errno(("syscalls[" + std::to_string(i) + "]: rule for " + name).c_str(), rc);
-        break;
+      for (const std::vector<scmp_arg_cmp>& set : sets) {
+        int rc = seccomp_rule_add_array(ctx, act, nr, static_cast<unsigned>(set.size()), set.data());
+        if (rc < 0) {
+          out.error = Errno(("syscalls[" + std::to_string(i) + "]: rule for " + name).c_str(), rc);
+          break;
+        }
       }
     }
   }

@@ -117,6 +117,11 @@ void SendListener(const Plan& plan, int sock, int listener_fd, const std::string
 
   HostHandles host;
   host.fifo_fd = fifo_fd;
+  if (plan.exec_root_fd >= 0) {
+    // An exec into a container without a mount namespace: its root is a chroot to enter.
+    if (fchdir(plan.exec_root_fd) < 0 || chroot(".") < 0) FailErrno("enter the container's root (chroot)");
+    close(plan.exec_root_fd);
+  }
   if (plan.mode == kModeCreate) {
     if (plan.clone_flags & CLONE_NEWUSER) BecomeNamespaceRoot();
     if (plan.clone_flags & CLONE_NEWCGROUP) {
@@ -236,6 +241,16 @@ int main(int argc, char** argv, char** envp) {
     cgroup_fd = open(plan.clone_into_cgroup.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (cgroup_fd < 0) FailErrno(Fmt("open the cgroup %s", plan.clone_into_cgroup.c_str()));
   }
+  if (plan.mode != kModeCreate && !plan.rootfs.empty()) {
+    plan.exec_root_fd = open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (plan.exec_root_fd < 0) FailErrno(Fmt("open the container's root %s", plan.rootfs.c_str()));
+  }
+  // Bind sources the init's root may not reach: opened for it below, once it exists.
+  int sources[2] = {-1, -1};
+  bool pass_sources = false;
+  for (const MountOp& m : plan.mounts) pass_sources |= plan.mode == kModeCreate && NeedsSourceFd(plan, m);
+  if (pass_sources && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sources) < 0) FailErrno("socketpair for the mount sources");
+
   JoinNamespaces(plan);
   uint64_t t0 = NowMicros();
   pid_t pid;
@@ -251,11 +266,21 @@ int main(int argc, char** argv, char** envp) {
   if (pid < 0) FailErrno(plan.mode == kModeCreate ? "clone the container init" : "fork the exec process");
   if (pid == 0) {
     if (proxy >= 0) close(proxy);
+    if (pass_sources) {
+      close(sources[0]);
+      ReceiveMountSources(&plan, sources[1]);
+      close(sources[1]);
+    }
     InitMain(plan, console, fifo_fd, listener, task_fds);
   }
   for (int fd : task_fds) close(fd);
   if (console >= 0) close(console);
   if (listener >= 0) close(listener);
+  if (pass_sources) {
+    close(sources[1]);
+    SendMountSources(plan, pid, sources[0]);
+    close(sources[0]);
+  }
   std::string made;
   for (uint64_t bit = 1; bit; bit <<= 1)
     if ((plan.clone_flags & bit) && plan.mode == kModeCreate) made += std::string(made.empty() ? "" : " ") + NamespaceName(bit);

@@ -1,5 +1,7 @@
 #include "plan.h"
 
+#include <sched.h>
+
 #include <cstring>
 
 #include "fail.h"
@@ -184,6 +186,13 @@ Plan DecodePlan(const std::string& bytes) {
   if (plan.mode != 1 && plan.mode != 2) Fail(0, "plan: no mode");
   if (plan.args.empty()) Fail(0, "plan: no process args");
   return plan;
+}
+
+bool HasMountNamespace(const Plan& plan) {
+  if (plan.clone_flags & CLONE_NEWNS) return true;
+  for (const JoinNs& j : plan.join)
+    if (j.type == CLONE_NEWNS) return true;
+  return false;
 }
 
 }  // namespace tsrun

@@ -13,7 +13,9 @@
 // |  5  | UID_MAP           | text for /proc/PID/uid_map                                     |
 // |  6  | GID_MAP           | text for /proc/PID/gid_map                                     |
 // |  7  | TIMENS_OFFSETS    | text for /proc/self/timens_offsets                             |
-// |  8  | ROOTFS            | absolute host path of the root filesystem                      |
+// |  8  | ROOTFS            | absolute host path of the root filesystem; in exec mode, set   |
+// |     |                   | only when the container has no mount namespace: its init's     |
+// |     |                   | /proc/PID/root, which the exec'd process chroots into          |
 // |  9  | ROOT_READONLY     | u32                                                            |
 // | 10  | ROOT_PROPAGATION  | u64 MS_* propagation flags for / after pivot_root (0: keep)    |
 // | 11  | MOUNT             | u64 flags, u64 propagation, u32 kind, source\0 dest\0 type\0 data\0 |
@@ -76,6 +78,7 @@ struct MountOp {
   std::string source, dest, type, data;
   std::string uid_map, gid_map;  // non-empty: an idmapped mount
   int idmap_tree_fd = -1;        // the idmapped source tree, made by the runtime stage (real root)
+  int source_fd = -1;            // O_PATH fd of a bind source, opened by the runtime stage (userns)
   bool has_attr = false;         // recursive options: mount_setattr(AT_RECURSIVE) after mounting
   uint64_t attr_set = 0, attr_clr = 0;
 };
@@ -130,7 +133,13 @@ struct Plan {
   std::vector<std::string> cgroup_tasks;
   std::string clone_into_cgroup;
   bool SelfJoins() const { return !cgroup_tasks.empty() || !clone_into_cgroup.empty(); }
+  int exec_root_fd = -1;  // exec without a mount namespace: the container's root, opened by A
 };
+
+// Whether the container has a mount namespace of its own (made or joined). Without one it
+// shares the runtime's (the spec's "inherit"): its root is a chroot, and its mounts go below a
+// private bind of the rootfs in the runtime's namespace, which delete detaches.
+bool HasMountNamespace(const Plan& plan);
 
 // Decodes a plan; on a malformed plan it reports the error and exits (see fail.h).
 Plan DecodePlan(const std::string& bytes);

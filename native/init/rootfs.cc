@@ -3,7 +3,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -12,6 +15,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <vector>
+
+#include "console.h"
 #include "fail.h"
 #include "hooks.h"
 #include "namespaces.h"
@@ -83,9 +89,11 @@ void DoMount(int root_fd, const MountOp& m) {
   uint64_t t0 = NowMicros();
   bool bind = m.flags & MS_BIND;
   bool directory = true;
+  // A source passed as an fd is reached through it (see SendMountSources).
+  std::string source = m.source_fd >= 0 ? Fmt("/proc/self/fd/%d", m.source_fd) : m.source;
   if (bind) {
     struct stat st;
-    if (stat(m.source.c_str(), &st) < 0) FailErrno(Fmt("bind mount source %s", m.source.c_str()));
+    if ((m.source_fd >= 0 ? fstat(m.source_fd, &st) : stat(m.source.c_str(), &st)) < 0) FailErrno(Fmt("bind mount source %s", m.source.c_str()));
     directory = S_ISDIR(st.st_mode);
   }
   int fd = MakeTargetInRoot(root_fd, m.dest, directory);
@@ -98,7 +106,7 @@ void DoMount(int root_fd, const MountOp& m) {
     if (syscall(SYS_move_mount, m.idmap_tree_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
       FailErrno(Fmt("move the idmapped mount of %s onto %s", m.source.c_str(), m.dest.c_str()));
   } else if (bind) {
-    if (mount(m.source.c_str(), target.c_str(), nullptr, MS_BIND | (flags & MS_REC), nullptr) < 0)
+    if (mount(source.c_str(), target.c_str(), nullptr, MS_BIND | (flags & MS_REC), nullptr) < 0)
       FailErrno(Fmt("bind mount %s on %s", m.source.c_str(), m.dest.c_str()));
   } else if (mount(m.source.c_str(), target.c_str(), m.type.c_str(), flags, m.data.empty() ? nullptr : m.data.c_str()) < 0) {
     int err = errno;
@@ -124,6 +132,7 @@ void DoMount(int root_fd, const MountOp& m) {
   ApplyPropagation(target, m.propagation, m.dest);
   close(fd);
   if (m.idmap_tree_fd >= 0) close(m.idmap_tree_fd);
+  if (m.source_fd >= 0) close(m.source_fd);
   Event("mount", m.type + " " + m.source + " -> " + m.dest + (m.data.empty() ? "" : " (" + m.data + ")") +
                      (m.idmap_tree_fd >= 0 ? " idmapped" : "") + (m.has_attr ? " recursive-attrs" : ""), t0);
 }
@@ -173,10 +182,67 @@ std::string MountPointOf(const std::string& path) {
   return best;
 }
 
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string Unescape(const char* s) {
+  std::string out;
+  for (; *s; s++) {
+    if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] && s[3]) {
+      out += static_cast<char>((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+      s += 3;
+    } else {
+      out += *s;
+    }
+  }
+  return out;
+}
+
+bool Below(const std::string& path, const std::string& dir) {
+  return path == dir || (path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+}
+
+// --no-pivot keeps the host's mounts in the namespace, under the moved rootfs: out of reach by
+// path, but the kernel lets a nested user namespace mount a fresh procfs or sysfs as long as
+// one is fully visible somewhere in the mount namespace (mount_too_revealing), and the host's
+// are. So, as runc does, every full procfs and sysfs mount outside the rootfs goes first
+// (detached; one that cannot be, in a user namespace, is covered with a tmpfs).
+void HideHostProcAndSys(const std::string& rootfs) {
+  uint64_t t0 = NowMicros();
+  std::vector<std::string> targets;
+  FILE* f = fopen("/proc/self/mountinfo", "re");
+  if (!f) FailErrno("open /proc/self/mountinfo");
+  char* line = nullptr;
+  size_t cap = 0;
+  while (getline(&line, &cap, f) > 0) {
+    char root[4096], point[4096], fstype[256];
+    const char* sep = strstr(line, " - ");
+    if (!sep || sscanf(line, "%*s %*s %*s %4095s %4095s", root, point) != 2 || sscanf(sep + 3, "%255s", fstype) != 1) continue;
+    std::string mp = Unescape(point);
+    if (strcmp(root, "/") != 0 || (strcmp(fstype, "proc") != 0 && strcmp(fstype, "sysfs") != 0) || Below(mp, rootfs)) continue;
+    targets.push_back(mp);
+  }
+  free(line);
+  fclose(f);
+  for (const std::string& mp : targets) {
+    // Unmounting must not reach the host: a slave first (a parent already gone: ENOENT, done).
+    if (mount(nullptr, mp.c_str(), nullptr, MS_SLAVE | MS_REC, nullptr) < 0) {
+      if (errno == ENOENT) continue;
+      FailErrno(Fmt("make %s a slave before hiding it", mp.c_str()));
+    }
+    if (umount2(mp.c_str(), MNT_DETACH) == 0) continue;
+    if (errno != EINVAL && errno != EPERM) FailErrno(Fmt("unmount the host's %s", mp.c_str()));
+    if (mount("tmpfs", mp.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0) FailErrno(Fmt("cover the host's %s", mp.c_str()));
+  }
+  Event("hide_host_proc_sys", std::to_string(targets.size()) + " host procfs/sysfs mounts", t0);
+}
+
 void PivotRoot(const Plan& plan) {
   uint64_t t0 = NowMicros();
   if (chdir(plan.rootfs.c_str()) < 0) FailErrno(Fmt("chdir %s", plan.rootfs.c_str()));
-  if (plan.no_pivot) {
+  if (!HasMountNamespace(plan)) {
+    // The runtime's namespace: a chroot, and nothing of the host's is moved or unmounted.
+    if (chroot(".") < 0) FailErrno("chroot");
+  } else if (plan.no_pivot) {
+    HideHostProcAndSys(plan.rootfs);
     if (mount(plan.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0) FailErrno("move the rootfs to /");
     if (chroot(".") < 0) FailErrno("chroot");
   } else {
@@ -190,7 +256,7 @@ void PivotRoot(const Plan& plan) {
     close(old_root);
   }
   if (chdir("/") < 0) FailErrno("chdir /");
-  Event(plan.no_pivot ? "chroot" : "pivot_root", plan.rootfs, t0);
+  Event(plan.no_pivot || !HasMountNamespace(plan) ? "chroot" : "pivot_root", plan.rootfs, t0);
 }
 
 }  // namespace
@@ -211,21 +277,66 @@ void PrepareIdmappedMount(MountOp* m) {
   Event("idmap", m->source + " uid_map: " + m->uid_map, t0);
 }
 
+bool NeedsSourceFd(const Plan& plan, const MountOp& m) {
+  constexpr uint64_t kNew = CLONE_NEWUSER | CLONE_NEWNS;
+  return (plan.clone_flags & kNew) == kNew && m.kind == kMountFs && (m.flags & MS_BIND) && m.uid_map.empty();
+}
+
+void SendMountSources(const Plan& plan, pid_t init, int sock) {
+  uint64_t t0 = NowMicros();
+  int own = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+  std::string theirs_path = Fmt("/proc/%d/ns/mnt", init);
+  int theirs = open(theirs_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (own < 0 || theirs < 0 || setns(theirs, CLONE_NEWNS) < 0) {
+    int err = errno;
+    kill(init, SIGKILL);
+    Fail(err, "join the container's mount namespace to open its bind mount sources");
+  }
+  int sent = 0;
+  for (const MountOp& m : plan.mounts) {
+    if (!NeedsSourceFd(plan, m)) continue;
+    int fd = open(m.source.c_str(), O_PATH | O_CLOEXEC);
+    if (fd < 0) {
+      int err = errno;
+      kill(init, SIGKILL);
+      Fail(err, Fmt("bind mount source %s", m.source.c_str()));
+    }
+    SendFd(sock, fd, "m");
+    close(fd);
+    sent++;
+  }
+  if (setns(own, CLONE_NEWNS) < 0) FailErrno("return to the runtime's mount namespace");
+  close(own);
+  close(theirs);
+  Event("mount_sources", std::to_string(sent) + " bind sources opened as real root", t0);
+}
+
+void ReceiveMountSources(Plan* plan, int sock) {
+  for (MountOp& m : plan->mounts) {
+    if (!NeedsSourceFd(*plan, m)) continue;
+    m.source_fd = RecvFd(sock);
+    // The runtime stage failed (and said why): nothing more to do here.
+    if (m.source_fd < 0) _exit(1);
+  }
+}
+
 void SetupRootfs(const Plan& plan, const std::string& state_json, HostHandles* host) {
   uint64_t t0 = NowMicros();
+  bool own_ns = HasMountNamespace(plan);
   // Nothing we mount may propagate back to the host, unless rootfsPropagation asks for it (as
-  // runc: a bidirectional volume needs "/" to stay shared with the host's peer groups).
-  if (plan.root_propagation & MS_SHARED) {
+  // runc: a bidirectional volume needs "/" to stay shared with the host's peer groups). In the
+  // runtime's own namespace "/" is left as it is: the rootfs bind below is made private instead.
+  if (own_ns && (plan.root_propagation & MS_SHARED)) {
     if (mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) < 0) FailErrno("make / shared (rootfsPropagation)");
     // pivot_root refuses a shared parent mount: the mount holding the rootfs becomes private.
     std::string holder = MountPointOf(plan.rootfs);
     if (mount(nullptr, holder.c_str(), nullptr, MS_PRIVATE, nullptr) < 0) FailErrno(Fmt("make %s private", holder.c_str()));
-  } else if (mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) {
+  } else if (own_ns && mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) {
     FailErrno("make / a recursive slave");
   }
   if (mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
     FailErrno(Fmt("bind mount the rootfs %s on itself", plan.rootfs.c_str()));
-  if (mount(nullptr, plan.rootfs.c_str(), nullptr, MS_PRIVATE, nullptr) < 0)
+  if (mount(nullptr, plan.rootfs.c_str(), nullptr, MS_PRIVATE | (own_ns ? 0 : MS_REC), nullptr) < 0)
     FailErrno(Fmt("make the rootfs %s private", plan.rootfs.c_str()));
   Event("rootfs", plan.rootfs, t0);
 

@@ -17,6 +17,15 @@ struct HostHandles {
 // a detached, idmapped copy of the source tree that the init later moves into place.
 void PrepareIdmappedMount(MountOp* m);
 
+// In a new user namespace the init cannot reach a bind source that its root may not (a host
+// directory only host root enters). The runtime stage, still real root, joins the init's fresh
+// mount namespace, opens each such source there (O_PATH) and passes the fds over `sock`; the init
+// binds them through /proc/self/fd, as runc's nsexec passes its "mount sources". Opened in the
+// init's namespace, the mounts keep the locks that namespace puts on host mount flags.
+bool NeedsSourceFd(const Plan& plan, const MountOp& m);
+void SendMountSources(const Plan& plan, pid_t init, int sock);
+void ReceiveMountSources(Plan* plan, int sock);
+
 // Everything up to and including pivot_root. Runs createContainer hooks before pivot_root.
 void SetupRootfs(const Plan& plan, const std::string& state_json, HostHandles* host);
 // Runs after pivot_root, inside the container's root.

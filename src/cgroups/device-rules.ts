@@ -1,4 +1,5 @@
 // Device cgroup rules, shared by the v1 (devices.allow/deny) and v2 (eBPF) drivers.
+import { logWarn } from '../common/log';
 export interface DeviceRule {
   allow: boolean;
   type?: string;
@@ -31,4 +32,12 @@ export function ruleText(r: DeviceRule): string {
   const type = r.type ?? 'a';
   if (type === 'a') return 'a';
   return `${type} ${num(r.major)}:${num(r.minor)} ${r.access ?? 'rwm'}`;
+}
+
+/** Access letters other than r, w, m are ignored, as runc ignores them: say so once per rule. */
+export function warnStrayAccess(rules: readonly DeviceRule[] | undefined): void {
+  for (const [i, r] of (rules ?? []).entries()) {
+    const stray = [...(r.access ?? '')].filter((c) => !'rwm'.includes(c)).join('');
+    if (stray) logWarn(`linux.resources.devices[${i}].access: ${JSON.stringify(stray)} ignored (access is made of r, w and m)`);
+  }
 }

@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import { TsrunError } from '../common/errors';
 import { sleepSync } from '../common/sleep';
 
-/** mkdir -p that returns the directories it made, outermost first. */
 /** The directories mkdirTracked(dir) would make, outermost first. */
 export function missingDirs(dir: string): string[] {
   const missing: string[] = [];
@@ -12,7 +11,8 @@ export function missingDirs(dir: string): string[] {
   return missing;
 }
 
-export function mkdirTracked(dir: string, onCreate?: (dir: string) => void): string[] {
+/** mkdir -p that returns the directories it made, outermost first. */
+export function mkdirTracked(dir: string): string[] {
   const made: string[] = [];
   for (const d of missingDirs(dir)) {
     try {
@@ -22,7 +22,6 @@ export function mkdirTracked(dir: string, onCreate?: (dir: string) => void): str
       throw new TsrunError('TSRUN_E_CGROUP', `mkdir ${d}: ${(e as Error).message}`);
     }
     made.push(d);
-    onCreate?.(d);
   }
   return made;
 }
@@ -129,6 +128,15 @@ export function readPids(file: string): number[] {
 
 export function readCgroupFile(dir: string, file: string): string {
   return fs.readFileSync(path.join(dir, file), 'utf8').trim();
+}
+
+/** A cgroup file's trimmed text, or undefined where the file (or the cgroup) is not there. */
+export function readIfThere(dir: string, file: string): string | undefined {
+  try {
+    return readCgroupFile(dir, file);
+  } catch {
+    return undefined;
+  }
 }
 
 /** "key value" lines (memory.stat, cpu.stat, memory.events) as numbers. */

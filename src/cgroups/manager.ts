@@ -54,6 +54,11 @@ export interface CgroupManager {
   apply(r: LinuxResources | undefined, onApplied?: OnApplied): void;
   freeze(frozen: boolean): void;
   isFrozen(): boolean;
+  /**
+   * Where the cgroup shows frozen or freezing (its own doing or an ancestor's), as "file: state";
+   * undefined when it is thawed. A process placed there would stop before it ran.
+   */
+  frozenBy(): string | undefined;
   stats(): CgroupStats;
   /** OOM kills in the container's memory cgroup so far */
   oomKills(): number;

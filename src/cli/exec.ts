@@ -71,13 +71,10 @@ export async function exec(argv: string[], g: Globals): Promise<number> {
   );
   const id = needId(parsed.args, 'exec');
   const file = str(parsed.flags['process']);
-  let proc: ProcessConfig;
-  if (file) proc = loadProcessFile(file);
-  else {
-    if (parsed.args.length < 2) throw new TsrunError('TSRUN_E_USAGE', 'exec needs a command to run (or --process FILE)');
-    proc = processFromFlags(loadRecord(new StateDir(g.root, id)).config.process!, parsed);
-  }
-  const problem = validateProcess(proc, file ?? 'process');
+  if (!file && parsed.args.length < 2) throw new TsrunError('TSRUN_E_USAGE', 'exec needs a command to run (or --process FILE)');
+  const config = loadRecord(new StateDir(g.root, id)).config;
+  const proc = file ? loadProcessFile(file) : processFromFlags(config.process!, parsed);
+  const problem = validateProcess(proc, file ?? 'process', config.ociVersion);
   if (problem) throw new TsrunError('TSRUN_E_CONFIG', `${problem.path}: ${problem.message}`);
   return execInContainer({
     root: g.root,
@@ -88,5 +85,6 @@ export async function exec(argv: string[], g: Globals): Promise<number> {
     consoleSocket: str(parsed.flags['console-socket']),
     preserveFds: int(parsed.flags['preserve-fds']),
     ignorePaused: bool(parsed.flags['ignore-paused']),
+    subCgroups: list(parsed.flags['cgroup']),
   });
 }

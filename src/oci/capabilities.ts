@@ -27,3 +27,18 @@ export function capabilityMask(names: readonly string[]): bigint {
 export function capabilityNames(mask: bigint): string[] {
   return CAPABILITIES.filter((_, i) => (mask >> BigInt(i)) & 1n);
 }
+
+/**
+ * Whether an unknown capability name fails the config. Runtime spec 1.0.x: "Any value which
+ * cannot be mapped to a relevant kernel interface MUST cause an error"; from 1.1.0 it "MUST be
+ * logged as a warning" and runtimes "SHOULD NOT fail". runc 1.1.5 warns for every version.
+ */
+export function unknownCapabilityIsError(ociVersion: string): boolean {
+  const m = /^(\d+)\.(\d+)\./.exec(ociVersion);
+  return !!m && Number(m[1]) === 1 && Number(m[2]) < 1;
+}
+
+/** The names in `names` this runtime has no number for. */
+export function unknownCapabilities(names: readonly string[]): string[] {
+  return names.filter((n) => capabilityNumber(n) === undefined);
+}

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { HookConfig, ProcessConfig, RuntimeConfig, MountConfig, NamespaceType } from '../../specs/oci/runtime-config';
-import { capabilityMask, capabilityNames } from './capabilities';
+import { capabilityMask, capabilityNames, unknownCapabilities } from './capabilities';
 import { MOUNT_ATTR, MS, PROPAGATION_WORDS, parseMountOptions } from './mount-options';
 import { CLONE_FLAG, NS_FILE } from './namespaces';
 import type { CgroupSelfJoin, Plan, PlanCaps, PlanDevice, PlanHook, PlanMount } from './plan';
@@ -155,6 +155,9 @@ function compileCaps(p: ProcessConfig, hostBounding: bigint, warnings: string[],
     return m & hostBounding;
   };
   const caps = { bounding: mask(c.bounding), effective: mask(c.effective), inheritable: mask(c.inheritable), permitted: mask(c.permitted), ambient: mask(c.ambient) };
+  // Validation refused them for a 1.0.x config: here they are warned about and left out.
+  const unknown = [...new Set(unknownCapabilities([...(c.bounding ?? []), ...(c.effective ?? []), ...(c.inheritable ?? []), ...(c.permitted ?? []), ...(c.ambient ?? [])]))];
+  if (unknown.length) warnings.push(`process.capabilities: ignoring unknown capabilities ${unknown.join(', ')}`);
   if (missing) warnings.push(`capabilities ${capabilityNames(missing).join(', ')} are not in tsrun's own bounding set on this host; the container runs without them`);
   // The kernel raises an ambient capability only if it is permitted and inheritable; runc
   // skips the others (runc's own default spec has ambient without inheritable), and so do we.
@@ -260,7 +263,8 @@ export function compileExecPlan(config: RuntimeConfig, process: ProcessConfig, i
     uidMap: '',
     gidMap: '',
     timensOffsets: '',
-    rootfs: '',
+    // Without a mount namespace of its own the container's root is its init's chroot: enter it too.
+    rootfs: (config.linux?.namespaces ?? []).some((n) => n.type === 'mount') ? '' : `/proc/${initPid}/root`,
     rootReadonly: false,
     rootPropagation: 0,
     mounts: [],

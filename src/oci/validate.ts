@@ -1,7 +1,7 @@
 // The rules of the runtime spec that a schema cannot say: cross-field constraints, names that
 // must be known, and what this runtime requires to build a container safely.
 import type { RuntimeConfig, HookConfig, ProcessConfig } from '../../specs/oci/runtime-config';
-import { capabilityNumber } from './capabilities';
+import { capabilityNumber, unknownCapabilityIsError } from './capabilities';
 import { PROPAGATION_WORDS } from './mount-options';
 import { rlimitNumber } from './rlimits';
 
@@ -33,15 +33,19 @@ function sysctlNamespace(key: string): 'ipc' | 'network' | 'uts' | undefined {
   return undefined;
 }
 
-/** Rules for a process, in config.json or in `exec --process` (prefix names where it came from). */
-export function validateProcess(p: ProcessConfig, prefix: string): ConfigProblem | undefined {
+/**
+ * Rules for a process, in config.json or in `exec --process` (prefix names where it came from);
+ * `ociVersion` is the container config's, which decides whether an unknown capability is an error.
+ */
+export function validateProcess(p: ProcessConfig, prefix: string, ociVersion: string): ConfigProblem | undefined {
   if (!p.args || p.args.length === 0) return problem(`${prefix}.args`, 'must name at least the program to run');
   if (!p.cwd.startsWith('/')) return problem(`${prefix}.cwd`, `must be an absolute path, got ${JSON.stringify(p.cwd)}`);
   for (const [i, e] of (p.env ?? []).entries())
     if (!e.includes('=') || e.startsWith('=')) return problem(`${prefix}.env[${i}]`, `must be KEY=value, got ${JSON.stringify(e)}`);
   for (const set of ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const)
     for (const [i, name] of (p.capabilities?.[set] ?? []).entries())
-      if (capabilityNumber(name) === undefined) return problem(`${prefix}.capabilities.${set}[${i}]`, `unknown capability ${JSON.stringify(name)}`);
+      if (capabilityNumber(name) === undefined && unknownCapabilityIsError(ociVersion))
+        return problem(`${prefix}.capabilities.${set}[${i}]`, `unknown capability ${JSON.stringify(name)} (runtime spec ${ociVersion} makes it an error; from 1.1.0 it is a warning)`);
   const seen = new Set<string>();
   for (const [i, r] of (p.rlimits ?? []).entries()) {
     if (rlimitNumber(r.type) === undefined) return problem(`${prefix}.rlimits[${i}].type`, `unknown rlimit ${JSON.stringify(r.type)}`);
@@ -64,7 +68,7 @@ export function validateConfig(c: RuntimeConfig, opts: { requireProcess: boolean
 
   if (opts.requireProcess && !c.process) return problem('process', 'is required to create a container');
   if (c.process) {
-    const bad = validateProcess(c.process, 'process');
+    const bad = validateProcess(c.process, 'process', c.ociVersion);
     if (bad) return bad;
   }
 
@@ -91,7 +95,6 @@ export function validateConfig(c: RuntimeConfig, opts: { requireProcess: boolean
     if (n.path !== undefined && !n.path.startsWith('/')) return problem(`linux.namespaces[${i}].path`, `must be an absolute path, got ${JSON.stringify(n.path)}`);
     ns.set(n.type, n);
   }
-  if (!ns.has('mount')) return problem('linux.namespaces', 'tsrun needs a mount namespace to build the container root');
   const newUserns = ns.has('user') && !ns.get('user')!.path;
   if (newUserns && !(l.uidMappings?.length && l.gidMappings?.length))
     return problem('linux.uidMappings', 'a new user namespace needs both uidMappings and gidMappings');

@@ -16,6 +16,7 @@ import { compileCreatePlan, ownBoundingSet } from '../oci/compile-plan';
 import { withMountPath } from '../oci/mount-errors';
 import type { Plan } from '../oci/plan';
 import { UndoStack } from '../common/undo';
+import { SharedRoot, sharesMountNamespace } from '../rootfs/shared-mount-ns';
 import { checkSpecialMountTargets } from '../rootfs/special-mounts';
 import { mkfifo } from '../sys/native';
 import { runHooks } from './hooks';
@@ -88,6 +89,9 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
     step('cgroup_created', cgroup.state.path, () => cgroup.create(), opts.id);
     undo.push('remove cgroup', () => cgroup.destroy());
     saveRecord(stateDir, record);
+    // An init placed in a frozen cgroup would never report back: refuse it, as runc does.
+    const frozen = cgroup.frozenBy();
+    if (frozen) throw new TsrunError('TSRUN_E_CGROUP', `container's cgroup unexpectedly frozen (${frozen}): thaw it, or give the container another linux.cgroupsPath`);
     // One step per controller, naming each file written: the limits are those files.
     cgroup.apply(config.linux?.resources, (controller, writes, us) => emit('cgroup_limits', `${controller}: ${writes.join(', ')}`, us, opts.id));
 
@@ -107,6 +111,9 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
     for (const w of warnings) logWarn(w);
     for (const n of notes) logDebug(n);
 
+    // No mount namespace: the init's mounts land in ours, below a bind it makes on the rootfs.
+    const sharedRoot = sharesMountNamespace(config) ? new SharedRoot(bundle.rootfs) : undefined;
+    if (sharedRoot) undo.push('detach the container root', () => sharedRoot.undo());
     init = opts.spawn ? opts.spawn(plan) : spawnInit(plan, opts.id);
     const spawned = init;
     undo.push('stop the init', () => {
@@ -129,6 +136,7 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
     if (!opts.foreground) init.sync.close();
 
     record.status = 'created';
+    record.sharedRootMount = sharedRoot?.made();
     saveRecord(stateDir, record);
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     emit('created', `${opts.id} pid ${pid}`, 0, opts.id);

@@ -6,6 +6,7 @@ import { TsrunError } from '../common/errors';
 import { sleep } from '../common/sleep';
 import { emit } from '../events/bus';
 import { loadCgroupManager } from '../cgroups/manager';
+import { detachSharedRoot } from '../rootfs/shared-mount-ns';
 import { runHooks } from './hooks';
 import { signalCgroup } from './kill';
 import { isSameProcessAlive } from './proc';
@@ -39,6 +40,7 @@ export async function deleteContainer(root: string, id: string, force: boolean):
     if (status !== 'stopped') await killAndWait(rec);
     runHooks(rec.config.hooks, 'poststop', hookState(rec, 'stopped'), id);
     loadCgroupManager(rec.cgroup).destroy();
+    detachSharedRoot(rec.rootfs, rec.sharedRootMount);
     dir.remove();
     emit('deleted', id, 0, id);
     return true;

@@ -5,6 +5,7 @@ import type { ProcessConfig } from '../../specs/oci/runtime-config';
 import { emit, tracing } from '../events/bus';
 import { logDebug, logWarn } from '../common/log';
 import { loadCgroupManager } from '../cgroups/manager';
+import { joinCgroupDirs, parseSubCgroupArgs, subCgroupDirs } from '../cgroups/sub-cgroups';
 import { compileExecPlan, ownBoundingSet } from '../oci/compile-plan';
 import { checkPassedFds } from './passed-fds';
 import { writePidFile } from './pid-file';
@@ -33,6 +34,8 @@ export interface ExecOptions {
   keepSignals?: boolean;
   /** exec into a paused container too (runc's --ignore-paused): the process starts frozen */
   ignorePaused?: boolean;
+  /** runc's exec --cgroup values: join these existing sub-cgroups of the container's cgroup */
+  subCgroups?: string[];
 }
 
 /** An exec of `args` with the container's own process settings (env, cwd, user...), as runc builds it. */
@@ -53,8 +56,11 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
     const rec = loadRecord(dir);
     const status = liveStatus(dir, rec);
     assertCanExec(opts.id, status === 'paused' && opts.ignorePaused ? 'running' : status);
+    // Checked before anything starts: a bad --cgroup leaves no process behind.
+    const subDirs = opts.subCgroups?.length ? subCgroupDirs(rec.cgroup, parseSubCgroupArgs(opts.subCgroups)) : undefined;
     const cgroup = loadCgroupManager(rec.cgroup);
-    const cgroupJoin = selfJoinFor(rec.config, cgroup, status === 'paused');
+    // Into a sub-cgroup (--cgroup) the runtime moves it, as runc does.
+    const cgroupJoin = subDirs ? undefined : selfJoinFor(rec.config, cgroup, status === 'paused');
     const { plan, warnings, notes } = compileExecPlan(rec.config, opts.process, rec.pid, {
       foreground: !opts.detach,
       consoleSocket: opts.consoleSocket,
@@ -69,7 +75,8 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
     opts.onSpawned?.(init.child);
     try {
       const pid = Number((await init.sync.expect(FrameType.Pid, 'reporting its pid')).toString());
-      await joinCgroups(init, pid, cgroup, cgroupJoin, opts.id);
+      if (subDirs) joinCgroupDirs(subDirs, pid);
+      else await joinCgroups(init, pid, cgroup, cgroupJoin, opts.id);
       // In the container's cgroup now, the process is reached by kill --all and delete: the lock
       // can go (a paused container's exec waits for a resume, which takes the lock).
       dir.unlock();

@@ -3,26 +3,41 @@
 import * as fs from 'node:fs';
 import { TsrunError } from '../common/errors';
 import { sleep, sleepSync } from '../common/sleep';
+import { loadCgroupManager } from '../cgroups/manager';
 import { emit } from '../events/bus';
 import { runHooks } from './hooks';
 import { isSameProcessAlive } from './proc';
 import { StateDir } from './state-dir';
 import { assertCanStart, hookState, liveStatus, loadRecord, type ContainerRecord } from './state';
 
+function refuseFrozen(rec: ContainerRecord): void {
+  const frozen = loadCgroupManager(rec.cgroup).frozenBy();
+  if (frozen) throw new TsrunError('TSRUN_E_STATE', `cannot start container ${rec.id}: its cgroup is frozen (${frozen}); resume it first`);
+}
+
 async function releaseInit(dir: StateDir, rec: ContainerRecord): Promise<void> {
+  // A frozen init never writes its byte: say so rather than wait for ever (runc waits).
+  refuseFrozen(rec);
   const fd = fs.openSync(dir.execFifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
     const buf = Buffer.alloc(1);
-    for (let tries = 0; ; tries++) {
-      let n = 0;
+    const gotByte = (): boolean => {
       try {
-        n = fs.readSync(fd, buf, 0, 1, null);
+        return fs.readSync(fd, buf, 0, 1, null) === 1;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        return false;
       }
-      if (n === 1) return;
-      // Nothing yet: the init has not reopened the fifo. It must still be alive to do so.
-      if (!isSameProcessAlive(rec.pid, rec.pidStartTime)) throw new TsrunError('TSRUN_E_STATE', `cannot start container ${rec.id}: its init exited before start`);
+    };
+    for (let tries = 0; ; tries++) {
+      if (gotByte()) return;
+      // Nothing yet: the init has not reopened the fifo. It must still be alive to do so,
+      // unless it wrote its byte and its program ran to the end since the read just above.
+      if (!isSameProcessAlive(rec.pid, rec.pidStartTime)) {
+        if (gotByte()) return;
+        throw new TsrunError('TSRUN_E_STATE', `cannot start container ${rec.id}: its init exited before start`);
+      }
+      if (tries % 100 === 99) refuseFrozen(rec);
       // The init writes its byte microseconds after our open: wait for it closely (10 ms at
       // most, so a server's loop is held no longer), then at a millisecond's pace.
       if (tries < 200) sleepSync(0.05);

@@ -25,6 +25,8 @@ export interface ContainerRecord {
   pidStartTime?: string;
   config: RuntimeConfig;
   cgroup: CgroupState;
+  /** no mount namespace: the id of the rootfs bind its init made in the runtime's (delete detaches it) */
+  sharedRootMount?: number;
 }
 
 export function saveRecord(dir: StateDir, rec: ContainerRecord): void {

@@ -26,7 +26,10 @@ const CASES: [string, Edit | string, RegExp][] = [
   ['negative uid', (c) => (c.process!.user.uid = -1), /process\.user\.uid: expected number >= ?0/],
   ['uid not a number', (c) => (c.process!.user.uid = any('root')), /process\.user\.uid: .*expected number/],
   ['env without =', (c) => (c.process!.env = ['PATH']), /process\.env\[0\]: must be KEY=value/],
-  ['unknown capability', (c) => (c.process!.capabilities!.bounding = ['CAP_FLY']), /process\.capabilities\.bounding\[0\]: unknown capability "CAP_FLY"/],
+  ['unknown capability (a runtime-spec 1.0 config)', (c) => {
+    c.ociVersion = '1.0.2';
+    c.process!.capabilities!.bounding = ['CAP_FLY'];
+  }, /process\.capabilities\.bounding\[0\]: unknown capability "CAP_FLY"/],
   ['unknown rlimit', (c) => (c.process!.rlimits = [{ type: 'RLIMIT_FOO', soft: 1, hard: 1 }]), /process\.rlimits\[0\]\.type: unknown rlimit "RLIMIT_FOO"/],
   ['soft above hard', (c) => (c.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 5 }]), /process\.rlimits\[0\]: soft limit 10 is above hard limit 5/],
   ['oomScoreAdj out of range', (c) => (c.process!.oomScoreAdj = 5000), /process\.oomScoreAdj: must be between -1000 and 1000/],
@@ -39,7 +42,6 @@ const CASES: [string, Edit | string, RegExp][] = [
   ['mounts is an object', (c) => (c.mounts = any({})), /mounts: .*expected array/],
   ['unknown namespace type', (c) => c.linux!.namespaces!.push(any({ type: 'bogus' })), /linux\.namespaces\[6\]\.type: /],
   ['duplicate namespace', (c) => c.linux!.namespaces!.push({ type: 'pid' }), /linux\.namespaces\[6\]\.type: namespace pid is listed twice/],
-  ['no mount namespace', (c) => (c.linux!.namespaces = [{ type: 'pid' }]), /linux\.namespaces: tsrun needs a mount namespace/],
   ['hostname without uts', (c) => (c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'uts')), /hostname: setting a hostname needs a uts namespace/],
   ['user namespace without maps', (c) => c.linux!.namespaces!.push({ type: 'user' }), /linux\.uidMappings: a new user namespace needs both/],
   ['maps without user namespace', (c) => (c.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]), /linux\.uidMappings: id mappings need a user namespace/],

@@ -6,6 +6,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { attachDeviceFilter, type DeviceFilterRule } from '../../src/sys/native';
 import { detectCgroupLayout } from '../../src/cgroups/detect';
+import type { RuntimeConfig } from '../../specs/oci/runtime-config';
+import { makeBundle } from '../fixtures/busybox';
+import { newRoot, runToFiles, TSRUN, uniqueId } from '../helpers/tsrun';
+
+type DeviceCgroup = NonNullable<NonNullable<NonNullable<RuntimeConfig['linux']>['resources']>['devices']>[number];
 
 const unified = detectCgroupLayout().unified ?? '/sys/fs/cgroup';
 
@@ -54,3 +59,19 @@ test('an update replaces the program attached before', (t) => {
     fs.rmdirSync(dir);
   }
 });
+
+// The config's device rules reach the kernel as runc's devices emulator normalises them, on
+// v1 (devices.allow/deny) and v2 (this program) alike; the same case runs on runc.
+for (const [name, bin] of [['runc', 'runc'], ['tsrun', TSRUN]] as const) {
+  test(`${name}: a redundant device rule with a stray access letter is merged; a deny cut into a wider allow is refused`, (t) => {
+    const root = newRoot();
+    const run = (extra: DeviceCgroup[], args: string[]) =>
+      runToFiles(bin, ['--root', root, 'run', '--bundle', makeBundle(args, (c) => c.linux!.resources!.devices!.push(...extra)), uniqueId(`dev${name}`)]);
+    const merged = run([{ allow: true, type: 'c', major: 1, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 11, access: 'rwa' }], ['sh', '-c', 'head -c1 /dev/zero | wc -c']);
+    t.is(merged.code, 0, merged.stderr);
+    t.is(merged.stdout.trim(), '1');
+    const hole = run([{ allow: true, type: 'c', major: 1, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 5, access: 'r' }], ['true']);
+    t.not(hole.code, 0);
+    t.regex(hole.stderr, /hole/);
+  });
+}

@@ -61,3 +61,47 @@ test('device rules in the v1 file format', (t) => {
   t.is(ruleText({ allow: true, type: 'c', major: 1, minor: 3, access: 'rw' }), 'c 1:3 rw');
   t.is(ruleText({ allow: true, type: 'b', major: null, minor: -1 }), 'b *:* rwm');
 });
+
+import { DeviceEmulator } from '../../src/cgroups/device-emulator';
+import { parseSubCgroupArgs, subCgroupDirs } from '../../src/cgroups/sub-cgroups';
+
+const texts = (rules: { allow: boolean }[]): string[] => rules.map((r) => `${r.allow ? 'allow' : 'deny'} ${ruleText(r)}`);
+
+test('device emulator: rules merge, stray letters drop, and only what changes is written (as runc\'s)', (t) => {
+  const target = DeviceEmulator.fromRules([
+    { allow: false, access: 'rwm' },
+    { allow: true, type: 'c', major: 1, minor: -1, access: 'rwm' },
+    { allow: true, type: 'c', major: 1, minor: 11, access: 'rwa' },
+    { allow: true, type: 'c', major: 1, minor: 11, access: 'r' },
+  ]);
+  // A new v1 cgroup allows everything ("a *:* rwm"): reset with "a", then the exceptions.
+  t.deepEqual(texts(DeviceEmulator.fromList('a *:* rwm\n').transition(target)), ['deny a', 'allow c 1:* rwm', 'allow c 1:11 rw']);
+  // Already in that state: nothing to write (no "a", which v1 refuses once a cgroup has children).
+  t.deepEqual(DeviceEmulator.fromList('c 1:* rwm\nc 1:11 rw\n').transition(target), []);
+  // One permission less: only that is taken away.
+  t.deepEqual(texts(DeviceEmulator.fromList('c 1:* rwm\nc 1:11 rwm\nc 5:0 rwm\n').transition(target)), ['deny c 1:11 m', 'deny c 5:0 rwm']);
+  // v2 gets the same state as rules from "deny everything".
+  t.deepEqual(texts(target.rules()), ['allow c 1:* rwm', 'allow c 1:11 rw']);
+  t.deepEqual(texts(DeviceEmulator.fromRules([{ allow: true, access: 'rwm' }, { allow: false, type: 'b', major: 8, minor: 0, access: 'w' }]).rules()), ['allow a', 'deny b 8:0 w']);
+});
+
+test('device emulator: a deny inside a wider allow is refused, as cgroup v1 would ignore it', (t) => {
+  t.throws(() => DeviceEmulator.fromRules([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: -1, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 3, access: 'w' }]), {
+    message: /devices\[2\]: "c 1:3 w" would cut a hole in the wider rule "c 1:\* rwm"/,
+  });
+  t.throws(() => DeviceEmulator.fromRules([{ allow: true, type: 'p', major: 1, minor: 1 }]), { message: /devices\[0\]\.type: "p" is not a, b or c/ });
+});
+
+test('exec --cgroup values are read as runc reads them; a path never leaves the container\'s cgroup', (t) => {
+  const state = { driver: 'v1' as const, path: '/t/c', dirs: { memory: '/nonexistent/memory/t/c', 'cpu,cpuacct': '/nonexistent/cpu,cpuacct/t/c' }, created: [] };
+  t.deepEqual([...parseSubCgroupArgs(['memory,cpu:a/b', 'pids:/c'])], [['memory', 'a/b'], ['cpu', 'a/b'], ['pids', '/c']]);
+  t.deepEqual([...parseSubCgroupArgs(['sub'])], [['', 'sub']]);
+  t.throws(() => parseSubCgroupArgs(['a', 'b']), { message: /each needs a CONTROLLER: prefix/ });
+  t.throws(() => parseSubCgroupArgs(['a:b:c']), { message: /invalid argument "a:b:c"/ });
+  for (const escape of ['..', '../c2', 'a/../../x', '/../x'])
+    t.throws(() => subCgroupDirs(state, parseSubCgroupArgs([`memory:${escape}`])), { message: /is not a sub-cgroup path/ }, escape);
+  t.throws(() => subCgroupDirs(state, parseSubCgroupArgs(['io:x'])), { message: /unknown controller "io"/ });
+  // Inside, but not made: named, not created.
+  t.throws(() => subCgroupDirs(state, parseSubCgroupArgs(['memory:/x/../y'])), { message: /\/nonexistent\/memory\/t\/c\/y does not exist/ });
+  t.throws(() => subCgroupDirs({ driver: 'v2', path: '/t/c', dirs: { unified: '/x' }, created: [] }, parseSubCgroupArgs(['memory:x'])), { message: /cgroup v2 has one hierarchy/ });
+});

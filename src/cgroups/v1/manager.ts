@@ -6,7 +6,8 @@ import type { LinuxResources } from '../../../specs/oci/runtime-config';
 import { TsrunError } from '../../common/errors';
 import type { Controller } from '../controller';
 import type { CgroupLayout } from '../detect';
-import { collectWrites, hasFile, mkdirTracked, readCgroupFile, readPids, removeCgroups, writeCgroupFile } from '../fs-ops';
+import { collectWrites, hasFile, mkdirTracked, readCgroupFile, readIfThere, readPids, removeCgroups, writeCgroupFile } from '../fs-ops';
+import { frozenV2 } from '../v2/freezer';
 import type { CgroupManager, CgroupSelfJoin, CgroupState, OnApplied } from '../manager';
 import { emptyStats, type CgroupStats } from '../stats';
 import { blkio } from './blkio';
@@ -26,12 +27,15 @@ function hierarchyName(controllers: string[], mountpoint: string): string {
   return controllers.length ? controllers.join(',') : path.basename(mountpoint);
 }
 
-// A new cpuset cgroup starts empty and refuses tasks: inherit the parent's cpus and mems.
-function initCpuset(dir: string): void {
-  for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-    const own = path.join(dir, f);
-    if (fs.readFileSync(own, 'utf8').trim() === '') writeCgroupFile(dir, f, fs.readFileSync(path.join(path.dirname(dir), f), 'utf8').trim());
-  }
+// A cpuset cgroup with empty cpus or mems refuses tasks (ENOSPC), and a new one starts empty;
+// so may a parent made by someone else. As runc does, every level from the hierarchy's root
+// down to the container's takes its parent's values where its own are empty.
+function fillCpusetChain(mountpoint: string, dir: string): void {
+  const levels: string[] = [];
+  for (let d = dir; d.length > mountpoint.length && d.startsWith(mountpoint + '/'); d = path.dirname(d)) levels.unshift(d);
+  for (const level of levels)
+    for (const f of ['cpuset.cpus', 'cpuset.mems'])
+      if (readCgroupFile(level, f) === '') writeCgroupFile(level, f, readCgroupFile(path.dirname(level), f));
 }
 
 export class CgroupV1Manager implements CgroupManager {
@@ -50,8 +54,8 @@ export class CgroupV1Manager implements CgroupManager {
 
   create(): void {
     for (const [name, dir] of Object.entries(this.state.dirs)) {
-      const isCpuset = name.split(',').includes('cpuset');
-      for (const d of mkdirTracked(dir, isCpuset ? initCpuset : undefined)) if (!this.state.created.includes(d)) this.state.created.push(d);
+      for (const d of mkdirTracked(dir)) if (!this.state.created.includes(d)) this.state.created.push(d);
+      if (name.split(',').includes('cpuset')) fillCpusetChain(dir.slice(0, dir.length - this.state.path.length), dir);
     }
   }
 
@@ -107,6 +111,15 @@ export class CgroupV1Manager implements CgroupManager {
     } catch {
       return false;
     }
+  }
+
+  frozenBy(): string | undefined {
+    const dir = this.dirOf('freezer');
+    const state = dir ? readIfThere(dir, 'freezer.state') : undefined;
+    if (state && state !== 'THAWED') return `${path.join(dir!, 'freezer.state')}: ${state}`;
+    // On a hybrid host the cgroup2 tree freezes tasks too (cgroup.freeze has no controller).
+    const unified = this.state.dirs['unified'];
+    return unified ? frozenV2(unified) : undefined;
   }
 
   stats(): CgroupStats {

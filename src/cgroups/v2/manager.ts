@@ -11,7 +11,7 @@ import { emptyStats, type CgroupStats } from '../stats';
 import { cpu } from './cpu';
 import { cpuset } from './cpuset';
 import { devices } from './devices';
-import { setFreezeV2 } from './freezer';
+import { frozenV2, setFreezeV2 } from './freezer';
 import { hugetlb } from './hugetlb';
 import { io } from './io';
 import { memory, oomKillsV2 } from './memory';
@@ -77,6 +77,10 @@ export class CgroupV2Manager implements CgroupManager {
 
   isFrozen(): boolean {
     return (readKeyValues(this.dir, 'cgroup.events')['frozen'] ?? 0) === 1;
+  }
+
+  frozenBy(): string | undefined {
+    return frozenV2(this.dir);
   }
 
   stats(): CgroupStats {
