@@ -10,8 +10,10 @@ PACKAGES=(
   libseccomp-dev                         # seccomp filters (libseccomp)
   busybox-static                         # test and demo root filesystems
   iproute2 procps util-linux             # ip netns, ps, nsenter
+  bsdutils                               # script(1): the tests that need a terminal run through a pty
   runc crun                              # reference runtimes (tests, benchmarks)
   containerd podman conmon               # real clients that drive tsrun
+  buildah                                # builds images whose RUN steps run in tsrun containers
   umoci skopeo docker-registry           # test images and a local registry
   apache2-utils openssl zstd             # registry auth (htpasswd, token certs), zstd layers
   containernetworking-plugins            # CNI plugins
@@ -26,6 +28,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# Docker Engine (dockerd 20.10), a client the tests start with tsrun as its runtime. Its package
+# would start a system dockerd through its init script (invoke-rc.d, with no systemd as PID 1):
+# a policy-rc.d that forbids starting services stops that for the install, and its recommends
+# (cgroupfs-mount's init script, apparmor, needrestart) stay out. The tests start their own dockerd.
+if ! dpkg -s docker.io >/dev/null 2>&1; then
+  policy=/usr/sbin/policy-rc.d
+  made_policy=
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && made_policy=1
+  fi
+  echo "installing: docker.io (no service started)"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends docker.io >/dev/null
+  [ -z "$made_policy" ] || rm -f "$policy"
 fi
 npm ci --no-audit --no-fund --loglevel=error
 scripts/install-cri-tools.sh            # crictl and critest, the real CRI clients (cached per machine)

@@ -1,12 +1,22 @@
 // A small flag parser with runc's conventions: long flags with one or two dashes, values as
 // "--flag value" or "--flag=value", short aliases, "--" ends the flags.
 import { TsrunError } from '../common/errors';
+import { COMMANDS, type CommandHelp, type Verb } from './commands';
 
 export type FlagType = 'bool' | 'string' | 'int' | 'list';
 export interface FlagSpec {
   name: string;
   alias?: string;
   type: FlagType;
+  /** the only values it takes (`--format table|json`): anything else is a usage error */
+  values?: readonly string[];
+}
+
+/** `--help` or `-h` among a verb's flags: main prints that verb's usage. */
+export class HelpRequested extends Error {
+  constructor() {
+    super('help requested');
+  }
 }
 export type FlagValue = string | boolean | number | string[];
 export interface Parsed {
@@ -44,6 +54,7 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], 
     const eq = body.indexOf('=');
     const name = eq >= 0 ? body.slice(0, eq) : body;
     const spec = byName.get(name);
+    if (!spec && (name === 'help' || name === 'h')) throw new HelpRequested();
     if (!spec) throw new TsrunError('TSRUN_E_USAGE', `flag provided but not defined: ${a.split('=')[0]}`);
     let value: string | undefined = eq >= 0 ? body.slice(eq + 1) : undefined;
     if (spec.type === 'bool') {
@@ -59,7 +70,11 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], 
       flags[spec.name] = Number(value);
     } else if (spec.type === 'list') {
       flags[spec.name] = [...((flags[spec.name] as string[] | undefined) ?? []), value];
-    } else flags[spec.name] = value;
+    } else {
+      if (spec.values && !spec.values.includes(value))
+        throw new TsrunError('TSRUN_E_USAGE', `invalid value ${JSON.stringify(value)} for flag ${a.split('=')[0]}: use ${spec.values.join(' or ')}`);
+      flags[spec.name] = value;
+    }
   }
   return { flags, args };
 }
@@ -72,4 +87,10 @@ export const list = (v: FlagValue | undefined): string[] => (Array.isArray(v) ? 
 export function needId(args: string[], verb: string): string {
   if (!args[0]) throw new TsrunError('TSRUN_E_USAGE', `"${verb}" requires a container id`);
   return args[0];
+}
+
+/** A verb's command line, parsed with its entry in the flag table (the one its --help prints). */
+export function parseCommand(verb: Verb, argv: readonly string[]): Parsed {
+  const c: CommandHelp = COMMANDS[verb];
+  return parseFlags(argv, c.flags, !!c.stopAtPositional);
 }

@@ -1,11 +1,11 @@
 import { TsrunError } from '../common/errors';
 import { makeBundle, removeBundle } from '../runtime/bundle';
-import { bool, parseFlags } from './args';
+import { bool, parseCommand } from './args';
 import type { Globals } from './globals';
 
 /** tsrun bundle IMAGE DIR [-- ARGS...] | tsrun bundle --remove DIR */
 export function bundle(argv: string[], g: Globals): number {
-  const { flags, args } = parseFlags(argv, [{ name: 'remove', type: 'bool' }], false);
+  const { flags, args } = parseCommand('bundle', argv);
   if (bool(flags['remove'])) {
     if (!args[0]) throw new TsrunError('TSRUN_E_USAGE', '"bundle --remove" requires the bundle directory');
     removeBundle(g.store, args[0]);

@@ -1,19 +1,10 @@
 import { createContainer } from '../runtime/create';
-import { bool, int, needId, parseFlags, str, type FlagSpec } from './args';
+import { bool, int, needId, parseCommand, str } from './args';
 import type { Globals } from './globals';
 import { rejectSystemdCgroup } from './systemd';
 
-export const CREATE_FLAGS: FlagSpec[] = [
-  { name: 'bundle', alias: 'b', type: 'string' },
-  { name: 'pid-file', type: 'string' },
-  { name: 'console-socket', type: 'string' },
-  { name: 'preserve-fds', type: 'int' },
-  { name: 'no-pivot', type: 'bool' },
-  { name: 'no-new-keyring', type: 'bool' },
-];
-
 export async function create(argv: string[], g: Globals): Promise<number> {
-  const { flags, args } = parseFlags(argv, CREATE_FLAGS, false);
+  const { flags, args } = parseCommand('create', argv);
   rejectSystemdCgroup(g);
   await createContainer({
     root: g.root,

@@ -3,21 +3,11 @@
 import { CriServer } from '../cri/server';
 import { defaultCriOptions } from '../cri/options';
 import { logError } from '../common/log';
-import { int, list, parseFlags, str } from './args';
+import { int, list, parseCommand, str } from './args';
 import type { Globals } from './globals';
 
 export async function cri(argv: string[], g: Globals): Promise<number> {
-  const { flags } = parseFlags(argv, [
-    { name: 'listen', type: 'string' },
-    { name: 'state-dir', type: 'string' },
-    { name: 'run-dir', type: 'string' },
-    { name: 'cni-conf-dir', type: 'string' },
-    { name: 'cni-bin-dir', type: 'list' },
-    { name: 'registry-config', type: 'string' },
-    { name: 'stream-address', type: 'string' },
-    { name: 'stream-port', type: 'int' },
-    { name: 'cgroup-parent', type: 'string' },
-  ], false);
+  const { flags } = parseCommand('cri', argv);
   const o = defaultCriOptions({ store: g.store });
   const set = <K extends keyof typeof o>(k: K, v: (typeof o)[K] | undefined): void => {
     if (v !== undefined) o[k] = v;

@@ -1,9 +1,9 @@
 import { deleteContainer } from '../runtime/delete';
-import { bool, needId, parseFlags } from './args';
+import { bool, needId, parseCommand } from './args';
 import type { Globals } from './globals';
 
 export async function del(argv: string[], g: Globals): Promise<number> {
-  const { flags, args } = parseFlags(argv, [{ name: 'force', alias: 'f', type: 'bool' }], false);
+  const { flags, args } = parseCommand('delete', argv);
   await deleteContainer(g.root, needId(args, 'delete'), bool(flags['force']));
   return 0;
 }

@@ -1,6 +1,6 @@
 import { TsrunError } from '../common/errors';
 import { containerStats, watchEvents } from '../runtime/resources';
-import { bool, needId, parseFlags, str } from './args';
+import { bool, needId, parseCommand, str } from './args';
 import type { Globals } from './globals';
 
 /** "5s", "500ms", "1m" -> milliseconds */
@@ -11,14 +11,7 @@ function parseDuration(s: string): number {
 }
 
 export function events(argv: string[], g: Globals): number {
-  const { flags, args } = parseFlags(
-    argv,
-    [
-      { name: 'stats', type: 'bool' },
-      { name: 'interval', type: 'string' },
-    ],
-    false,
-  );
+  const { flags, args } = parseCommand('events', argv);
   const id = needId(args, 'events');
   if (bool(flags['stats'])) {
     process.stdout.write(JSON.stringify(containerStats(g.root, id)) + '\n');

@@ -6,7 +6,7 @@ import { validateProcess } from '../oci/validate';
 import { commandProcess, execInContainer } from '../runtime/exec';
 import { StateDir } from '../runtime/state-dir';
 import { loadRecord } from '../runtime/state';
-import { bool, int, list, needId, parseFlags, str, type Parsed } from './args';
+import { bool, int, list, needId, parseCommand, str, type Parsed } from './args';
 import type { Globals } from './globals';
 
 function loadProcessFile(file: string): ProcessConfig {
@@ -47,28 +47,7 @@ function processFromFlags(base: ProcessConfig, p: Parsed): ProcessConfig {
 }
 
 export async function exec(argv: string[], g: Globals): Promise<number> {
-  const parsed = parseFlags(
-    argv,
-    [
-      { name: 'process', alias: 'p', type: 'string' },
-      { name: 'console-socket', type: 'string' },
-      { name: 'pid-file', type: 'string' },
-      { name: 'detach', alias: 'd', type: 'bool' },
-      { name: 'tty', alias: 't', type: 'bool' },
-      { name: 'cwd', type: 'string' },
-      { name: 'env', alias: 'e', type: 'list' },
-      { name: 'user', alias: 'u', type: 'string' },
-      { name: 'additional-gids', alias: 'g', type: 'list' },
-      { name: 'cap', alias: 'c', type: 'list' },
-      { name: 'no-new-privs', type: 'bool' },
-      { name: 'preserve-fds', type: 'int' },
-      { name: 'process-label', type: 'string' },
-      { name: 'apparmor', type: 'string' },
-      { name: 'cgroup', type: 'list' },
-      { name: 'ignore-paused', type: 'bool' },
-    ],
-    true,
-  );
+  const parsed = parseCommand('exec', argv);
   const id = needId(parsed.args, 'exec');
   const file = str(parsed.flags['process']);
   if (!file && parsed.args.length < 2) throw new TsrunError('TSRUN_E_USAGE', 'exec needs a command to run (or --process FILE)');

@@ -1,9 +1,11 @@
 // `features`: what this runtime implements, in the runtime-spec's features.json shape.
 import { CAPABILITIES } from '../oci/capabilities';
+import { parseCommand } from './args';
 import { PROPAGATION_WORDS, RECURSIVE_MOUNT_WORDS } from '../oci/mount-options';
 import { NAMESPACE_TYPES } from '../../specs/oci/runtime-config';
 
-export function features(): number {
+export function features(argv: string[]): number {
+  parseCommand('features', argv);
   const f = {
     ociVersionMin: '1.0.0',
     ociVersionMax: '1.2.0',

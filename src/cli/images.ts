@@ -2,7 +2,7 @@ import { TsrunError } from '../common/errors';
 import { collectGarbage, removeImage } from '../image/gc';
 import { familiarName, parseReference } from '../image/reference';
 import { ImageStore } from '../image/store/image-store';
-import { bool, parseFlags, str } from './args';
+import { bool, parseCommand, str } from './args';
 import type { Globals } from './globals';
 import { table } from './table';
 
@@ -11,14 +11,7 @@ function human(n: number): string {
 }
 
 export function images(argv: string[], g: Globals): number {
-  const { flags } = parseFlags(
-    argv,
-    [
-      { name: 'format', alias: 'f', type: 'string' },
-      { name: 'quiet', alias: 'q', type: 'bool' },
-    ],
-    false,
-  );
+  const { flags } = parseCommand('images', argv);
   const all = new ImageStore(g.store).all().sort((a, b) => a.name.localeCompare(b.name));
   if (bool(flags['quiet'])) process.stdout.write(all.map((r) => `${r.name}\n`).join(''));
   else if (str(flags['format']) === 'json') process.stdout.write(JSON.stringify(all) + '\n');
@@ -33,7 +26,7 @@ export function images(argv: string[], g: Globals): number {
 }
 
 export function rmi(argv: string[], g: Globals): number {
-  const { args } = parseFlags(argv, [], false);
+  const { args } = parseCommand('rmi', argv);
   if (!args.length) throw new TsrunError('TSRUN_E_USAGE', '"rmi" requires an image name');
   for (const a of args) {
     const rec = new ImageStore(g.store).find(a);
@@ -45,7 +38,7 @@ export function rmi(argv: string[], g: Globals): number {
 }
 
 export function prune(argv: string[], g: Globals): number {
-  parseFlags(argv, [], false);
+  parseCommand('prune', argv);
   const r = collectGarbage(g.store);
   process.stdout.write(`removed ${r.blobs} blobs and ${r.layers} layers\n`);
   return 0;

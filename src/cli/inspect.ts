@@ -1,6 +1,6 @@
 import { pickLang, INSPECT_TEXTS } from '../events/narrate';
 import { inspectContainer, type Inspection } from '../runtime/inspect';
-import { bool, needId, parseFlags, str } from './args';
+import { bool, needId, parseCommand, str } from './args';
 import type { Globals } from './globals';
 
 const max = (n: number): string => (n >= Number.MAX_SAFE_INTEGER || n >= 2 ** 62 ? 'max' : String(n));
@@ -31,15 +31,7 @@ function render(i: Inspection, explain: ((section: keyof typeof INSPECT_TEXTS.en
 }
 
 export function inspect(argv: string[], g: Globals): number {
-  const { flags, args } = parseFlags(
-    argv,
-    [
-      { name: 'format', alias: 'f', type: 'string' },
-      { name: 'explain', type: 'bool' },
-      { name: 'lang', type: 'string' },
-    ],
-    false,
-  );
+  const { flags, args } = parseCommand('inspect', argv);
   const i = inspectContainer(g.root, needId(args, 'inspect'));
   if (str(flags['format']) === 'json') process.stdout.write(JSON.stringify(i, null, 2) + '\n');
   else {

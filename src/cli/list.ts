@@ -1,17 +1,10 @@
 import { listContainers } from '../runtime/list';
-import { bool, parseFlags, str } from './args';
+import { bool, parseCommand, str } from './args';
 import type { Globals } from './globals';
 import { table } from './table';
 
 export function list(argv: string[], g: Globals): number {
-  const { flags } = parseFlags(
-    argv,
-    [
-      { name: 'format', alias: 'f', type: 'string' },
-      { name: 'quiet', alias: 'q', type: 'bool' },
-    ],
-    false,
-  );
+  const { flags } = parseCommand('list', argv);
   const all = listContainers(g.root);
   if (bool(flags['quiet'])) process.stdout.write(all.map((s) => s.id + '\n').join(''));
   else if (str(flags['format']) === 'json') process.stdout.write(JSON.stringify(all) + '\n');

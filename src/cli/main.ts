@@ -2,12 +2,13 @@
 // used, so a call pays only for what it runs.
 import { TsrunError } from '../common/errors';
 import { configureLog, logDebugFields, logError } from '../common/log';
-import { parseFlags, bool, str, type FlagSpec } from './args';
+import { HelpRequested, parseCommand, parseFlags, bool, str, type FlagSpec } from './args';
+import { COMMANDS, EXPLAIN_FLAGS, GLOBAL_FLAGS, isVerb, type Verb } from './commands';
 import type { Globals } from './globals';
 
 export type Command = (args: string[], g: Globals) => Promise<number> | number;
 
-const VERBS: Record<string, () => Command> = {
+const VERBS: Record<Verb, () => Command> = {
   create: () => require('./create').create,
   start: () => require('./start').start,
   run: () => require('./run').run,
@@ -30,35 +31,48 @@ const VERBS: Record<string, () => Command> = {
   bundle: () => require('./bundle').bundle,
   inspect: () => require('./inspect').inspect,
   cri: () => require('./cri').cri,
+  help: () => helpVerb,
 };
-
-const GLOBAL_FLAGS: FlagSpec[] = [
-  { name: 'root', type: 'string' },
-  { name: 'log', type: 'string' },
-  { name: 'log-format', type: 'string' },
-  { name: 'debug', type: 'bool' },
-  { name: 'systemd-cgroup', type: 'bool' },
-  { name: 'rootless', type: 'string' },
-  { name: 'criu', type: 'string' },
-  { name: 'store', type: 'string' },
-  { name: 'version', alias: 'v', type: 'bool' },
-  { name: 'help', alias: 'h', type: 'bool' },
-];
 
 export const VERSION = '0.1.0';
 
-const EXPLAIN_VERBS = new Set(['cri', 'run', 'create', 'start', 'exec', 'pull', 'bundle', 'delete', 'kill', 'pause', 'resume', 'update']);
+const help = (): typeof import('./help') => require('./help') as typeof import('./help');
+
+/** `tsrun help [COMMAND]` */
+function helpVerb(argv: string[]): number {
+  const { args } = parseCommand('help', argv);
+  const h = help();
+  if (!args[0]) process.stdout.write(h.topUsage());
+  else if (isVerb(args[0])) process.stdout.write(h.verbUsage(args[0]));
+  else throw unknownVerb(args[0]);
+  return 0;
+}
+
+function unknownVerb(word: string): TsrunError {
+  const near = help().suggestVerb(word);
+  return new TsrunError('TSRUN_E_USAGE', `no such command: ${word}${near ? `; did you mean "tsrun ${near}"?` : ''} (\`tsrun help\` lists the commands)`);
+}
 
 /**
  * --explain[=json] and --lang LANG may follow the verb (`tsrun run --explain bundle/`):
  * taken out here, before the verb's own flags (for exec, only before the container id).
  */
-function takeExplainFlags(verb: string, argv: string[]): { rest: string[]; explain?: string; lang?: string } {
-  if (!EXPLAIN_VERBS.has(verb)) return { rest: argv };
+function takeExplainFlags(verb: Verb, argv: string[]): { rest: string[]; explain?: string; lang?: string } {
+  if (!('explain' in COMMANDS[verb])) return { rest: argv };
   const rest: string[] = [];
   let explain: string | undefined;
   let lang: string | undefined;
   let positional = false;
+  const flags = new Map<string, FlagSpec>();
+  for (const f of COMMANDS[verb].flags as readonly FlagSpec[]) {
+    flags.set(f.name, f);
+    if (f.alias) flags.set(f.alias, f);
+  }
+  const checked = (flag: string, v: string): string => {
+    const spec = EXPLAIN_FLAGS.find((f) => f.name === flag)!;
+    if (!spec.values!.includes(v)) throw new TsrunError('TSRUN_E_USAGE', `invalid value ${JSON.stringify(v)} for flag --${flag}: use ${spec.values!.join(' or ')}`);
+    return v;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--' || (verb === 'exec' && positional)) {
@@ -66,25 +80,19 @@ function takeExplainFlags(verb: string, argv: string[]): { rest: string[]; expla
       break;
     }
     if (a === '--explain' || a === '-explain') explain = 'text';
-    else if (/^--?explain=/.test(a)) explain = a.slice(a.indexOf('=') + 1);
-    else if (a === '--lang' && i + 1 < argv.length) lang = argv[++i];
-    else if (/^--lang=/.test(a)) lang = a.slice(7);
+    else if (/^--?explain=/.test(a)) explain = checked('explain', a.slice(a.indexOf('=') + 1));
+    else if ((a === '--lang' || a === '-lang') && i + 1 < argv.length) lang = checked('lang', argv[++i]!);
+    else if (/^--?lang=/.test(a)) lang = checked('lang', a.slice(a.indexOf('=') + 1));
     else {
-      if (!a.startsWith('-')) positional = true;
+      if (!a.startsWith('-') || a === '-') positional = true;
       rest.push(a);
+      // A flag's value is not the first positional (`exec --cwd /tmp --explain ID`).
+      const flag = a.startsWith('-') && !a.includes('=') ? flags.get(a.replace(/^--?/, '')) : undefined;
+      if (flag && flag.type !== 'bool' && i + 1 < argv.length) rest.push(argv[++i]!);
     }
   }
   return { rest, explain, lang };
 }
-
-const USAGE = `tsrun: a container runtime (OCI, runc-compatible)
-
-usage: tsrun [global options] COMMAND [options] [args]
-
-commands: ${Object.keys(VERBS).join(', ')}
-global options: --root DIR (default $TSRUN_ROOT or /run/tsrun) --store DIR (default $TSRUN_STORE or /var/lib/tsrun) --log FILE --log-format text|json --debug --systemd-cgroup
-short form: tsrun run BUNDLE_DIR
-`;
 
 /**
  * A reader that goes away (`tsrun run --explain ... 2>&1 | head -2`) must not abort a lifecycle
@@ -112,12 +120,14 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     verb = args[0];
-    if (!verb || bool(flags['help'])) {
-      process.stdout.write(USAGE);
-      return verb || bool(flags['help']) ? 0 : 1;
+    if (!verb) {
+      // No command at all is a usage error (exit 1), as runc's; asking for help is not.
+      (bool(flags['help']) ? process.stdout : process.stderr).write(help().topUsage());
+      return bool(flags['help']) ? 0 : 1;
     }
+    if (!isVerb(verb)) throw unknownVerb(verb);
+    if (bool(flags['help'])) throw new HelpRequested();
     const load = VERBS[verb];
-    if (!load) throw new TsrunError('TSRUN_E_USAGE', `no such command: ${verb}\n${USAGE}`);
     const g: Globals = {
       root: str(flags['root']) ?? process.env['TSRUN_ROOT'] ?? '/run/tsrun',
       debug: bool(flags['debug']),
@@ -145,6 +155,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await load()(taken.rest, g);
   } catch (e) {
+    if (e instanceof HelpRequested) {
+      process.stdout.write(verb && isVerb(verb) ? help().verbUsage(verb) : help().topUsage());
+      return 0;
+    }
     // The code travels in JSON logs, so a caller (the CRI server) can tell kinds of failure apart.
     logError(e instanceof Error ? e.message : String(e), e instanceof TsrunError ? e.code : undefined);
     // exec's own failures exit 255, as runc's do: any other status is the process's own.

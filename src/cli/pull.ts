@@ -1,7 +1,7 @@
 import { TsrunError } from '../common/errors';
 import { pullImage } from '../image/pull';
 import { familiarName, parseReference } from '../image/reference';
-import { bool, int, parseFlags, str } from './args';
+import { bool, int, parseCommand, str } from './args';
 import type { Globals } from './globals';
 
 /** "user:password" from --creds */
@@ -13,18 +13,7 @@ export function parseCreds(s: string | undefined): { username: string; password:
 }
 
 export async function pull(argv: string[], g: Globals): Promise<number> {
-  const { flags, args } = parseFlags(
-    argv,
-    [
-      { name: 'platform', type: 'string' },
-      { name: 'creds', type: 'string' },
-      { name: 'plain-http', type: 'bool' },
-      { name: 'hosts-dir', type: 'string' },
-      { name: 'concurrency', type: 'int' },
-      { name: 'quiet', alias: 'q', type: 'bool' },
-    ],
-    false,
-  );
+  const { flags, args } = parseCommand('pull', argv);
   if (!args[0]) throw new TsrunError('TSRUN_E_USAGE', '"pull" requires an image reference');
   const quiet = bool(flags['quiet']) || !process.stderr.isTTY;
   const rec = await pullImage(args[0], {

@@ -2,17 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generateId } from '../common/ids';
 import { runContainer } from '../runtime/run';
-import { bool, int, needId, parseFlags, str } from './args';
-import { CREATE_FLAGS } from './create';
+import { bool, int, needId, parseCommand, str } from './args';
 import type { Globals } from './globals';
 import { rejectSystemdCgroup } from './systemd';
 
 export async function run(argv: string[], g: Globals): Promise<number> {
-  const { flags, args } = parseFlags(
-    argv,
-    [...CREATE_FLAGS, { name: 'detach', alias: 'd', type: 'bool' }, { name: 'keep', type: 'bool' }],
-    false,
-  );
+  const { flags, args } = parseCommand('run', argv);
   rejectSystemdCgroup(g);
   let bundle = str(flags['bundle']);
   let id: string;

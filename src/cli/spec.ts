@@ -3,17 +3,10 @@ import * as path from 'node:path';
 import { TsrunError } from '../common/errors';
 import { detectCgroupLayout } from '../cgroups/detect';
 import { defaultSpec } from '../oci/default-spec';
-import { bool, parseFlags, str } from './args';
+import { bool, parseCommand, str } from './args';
 
 export function spec(argv: string[]): number {
-  const { flags } = parseFlags(
-    argv,
-    [
-      { name: 'bundle', alias: 'b', type: 'string' },
-      { name: 'rootless', type: 'bool' },
-    ],
-    false,
-  );
+  const { flags } = parseCommand('spec', argv);
   const file = path.join(str(flags['bundle']) ?? '.', 'config.json');
   if (fs.existsSync(file)) throw new TsrunError('TSRUN_E_USAGE', `File ${file} exists. Remove it first`);
   const cgroupns = detectCgroupLayout().mode === 'v2';

@@ -2,27 +2,8 @@ import * as fs from 'node:fs';
 import type { LinuxResources } from '../../specs/oci/runtime-config';
 import { TsrunError } from '../common/errors';
 import { updateContainer } from '../runtime/resources';
-import { int, needId, parseFlags, str, type FlagSpec } from './args';
+import { int, needId, parseCommand, str } from './args';
 import type { Globals } from './globals';
-
-const FLAGS: FlagSpec[] = [
-  { name: 'resources', alias: 'r', type: 'string' },
-  { name: 'memory', type: 'string' },
-  { name: 'memory-reservation', type: 'string' },
-  { name: 'memory-swap', type: 'string' },
-  { name: 'kernel-memory', type: 'string' },
-  { name: 'kernel-memory-tcp', type: 'string' },
-  { name: 'cpu-shares', alias: 'cpu-share', type: 'int' },
-  { name: 'cpu-quota', type: 'string' },
-  { name: 'cpu-period', type: 'int' },
-  { name: 'cpu-rt-period', type: 'int' },
-  { name: 'cpu-rt-runtime', type: 'int' },
-  { name: 'cpu-idle', type: 'string' },
-  { name: 'cpuset-cpus', type: 'string' },
-  { name: 'cpuset-mems', type: 'string' },
-  { name: 'pids-limit', type: 'string' },
-  { name: 'blkio-weight', type: 'int' },
-];
 
 /** "64m", "1G", "1048576", "-1" -> bytes (binary units, like runc's RAMInBytes). */
 export function parseBytes(s: string, flag: string): number {
@@ -38,7 +19,7 @@ function intValue(s: string, flag: string): number {
 }
 
 export function update(argv: string[], g: Globals): number {
-  const { flags, args } = parseFlags(argv, FLAGS, false);
+  const { flags, args } = parseCommand('update', argv);
   const id = needId(args, 'update');
   let r: LinuxResources = {};
   const file = str(flags['resources']);
@@ -54,6 +35,7 @@ export function update(argv: string[], g: Globals): number {
   if (str(flags['memory'])) mem.limit = parseBytes(str(flags['memory'])!, 'memory');
   if (str(flags['memory-reservation'])) mem.reservation = parseBytes(str(flags['memory-reservation'])!, 'memory-reservation');
   if (str(flags['memory-swap'])) mem.swap = parseBytes(str(flags['memory-swap'])!, 'memory-swap');
+  if (str(flags['kernel-memory-tcp'])) mem.kernelTCP = parseBytes(str(flags['kernel-memory-tcp'])!, 'kernel-memory-tcp');
   if (int(flags['cpu-shares']) !== undefined) cpu.shares = int(flags['cpu-shares']);
   if (str(flags['cpu-quota'])) cpu.quota = intValue(str(flags['cpu-quota'])!, 'cpu-quota');
   if (int(flags['cpu-period']) !== undefined) cpu.period = int(flags['cpu-period']);
