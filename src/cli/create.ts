@@ -1,19 +1,24 @@
 import { createContainer } from '../runtime/create';
-import { bool, int, needId, parseCommand, str } from './args';
+import { idAndBundle } from './advice';
+import { bool, int, parseCommand, str } from './args';
+import { withExistsAdvice } from './exists';
 import type { Globals } from './globals';
 import { rejectSystemdCgroup } from './systemd';
 
 export async function create(argv: string[], g: Globals): Promise<number> {
   const { flags, args } = parseCommand('create', argv);
   rejectSystemdCgroup(g);
-  await createContainer({
-    root: g.root,
-    id: needId(args, 'create'),
-    bundle: str(flags['bundle']) ?? '.',
-    pidFile: str(flags['pid-file']),
-    consoleSocket: str(flags['console-socket']),
-    preserveFds: int(flags['preserve-fds']),
-    noPivot: bool(flags['no-pivot']),
-  });
+  const { id, bundle } = idAndBundle('create', args, str(flags['bundle']));
+  await withExistsAdvice(g.root, id, () =>
+    createContainer({
+      root: g.root,
+      id,
+      bundle,
+      pidFile: str(flags['pid-file']),
+      consoleSocket: str(flags['console-socket']),
+      preserveFds: int(flags['preserve-fds']),
+      noPivot: bool(flags['no-pivot']),
+    }),
+  );
   return 0;
 }

@@ -159,6 +159,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(verb && isVerb(verb) ? help().verbUsage(verb) : help().topUsage());
       return 0;
     }
+    const advised = (require('./advice') as typeof import('./advice')).notRootAdvice(e, verb);
+    if (advised) e = advised;
     // The code travels in JSON logs, so a caller (the CRI server) can tell kinds of failure apart.
     logError(e instanceof Error ? e.message : String(e), e instanceof TsrunError ? e.code : undefined);
     // exec's own failures exit 255, as runc's do: any other status is the process's own.

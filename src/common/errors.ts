@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'TSRUN_E_BUNDLE' // bundle directory or rootfs missing
   | 'TSRUN_E_ID' // invalid container id
   | 'TSRUN_E_EXISTS' // container id already in use
+  | 'TSRUN_E_PERMISSION' // the caller lacks the privileges (not root)
   | 'TSRUN_E_NOT_FOUND' // no such container
   | 'TSRUN_E_STATE' // operation not allowed in the container's current state
   | 'TSRUN_E_INIT' // the container-side init failed (errno + message from native code)

@@ -86,15 +86,21 @@ export function ownerName(): string {
   return os.userInfo().username;
 }
 
+/** A container stuck in "creating" was left by a create that did not finish: how to clear it. */
+function creatingAdvice(id: string, s: ContainerStatus): string {
+  return s === 'creating' ? `; a create that did not finish (a killed tsrun) left it: remove it with \`tsrun delete --force ${id}\`` : '';
+}
+
 // Guards, named after what they allow.
 export function assertCanStart(id: string, s: ContainerStatus): void {
-  if (s !== 'created') throw new TsrunError('TSRUN_E_STATE', `cannot start container ${id}: it is ${s}, not created`);
+  if (s !== 'created') throw new TsrunError('TSRUN_E_STATE', `cannot start container ${id}: it is ${s}, not created${creatingAdvice(id, s)}`);
 }
 export function assertCanKill(id: string, s: ContainerStatus): void {
-  if (s === 'stopped' || s === 'creating') throw new TsrunError('TSRUN_E_STATE', `cannot kill container ${id}: container not running (${s})`);
+  if (s === 'stopped' || s === 'creating') throw new TsrunError('TSRUN_E_STATE', `cannot kill container ${id}: container not running (${s})${creatingAdvice(id, s)}`);
 }
 export function assertCanDelete(id: string, s: ContainerStatus, force: boolean): void {
-  if (s !== 'stopped' && !force) throw new TsrunError('TSRUN_E_STATE', `cannot delete container ${id} that is not stopped: ${s}`);
+  if (s !== 'stopped' && !force)
+    throw new TsrunError('TSRUN_E_STATE', `cannot delete container ${id} that is not stopped: ${s}${s === 'creating' ? creatingAdvice(id, s) : `; \`tsrun delete --force ${id}\` kills it first`}`);
 }
 export function assertCanPause(id: string, s: ContainerStatus): void {
   if (s !== 'running' && s !== 'created') throw new TsrunError('TSRUN_E_STATE', `cannot pause container ${id}: it is ${s}`);
@@ -103,5 +109,5 @@ export function assertCanResume(id: string, s: ContainerStatus): void {
   if (s !== 'paused') throw new TsrunError('TSRUN_E_STATE', `cannot resume container ${id}: it is ${s}, not paused`);
 }
 export function assertCanExec(id: string, s: ContainerStatus): void {
-  if (s !== 'running' && s !== 'created') throw new TsrunError('TSRUN_E_STATE', `cannot exec in container ${id}: it is ${s}`);
+  if (s !== 'running' && s !== 'created') throw new TsrunError('TSRUN_E_STATE', `cannot exec in container ${id}: it is ${s}${creatingAdvice(id, s)}`);
 }

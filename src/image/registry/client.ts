@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { TsrunError } from '../../common/errors';
 import { basicHeader, credentialsFromDockerConfig, parseChallenge, type Credentials } from './auth';
-import { resolveEndpoints, type Endpoint } from './hosts';
+import { hostsFile, resolveEndpoints, type Endpoint } from './hosts';
 
 export const MANIFEST_TYPES = [
   'application/vnd.oci.image.index.v1+json',
@@ -42,6 +42,7 @@ export class RegistryClient {
   /** Authorization header per endpoint origin, once a challenge was answered */
   private readonly auth = new Map<string, string>();
   private readonly timeouts: { headersTimeout: number; bodyTimeout: number };
+  private readonly hostsDir?: string;
 
   constructor(
     readonly registry: string,
@@ -49,6 +50,7 @@ export class RegistryClient {
     opts: RegistryOptions = {},
   ) {
     this.endpoints = resolveEndpoints(registry, opts);
+    this.hostsDir = opts.hostsDir;
     this.creds = opts.credentials ?? credentialsFromDockerConfig(registry, opts.dockerConfig);
     const ms = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.timeouts = { headersTimeout: ms, bodyTimeout: ms };
@@ -93,6 +95,7 @@ export class RegistryClient {
   /** GET with mirror fallback and one auth round; the caller reads the body. */
   async get(path: string, headers: Record<string, string> = {}): Promise<Response> {
     const errors: string[] = [];
+    let answered = false;
     for (const ep of this.endpoints) {
       let res: Response;
       try {
@@ -103,6 +106,7 @@ export class RegistryClient {
         errors.push(`${ep.origin}: ${this.describe(e)}`);
         continue;
       }
+      answered = true;
       if (res.statusCode >= 200 && res.statusCode < 300) return res;
       const body = (await res.body.text().catch(() => '')).slice(0, 300);
       const detail = registryErrorMessage(body);
@@ -110,7 +114,20 @@ export class RegistryClient {
         throw new TsrunError('TSRUN_E_REGISTRY', `${this.registry}/${this.repository}: access denied (${res.statusCode})${detail ? `: ${detail}` : ''}${this.creds ? '' : '; no credentials were given'}`);
       errors.push(`${ep.origin}${ep.apiPath}/${this.repository}/${path}: ${res.statusCode}${detail ? ` ${detail}` : ''}`);
     }
+    if (!answered) throw new TsrunError('TSRUN_E_REGISTRY', this.unreachable(errors));
     throw new TsrunError('TSRUN_E_REGISTRY', `${this.registry}/${this.repository}: ${errors.join('; ')}`);
+  }
+
+  /** No endpoint answered at all: name the registry, what was tried, and the mirror config that would serve it. */
+  private unreachable(errors: string[]): string {
+    const file = hostsFile(this.registry, this.hostsDir);
+    const mirrors = this.endpoints.length > 1;
+    return (
+      `cannot reach the registry ${this.registry} (${errors.join('; ')}). ` +
+      (mirrors ? `The mirrors configured in ${file} did not answer either. ` : '') +
+      `A mirror that serves ${this.registry} is configured in ${file}: a [host."http://MIRROR:PORT/v2/${this.registry}"] table ` +
+      'with override_path = true (another directory: tsrun pull --hosts-dir DIR, tsrun cri --registry-config DIR)'
+    );
   }
 
   /** Why a request failed, in words (undici's timeouts say only "Headers Timeout Error"). */

@@ -67,10 +67,14 @@ function endpointFromUrl(url: string, overridePath: boolean, skipVerify: boolean
   return { origin: u.origin, apiPath: overridePath ? p || '/v2' : `${p}/v2`.replace(/^\/v2\/v2$/, '/v2'), skipVerify };
 }
 
+/** Where the settings of `registry` live: <hosts dir>/<registry>/hosts.toml. */
+export function hostsFile(registry: string, hostsDir = DEFAULT_HOSTS_DIR): string {
+  return path.join(hostsDir, registry, 'hosts.toml');
+}
+
 /** Endpoints to try in order for `registry`: configured mirrors, then the server. */
 export function resolveEndpoints(registry: string, opts: { hostsDir?: string; plainHttp?: boolean } = {}): Endpoint[] {
-  const dir = opts.hostsDir ?? DEFAULT_HOSTS_DIR;
-  const file = path.join(dir, registry, 'hosts.toml');
+  const file = hostsFile(registry, opts.hostsDir);
   const scheme = opts.plainHttp || isLoopback(registry) ? 'http' : 'https';
   const upstream = registry === 'docker.io' ? 'https://registry-1.docker.io' : `${scheme}://${registry}`;
   let cfg: ReturnType<typeof parseHostsToml> | undefined;
