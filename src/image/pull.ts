@@ -31,8 +31,18 @@ export interface PullOptions extends RegistryOptions {
   platform?: string;
   /** layers downloaded at once */
   concurrency?: number;
-  progress?: (msg: string) => void;
+  /** what a progress display needs: the layers, their bytes as they arrive, each one done */
+  progress?: (p: PullProgress) => void;
 }
+
+/** A pull as it goes, for a progress display (the CLI's bars, or its summary line). */
+export type PullProgress =
+  /** the layers of the image, once the manifest is read; `present`: already unpacked in the store */
+  | { kind: 'layers'; layers: { digest: string; size: number; present: boolean }[] }
+  /** bytes of a layer received so far (a resumed download starts at its offset) */
+  | { kind: 'bytes'; digest: string; received: number; size: number }
+  | { kind: 'fetched'; digest: string; size: number; resumedAt: number }
+  | { kind: 'unpacked'; digest: string; entries: number };
 
 function parseJson<T>(body: Buffer, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: SchemaIssue[] } } }, what: string): T {
   let raw: unknown;
@@ -64,7 +74,7 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRe
   const content = new ContentStore(opts.store);
   const layers = new LayerStore(opts.store);
   const images = new ImageStore(opts.store);
-  const say = opts.progress ?? (() => {});
+  const report = opts.progress ?? (() => {});
 
   const t0 = process.hrtime.bigint();
   const top = await client.manifest(r.digest ?? r.tag!);
@@ -104,14 +114,22 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRe
       got = { stream: await client.blobFromUrls(d.urls, d.digest), resumed: false };
     }
     const { stream, resumed } = got;
+    let received = resumed ? offset : 0;
+    const counted = async function* (): AsyncGenerator<Uint8Array> {
+      for await (const c of stream as AsyncIterable<Uint8Array>) {
+        received += c.length;
+        report({ kind: 'bytes', digest: d.digest, received, size: d.size });
+        yield c;
+      }
+    };
     try {
-      await content.ingest(d.digest, d.size, stream, resumed);
+      await content.ingest(d.digest, d.size, opts.progress ? counted() : stream, resumed);
     } catch (e) {
       if (e instanceof TsrunError) throw e;
       throw new TsrunError('TSRUN_E_TIMEOUT', `${name}: blob ${d.digest}: ${client.describe(e)}; what arrived is kept, and a new pull resumes there`);
     }
     emit('blob_fetched', `${d.digest} ${d.size} bytes${resumed ? ` (resumed at ${offset})` : ''}`, Number((process.hrtime.bigint() - t) / 1000n));
-    say(`fetched ${d.digest.slice(7, 19)} ${(d.size / 1e6).toFixed(1)} MB`);
+    report({ kind: 'fetched', digest: d.digest, size: d.size, resumedAt: resumed ? offset : 0 });
   };
 
   if (manifest.config.size > MAX_CONFIG_BYTES) throw new TsrunError('TSRUN_E_REGISTRY', `${name}: the image config is declared as ${manifest.config.size} bytes, more than ${MAX_CONFIG_BYTES >> 20} MiB`);
@@ -121,6 +139,7 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRe
   if (diffIds.length !== manifest.layers.length)
     throw new TsrunError('TSRUN_E_REGISTRY', `${name}: the manifest lists ${manifest.layers.length} layers but the config ${diffIds.length} diff IDs`);
   const missing = manifest.layers.filter((l, i) => !layers.has(diffIds[i]!));
+  report({ kind: 'layers', layers: manifest.layers.map((l) => ({ digest: l.digest, size: l.size, present: !missing.includes(l) })) });
   await parallel(missing, opts.concurrency ?? 3, fetchBlob);
   for (const [i, l] of manifest.layers.entries()) {
     const diffId = diffIds[i]!;
@@ -129,7 +148,7 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRe
     const maxBytes = Math.max(MIN_UNPACK_BYTES, l.size * ratio);
     const res = await layers.unpack(fs.createReadStream(content.blobPath(l.digest)), l.mediaType, diffId, maxBytes);
     emit('layer_unpacked', `${l.digest} -> ${diffId}: ${res.entries} entries, ${res.whiteouts} whiteouts`, Number((process.hrtime.bigint() - t) / 1000n));
-    say(`unpacked ${diffId.slice(7, 19)} (${res.entries} entries, ${res.whiteouts} whiteouts)`);
+    report({ kind: 'unpacked', digest: l.digest, entries: res.entries });
   }
   await content.put(manifestDigest, manifestBody);
   if (indexDigest) await content.put(indexDigest, top.body);
