@@ -138,10 +138,11 @@ export async function main(argv: string[]): Promise<number> {
     const explain = taken.explain;
     if (explain) {
       const { addSink } = require('../events/bus') as typeof import('../events/bus');
-      const { narrate, pickLang } = require('../events/narrate') as typeof import('../events/narrate');
-      const lang = pickLang(taken.lang);
+      const { narrator, pickLang } = require('../events/narrate') as typeof import('../events/narrate');
+      const { detectCgroupLayout } = require('../cgroups/detect') as typeof import('../cgroups/detect');
+      const narrate = narrator(pickLang(taken.lang), { cgroupV1: detectCgroupLayout().mode !== 'v2' });
       // Narration goes to stderr: stdout belongs to the container.
-      addSink((e) => process.stderr.write(explain === 'json' ? JSON.stringify(e) + '\n' : narrate(e, lang)));
+      addSink((e) => process.stderr.write(explain === 'json' ? JSON.stringify(e) + '\n' : narrate(e)));
     }
     const failpoint = process.env['TSRUN_FAILPOINT'];
     if (failpoint) {

@@ -17,6 +17,7 @@ export const STEP_KINDS = [
   'created',
   'started',
   'signal',
+  'exited',
   'deleted',
   // images
   'image_resolved',

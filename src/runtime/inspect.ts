@@ -12,7 +12,12 @@ export interface Inspection {
   pid: number;
   namespaces: { type: string; container: string; host: string; shared: boolean }[];
   cgroup: { path: string; memory: { usage: number; limit: number }; pids: { current: number; limit: number }; cpu: { usageNs: number; throttledPeriods: number } };
-  mounts: { target: string; fstype: string; source: string; options: string }[];
+  /**
+   * As /proc/PID/mountinfo has them: `options` are the mount's own (per mount: ro, nosuid...),
+   * `superOptions` its filesystem's (shared by every mount of it: size=, mode=...). `masked`: a
+   * path of linux.maskedPaths, covered by /dev/null (a file) or an empty read-only tmpfs (a directory).
+   */
+  mounts: { target: string; fstype: string; source: string; options: string; superOptions: string; masked?: 'file' | 'directory' }[];
   capabilities: Record<'bounding' | 'effective' | 'permitted' | 'inheritable' | 'ambient', string[]>;
   seccomp: 'disabled' | 'strict' | 'filter';
   noNewPrivs: boolean;
@@ -43,7 +48,8 @@ export function inspectContainer(root: string, id: string): Inspection {
   const statusText = pid ? fs.readFileSync(`/proc/${pid}/status`, 'utf8') : '';
   const field = (k: string): string => new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(statusText)?.[1]?.trim() ?? '';
   const caps = (k: string): string[] => (field(k) ? capabilityNames(BigInt('0x' + field(k))) : []);
-  const mounts = pid
+  const maskedPaths = new Set(rec.config.linux?.maskedPaths ?? []);
+  const mounts: Inspection['mounts'] = pid
     ? fs
         .readFileSync(`/proc/${pid}/mountinfo`, 'utf8')
         .trim()
@@ -51,12 +57,16 @@ export function inspectContainer(root: string, id: string): Inspection {
         .map((l) => {
           const [left, right] = l.split(' - ');
           const f = left!.split(' ');
-          const [fstype, source, superOpts] = right!.split(' ');
-          return { target: f[4]!, fstype: fstype!, source: source!, options: `${f[5]},${superOpts}` };
+          const [fstype, source, superOptions] = right!.split(' ');
+          const target = f[4]!.replace(/\\040/g, ' ');
+          const m: Inspection['mounts'][number] = { target, fstype: fstype!, source: source!, options: f[5]!, superOptions: superOptions ?? '' };
+          // The init masks a file with a bind of /dev/null (its root in the fs is /null), a directory with a read-only tmpfs.
+          if (maskedPaths.has(target)) m.masked = f[3] === '/null' ? 'file' : 'directory';
+          return m;
         })
     : [];
   const rootMount = mounts.find((m) => m.target === '/');
-  const lower = rootMount?.fstype === 'overlay' ? /lowerdir=([^,]+)/.exec(rootMount.options)?.[1] : undefined;
+  const lower = rootMount?.fstype === 'overlay' ? /lowerdir=([^,]+)/.exec(rootMount.superOptions)?.[1] : undefined;
   return {
     id,
     status,

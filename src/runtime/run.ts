@@ -1,5 +1,6 @@
 // run: create + start, then (unless detached) wait for the container and delete it,
 // returning its exit status.
+import { emit } from '../events/bus';
 import { createContainer, type CreateOptions } from './create';
 import { deleteContainer } from './delete';
 import { forwardSignals } from './signals';
@@ -22,6 +23,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const stop = forwardSignals(created.record.pid);
   const code = await created.init.exited;
   stop();
+  emit('exited', `status ${code}`, 0, opts.id);
   created.init.sync.close();
   if (!opts.keep) await deleteContainer(opts.root, opts.id, true);
   return code;

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parseMountinfo } from '../../src/cgroups/detect';
 import { makeBundle } from '../fixtures/busybox';
 import { newRoot, TSRUN, tsrun, tsrunAsync, uniqueId } from '../helpers/tsrun';
 
@@ -92,6 +93,66 @@ test('inspect shows the container from the kernel side: namespaces, cgroup, capa
   const text = tsrun(root, ['inspect', '--explain', '--lang', 'en', id]).stdout;
   t.regex(text, /network +net:\[\d+\] +net:\[\d+\] +shared with the host/);
   t.regex(text, /# Each namespace is a kernel object/);
+  tsrun(root, ['delete', '-f', id]);
+});
+
+test('--explain tells each idea once (not under every mount), ends with "exited, status N", and names the host\'s cgroup files', (t) => {
+  const bundle = makeBundle(['sh', '-c', 'exit 3'], (c) => {
+    c.linux!.resources = { memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 50 } };
+  });
+  const v1 = parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).mode !== 'v2';
+  const { CATALOGS } = require('../../src/events/narrate') as typeof import('../../src/events/narrate');
+  for (const lang of ['en', 'ja'] as const) {
+    const r = tsrun(root, ['run', '--explain', '--lang', lang, '-b', bundle, uniqueId('once')]);
+    t.is(r.code, 3, r.stderr);
+    const lines = r.stderr.trimEnd().split('\n');
+    const steps = lines.filter((l) => l.startsWith('['));
+    t.true(steps.filter((l) => l.includes(`] ${CATALOGS[lang].mount.title}: `)).length > 5, 'many mounts');
+    // Every explanation line is there once: the first mount has it, the others only their step.
+    const explanations = lines.filter((l) => !l.startsWith('['));
+    t.is(new Set(explanations).size, explanations.length, explanations.join('\n'));
+    t.is(explanations.filter((l) => l.trim() === CATALOGS[lang].mount.explain).length, 1);
+    // The container's exit, then its deletion.
+    const exited = steps.findIndex((l) => l.endsWith(`] ${CATALOGS[lang].exited.title}: status 3`));
+    t.true(exited > 0, steps.join('\n'));
+    t.regex(steps[exited + 1]!, new RegExp(`\\] ${CATALOGS[lang].deleted.title}: `));
+    // The limits step says the files this host has: memory.limit_in_bytes on v1 (or hybrid), memory.max on v2.
+    const limits = CATALOGS[lang].cgroup_limits;
+    t.true(explanations.some((l) => l.trim() === (v1 ? limits.explainCgroupV1 : limits.explain)), explanations.join('\n'));
+    t.regex(r.stderr, v1 ? /memory\.limit_in_bytes=67108864/ : /memory\.max=67108864/);
+    if (v1) t.false(r.stderr.includes('memory.max'), 'no v2 file names on a v1 host');
+  }
+});
+
+test('inspect: sizes in binary units (exact bytes in --format json), mount options per mount, masked paths shown as masked', (t) => {
+  const id = uniqueId('units');
+  const bundle = makeBundle(['sleep', '100'], (c) => {
+    c.linux!.resources = { memory: { limit: 96 * 1024 * 1024 } };
+  });
+  t.is(tsrun(root, ['run', '-d', '-b', bundle, id]).code, 0);
+  const text = tsrun(root, ['inspect', id]).stdout;
+  t.regex(text, /\n {2}memory {2}[\d.]+ (B|KiB|MiB) used, limit 96\.0 MiB\n/);
+  t.notRegex(text, /bytes used/);
+  const i = JSON.parse(tsrun(root, ['inspect', '--format', 'json', id]).stdout) as {
+    cgroup: { memory: { limit: number; usage: number } };
+    mounts: { target: string; fstype: string; options: string; superOptions: string; masked?: string }[];
+  };
+  t.is(i.cgroup.memory.limit, 96 * 1024 * 1024);
+  t.true(Number.isInteger(i.cgroup.memory.usage) && i.cgroup.memory.usage > 0);
+  // As /proc/PID/mountinfo has them: the mount's options apart from its filesystem's.
+  const mountinfo = fs.readFileSync(`/proc/${JSON.parse(tsrun(root, ['state', id]).stdout).pid}/mountinfo`, 'utf8').trim().split('\n');
+  const dev = i.mounts.find((m) => m.target === '/dev')!;
+  const devLine = mountinfo.find((l) => l.split(' ')[4] === '/dev')!;
+  t.is(dev.options, devLine.split(' ')[5]);
+  t.is(dev.superOptions, devLine.split(' - ')[1]!.split(' ')[2]);
+  t.regex(text, /\n {2}\/dev +tmpfs +rw,nosuid {2}\(tmpfs: rw,[^)]*size=65536k[^)]*\)\n/);
+  // The default spec masks /proc/keys (a file) and /sys/firmware (a directory).
+  t.is(i.mounts.find((m) => m.target === '/proc/keys')?.masked, 'file');
+  t.is(i.mounts.find((m) => m.target === '/sys/firmware')?.masked, 'directory');
+  t.regex(text, /\n {2}\/proc\/keys +masked +\/dev\/null bound over the file\n/);
+  t.regex(text, /\n {2}\/sys\/firmware +masked +an empty read-only tmpfs over the directory\n/);
+  const ja = tsrun(root, ['inspect', '--explain', '--lang', 'ja', id]).stdout;
+  t.regex(ja, /# コンテナ自身のマウント名前空間のマウント表です/);
   tsrun(root, ['delete', '-f', id]);
 });
 

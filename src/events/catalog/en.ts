@@ -1,10 +1,14 @@
-import type { Catalog } from './types';
+import type { Catalog, InspectTexts } from './types';
 
 export const en: Catalog = {
   config_loaded: { title: 'config loaded', explain: 'config.json was parsed and checked against the OCI runtime spec before anything was created.' },
   state_reserved: { title: 'state reserved', explain: 'A directory for the container claims its id; a lock on it keeps two tsrun calls from racing.' },
   cgroup_created: { title: 'cgroup made', explain: 'A control group holds the container\'s processes so the kernel can count and limit what they use.' },
-  cgroup_limits: { title: 'limits written', explain: 'Limits are files in the cgroup: writing memory.max or pids.max tells the kernel where to stop.' },
+  cgroup_limits: {
+    title: 'limits written',
+    explain: 'Limits are files in the cgroup: writing memory.max or pids.max tells the kernel where to stop.',
+    explainCgroupV1: 'Limits are files in the cgroup: writing memory.limit_in_bytes or pids.max (cgroup v1 names, a directory per controller) tells the kernel where to stop.',
+  },
   paused: { title: 'paused', explain: 'The freezer stops every process in the cgroup at once; they keep their memory but get no CPU.' },
   resumed: { title: 'resumed', explain: 'The freezer lets the processes run again, exactly where they stopped.' },
   updated: { title: 'limits updated', explain: 'A running container\'s limits change by writing its cgroup files again.' },
@@ -14,6 +18,7 @@ export const en: Catalog = {
   created: { title: 'created', explain: 'Everything is ready; the init waits on the exec fifo until `start` opens it (the create/start split).' },
   started: { title: 'started', explain: '`start` opened the exec fifo: the init wrote one byte and called execve on the container\'s program.' },
   signal: { title: 'signal sent', explain: 'kill delivers a signal to the init or, with --all, to every process in the cgroup.' },
+  exited: { title: 'exited', explain: "The container's process ended. Its exit status (128 plus the signal's number when a signal ended it) is what `tsrun run` returns." },
   deleted: { title: 'deleted', explain: 'The cgroup and the state directory are gone; nothing of the container remains.' },
   image_resolved: { title: 'reference resolved', explain: 'The registry answered the tag with a manifest (or an index of manifests) and its digest.' },
   platform_selected: { title: 'platform chosen', explain: 'An index lists one manifest per OS and CPU; the one for this machine was picked.' },
@@ -58,4 +63,15 @@ export const en: Catalog = {
   container_spec: { title: "config.json from the CRI request", explain: "The CRI request and the image config became an OCI config.json: command, user, capabilities, seccomp, the pod's namespaces." },
   monitor_started: { title: "monitor started", explain: "tsrun-monitor started the init with the config the server compiled, and became the container's parent: it writes the log and records the exit code." },
   container_exited: { title: "container exited", explain: "The monitor recorded the exit status on disk; the CRI reports it as the container's exit code and reason." },
+};
+
+export const enInspect: InspectTexts = {
+  namespaces: 'Each namespace is a kernel object with an inode; the same inode as the host means shared, another means isolated.',
+  cgroup: 'The cgroup counts what the processes use and holds the limits the kernel enforces.',
+  capabilities: "Root's powers, split into capabilities; the bounding set is the most this process tree can ever have.",
+  seccomp: '"filter" means a BPF program checks each system call; no_new_privs stops setuid programs from gaining privileges.',
+  mounts:
+    "The mount table of the container's own mount namespace, as /proc/PID/mountinfo shows it: each mount's own options, then its filesystem's. " +
+    'A masked path is covered (a file by /dev/null, a directory by an empty read-only tmpfs), so the container cannot read what is there.',
+  layers: "The image layers stacked by overlayfs under the container's writable upper dir.",
 };

@@ -1,10 +1,14 @@
-import type { Catalog } from './types';
+import type { Catalog, InspectTexts } from './types';
 
 export const ja: Catalog = {
   config_loaded: { title: '設定の読み込み', explain: 'config.json を読み、何かを作る前に OCI ランタイム仕様に沿っているか確かめました。' },
   state_reserved: { title: '状態ディレクトリの確保', explain: 'コンテナ用のディレクトリで ID を予約しました。ロックで tsrun の同時実行がぶつからないようにします。' },
   cgroup_created: { title: 'cgroup の作成', explain: 'コントロールグループにコンテナのプロセスをまとめ、カーネルが使用量を数えて制限できるようにします。' },
-  cgroup_limits: { title: '制限の書き込み', explain: '制限は cgroup のファイルです。memory.max や pids.max に書くと、カーネルがそこで止めます。' },
+  cgroup_limits: {
+    title: '制限の書き込み',
+    explain: '制限は cgroup のファイルです。memory.max や pids.max に書くと、カーネルがそこで止めます。',
+    explainCgroupV1: '制限は cgroup のファイルです。memory.limit_in_bytes や pids.max（cgroup v1 での名前で、コントローラごとにディレクトリがあります）に書くと、カーネルがそこで止めます。',
+  },
   paused: { title: '一時停止', explain: 'freezer が cgroup 内の全プロセスを一度に止めました。メモリはそのまま、CPU は使いません。' },
   resumed: { title: '再開', explain: 'freezer がプロセスを止まった所から再び動かしました。' },
   updated: { title: '制限の変更', explain: '動いているコンテナの制限は、cgroup のファイルを書き直すことで変わります。' },
@@ -14,6 +18,7 @@ export const ja: Catalog = {
   created: { title: '作成完了', explain: '準備完了です。init は start が exec fifo を開くまで待ちます（create と start の分離）。' },
   started: { title: '開始', explain: 'start が exec fifo を開き、init が 1 バイト書いてコンテナのプログラムを execve しました。' },
   signal: { title: 'シグナル送信', explain: 'kill は init に、--all なら cgroup 内の全プロセスにシグナルを送ります。' },
+  exited: { title: '終了', explain: 'コンテナのプロセスが終わりました。その終了ステータス（シグナルで終わったときは 128 にシグナル番号を足した値）が `tsrun run` の終了コードになります。' },
   deleted: { title: '削除', explain: 'cgroup と状態ディレクトリを消しました。コンテナは何も残っていません。' },
   image_resolved: { title: '参照の解決', explain: 'レジストリがタグに対してマニフェスト（またはその一覧）とダイジェストを返しました。' },
   platform_selected: { title: 'プラットフォームの選択', explain: 'インデックスには OS と CPU ごとのマニフェストがあり、このマシン用のものを選びました。' },
@@ -58,4 +63,15 @@ export const ja: Catalog = {
   container_spec: { title: "CRI リクエストから config.json", explain: "CRI のリクエストとイメージの設定から OCI の config.json を作りました（コマンド・ユーザー・capability・seccomp・Pod の名前空間）。" },
   monitor_started: { title: "モニターの起動", explain: "tsrun-monitor がサーバーのコンパイルした設定で init を起動し、コンテナの親になりました。ログを書き、終了コードを記録します。" },
   container_exited: { title: "コンテナの終了", explain: "モニターが終了ステータスをディスクに記録しました。CRI はそれをコンテナの終了コードと理由として返します。" },
+};
+
+export const jaInspect: InspectTexts = {
+  namespaces: '名前空間はカーネルのオブジェクトで inode を持ちます。ホストと同じ inode なら共有、違えば分離されています。',
+  cgroup: 'cgroup はプロセスの使用量を数え、カーネルが強制する制限を持ちます。',
+  capabilities: 'root の権限を細かく分けたものです。バウンディングセットはこのプロセスツリーが持てる上限です。',
+  seccomp: '「filter」は BPF プログラムが各システムコールを調べることを意味します。no_new_privs は setuid で権限が増えるのを防ぎます。',
+  mounts:
+    'コンテナ自身のマウント名前空間のマウント表です（/proc/PID/mountinfo）。マウントごとのオプションの後に、そのファイルシステムのオプションを示します。' +
+    'マスクしたパスは覆われていて（ファイルは /dev/null で、ディレクトリは空の読み取り専用 tmpfs で）、コンテナからは中身を読めません。',
+  layers: 'overlayfs がコンテナの書き込み用 upper ディレクトリの下に重ねたイメージのレイヤーです。',
 };

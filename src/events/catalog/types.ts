@@ -4,6 +4,18 @@ import type { StepKind } from '../types';
 export interface StepText {
   title: string;
   explain: string;
+  /** the explanation on a cgroup v1 (or hybrid) host, where the files have their v1 names */
+  explainCgroupV1?: string;
 }
 
 export type Catalog = Record<StepKind, StepText>;
+
+/** What `inspect --explain` says about each part of the kernel's view. */
+export interface InspectTexts {
+  namespaces: string;
+  cgroup: string;
+  capabilities: string;
+  seccomp: string;
+  mounts: string;
+  layers: string;
+}
