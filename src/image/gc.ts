@@ -33,18 +33,25 @@ export function removeLease(store: string, dir: string): void {
   fs.rmSync(leaseFile(store, dir), { force: true });
 }
 
-/** Layers in use by mounted rootfs (a lease per bundle). */
-function leasedLayers(store: string): Set<string> {
-  const out = new Set<string>();
+export interface Lease {
+  /** the bundle directory */
+  dir: string;
+  image: string;
+  diffIds: string[];
+}
+
+/** The bundles whose rootfs uses layers of the store (a lease per bundle). */
+export function leases(store: string): Lease[] {
   let files: string[] = [];
   try {
     files = fs.readdirSync(leaseDir(store));
   } catch {
-    return out;
+    return [];
   }
+  const out: Lease[] = [];
   for (const f of files) {
     try {
-      for (const d of (JSON.parse(fs.readFileSync(path.join(leaseDir(store), f), 'utf8')) as { diffIds: string[] }).diffIds) out.add(d);
+      out.push(JSON.parse(fs.readFileSync(path.join(leaseDir(store), f), 'utf8')) as Lease);
     } catch {
       /* a lease being written */
     }
@@ -52,9 +59,29 @@ function leasedLayers(store: string): Set<string> {
   return out;
 }
 
+function leasedLayers(store: string): Set<string> {
+  return new Set(leases(store).flatMap((l) => l.diffIds));
+}
+
+/** Bytes a file or directory takes (its files' sizes; links not followed). */
+function sizeOf(p: string): number {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(p);
+  } catch {
+    return 0;
+  }
+  if (!st.isDirectory()) return st.isFile() ? st.size : 0;
+  let n = 0;
+  for (const e of fs.readdirSync(p)) n += sizeOf(path.join(p, e));
+  return n;
+}
+
 export interface GcResult {
   blobs: number;
   layers: number;
+  /** what the removed blobs and unpacked layers took */
+  bytes: number;
 }
 
 export function collectGarbage(store: string): GcResult {
@@ -67,23 +94,62 @@ export function collectGarbage(store: string): GcResult {
     const layers = new LayerStore(store);
     let nb = 0;
     let nl = 0;
+    let bytes = 0;
     for (const d of content.list())
       if (!blobs.has(d)) {
+        bytes += sizeOf(content.blobPath(d));
         content.delete(d);
         nb++;
       }
     for (const d of layers.list())
       if (!layerIds.has(d)) {
+        bytes += sizeOf(layers.dir(d));
         layers.remove(d);
         nl++;
       }
-    return { blobs: nb, layers: nl };
+    return { blobs: nb, layers: nl, bytes };
   });
 }
 
-export function removeImage(store: string, name: string): ImageRecord {
+export interface Removed {
+  record: ImageRecord;
+  freed: GcResult;
+  /** its layers that stay: used by other images, or by bundles made from it */
+  shared: number;
+  bundles: Lease[];
+}
+
+export function removeImage(store: string, name: string): Removed {
   const images = new ImageStore(store);
-  const rec = images.withLock(() => images.remove(name));
-  collectGarbage(store);
-  return rec;
+  const record = images.withLock(() => images.remove(name));
+  const freed = collectGarbage(store);
+  const others = new Set(images.all().flatMap((r) => r.diffIds));
+  const bundles = leases(store).filter((l) => l.diffIds.some((d) => record.diffIds.includes(d)));
+  return { record, freed, shared: record.diffIds.filter((d) => others.has(d)).length, bundles };
+}
+
+/** What the store keeps after a GC, and why: images, and bundles that use layers. */
+export interface StoreUsage {
+  images: number;
+  blobs: number;
+  layers: number;
+  bytes: number;
+  /** bundles whose layers belong to no image any more: `bundle --remove` then prune frees them */
+  orphanBundles: Lease[];
+}
+
+export function storeUsage(store: string): StoreUsage {
+  const content = new ContentStore(store);
+  const layers = new LayerStore(store);
+  const recs = new ImageStore(store).all();
+  const imageLayers = new Set(recs.flatMap((r) => r.diffIds));
+  const blobs = content.list();
+  const layerIds = layers.list();
+  return {
+    images: recs.length,
+    blobs: blobs.length,
+    layers: layerIds.length,
+    bytes: blobs.reduce((n, d) => n + sizeOf(content.blobPath(d)), 0) + layerIds.reduce((n, d) => n + sizeOf(layers.dir(d)), 0),
+    orphanBundles: leases(store).filter((l) => l.diffIds.some((d) => !imageLayers.has(d))),
+  };
 }

@@ -90,6 +90,29 @@ test('pull a 5-layer image, bundle it, run it: whiteouts, opaque dirs, links, us
   t.deepEqual(fs.readdirSync(path.join(s, 'layers', 'sha256')), []);
 });
 
+test('rmi says what it freed and what stays; prune says what remains and what would free it', (t) => {
+  const s = store();
+  const ref = `${plain.addr}/test/five:v1`;
+  t.is(ts(s, ['pull', '-q', ref]).code, 0);
+  // Alone, the image's blobs and layers all go with it, and a prune after it has nothing to do.
+  const alone = ts(s, ['rmi', ref]);
+  t.regex(alone.stdout, /^removed 127\.0\.0\.1:\d+\/test\/five:v1: freed 7 blobs and 5 layers \([\d.]+ (KiB|MiB)\)\n$/);
+  t.is(ts(s, ['prune']).stdout, 'nothing to remove: the store is empty\n');
+  // With a bundle made from it, the layers stay for the bundle, and each step says so.
+  t.is(ts(s, ['pull', '-q', ref]).code, 0);
+  const bundle = path.join(s, 'bb');
+  t.is(ts(s, ['bundle', ref, bundle]).code, 0);
+  t.regex(ts(s, ['prune']).stdout, /^nothing to remove\nkept 7 blobs and 5 layers \([\d.]+ (KiB|MiB)\), in use by 1 image \(tsrun rmi IMAGE removes one\)\n$/);
+  const held = ts(s, ['rmi', ref]);
+  t.regex(held.stdout, new RegExp(`^removed .*/test/five:v1: freed 7 blobs and 0 layers \\([\\d.]+ (KiB|MiB)\\); kept the layers the bundle ${bundle} uses \\(tsrun bundle --remove ${bundle}, then tsrun prune, frees them\\)\n$`));
+  const prune = ts(s, ['prune']);
+  t.regex(prune.stdout, new RegExp(`^nothing to remove\nkept 0 blobs and 5 layers \\([\\d.]+ (KiB|MiB)\\), in use by 1 bundle\n  the bundle ${bundle} holds layers of .*/test/five:v1, which was removed: tsrun bundle --remove ${bundle}, then tsrun prune, frees them\n$`));
+  t.is(ts(s, ['bundle', '--remove', bundle]).code, 0);
+  t.regex(ts(s, ['prune']).stdout, /^removed 0 blobs and 5 layers \([\d.]+ (KiB|MiB)\)\n$/);
+  t.deepEqual(fs.readdirSync(path.join(s, 'layers', 'sha256')), []);
+  t.is(ts(s, ['prune']).stdout, 'nothing to remove: the store is empty\n');
+});
+
 // What a local user who is not root sees of the store and of a bundle (CVE-2021-41103 class):
 // an image's setuid-root binary and its 0666 device node must be out of reach, or running the
 // one gives that user euid 0 on the host and the other opens whatever device the image names.
