@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { busyboxRootfs } from '../fixtures/busybox';
+import { pristineBusyboxRootfs } from '../fixtures/busybox';
 import { nginxLayerDir } from '../fixtures/nginx';
 import { OciLayout, push, tarOf, tarOfDir } from '../fixtures/oci-builder';
 import { freePort, startRegistry, type Registry } from '../fixtures/registry';
@@ -66,7 +66,7 @@ test.before(async (t) => {
   t.timeout(5 * 60_000, 'a registry, two images and dockerd');
   registry = await startRegistry('plain');
   const layout = new OciLayout(path.join(work, 'oci'));
-  const base = tarOfDir(busyboxRootfs());
+  const base = tarOfDir(pristineBusyboxRootfs());
   layout.tag('busybox', layout.image([base], { Cmd: ['sh'], Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'] }));
   const conf = await tarOf([
     { name: 'etc/', type: 'directory', mode: 0o755 },
