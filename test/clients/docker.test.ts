@@ -100,10 +100,15 @@ test.serial('the daemon runs tsrun: docker info names it the default runtime', (
   t.true(docker(['info', '--format', '{{json .Runtimes}}']).stdout.includes('"tsrun"'));
 });
 
-test.serial('docker run: output and exit code come back', (t) => {
-  const r = docker(['run', '--rm', busybox, 'sh', '-c', 'echo hello from docker on tsrun; exit 3']);
+test.serial('docker run: output and exit code come back; tsrun created, started and deleted the container', (t) => {
+  const cidfile = path.join(work, 'run.cid');
+  const r = docker(['run', '--rm', '--cidfile', cidfile, busybox, 'sh', '-c', 'echo hello from docker on tsrun; exit 3']);
   t.is(r.code, 3, r.stderr);
   t.is(r.stdout, 'hello from docker on tsrun\n');
+  const id = fs.readFileSync(cidfile, 'utf8').trim();
+  const verbs = d.runtimeCalls().filter((l) => l.endsWith(` ${id}`)).map((l) => / --log-format json (\w+)/.exec(l)?.[1]);
+  t.deepEqual(verbs.slice(0, 2), ['create', 'start'], d.runtimeCalls().join('\n'));
+  t.true(verbs.includes('delete'));
 });
 
 test.serial('docker run -d -p, ps, logs, exec -it, stop, rm: nginx answers on the published port', async (t) => {
@@ -182,6 +187,18 @@ test.serial('a restart policy: on-failure:2 runs the container three times, then
   t.is(end, 'exited 2 3');
   t.is(docker(['logs', 'flaky']).stdout, 'attempt\nattempt\nattempt\n');
   t.is(docker(['rm', 'flaky']).code, 0);
+});
+
+test.serial('docker build (the classic builder): each RUN step is a container of the default runtime, tsrun', (t) => {
+  const ctx = fs.mkdtempSync(path.join(work, 'ctx-'));
+  fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${busybox}\nRUN echo built by a RUN step > /built.txt\nCMD ["cat", "/built.txt"]\n`);
+  const before = d.runtimeCalls().filter((l) => / create /.test(l)).length;
+  const build = d.docker(['build', '-t', 'tsrun-test/built:1', ctx], { env: { ...d.env, DOCKER_BUILDKIT: '0' } });
+  t.is(build.code, 0, build.stderr);
+  t.is(d.runtimeCalls().filter((l) => / create /.test(l)).length, before + 1, 'one RUN step, one container');
+  const r = docker(['run', '--rm', 'tsrun-test/built:1']);
+  t.is(r.stdout, 'built by a RUN step\n', r.stderr);
+  t.is(docker(['rmi', 'tsrun-test/built:1']).code, 0);
 });
 
 test.serial('docker images and rmi', (t) => {

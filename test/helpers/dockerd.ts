@@ -25,6 +25,8 @@ export interface Dockerd {
   bridge: string;
   subnet: string;
   cgroupParent: string;
+  /** each call of the runtime, one line of arguments each: proof that tsrun ran it */
+  runtimeCalls(): string[];
   /** the environment a docker client needs to reach this daemon */
   env: NodeJS.ProcessEnv;
   docker(args: string[], opts?: SpawnSyncOptions): { code: number; stdout: string; stderr: string };
@@ -74,6 +76,10 @@ export async function startDockerd(opts: { runtime?: string } = {}): Promise<Doc
   const cgroupParent = `/tsrun-docker-${tag}`;
   const env = { ...process.env, PATH, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: path.join(dir, 'client') };
   fs.mkdirSync(env.DOCKER_CONFIG, { recursive: true });
+  // The runtime dockerd calls: tsrun itself, after noting its arguments (exec: the same process).
+  const calls = path.join(dir, 'runtime-calls.log');
+  const runtime = path.join(dir, 'tsrun-runtime');
+  fs.writeFileSync(runtime, `#!/bin/sh\nprintf '%s\\n' "$*" >> ${calls}\nexec ${opts.runtime ?? TSRUN} "$@"\n`, { mode: 0o755 });
   fs.writeFileSync(path.join(dir, 'daemon.json'), JSON.stringify({ 'deprecated-key-path': path.join(dir, 'key.json') }));
   for (const [cmd, args] of [
     ['ip', ['link', 'add', bridge, 'type', 'bridge']],
@@ -95,7 +101,7 @@ export async function startDockerd(opts: { runtime?: string } = {}): Promise<Doc
     '--bridge', bridge,
     '--iptables=false', '--ip6tables=false', '--ip-forward=false', '--ip-masq=false',
     '--userland-proxy=true', '--userland-proxy-path', '/usr/sbin/docker-proxy',
-    '--add-runtime', `tsrun=${opts.runtime ?? TSRUN}`, '--default-runtime', 'tsrun',
+    '--add-runtime', `tsrun=${runtime}`, '--default-runtime', 'tsrun',
     '--exec-opt', 'native.cgroupdriver=cgroupfs', '--cgroup-parent', cgroupParent,
     '--storage-driver', 'overlay2',
     // A negative oom_score_adj needs CAP_SYS_RESOURCE, which this host's bounding set lacks.
@@ -140,6 +146,7 @@ export async function startDockerd(opts: { runtime?: string } = {}): Promise<Doc
     env,
     docker,
     log: () => fs.readFileSync(logFile, 'utf8'),
+    runtimeCalls: () => (fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').trim().split('\n') : []),
     stop: async () => {
       // Without --live-restore, dockerd stops its containers and its containerd on SIGTERM.
       if (child.exitCode === null) child.kill('SIGTERM');
