@@ -1,5 +1,4 @@
 import { TsrunError } from '../common/errors';
-import { containerState } from '../runtime/list';
 import { existsAdvice } from './advice';
 
 /** An id already in use: the error says what state the container is in and how to remove it. */
@@ -10,7 +9,8 @@ export async function withExistsAdvice<T>(root: string, id: string, fn: () => Pr
     if (!(e instanceof TsrunError) || e.code !== 'TSRUN_E_EXISTS') throw e;
     let status: string | undefined;
     try {
-      status = containerState(root, id).status;
+      // Loaded on this error only: a run that succeeds does not pay for it.
+      status = (require('../runtime/list') as typeof import('../runtime/list')).containerState(root, id).status;
     } catch {
       /* gone meanwhile, or no record yet */
     }
