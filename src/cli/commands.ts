@@ -75,7 +75,7 @@ export const COMMANDS = {
       { name: 'preserve-fds', type: 'int', value: 'N', help: 'pass N more fds (3 to 3+N-1) to the process' },
       { name: 'process-label', type: 'string', value: 'LABEL', help: "SELinux label (runc's flag; this runtime has no SELinux support)" },
       { name: 'apparmor', type: 'string', value: 'PROFILE', help: "AppArmor profile (runc's flag; this runtime has no AppArmor support)" },
-      { name: 'cgroup', type: 'list', value: 'PATH', help: "run in a sub-cgroup of the container (runc's flag)" },
+      { name: 'cgroup', type: 'list', value: '[CTRL[,CTRL]:]SUB', help: "run in an existing sub-cgroup of the container's (all controllers, or the ones named)" },
       { name: 'ignore-paused', type: 'bool', help: 'exec into a paused container (the process runs once it is resumed)' },
     ],
     stopAtPositional: true,
