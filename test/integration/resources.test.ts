@@ -169,8 +169,12 @@ test('a user-namespaced root cannot touch host-owned files', (t) => {
 
 test('update changes a running container\'s limits, seen from inside', (t) => {
   const id = uniqueId('upd');
-  t.is(tsrun(root, ['run', '-d', '-b', makeBundle(['sleep', '100'], (c) => (c.linux!.resources = { memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 50 } })), id]).code, 0);
-  const read = (): string => tsrun(root, ['exec', id, 'cat', file('memory/memory.limit_in_bytes', 'memory.max'), file('pids/pids.max', 'pids.max')]).stdout;
+  // Sleeps for good: in the v2 lane under load each tsrun call can take tens of seconds.
+  t.is(tsrun(root, ['run', '-d', '-b', makeBundle(['sleep', '100000'], (c) => (c.linux!.resources = { memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 50 } })), id]).code, 0);
+  const read = (): string => {
+    const r = tsrun(root, ['exec', id, 'cat', file('memory/memory.limit_in_bytes', 'memory.max'), file('pids/pids.max', 'pids.max')]);
+    return r.code === 0 ? r.stdout : `exec failed (${r.code}): ${r.stderr}`;
+  };
   t.is(read(), `${64 * 1024 * 1024}\n50\n`);
   t.is(tsrun(root, ['update', '--memory', '48m', '--pids-limit', '7', id]).code, 0);
   t.is(read(), `${48 * 1024 * 1024}\n7\n`);
