@@ -3,6 +3,7 @@
 // and a kill -9 of the server that running containers, exits and logs survive.
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -113,6 +114,27 @@ test.serial('PullImage takes the credentials of the request (basic auth); withou
     t.is((await cri.img('ImageStatus', { image: { image: ref } })).image, null);
   } finally {
     await basic.stop();
+  }
+});
+
+test.serial('PullImage calls at the same time, of one image and of images sharing its layers (a kubelet with serializeImagePulls: false), all succeed', async (t) => {
+  // A layer big enough that the pulls overlap while it streams, shared by three tags.
+  const layout = new OciLayout(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cri-parallel-')));
+  const big = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cri-big-'));
+  fs.writeFileSync(path.join(big, 'noise'), crypto.randomBytes(24 << 20));
+  const shared = [tarOfDir(busyboxRootfs()), tarOfDir(big)];
+  const refs: string[] = [];
+  for (const tag of ['a', 'b', 'c']) {
+    layout.tag(tag, layout.image([...shared, await tarOf([{ name: `tag-${tag}`, body: tag }])], { Cmd: ['sh'] }));
+    push(layout.dir, tag, `${reg.addr}/cri/parallel:${tag}`);
+    refs.push(`${reg.addr}/cri/parallel:${tag}`);
+  }
+  fs.rmSync(big, { recursive: true });
+  const results = await Promise.allSettled([...refs, refs[0]!].map((ref) => cri.img('PullImage', { image: { image: ref } })));
+  t.deepEqual(results.map((r) => (r.status === 'rejected' ? String((r.reason as { details?: string }).details ?? r.reason) : 'pulled')), ['pulled', 'pulled', 'pulled', 'pulled']);
+  for (const ref of refs) {
+    t.truthy((await cri.img('ImageStatus', { image: { image: ref } })).image, ref);
+    await cri.img('RemoveImage', { image: { image: ref } });
   }
 });
 
