@@ -179,6 +179,9 @@ function kubeProxyConfig(plan: ClusterPlan, n: NodePlan): string {
     hostnameOverride: n.name,
     mode: 'iptables',
     clusterCIDR: plan.clusterCidr,
+    // NodePorts on the node's IP (upstream's advice), not on every local address: nothing on
+    // 127.0.0.1, so no route_localnet either.
+    nodePortAddresses: ['primary'],
     healthzBindAddress: `${n.ip}:10256`,
     metricsBindAddress: '127.0.0.1:10249',
     // nf_conntrack_max is one value for the whole machine: 0 leaves it (and the timeouts) alone.
