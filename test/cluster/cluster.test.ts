@@ -260,7 +260,7 @@ test.serial('a rolling update to nginx:1.16.1 replaces the pods one at a time, a
   t.regex(await cluster.kubectl(['rollout', 'history', 'deployment/nginx-deployment']), /^2\s/m);
 });
 
-test.serial('kubectl logs, exec (with stdin), port-forward, and pod stats through the kubelet', async (t) => {
+test.serial('kubectl logs, exec (with stdin, with a terminal), run -it, port-forward, and pod stats through the kubelet', async (t) => {
   if (!need(t)) return;
   t.timeout(3 * 60_000);
   const [pod] = (await readyPods('app=nginx', 6)).filter((p) => p.spec.nodeName === nodes[1]);
@@ -273,6 +273,16 @@ test.serial('kubectl logs, exec (with stdin), port-forward, and pod stats throug
   t.is(await cluster.kubectl(['exec', '-i', name, '--', 'tr', 'a-z', 'A-Z'], 'through the kubelet\n'), 'THROUGH THE KUBELET\n');
   const failed = await cluster.sh(['kubectl', 'exec', name, '--', 'sh', '-c', 'exit 3']);
   t.is(failed.code, 3, 'the exit code comes back');
+  // exec -it: a terminal of the client's size (script(1) gives kubectl a terminal). The size
+  // comes just after the process starts: the shell waits for it (busybox's stty prints nothing while it is 0 0).
+  const kubectl = `${CLUSTER_SH} --name ${NAME} kubectl`;
+  const waitSize = `'for i in $(seq 100); do s=$(stty size 2>/dev/null); [ -n "$s" ] && [ "$s" != "0 0" ] && break; sleep 0.1; done; echo "size $s"'`;
+  const it = await runAsync('script', ['-qec', `stty rows 31 cols 101; ${kubectl} exec -it ${name} -- sh -c ${waitSize}`, '/dev/null']);
+  t.regex(it.stdout, /size 31 101\r?$/m, it.stdout + it.stderr);
+  // run -it --rm: a Pod with a terminal, attached; what is typed reaches it; it is removed after.
+  const run = await runAsync('script', ['-qec', `${kubectl} run -it --rm --restart=Never typed --image=busybox:1.36 -- sh -c 'read line; echo got:$line'`, '/dev/null'], { input: 'hello\n', timeoutMs: 120_000 });
+  t.regex(run.stdout, /got:hello/, run.stdout + run.stderr);
+  t.regex(run.stdout, /pod "typed" deleted/);
   // port-forward: a local port on the host to the pod's port 80.
   const pf = spawn(CLUSTER_SH, ['--name', NAME, 'kubectl', 'port-forward', `pod/${name}`, ':80'], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
