@@ -17,6 +17,7 @@ export async function cri(argv: string[], g: Globals): Promise<number> {
     { name: 'stream-address', type: 'string' },
     { name: 'stream-port', type: 'int' },
     { name: 'cgroup-parent', type: 'string' },
+    { name: 'restrict-oom-score-adj', type: 'bool' },
   ], false);
   const o = defaultCriOptions({ store: g.store });
   const set = <K extends keyof typeof o>(k: K, v: (typeof o)[K] | undefined): void => {
@@ -31,6 +32,7 @@ export async function cri(argv: string[], g: Globals): Promise<number> {
   set('streamHost', str(flags['stream-address']));
   set('streamPort', int(flags['stream-port']));
   set('defaultCgroupParent', str(flags['cgroup-parent']));
+  if (flags['restrict-oom-score-adj']) o.restrictOomScoreAdj = true;
   const server = new CriServer(o);
   await server.start();
   process.stderr.write(`tsrun cri: serving ${o.listen} (streaming on ${server.streaming.baseUrl})\n`);

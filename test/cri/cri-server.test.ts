@@ -331,6 +331,37 @@ test.serial('UpdatePodSandboxResources: a pod cgroup the server made takes the l
   t.false(fs.existsSync(path.dirname(limitFile)), 'the pod cgroup goes with the pod');
 });
 
+test.serial('--restrict-oom-score-adj: a Guaranteed container asking oom_score_adj -997 runs with the server\'s own instead, on a host that refuses lowering it', async (t) => {
+  // Lowering oom_score_adj needs CAP_SYS_RESOURCE (bit 24 of the bounding set).
+  const canLower = (BigInt(`0x${/^CapBnd:\s+([0-9a-f]+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]}`) >> 24n) & 1n;
+  const guaranteed = { linux: { resources: { oom_score_adj: '-997' } } };
+  if (!canLower) {
+    const pod = await runPod('oom-plain');
+    const e = (await t.throwsAsync(runContainer(pod, 'c', 'sleep 60', guaranteed))) as unknown as { details: string };
+    t.regex(e.details, /oom_score_adj to -997 .*CAP_SYS_RESOURCE/);
+    await cri.rt('StopPodSandbox', { pod_sandbox_id: pod.id });
+    await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
+  }
+  const restricted = await startCriServer({ extraArgs: ['--restrict-oom-score-adj'] });
+  try {
+    await restricted.img('PullImage', { image: { image } });
+    const config = podConfig('oom-restricted');
+    const { pod_sandbox_id } = await restricted.rt('RunPodSandbox', { config });
+    const { container_id } = await restricted.rt('CreateContainer', { pod_sandbox_id, config: containerConfig('c', ['sleep 60'], guaranteed), sandbox_config: config });
+    await restricted.rt('StartContainer', { container_id });
+    const pid = JSON.parse((await restricted.rt('ContainerStatus', { container_id, verbose: true })).info.info).pid;
+    const own = fs.readFileSync(`/proc/${restricted.proc.pid}/oom_score_adj`, 'utf8').trim();
+    t.is(fs.readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8').trim(), own);
+    // Above the server's own, it is set as asked.
+    const { container_id: burstable } = await restricted.rt('CreateContainer', { pod_sandbox_id, config: containerConfig('b', ['sleep 60'], { linux: { resources: { oom_score_adj: '937' } } }), sandbox_config: config });
+    await restricted.rt('StartContainer', { container_id: burstable });
+    const bpid = JSON.parse((await restricted.rt('ContainerStatus', { container_id: burstable, verbose: true })).info.info).pid;
+    t.is(fs.readFileSync(`/proc/${bpid}/oom_score_adj`, 'utf8').trim(), '937');
+  } finally {
+    await restricted.stop();
+  }
+});
+
 test.serial('bad requests get the status codes the kubelet acts on', async (t) => {
   const code = async (p: Promise<unknown>) => ((await t.throwsAsync(p)) as unknown as { code: number }).code;
   t.is(await code(cri.rt('ContainerStatus', { container_id: 'nope' })), status.NOT_FOUND);
