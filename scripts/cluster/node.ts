@@ -212,6 +212,12 @@ export function registerNode(plan: ClusterPlan, n: NodePlan): void {
   kubectl(plan, ['create', '-f', '-'], JSON.stringify(node));
 }
 
+/** CAP_SYS_RESOURCE (bit 24) in the bounding set: what lowering an oom_score_adj needs. */
+function canLowerOomScoreAdj(): boolean {
+  const bnd = /^CapBnd:\s+([0-9a-f]+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1];
+  return bnd !== undefined && ((BigInt(`0x${bnd}`) >> 24n) & 1n) === 1n;
+}
+
 function spec(plan: ClusterPlan, n: NodePlan, d: NodeDaemon): { bin: string; args: string[] } {
   const run_ = p(n, 'run', 'tsrun');
   switch (d) {
@@ -235,6 +241,8 @@ function spec(plan: ClusterPlan, n: NodePlan, d: NodeDaemon): { bin: string; arg
           mirrorsDir(plan),
           '--cgroup-parent',
           nodeCgroupRoot(plan, n.name),
+          // A Guaranteed pod's -997 is refused where lowering oom_score_adj is not allowed.
+          ...(canLowerOomScoreAdj() ? [] : ['--restrict-oom-score-adj']),
         ],
       };
     case 'kubelet':

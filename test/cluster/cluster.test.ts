@@ -346,7 +346,7 @@ spec:
   t.is(await cluster.kubectl(['exec', 'two-containers', '-c', 'web', '--', 'cat', '/usr/share/nginx/html/index.html']), 'written by the other container\n');
 });
 
-test.serial('ConfigMap and Secret volumes', async (t) => {
+test.serial('ConfigMap and Secret volumes (in a Guaranteed pod: requests equal to limits)', async (t) => {
   if (!need(t)) return;
   t.timeout(3 * 60_000);
   await cluster.kubectl(['create', 'configmap', 'greeting', '--from-literal=message=hello from a ConfigMap']);
@@ -362,6 +362,9 @@ spec:
   - name: c
     image: busybox:1.36
     command: ["sleep", "3600"]
+    resources:
+      requests: { cpu: 50m, memory: 32Mi }
+      limits: { cpu: 50m, memory: 32Mi }
     volumeMounts:
     - { name: config, mountPath: /etc/config }
     - { name: secret, mountPath: /etc/secret, readOnly: true }
@@ -373,6 +376,9 @@ spec:
 `,
   );
   await cluster.kubectl(['wait', '--for=condition=Ready', 'pod/volumes', '--timeout=120s']);
+  t.is((await cluster.json<{ status: { qosClass: string } }>(['get', 'pod', 'volumes'])).status.qosClass, 'Guaranteed');
+  // The memory limit is the container's cgroup's.
+  t.is((await cluster.kubectl(['exec', 'volumes', '--', 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes'])).trim(), String(32 << 20));
   t.is(await cluster.kubectl(['exec', 'volumes', '--', 'cat', '/etc/config/message']), 'hello from a ConfigMap');
   t.is(await cluster.kubectl(['exec', 'volumes', '--', 'cat', '/etc/secret/password']), 's3cr3t');
   // A Secret lives in memory on the node (tmpfs), never on its disk.
