@@ -22,6 +22,9 @@ import { checkNode, daemonName, NODE_DAEMONS, nodeLog, prepareNode, registerNode
 import { kubeconfigPath, makePki } from './pki';
 import { tryRun, waitFor } from './sh';
 
+// In /run/lock: the lock outlives no boot, and leaves nothing in the clusters' dir.
+const LOCK_FILE = '/run/lock/tsrun-cluster.lock';
+
 const USAGE = `usage: scripts/cluster.sh [--name NAME] VERB ...
   up [--nodes N] [--node-monitor-grace-period SECONDS] [--toleration-seconds SECONDS]
                       bring up a control plane and N nodes (default 2) on this machine
@@ -49,13 +52,15 @@ function needTools(): void {
   if (tools.length) throw new Error(`${tools.join(', ')} not found: run scripts/install.sh`);
 }
 
-/** One cluster at a time plans addresses and makes interfaces on this machine. */
-function withMachineLock<T>(fn: () => T): T {
-  fs.mkdirSync(CLUSTERS_DIR, { recursive: true });
-  const fd = fs.openSync(path.join(CLUSTERS_DIR, '.lock'), 'a');
+/**
+ * What changes clusters (up, down, stop-node, start-node) runs one at a time on this machine:
+ * address planning sees every other cluster's plan, and no verb meets a half-made cluster.
+ */
+async function withMachineLock<T>(fn: () => Promise<T>): Promise<T> {
+  const fd = fs.openSync(LOCK_FILE, 'a');
   try {
     flock(fd, true, true);
-    return fn();
+    return await fn();
   } finally {
     fs.closeSync(fd);
   }
@@ -79,9 +84,11 @@ async function teardown(plan: ClusterPlan): Promise<void> {
     if (why) left.push(why);
   }
   left.push(...(await removeCgroups(plan)));
-  // Directories made on the host for the nodes' mounts: kept if something else uses them by now.
+  // Directories made on the host for the nodes' mounts (the kubelet's fixed paths): kept if
+  // something else uses them by now, or if another cluster's nodes may have mounts on them.
+  const othersUp = fs.readdirSync(CLUSTERS_DIR).some((n) => n !== plan.name && fs.existsSync(path.join(CLUSTERS_DIR, n, 'cluster.json')));
   for (const m of [...plan.made].reverse()) {
-    if (m.kind !== 'dir') continue;
+    if (m.kind !== 'dir' || othersUp) continue;
     try {
       fs.rmdirSync(m.path);
     } catch (e) {
@@ -91,6 +98,11 @@ async function teardown(plan: ClusterPlan): Promise<void> {
   }
   if (left.length) throw new Error(`could not remove everything of cluster ${plan.name} (its record stays in ${plan.dir}; run down again once fixed):\n  ${left.join('\n  ')}`);
   fs.rmSync(plan.dir, { recursive: true, force: true });
+  try {
+    fs.rmdirSync(CLUSTERS_DIR); // the last cluster on this machine: its parent goes too
+  } catch {
+    /* other clusters */
+  }
 }
 
 function logsOf(plan: ClusterPlan): string[] {
@@ -115,13 +127,10 @@ async function up(name: string, o: UpOptions): Promise<void> {
     say(`cluster ${name}: removing what a previous run left (${previous.dir})`);
     await teardown(previous);
   }
-  const plan = withMachineLock(() => {
-    const p = makePlan(name, o.nodes, pickOctet(name), { nodeMonitorGracePeriodSeconds: o.grace, tolerationSeconds: o.toleration });
-    savePlan(p);
-    createCgroups(p);
-    createNetwork(p);
-    return p;
-  });
+  const plan = makePlan(name, o.nodes, pickOctet(name), { nodeMonitorGracePeriodSeconds: o.grace, tolerationSeconds: o.toleration });
+  savePlan(plan);
+  createCgroups(plan);
+  createNetwork(plan);
   try {
     say(`cluster ${name}: nodes on ${plan.nodeSubnet} (bridge ${plan.bridge}), pods in ${plan.clusterCidr}, services in ${plan.serviceCidr}`);
     makePki(plan);
@@ -266,12 +275,12 @@ async function main(argv: string[]): Promise<number> {
         else throw new UsageError(`up: unknown option ${a}`);
       }
       checkName(name);
-      await up(name, o);
+      await withMachineLock(() => up(name, o));
       return 0;
     }
     case 'down':
       if (args.length) throw new UsageError(`down takes no arguments (got ${args.join(' ')})`);
-      await down(name);
+      await withMachineLock(() => down(name));
       return 0;
     case 'status':
       return status(name);
@@ -286,8 +295,7 @@ async function main(argv: string[]): Promise<number> {
       if (args.length !== 1) throw new UsageError(`${verb} NODE`);
       const plan = needPlan(name);
       const n = nodeOf(plan, args[0]!);
-      if (verb === 'stop-node') await stopNode(plan, n);
-      else await startNode(plan, n);
+      await withMachineLock(() => (verb === 'stop-node' ? stopNode(plan, n) : startNode(plan, n)));
       say(`${n.name}: kubelet and tsrun cri ${verb === 'stop-node' ? 'stopped' : 'started'}`);
       return 0;
     }
