@@ -186,6 +186,9 @@ function kubeProxyConfig(plan: ClusterPlan, n: NodePlan): string {
     metricsBindAddress: '127.0.0.1:10249',
     // nf_conntrack_max is one value for the whole machine: 0 leaves it (and the timeouts) alone.
     conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
+    // A pod reaching a Service whose chosen pod is on its own bridge gets the answer back
+    // through iptables only with br_netfilter; without it, Service traffic is masqueraded.
+    ...(fs.existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables') ? {} : { masqueradeAll: true }),
   });
 }
 
