@@ -20,6 +20,7 @@ PACKAGES=(
   gnuplot-nox                            # benchmark plots (bench/results/*.png)
   jq                                     # the lessons (docs/lessons) read JSON with it
   strace                                 # the CRI test that lists what a pod lifecycle executes
+  curl iptables                          # scripts/cluster.sh: health checks; the nodes' kubelet and kube-proxy
 )
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -255,12 +255,21 @@ class FdWorker : public Napi::AsyncWorker {
   int fd_ = -1;
 };
 
-// receiveFd(socketPath, timeoutMs) -> Promise<fd>: the sender (tsrun exec) takes a few
-// hundred milliseconds to connect, too long to block the event loop.
+// receiveFd(socketPath, timeoutMs) -> Promise<fd>: listens before it returns (the sender may
+// be started at once and must find the socket), then waits off the main thread: the sender
+// (tsrun exec) takes a few hundred milliseconds to connect, too long to block the event loop.
 Napi::Value ReceiveFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>();
   int timeout = info[1].As<Napi::Number>().Int32Value();
-  return FdWorker::Run(info.Env(), [path, timeout](std::string* err) { return tsrun::ReceiveFd(path, timeout, err); });
+  std::string err;
+  int ls = tsrun::ListenForFd(path, &err);
+  if (ls < 0) {
+    auto d = Napi::Promise::Deferred::New(env);
+    d.Reject(Napi::Error::New(env, err).Value());
+    return d.Promise();
+  }
+  return FdWorker::Run(env, [ls, path, timeout](std::string* e) { return tsrun::AcceptFd(ls, path, timeout, e); });
 }
 
 // connectInNetns(nsPath, port) -> Promise<fd>: a worker thread enters the pod's network

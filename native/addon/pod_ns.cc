@@ -118,7 +118,7 @@ std::string PinNamespaces(const std::vector<std::string>& types, const std::vect
   return err;
 }
 
-int ReceiveFd(const std::string& path, int timeout_ms, std::string* err) {
+int ListenForFd(const std::string& path, std::string* err) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) {
@@ -140,6 +140,17 @@ int ReceiveFd(const std::string& path, int timeout_ms, std::string* err) {
   };
   if (bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return fail("bind");
   if (listen(ls, 1) < 0) return fail("listen");
+  return ls;
+}
+
+int AcceptFd(int ls, const std::string& path, int timeout_ms, std::string* err) {
+  auto fail = [&](const char* what) {
+    int e = errno;
+    *err = std::string(what) + " " + path + ": " + strerror(e);
+    close(ls);
+    unlink(path.c_str());
+    return -e;
+  };
   pollfd p{ls, POLLIN, 0};
   int r;
   do r = poll(&p, 1, timeout_ms);

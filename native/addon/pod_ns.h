@@ -15,9 +15,13 @@ namespace tsrun {
 std::string PinNamespaces(const std::vector<std::string>& types, const std::vector<std::string>& targets,
                           const std::string& hostname, const std::string& uid_map, const std::string& gid_map);
 
-// Listens on a unix socket at path, accepts one connection within timeout_ms and returns the
-// fd it carries (SCM_RIGHTS), or -errno with err set.
-int ReceiveFd(const std::string& path, int timeout_ms, std::string* err);
+// Binds and listens on a unix socket at path; returns the listening socket, or -errno with err
+// set. Done before the sender is started, so that it never finds the path missing.
+int ListenForFd(const std::string& path, std::string* err);
+
+// Accepts one connection on the socket ListenForFd made within timeout_ms and returns the fd
+// it carries (SCM_RIGHTS), or -errno with err set. Closes the socket and unlinks path.
+int AcceptFd(int ls, const std::string& path, int timeout_ms, std::string* err);
 
 // Connects a TCP socket to 127.0.0.1:port inside the network namespace at ns_path (the
 // calling thread enters it and returns; the socket stays bound to that namespace).

@@ -10,6 +10,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "fail.h"
@@ -22,10 +23,25 @@ int ConnectUnixSocket(const std::string& path, const char* what) {
   if (fd < 0) FailErrno(Fmt("socket for the %s", what));
   struct sockaddr_un addr = {};
   addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) Fail(ENAMETOOLONG, Fmt("%s %s", what, path.c_str()));
-  memcpy(addr.sun_path, path.c_str(), path.size());
-  if (connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0)
-    FailErrno(Fmt("connect to the %s %s", what, path.c_str()));
+  int dir_fd = -1;
+  if (path.size() < sizeof addr.sun_path) {
+    memcpy(addr.sun_path, path.c_str(), path.size());
+  } else {
+    // Longer than a socket address holds (a deep CRI run dir): reached through an fd on its
+    // directory, as the monitor binds its sockets.
+    size_t slash = path.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    dir_fd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0) FailErrno(Fmt("open the directory of the %s %s", what, path.c_str()));
+    int n = snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dir_fd, name.c_str());
+    if (n < 0 || static_cast<size_t>(n) >= sizeof addr.sun_path) Fail(ENAMETOOLONG, Fmt("%s %s", what, path.c_str()));
+  }
+  int rc = connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr);
+  int saved = errno;
+  if (dir_fd >= 0) close(dir_fd);
+  errno = saved;
+  if (rc < 0) FailErrno(Fmt("connect to the %s %s", what, path.c_str()));
   return fd;
 }
 

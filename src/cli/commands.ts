@@ -196,6 +196,7 @@ export const COMMANDS = {
       { name: 'stream-address', type: 'string', value: 'ADDR', help: 'address of the exec/attach/port-forward server (default 127.0.0.1)' },
       { name: 'stream-port', type: 'int', value: 'PORT', help: 'its port (default: any free one)' },
       { name: 'cgroup-parent', type: 'string', value: 'PATH', help: 'cgroup parent of pods the kubelet gives none' },
+      { name: 'restrict-oom-score-adj', type: 'bool', help: "never set a container's oom_score_adj below the server's own (containerd's restrict_oom_score_adj: for hosts without CAP_SYS_RESOURCE)" },
     ],
     explain: true,
   },

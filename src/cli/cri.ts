@@ -21,6 +21,7 @@ export async function cri(argv: string[], g: Globals): Promise<number> {
   set('streamHost', str(flags['stream-address']));
   set('streamPort', int(flags['stream-port']));
   set('defaultCgroupParent', str(flags['cgroup-parent']));
+  if (flags['restrict-oom-score-adj']) o.restrictOomScoreAdj = true;
   const server = new CriServer(o);
   await server.start();
   process.stderr.write(`tsrun cri: serving ${o.listen} (streaming on ${server.streaming.baseUrl})\n`);

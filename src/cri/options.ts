@@ -19,6 +19,12 @@ export interface CriOptions {
   streamPort: number;
   /** cgroup parent of pods that name none */
   defaultCgroupParent: string;
+  /**
+   * As containerd's restrict_oom_score_adj: a container's oom_score_adj is never set below the
+   * server's own, for hosts where lowering it is not allowed (no CAP_SYS_RESOURCE), where the
+   * kubelet's -997 for a Guaranteed pod would make its containers fail.
+   */
+  restrictOomScoreAdj: boolean;
 }
 
 export function defaultCriOptions(over: Partial<CriOptions> = {}): CriOptions {
@@ -32,6 +38,7 @@ export function defaultCriOptions(over: Partial<CriOptions> = {}): CriOptions {
     streamHost: '127.0.0.1',
     streamPort: 0,
     defaultCgroupParent: '/tsrun-cri',
+    restrictOomScoreAdj: false,
     ...over,
   };
 }

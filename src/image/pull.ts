@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import { ImageConfig, ImageIndex, ImageManifest, INDEX_TYPES, type Descriptor } from '../../specs/oci/image';
 import { TsrunError } from '../common/errors';
+import { KeyedMutex } from '../common/keyed-mutex';
 import { schemaProblem, type SchemaIssue } from '../common/json-path';
 import { emit } from '../events/bus';
 import { formatPlatform, parsePlatform, selectManifest } from './platform';
@@ -56,6 +57,12 @@ function parseJson<T>(body: Buffer, schema: { safeParse(v: unknown): { success: 
   return r.data;
 }
 
+// Pulls running at once in one process (the CRI server, for a kubelet that pulls in parallel)
+// share blobs and layers: each blob is fetched, and each layer unpacked, by one of them at a
+// time (the blob's partial download is one file), and the others then find it in the store.
+const blobFetches = new KeyedMutex();
+const layerUnpacks = new KeyedMutex();
+
 async function parallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   const queue = [...items];
   const workers = Array.from({ length: Math.min(limit, queue.length) }, async () => {
@@ -101,7 +108,8 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRe
   }
   const manifest = parseJson(manifestBody, ImageManifest, `${name}: manifest`);
 
-  const fetchBlob = async (d: Descriptor): Promise<void> => {
+  const fetchBlob = (d: Descriptor): Promise<void> => blobFetches.run(content.blobPath(d.digest), () => fetchBlobAlone(d));
+  const fetchBlobAlone = async (d: Descriptor): Promise<void> => {
     if (content.has(d.digest)) return;
     const t = process.hrtime.bigint();
     const offset = content.partialSize(d.digest);
@@ -143,12 +151,14 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRe
   await parallel(missing, opts.concurrency ?? 3, fetchBlob);
   for (const [i, l] of manifest.layers.entries()) {
     const diffId = diffIds[i]!;
-    if (layers.has(diffId)) continue;
-    const t = process.hrtime.bigint();
-    const maxBytes = Math.max(MIN_UNPACK_BYTES, l.size * ratio);
-    const res = await layers.unpack(fs.createReadStream(content.blobPath(l.digest)), l.mediaType, diffId, maxBytes);
-    emit('layer_unpacked', `${l.digest} -> ${diffId}: ${res.entries} entries, ${res.whiteouts} whiteouts`, Number((process.hrtime.bigint() - t) / 1000n));
-    report({ kind: 'unpacked', digest: l.digest, entries: res.entries });
+    await layerUnpacks.run(layers.dir(diffId), async () => {
+      if (layers.has(diffId)) return;
+      const t = process.hrtime.bigint();
+      const maxBytes = Math.max(MIN_UNPACK_BYTES, l.size * ratio);
+      const res = await layers.unpack(fs.createReadStream(content.blobPath(l.digest)), l.mediaType, diffId, maxBytes);
+      emit('layer_unpacked', `${l.digest} -> ${diffId}: ${res.entries} entries, ${res.whiteouts} whiteouts`, Number((process.hrtime.bigint() - t) / 1000n));
+      report({ kind: 'unpacked', digest: l.digest, entries: res.entries });
+    });
   }
   await content.put(manifestDigest, manifestBody);
   if (indexDigest) await content.put(indexDigest, top.body);

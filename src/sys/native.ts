@@ -80,7 +80,10 @@ export const pinNamespaces = (types: string[], targets: string[], hostname: stri
  */
 export const mountIdmappedOverlay = (target: string, lowers: string[], upper: string, work: string, usernsPath: string, scratchDir: string): void =>
   load().mountIdmappedOverlay(target, lowers, upper, work, usernsPath, scratchDir);
-/** Accepts one connection on a new unix socket at socketPath and returns the fd it carries. */
+/**
+ * Listens on a new unix socket at socketPath before it returns (so a sender started right after
+ * finds it), then accepts one connection and resolves with the fd it carries.
+ */
 export const receiveFd = (socketPath: string, timeoutMs: number): Promise<number> => load().receiveFd(socketPath, timeoutMs);
 export const setWinsize = (fd: number, rows: number, cols: number): void => load().setWinsize(fd, rows, cols);
 /** A TCP connection to 127.0.0.1:port inside the network namespace at nsPath (port-forward). */

@@ -3,6 +3,7 @@
 // and a kill -9 of the server that running containers, exits and logs survive.
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -113,6 +114,27 @@ test.serial('PullImage takes the credentials of the request (basic auth); withou
     t.is((await cri.img('ImageStatus', { image: { image: ref } })).image, null);
   } finally {
     await basic.stop();
+  }
+});
+
+test.serial('PullImage calls at the same time, of one image and of images sharing its layers (a kubelet with serializeImagePulls: false), all succeed', async (t) => {
+  // A layer big enough that the pulls overlap while it streams, shared by three tags.
+  const layout = new OciLayout(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cri-parallel-')));
+  const big = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cri-big-'));
+  fs.writeFileSync(path.join(big, 'noise'), crypto.randomBytes(24 << 20));
+  const shared = [tarOfDir(busyboxRootfs()), tarOfDir(big)];
+  const refs: string[] = [];
+  for (const tag of ['a', 'b', 'c']) {
+    layout.tag(tag, layout.image([...shared, await tarOf([{ name: `tag-${tag}`, body: tag }])], { Cmd: ['sh'] }));
+    push(layout.dir, tag, `${reg.addr}/cri/parallel:${tag}`);
+    refs.push(`${reg.addr}/cri/parallel:${tag}`);
+  }
+  fs.rmSync(big, { recursive: true });
+  const results = await Promise.allSettled([...refs, refs[0]!].map((ref) => cri.img('PullImage', { image: { image: ref } })));
+  t.deepEqual(results.map((r) => (r.status === 'rejected' ? String((r.reason as { details?: string }).details ?? r.reason) : 'pulled')), ['pulled', 'pulled', 'pulled', 'pulled']);
+  for (const ref of refs) {
+    t.truthy((await cri.img('ImageStatus', { image: { image: ref } })).image, ref);
+    await cri.img('RemoveImage', { image: { image: ref } });
   }
 });
 
@@ -307,6 +329,37 @@ test.serial('UpdatePodSandboxResources: a pod cgroup the server made takes the l
   t.is(err.code, status.NOT_FOUND);
   await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
   t.false(fs.existsSync(path.dirname(limitFile)), 'the pod cgroup goes with the pod');
+});
+
+test.serial('--restrict-oom-score-adj: a Guaranteed container asking oom_score_adj -997 runs with the server\'s own instead, on a host that refuses lowering it', async (t) => {
+  // Lowering oom_score_adj needs CAP_SYS_RESOURCE (bit 24 of the bounding set).
+  const canLower = (BigInt(`0x${/^CapBnd:\s+([0-9a-f]+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]}`) >> 24n) & 1n;
+  const guaranteed = { linux: { resources: { oom_score_adj: '-997' } } };
+  if (!canLower) {
+    const pod = await runPod('oom-plain');
+    const e = (await t.throwsAsync(runContainer(pod, 'c', 'sleep 60', guaranteed))) as unknown as { details: string };
+    t.regex(e.details, /oom_score_adj to -997 .*CAP_SYS_RESOURCE/);
+    await cri.rt('StopPodSandbox', { pod_sandbox_id: pod.id });
+    await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
+  }
+  const restricted = await startCriServer({ extraArgs: ['--restrict-oom-score-adj'] });
+  try {
+    await restricted.img('PullImage', { image: { image } });
+    const config = podConfig('oom-restricted');
+    const { pod_sandbox_id } = await restricted.rt('RunPodSandbox', { config });
+    const { container_id } = await restricted.rt('CreateContainer', { pod_sandbox_id, config: containerConfig('c', ['sleep 60'], guaranteed), sandbox_config: config });
+    await restricted.rt('StartContainer', { container_id });
+    const pid = JSON.parse((await restricted.rt('ContainerStatus', { container_id, verbose: true })).info.info).pid;
+    const own = fs.readFileSync(`/proc/${restricted.proc.pid}/oom_score_adj`, 'utf8').trim();
+    t.is(fs.readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8').trim(), own);
+    // Above the server's own, it is set as asked.
+    const { container_id: burstable } = await restricted.rt('CreateContainer', { pod_sandbox_id, config: containerConfig('b', ['sleep 60'], { linux: { resources: { oom_score_adj: '937' } } }), sandbox_config: config });
+    await restricted.rt('StartContainer', { container_id: burstable });
+    const bpid = JSON.parse((await restricted.rt('ContainerStatus', { container_id: burstable, verbose: true })).info.info).pid;
+    t.is(fs.readFileSync(`/proc/${bpid}/oom_score_adj`, 'utf8').trim(), '937');
+  } finally {
+    await restricted.stop();
+  }
 });
 
 test.serial('bad requests get the status codes the kubelet acts on', async (t) => {

@@ -116,7 +116,7 @@ function sleeperFiles(name: string): { dir: string; pod: string; ctr: string } {
 }
 
 // With crictl's bare configs (no namespace_options) a container behaves as on containerd.
-test.serial('crictl defaults as on containerd: the pod PID namespace is shared, id lists the primary group, a tty exec has TERM=xterm', async (t) => {
+test.serial('crictl defaults as on containerd: the pod PID namespace is shared, id lists the primary group, a tty exec has TERM=xterm and the terminal size of the client', async (t) => {
   if (!CRICTL) return t.fail('crictl is not built: run scripts/install-cri-tools.sh');
   const { pod, ctr } = sleeperFiles('defaults');
   const podId = ok(['runp', pod]);
@@ -131,6 +131,13 @@ test.serial('crictl defaults as on containerd: the pod PID namespace is shared, 
     const cmd = [CRICTL, '--runtime-endpoint', `unix://${cri.socket}`, 'exec', '-it', id, 'sh', '-c', `'echo "TERM=$TERM"'`].join(' ');
     const term = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', input: '', timeout: 60_000 });
     t.regex(term.stdout, /TERM=xterm\r?\n/, term.stderr);
+    // The client's terminal size, sent as the exec starts, reaches the container's terminal (as
+    // with containerd, just after the process starts: the loop waits for it; busybox's stty
+    // prints nothing while the size is 0 0, never applied, and the loop gives up after 10 s).
+    const waitSize = `'for i in $(seq 100); do s=$(stty size 2>/dev/null); [ -n "$s" ] && [ "$s" != "0 0" ] && break; sleep 0.1; done; echo "size $s"'`;
+    const sized = [CRICTL, '--runtime-endpoint', `unix://${cri.socket}`, 'exec', '-it', id, 'sh', '-c', waitSize].join(' ');
+    const size = spawnSync('script', ['-qec', `stty rows 31 cols 101; ${sized}`, '/dev/null'], { encoding: 'utf8', input: '', timeout: 60_000 });
+    t.regex(size.stdout, /size 31 101\r?\n/, size.stdout + size.stderr);
   } finally {
     ok(['stop', '-t', '0', id]);
     ok(['rm', id]);

@@ -308,6 +308,17 @@ test.serial('a client that does not read is disconnected; the log still gets eve
   t.true(recs.every((r) => r.tag === 'F' && r.content === '0123456789abcdefghijklmnopqrstuvwxyz'));
 });
 
+test('a tty container whose monitor directory is too long for a socket address still gets its terminal', async (t) => {
+  const p = prepare(t, ['sh', '-c', 'tty; echo tty-done'], (cfg) => (cfg.process!.terminal = true));
+  const dir = path.join(p.dir, 'd'.repeat(60), 'e'.repeat(60));
+  const m = await createMonitored({ id: p.id, bundle: p.bundle, runtimeRoot: p.root, dir, logPath: p.logPath, tty: true });
+  t.true(Buffer.byteLength(path.join(dir, 'console.sock')) > 108);
+  start(t, { ...p, ...m, dir });
+  t.like(await exitOf(dir), { exitCode: 0 });
+  const lines = records(p.logPath).map((r) => r.content.replace(/\r$/, ''));
+  t.deepEqual(lines, ['/dev/pts/0', 'tty-done']);
+});
+
 test('a monitor directory too long for a socket address still serves attach and ctl.sock', async (t) => {
   const p = prepare(t, ['cat'], undefined);
   const dir = path.join(p.dir, 'd'.repeat(60), 'e'.repeat(60));

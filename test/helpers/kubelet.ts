@@ -54,7 +54,7 @@ export function httpGet(url: string, timeoutMs = 3000): Promise<{ status: number
 // setupKernelTunables). It rewrites any that differ, host-wide: kernel.panic_on_oops=1 would
 // turn an oops anywhere on this shared machine into a panic. Its mount namespace sees files
 // with these values instead, so it finds nothing to change.
-const KERNEL_TUNABLES: Record<string, number> = {
+export const KERNEL_TUNABLES: Record<string, number> = {
   'vm/overcommit_memory': 1,
   'vm/panic_on_oom': 0,
   'kernel/panic': 10,

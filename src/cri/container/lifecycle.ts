@@ -78,7 +78,9 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
       if (made) sharedMounts.push(made);
     }
     const t0 = process.hrtime.bigint();
-    const gen = containerSpec({ id, sandbox, config, image: imageConfig, imageName: rec0.name, read: (f) => readInRoot(rootfs, f), cgroupsPath, pidNamespace });
+    // restrict_oom_score_adj: no lower than the server's own, which the host lets it keep.
+    const minOomScoreAdj = ctx.opts.restrictOomScoreAdj ? Number(fs.readFileSync('/proc/self/oom_score_adj', 'utf8')) : undefined;
+    const gen = containerSpec({ id, sandbox, config, image: imageConfig, imageName: rec0.name, read: (f) => readInRoot(rootfs, f), cgroupsPath, pidNamespace, minOomScoreAdj });
     emit('container_spec', `${md.name} from ${rec0.name}: user ${gen.user.uid}:${gen.user.gid}, ${gen.spec.process?.capabilities?.effective?.length ?? 0} capabilities, seccomp ${gen.spec.linux?.seccomp ? gen.spec.linux.seccomp.defaultAction : 'none'}, args ${JSON.stringify(gen.spec.process?.args)}`, Number((process.hrtime.bigint() - t0) / 1000n), id);
     fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(gen.spec, null, 1));
     const logPath = logFile(sandbox.config.log_directory, config.log_path);

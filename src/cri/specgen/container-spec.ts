@@ -25,6 +25,8 @@ export interface ContainerSpecInput {
   cgroupsPath: string;
   /** PID namespace to join: the pod's infra, or a target container's init */
   pidNamespace?: string;
+  /** the lowest oom_score_adj to set (the server's own, with restrictOomScoreAdj) */
+  minOomScoreAdj?: number;
 }
 
 export interface ContainerSpec {
@@ -156,7 +158,7 @@ export function containerSpec(input: ContainerSpecInput): ContainerSpec {
   const ambient = (sc?.capabilities?.add_ambient_capabilities ?? []).map((c) => capName(c, 'capabilities.add_ambient_capabilities'));
   proc.capabilities = { bounding: caps, effective: caps, permitted: caps, ...(ambient.length ? { ambient, inheritable: ambient } : {}) };
   proc.noNewPrivileges = !!sc?.no_new_privs;
-  if (lc?.resources && Number(lc.resources.oom_score_adj)) proc.oomScoreAdj = Number(lc.resources.oom_score_adj);
+  if (lc?.resources && Number(lc.resources.oom_score_adj)) proc.oomScoreAdj = Math.max(Number(lc.resources.oom_score_adj), input.minOomScoreAdj ?? -1000);
   delete spec.hostname;
   if (!sandbox.hostNetwork || sandbox.utsns) spec.hostname = sandbox.hostname;
   spec.root = { path: 'rootfs', readonly: !!sc?.readonly_rootfs };

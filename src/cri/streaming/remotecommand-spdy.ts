@@ -1,12 +1,11 @@
 // Exec/attach over SPDY, as kubelet's createHTTPStreamStreams: the client opens one stream per role,
 // named by its "streamtype" header (error, stdin, stdout, stderr, and resize for tty from v3 on);
 // the server replies to each and starts once all the expected ones are there, or gives up after 30 s.
-import { EventEmitter } from 'node:events';
 import { endStdin, stdinPipe, whenWritten, type CommandOptions, type CommandStreams } from './remotecommand';
 import { encodeOutcome } from './remotecommand-status';
 import type { SpdyConnection, SpdyStream } from './spdy-connection';
 import { RstStatus } from './spdy-frames';
-import { TerminalSizeDecoder } from './terminal-size-decoder';
+import { TerminalResizes, TerminalSizeDecoder } from './terminal-size-decoder';
 
 export const STREAM_CREATION_TIMEOUT_MS = 30_000;
 
@@ -84,10 +83,10 @@ function commandStreams(conn: SpdyConnection, protocol: string, got: Map<Role, S
   }
   const resizeStream = got.get('resize');
   if (resizeStream) {
-    const resize = new EventEmitter();
+    const resize = new TerminalResizes();
     const decoder = new TerminalSizeDecoder();
     resizeStream.on('data', (chunk: Buffer) => {
-      for (const size of decoder.push(chunk)) resize.emit('resize', size);
+      for (const size of decoder.push(chunk)) resize.push(size);
     });
     streams.resize = resize;
   }

@@ -2,11 +2,10 @@
 // message is one channel byte (stdin 0, stdout 1, stderr 2, error 3, resize 4) then data; the
 // base64 protocols send text messages with the channel as an ASCII digit and base64 data.
 // v5.channel.k8s.io adds the close signal: [255, channel] half-closes a channel (stdin EOF).
-import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { endStdin, stdinPipe, type CommandOptions, type CommandStreams } from './remotecommand';
 import { encodeOutcome } from './remotecommand-status';
-import { TerminalSizeDecoder } from './terminal-size-decoder';
+import { TerminalResizes, TerminalSizeDecoder } from './terminal-size-decoder';
 import type { WebSocketConnection } from './websocket-connection';
 import { CloseCode } from './websocket-frames';
 
@@ -84,7 +83,7 @@ export function websocketCommandStreams(ws: WebSocketConnection, protocol: strin
   if (opts.stdin) streams.stdin = stdinPipe();
   if (opts.stdout) streams.stdout = new ChannelWriter(ws, codec, Channel.Stdout);
   if (opts.stderr) streams.stderr = new ChannelWriter(ws, codec, Channel.Stderr);
-  const resize = new EventEmitter();
+  const resize = new TerminalResizes();
   const sizes = new TerminalSizeDecoder();
   let resizeOpen = true;
   if (opts.tty) streams.resize = resize;
@@ -110,7 +109,7 @@ export function websocketCommandStreams(ws: WebSocketConnection, protocol: strin
         stdin.once('drain', () => ws.resume());
       }
     } else if (frame.channel === Channel.Resize && resizeOpen) {
-      for (const size of sizes.push(frame.data)) resize.emit('resize', size);
+      for (const size of sizes.push(frame.data)) resize.push(size);
     }
     // Anything else is for a channel the server only writes or ignores: dropped, as wsstream does.
   });

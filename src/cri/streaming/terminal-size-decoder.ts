@@ -1,6 +1,7 @@
 // The resize stream: client-go's json.Encoder writes one {"Width":w,"Height":h} per terminal size,
 // back to back, split wherever the transport splits. kubelet reads it with json.Decoder into a struct,
 // so names match case-insensitively, and the first value that is not such an object ends the stream.
+import { EventEmitter } from 'node:events';
 import type { TerminalSize } from './types';
 
 export class TerminalSizeDecoder {
@@ -74,4 +75,27 @@ function parseSize(text: string): TerminalSize | undefined {
     else height = v;
   }
   return { width, height };
+}
+
+/**
+ * The 'resize' events of one session. The client sends its terminal's size as soon as the streams
+ * are up, usually before the runtime has the terminal to apply it to (the exec's pty, the
+ * monitor's attach): a 'resize' listener added later is called with the latest size at once, as
+ * kubelet's buffered resize channel hands it over, so the terminal starts at the client's size.
+ */
+export class TerminalResizes extends EventEmitter {
+  private latest: TerminalSize | undefined;
+
+  constructor() {
+    super();
+    this.on('newListener', (event: string | symbol, listener: (s: TerminalSize) => void) => {
+      const size = this.latest;
+      if (event === 'resize' && size) process.nextTick(() => listener(size));
+    });
+  }
+
+  push(size: TerminalSize): void {
+    this.latest = size;
+    this.emit('resize', size);
+  }
 }

@@ -12,7 +12,10 @@ export interface StreamIO {
   stdout?: Writable;
   stderr?: Writable;
   tty: boolean;
-  /** Present for tty sessions: emits 'resize', { width, height } for every size the client sends. */
+  /**
+   * Present for tty sessions: emits 'resize', { width, height } for every size the client sends;
+   * a listener added after a size came is called with the latest one at once.
+   */
   resize?: EventEmitter;
 }
 
