@@ -53,10 +53,11 @@ const EXPLAIN_VERBS = new Set(['cri', 'run', 'create', 'start', 'exec', 'pull', 
  * --explain[=json] and --lang LANG may follow the verb (`tsrun run --explain bundle/`):
  * taken out here, before the verb's own flags (for exec, only before the container id).
  */
-function takeExplainFlags(verb: string, argv: string[]): { rest: string[]; explain?: string; lang?: string } {
+function takeExplainFlags(verb: string, argv: string[]): { rest: string[]; explain?: string; lang?: string; target?: string } {
   if (!EXPLAIN_VERBS.has(verb)) return { rest: argv };
   const rest: string[] = [];
   let explain: string | undefined;
+  let target: string | undefined;
   let lang: string | undefined;
   let positional = false;
   for (let i = 0; i < argv.length; i++) {
@@ -66,7 +67,14 @@ function takeExplainFlags(verb: string, argv: string[]): { rest: string[]; expla
       break;
     }
     if (a === '--explain' || a === '-explain') explain = 'text';
-    else if (/^--?explain=/.test(a)) explain = a.slice(a.indexOf('=') + 1);
+    else if (/^--?explain=/.test(a)) {
+      explain = a.slice(a.indexOf('=') + 1);
+      // --explain=html FILE (cri: DIR, one page per pod)
+      if (explain === 'html') {
+        target = argv[++i];
+        if (!target || target.startsWith('-')) throw new TsrunError('TSRUN_E_USAGE', `--explain=html needs where to write the page: ${verb === 'cri' ? '--explain=html DIR (one page per pod)' : `--explain=html FILE.html`}`);
+      } else if (explain !== 'json' && explain !== 'text') throw new TsrunError('TSRUN_E_USAGE', `--explain=${explain}: say --explain (text), --explain=json or --explain=html FILE`);
+    }
     else if (a === '--lang' && i + 1 < argv.length) lang = argv[++i];
     else if (/^--lang=/.test(a)) lang = a.slice(7);
     else {
@@ -74,7 +82,7 @@ function takeExplainFlags(verb: string, argv: string[]): { rest: string[]; expla
       rest.push(a);
     }
   }
-  return { rest, explain, lang };
+  return { rest, explain, lang, target };
 }
 
 const USAGE = `tsrun: a container runtime (OCI, runc-compatible)
@@ -126,7 +134,17 @@ export async function main(argv: string[]): Promise<number> {
     };
     const taken = takeExplainFlags(verb, args.slice(1));
     const explain = taken.explain;
-    if (explain) {
+    let picture: import('./picture').Picture | undefined;
+    if (explain === 'html') {
+      const { addSink } = require('../events/bus') as typeof import('../events/bus');
+      const { pickLang } = require('../events/narrate') as typeof import('../events/narrate');
+      const lang = pickLang(taken.lang);
+      if (verb === 'cri') g.explainHtml = { dir: taken.target!, lang };
+      else {
+        picture = (require('./picture') as typeof import('./picture')).startPicture(taken.target!, `tsrun ${[verb, ...taken.rest].join(' ')}`, lang, g.root);
+        addSink(picture.sink);
+      }
+    } else if (explain) {
       const { addSink } = require('../events/bus') as typeof import('../events/bus');
       const { narrate, pickLang } = require('../events/narrate') as typeof import('../events/narrate');
       const lang = pickLang(taken.lang);
@@ -143,7 +161,11 @@ export async function main(argv: string[]): Promise<number> {
       const { renderText } = require('../events/render-text') as typeof import('../events/render-text');
       addSink((e) => logDebugFields(renderText(e), { step: e }));
     }
-    return await load()(taken.rest, g);
+    try {
+      return await load()(taken.rest, g);
+    } finally {
+      picture?.finish();
+    }
   } catch (e) {
     // The code travels in JSON logs, so a caller (the CRI server) can tell kinds of failure apart.
     logError(e instanceof Error ? e.message : String(e), e instanceof TsrunError ? e.code : undefined);

@@ -4,6 +4,11 @@ import type { StepKind } from '../types';
 export interface StepText {
   title: string;
   explain: string;
+  /**
+   * The event's detail in this language. Details are data (paths, pids, flags) written by the
+   * runtime in one form; the few words in them are said here in the catalog's language.
+   */
+  detail?: (detail: string) => string;
 }
 
 export type Catalog = Record<StepKind, StepText>;
