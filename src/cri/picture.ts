@@ -71,6 +71,16 @@ function podView(ctx: CriContext, podId: string): PodView | undefined {
   };
 }
 
+/**
+ * The pod as last seen, with what has gone since kept: once it stops, CNI DEL took its network
+ * record and removal takes its containers' records, but the page still shows what they were.
+ */
+function merge(before: PodView | undefined, now: PodView | undefined): PodView | undefined {
+  if (!before || !now) return now ?? before;
+  const containers = [...now.containers, ...before.containers.filter((c) => !now.containers.some((d) => d.id === c.id))];
+  return { ...before, ...Object.fromEntries(Object.entries(now).filter(([, v]) => v !== undefined)), containers } as PodView;
+}
+
 /** A sink that keeps DIR/<pod name>-<id>.html current for every pod the server touches. */
 export function podPictures(ctx: CriContext, dir: string, lang: Lang): Sink {
   fs.mkdirSync(dir, { recursive: true });
@@ -96,7 +106,7 @@ export function podPictures(ctx: CriContext, dir: string, lang: Lang): Sink {
     for (const ev of events) if (ev.containerId) resolve(ev.containerId);
     const pod = resolve(id);
     if (!pod) return;
-    const view = podView(ctx, pod) ?? views.get(pod);
+    const view = merge(views.get(pod), podView(ctx, pod));
     if (!view) return;
     views.set(pod, view);
     const mine = events.filter((ev) => ev.containerId && podOf.get(ev.containerId) === pod);
