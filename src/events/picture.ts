@@ -119,6 +119,7 @@ const WORDS = {
   joins: ['joins', '参加'],
   ports: ['ports', 'ポート'],
   caps: ['capabilities kept', '残した capability'],
+  /** the switch names the other language, in that language */
   language: ['日本語', 'English'],
 } as const;
 
@@ -331,7 +332,7 @@ ${stepsHtml(p.events, stages)}`
 <title>${esc(p.title)}</title>
 <style>${CSS}</style></head>
 <body>
-<button id="switch" class="switch" type="button">${both(WORDS.language)}</button>
+<button id="switch" class="switch" type="button"><span class="l sw" lang="en">${WORDS.language[0]}</span><span class="l sw" lang="ja">${WORDS.language[1]}</span></button>
 <h1>${esc(p.title)}</h1>
 ${p.pod ? `<h2>${both(WORDS.pod)}</h2>\n${podSvg(p.pod)}` : ''}
 ${steps}

@@ -6,13 +6,14 @@ import { spawnSync } from 'node:child_process';
 import test from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CATALOGS, type Lang } from '../../src/events/narrate';
+import { CATALOGS, detailIn, type Lang } from '../../src/events/narrate';
 import type { StepKind } from '../../src/events/types';
 import { renderAll, skeleton } from '../../scripts/lessons/render';
 import { runLessons, type LessonResult } from '../../scripts/lessons/runner';
 import { startLessonRegistry, withLessonLock } from '../../scripts/lessons/setup';
 import { checkSameCommands, discoverLessons, LANGS, LESSONS_DIR, withExplain } from '../../scripts/lessons/source';
 import type { Registry } from '../fixtures/registry';
+import { englishWords } from '../helpers/japanese';
 
 const lessons = discoverLessons();
 let registry: Registry | undefined;
@@ -82,7 +83,7 @@ test('--explain narrates exactly the events the runtime emitted, in order, in En
         );
         t.deepEqual(
           got.map((s) => s.detail),
-          want.map((e) => e.detail),
+          want.map((e) => detailIn(e, lang)),
           where,
         );
       }
@@ -148,4 +149,34 @@ test('the committed lessons are what their sources generate (apart from placehol
     const stale = fs.readdirSync(path.join(LESSONS_DIR, lang)).filter((f) => !files.has(`${lang}/${f}`));
     t.deepEqual(stale, [], `docs/lessons/${lang} has files no source generates`);
   }
+});
+
+/** What tsrun itself said in a ja lesson: narration lines and their explanations, and inspect's report. */
+function tsrunSaid(r: LessonResult['results'][number]): string[] {
+  const lines = r.shown.split('\n');
+  const out: string[] = [];
+  lines.forEach((l, i) => {
+    if (/^\[ *<t> ms\] /.test(l)) out.push(l.replace(/^\[ *<t> ms\] /, ''), lines[i + 1] ?? '');
+  });
+  if (/\btsrun inspect\b/.test(r.ran) && !/--format/.test(r.ran)) {
+    // Labels and the namespace and cgroup rows; mounts, processes and capabilities are data.
+    let section = '';
+    for (const l of lines) {
+      if (!l.startsWith('  ')) section = l;
+      if (!l.startsWith('  ') || l.startsWith('  #') || /^(?:名前空間|cgroup )/.test(section)) out.push(l);
+    }
+  }
+  return out;
+}
+
+test('the Japanese lessons show no English word in what tsrun says (narration, inspect)', (t) => {
+  let checked = 0;
+  runs.ja.forEach((lesson) => {
+    for (const r of lesson.results.filter((x) => /--lang ja\b/.test(x.ran)))
+      for (const line of tsrunSaid(r)) {
+        checked++;
+        t.deepEqual(englishWords(line), [], `${lesson.source.name}: ${r.command}\n  ${line}`);
+      }
+  });
+  t.true(checked > 200, `${checked} lines checked`);
 });
