@@ -3,6 +3,7 @@
 // lesson list in docs/lessons/README.md. Runs as root (containers, mounts, cgroups).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { screenshot } from '../../test/helpers/browser';
 import { criToolsBin } from '../../test/helpers/cri-tools';
 import { renderAll } from './render';
 import { runLessons, type LessonResult } from './runner';
@@ -36,7 +37,20 @@ async function main(argv: string[]): Promise<number> {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(file, text);
     }
-    process.stderr.write(`wrote ${files.size} files under ${path.relative(process.cwd(), outDir) || '.'}\n`);
+    // The pictures: each page as drawn, and a PNG of it from headless chromium for markdown viewers.
+    let pictures = 0;
+    for (const lang of LANGS) {
+      const dir = path.join(outDir, lang, 'pictures');
+      fs.rmSync(dir, { recursive: true, force: true });
+      for (const r of runs[lang])
+        for (const [name, html] of r.pictures) {
+          fs.mkdirSync(dir, { recursive: true });
+          fs.writeFileSync(path.join(dir, name), html);
+          screenshot(path.join(dir, name), path.join(dir, name.replace(/\.html$/, '.png')), 1000);
+          pictures++;
+        }
+    }
+    process.stderr.write(`wrote ${files.size} files and ${pictures} pictures under ${path.relative(process.cwd(), outDir) || '.'}\n`);
     return 0;
   } finally {
     await registry.stop();

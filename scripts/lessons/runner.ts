@@ -1,5 +1,7 @@
 // Runs lessons the way a learner does: every command in order, in one shell, as root. The
 // generator writes what they printed into the docs; the lessons test checks it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { LessonSource } from './source';
 import { commandsOf } from './source';
 import { LessonEnv } from './setup';
@@ -19,6 +21,11 @@ export interface LessonResult {
   source: LessonSource;
   /** one per command of the source, in order */
   results: CommandResult[];
+  /**
+   * The pages the lesson drew (--explain=html, inspect --html) into $LESSONS/pictures/, by file
+   * name, with placeholders applied: the generator puts them beside the lesson with a PNG.
+   */
+  pictures: Map<string, string>;
 }
 
 export interface RunOptions {
@@ -31,6 +38,7 @@ export interface RunOptions {
 async function runLesson(env: LessonEnv, source: LessonSource, opts: RunOptions): Promise<LessonResult> {
   const placeholders = env.placeholders();
   const results: CommandResult[] = [];
+  let pictures = new Map<string, string>();
   let passed = false;
   try {
     for (const command of commandsOf(source)) {
@@ -42,6 +50,7 @@ async function runLesson(env: LessonEnv, source: LessonSource, opts: RunOptions)
       results.push(r);
       opts.progress?.(source, r);
     }
+    pictures = takePictures(env, placeholders);
     // Each lesson starts where the last one left the machine: with images, but nothing running.
     const left = env.leftovers();
     if (left.length) throw new Error(`${source.file}: the lesson leaves behind ${left.join(', ')}: end it with tsrun delete / tsrun bundle --remove, and stop what it started in the background`);
@@ -52,7 +61,17 @@ async function runLesson(env: LessonEnv, source: LessonSource, opts: RunOptions)
     if (!passed) await env.shell.close();
     await env.cleanup(source);
   }
-  return { source, results };
+  return { source, results, pictures };
+}
+
+/** Moves the lesson's pages out of $LESSONS/pictures (the next lesson starts without them). */
+function takePictures(env: LessonEnv, placeholders: ReturnType<LessonEnv['placeholders']>): Map<string, string> {
+  const dir = path.join(env.vars.LESSONS, 'pictures');
+  const out = new Map<string, string>();
+  if (!fs.existsSync(dir)) return out;
+  for (const f of fs.readdirSync(dir).sort()) if (f.endsWith('.html')) out.set(f, placeholders.apply(fs.readFileSync(path.join(dir, f), 'utf8')));
+  fs.rmSync(dir, { recursive: true, force: true });
+  return out;
 }
 
 /** Runs `sources` in order on one fresh environment (store, state root, shell), then removes it. */

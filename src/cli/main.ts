@@ -68,12 +68,13 @@ function takeExplainFlags(verb: string, argv: string[]): { rest: string[]; expla
     }
     if (a === '--explain' || a === '-explain') explain = 'text';
     else if (/^--?explain=/.test(a)) {
-      explain = a.slice(a.indexOf('=') + 1);
-      // --explain=html FILE (cri: DIR, one page per pod)
-      if (explain === 'html') {
+      const mode = a.slice(a.indexOf('=') + 1);
+      // --explain=html FILE (cri: DIR, one page per pod); it may come beside a text or JSON one.
+      if (mode === 'html') {
         target = argv[++i];
         if (!target || target.startsWith('-')) throw new TsrunError('TSRUN_E_USAGE', `--explain=html needs where to write the page: ${verb === 'cri' ? '--explain=html DIR (one page per pod)' : `--explain=html FILE.html`}`);
-      } else if (explain !== 'json' && explain !== 'text') throw new TsrunError('TSRUN_E_USAGE', `--explain=${explain}: say --explain (text), --explain=json or --explain=html FILE`);
+      } else if (mode !== 'json' && mode !== 'text') throw new TsrunError('TSRUN_E_USAGE', `--explain=${mode}: say --explain (text), --explain=json or --explain=html FILE`);
+      else explain = mode;
     }
     else if (a === '--lang' && i + 1 < argv.length) lang = argv[++i];
     else if (/^--lang=/.test(a)) lang = a.slice(7);
@@ -135,7 +136,7 @@ export async function main(argv: string[]): Promise<number> {
     const taken = takeExplainFlags(verb, args.slice(1));
     const explain = taken.explain;
     let picture: import('./picture').Picture | undefined;
-    if (explain === 'html') {
+    if (taken.target) {
       const { addSink } = require('../events/bus') as typeof import('../events/bus');
       const { pickLang } = require('../events/narrate') as typeof import('../events/narrate');
       const lang = pickLang(taken.lang);
@@ -144,7 +145,8 @@ export async function main(argv: string[]): Promise<number> {
         picture = (require('./picture') as typeof import('./picture')).startPicture(taken.target!, `tsrun ${[verb, ...taken.rest].join(' ')}`, lang, g.root);
         addSink(picture.sink);
       }
-    } else if (explain) {
+    }
+    if (explain) {
       const { addSink } = require('../events/bus') as typeof import('../events/bus');
       const { narrate, pickLang } = require('../events/narrate') as typeof import('../events/narrate');
       const lang = pickLang(taken.lang);

@@ -81,7 +81,7 @@ function merge(before: PodView | undefined, now: PodView | undefined): PodView |
   return { ...before, ...Object.fromEntries(Object.entries(now).filter(([, v]) => v !== undefined)), containers } as PodView;
 }
 
-/** A sink that keeps DIR/<pod name>-<id>.html current for every pod the server touches. */
+/** A sink that keeps DIR/<namespace>_<pod name>.html current for every pod the server touches (the newest of a name). */
 export function podPictures(ctx: CriContext, dir: string, lang: Lang): Sink {
   fs.mkdirSync(dir, { recursive: true });
   const events: StepEvent[] = [];
@@ -111,7 +111,7 @@ export function podPictures(ctx: CriContext, dir: string, lang: Lang): Sink {
     views.set(pod, view);
     const mine = events.filter((ev) => ev.containerId && podOf.get(ev.containerId) === pod);
     try {
-      fs.writeFileSync(path.join(dir, `${view.name.replace(/[^A-Za-z0-9_.-]/g, '_')}-${pod.slice(0, 12)}.html`), renderPicture({ title: `Pod ${view.namespace}/${view.name}`, lang, events: mine, pod: view }));
+      fs.writeFileSync(path.join(dir, `${`${view.namespace}_${view.name}`.replace(/[^A-Za-z0-9_.-]/g, '_')}.html`), renderPicture({ title: `Pod ${view.namespace}/${view.name}`, lang, events: mine, pod: view }));
     } catch {
       /* the picture is told, never in the way of the pod */
     }

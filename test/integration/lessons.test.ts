@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import test from 'ava';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { CATALOGS, detailIn, type Lang } from '../../src/events/narrate';
 import type { StepKind } from '../../src/events/types';
@@ -13,6 +14,7 @@ import { runLessons, type LessonResult } from '../../scripts/lessons/runner';
 import { startLessonRegistry, withLessonLock } from '../../scripts/lessons/setup';
 import { checkSameCommands, discoverLessons, LANGS, LESSONS_DIR, withExplain } from '../../scripts/lessons/source';
 import type { Registry } from '../fixtures/registry';
+import { Browser } from '../helpers/browser';
 import { englishWords } from '../helpers/japanese';
 
 const lessons = discoverLessons();
@@ -146,8 +148,12 @@ test('the committed lessons are what their sources generate (apart from placehol
     t.deepEqual(skeleton(committed), skeleton(text), `docs/lessons/${rel} is out of date: run \`npm run lessons\``);
   }
   for (const lang of LANGS) {
-    const stale = fs.readdirSync(path.join(LESSONS_DIR, lang)).filter((f) => !files.has(`${lang}/${f}`));
+    const stale = fs.readdirSync(path.join(LESSONS_DIR, lang)).filter((f) => f !== 'pictures' && !files.has(`${lang}/${f}`));
     t.deepEqual(stale, [], `docs/lessons/${lang} has files no source generates`);
+    // The pictures: each page a lesson drew, with its PNG, and no other.
+    const drawn = runs[lang].flatMap((r) => [...r.pictures.keys()]).flatMap((f) => [f, f.replace(/\.html$/, '.png')]).sort();
+    const dir = path.join(LESSONS_DIR, lang, 'pictures');
+    t.deepEqual(fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [], drawn, `docs/lessons/${lang}/pictures is out of date: run \`npm run lessons\``);
   }
 });
 
@@ -179,4 +185,31 @@ test('the Japanese lessons show no English word in what tsrun says (narration, i
       }
   });
   t.true(checked > 200, `${checked} lines checked`);
+});
+
+test('the pictures the lessons draw open in chromium without an error, with every step in both languages, and the lessons show them', async (t) => {
+  const browser = await Browser.launch();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-lesson-pictures-'));
+  let pages = 0;
+  try {
+    for (const lang of LANGS)
+      for (const r of runs[lang])
+        for (const [name, html] of r.pictures) {
+          pages++;
+          const file = path.join(dir, `${lang}-${name}`);
+          fs.writeFileSync(file, html);
+          const page = await browser.open(file);
+          t.deepEqual(page.errors, [], `${lang}/${name}`);
+          t.true(page.dom.includes(`data-lang="${lang}"`), `${lang}/${name} is shown in ${lang}`);
+          for (const m of page.dom.matchAll(/<li class="step" data-index="\d+" data-kind="([a-z_A-Z]+)"/g))
+            for (const l of LANGS) t.true(page.dom.includes(`<div class="l" lang="${l}"><b class="title">${CATALOGS[l][m[1] as StepKind].title.replace(/&/g, '&amp;')}</b>`), `${lang}/${name}: ${m[1]} in ${l}`);
+          // The lesson shows the picture it drew, and links the page.
+          const prose = r.source.segments.flatMap((s) => (s.kind === 'prose' ? [s.text] : [])).join('\n');
+          t.true(prose.includes(`](pictures/${name.replace(/\.html$/, '.png')})`) && prose.includes(`](pictures/${name})`), `${r.source.file} shows pictures/${name}`);
+        }
+  } finally {
+    await browser.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  t.true(pages >= 4, `${pages} pictures`);
 });

@@ -31,7 +31,7 @@ const DETAILS: Partial<Record<StepKind, string[]>> = {
   created: ['c1 pid 1234'],
   hook: ['prestart /usr/bin/hook'],
   setns: ['network /proc/1/ns/net'],
-  id_maps: ['uid_map: 0 100000 65536 gid_map: 0 100000 65536'],
+  id_maps: ['uid_map: 0 100000 65536; gid_map: 0 100000 65536'],
   namespace: ['cgroup', 'time monotonic 10 0'],
   cgroup_limits: ['memory: memory.max=33554432'],
   cgroup_joined: ['1234 -> /tsrun/c1'],
