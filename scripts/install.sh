@@ -18,6 +18,7 @@ PACKAGES=(
   gnuplot-nox                            # benchmark plots (bench/results/*.png)
   jq                                     # the lessons (docs/lessons) read JSON with it
   strace                                 # the CRI test that lists what a pod lifecycle executes
+  chromium                               # renders the pictures (--explain=html) in their tests and the lessons
 )
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -3,7 +3,7 @@
 // lesson list in docs/lessons/README.md. Runs as root (containers, mounts, cgroups).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { screenshot } from '../../test/helpers/browser';
+import { Browser } from '../../test/helpers/browser';
 import { criToolsBin } from '../../test/helpers/cri-tools';
 import { renderAll } from './render';
 import { runLessons, type LessonResult } from './runner';
@@ -39,16 +39,25 @@ async function main(argv: string[]): Promise<number> {
     }
     // The pictures: each page as drawn, and a PNG of it from headless chromium for markdown viewers.
     let pictures = 0;
-    for (const lang of LANGS) {
-      const dir = path.join(outDir, lang, 'pictures');
-      fs.rmSync(dir, { recursive: true, force: true });
-      for (const r of runs[lang])
-        for (const [name, html] of r.pictures) {
-          fs.mkdirSync(dir, { recursive: true });
-          fs.writeFileSync(path.join(dir, name), html);
-          screenshot(path.join(dir, name), path.join(dir, name.replace(/\.html$/, '.png')), 1000);
-          pictures++;
-        }
+    const browser = await Browser.launch();
+    try {
+      for (const lang of LANGS) {
+        const dir = path.join(outDir, lang, 'pictures');
+        fs.rmSync(dir, { recursive: true, force: true });
+        for (const r of runs[lang])
+          for (const [name, html] of r.pictures) {
+            fs.mkdirSync(dir, { recursive: true });
+            fs.writeFileSync(path.join(dir, name), html);
+            // The PNG is the picture (the pod, the timeline, the container beside the host); the
+            // list of every step, with its texts, stays in the page.
+            const page = await browser.open(path.join(dir, name), { width: 1000, script: "document.querySelectorAll('section.stage').forEach((s) => s.remove())" });
+            if (page.errors.length) throw new Error(`${lang}/pictures/${name}: ${page.errors.join('; ')}`);
+            fs.writeFileSync(path.join(dir, name.replace(/\.html$/, '.png')), page.png);
+            pictures++;
+          }
+      }
+    } finally {
+      await browser.close();
     }
     process.stderr.write(`wrote ${files.size} files and ${pictures} pictures under ${path.relative(process.cwd(), outDir) || '.'}\n`);
     return 0;

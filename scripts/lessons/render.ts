@@ -4,9 +4,9 @@ import type { LessonResult } from './runner';
 import { LANGS, type Lesson, type LessonLang } from './source';
 
 const OTHER_LANG: Record<LessonLang, string> = { en: 'English', ja: '日本語' };
-const NAV: Record<LessonLang, { prev: string; next: string; index: string }> = {
-  en: { prev: 'Previous', next: 'Next', index: 'All lessons' },
-  ja: { prev: '前へ', next: '次へ', index: 'レッスン一覧' },
+const NAV: Record<LessonLang, { prev: string; next: string; index: string; glossary: string }> = {
+  en: { prev: 'Previous', next: 'Next', index: 'All lessons', glossary: '[Glossary](../glossary.md#english)' },
+  ja: { prev: '前へ', next: '次へ', index: 'レッスン一覧', glossary: '[用語集](../glossary.md#日本語)' },
 };
 
 function consoleBlock(results: LessonResult['results']): string {
@@ -42,12 +42,13 @@ export function renderLesson(run: LessonResult, around: Neighbours): string {
     }
   }
   let text = body.join('\n');
-  // The language switch goes under the title.
-  text = text.replace(/^(# .+)$/m, `$1\n\n${switcher}`);
+  // The language switch goes under the title, with the glossary of the terms lessons use.
+  text = text.replace(/^(# .+)$/m, `$1\n\n${switcher} | ${NAV[lang].glossary}`);
   const t = NAV[lang];
   const nav = [
     around.prev ? `${t.prev}: [${around.prev.sources[lang].title}](${around.prev.name}.md)` : '',
     `[${t.index}](../README.md)`,
+    t.glossary,
     around.next ? `${t.next}: [${around.next.sources[lang].title}](${around.next.name}.md)` : '',
   ].filter(Boolean);
   return `${header}\n${text.replace(/\n+$/, '')}\n\n---\n\n${nav.join(' | ')}\n`;

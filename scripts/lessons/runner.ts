@@ -69,7 +69,9 @@ function takePictures(env: LessonEnv, placeholders: ReturnType<LessonEnv['placeh
   const dir = path.join(env.vars.LESSONS, 'pictures');
   const out = new Map<string, string>();
   if (!fs.existsSync(dir)) return out;
-  for (const f of fs.readdirSync(dir).sort()) if (f.endsWith('.html')) out.set(f, placeholders.apply(fs.readFileSync(path.join(dir, f), 'utf8')));
+  // A placeholder (<pid-1>) is text in a page, not a tag.
+  const escape = (html: string): string => html.replace(/<((?:pid|id|ino|mac|veth|if)-\d+|t|n|time|port|when)>/g, '&lt;$1&gt;');
+  for (const f of fs.readdirSync(dir).sort()) if (f.endsWith('.html')) out.set(f, escape(placeholders.apply(fs.readFileSync(path.join(dir, f), 'utf8'))));
   fs.rmSync(dir, { recursive: true, force: true });
   return out;
 }

@@ -2,7 +2,7 @@
 // protocol on a pipe (--remote-debugging-pipe: NUL-separated JSON on fds 3 and 4), so a test
 // sees what a reader would: the rendered page as a PNG, the DOM after the page's script ran,
 // and every console error or uncaught exception.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -147,16 +147,4 @@ export class Browser {
 export function pngSize(png: Buffer): { width: number; height: number } {
   if (png.length < 24 || png.subarray(0, 8).toString('hex') !== '89504e470d0a1a0a' || png.subarray(12, 16).toString('latin1') !== 'IHDR') throw new Error('not a PNG');
   return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
-}
-
-/** One page to PNG with the command line alone (as the lessons' generator does). */
-export function screenshot(file: string, png: string, width = 1024): void {
-  if (!CHROMIUM) throw new Error('chromium is not installed: run scripts/install.sh');
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-chromium-'));
-  try {
-    const r = spawnSync(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--user-data-dir=${profile}`, `--window-size=${width},800`, `--screenshot=${png}`, `file://${path.resolve(file)}`], { encoding: 'utf8', timeout: 60_000 });
-    if (!fs.existsSync(png)) throw new Error(`chromium made no screenshot of ${file}: ${r.stderr}`);
-  } finally {
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
 }
