@@ -2,8 +2,9 @@
 // generator writes what they printed into the docs; the lessons test checks it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { laneOf, runInLane } from './lane';
 import type { LessonSource } from './source';
-import { commandsOf } from './source';
+import { commandsOf, withExplain } from './source';
 import { LessonEnv } from './setup';
 
 export interface CommandResult {
@@ -29,8 +30,10 @@ export interface LessonResult {
 }
 
 export interface RunOptions {
-  /** rewrites each command before it runs (the test's other explain modes) */
-  rewrite?: (command: string) => string;
+  /** 'json': each tsrun --explain runs as --explain=json (the test's third run) */
+  explain?: 'json';
+  /** run every lesson here, whatever lane it asks for (the lane's guest itself) */
+  local?: boolean;
   /** hears each command as it finishes */
   progress?: (lesson: LessonSource, r: CommandResult) => void;
 }
@@ -42,7 +45,7 @@ async function runLesson(env: LessonEnv, source: LessonSource, opts: RunOptions)
   let passed = false;
   try {
     for (const command of commandsOf(source)) {
-      const ran = opts.rewrite ? opts.rewrite(command) : command;
+      const ran = opts.explain === 'json' ? withExplain(command, 'json') : command;
       const { output, code } = await env.shell.run(ran);
       // A lesson shows commands that work; one meant to fail says so itself (`...; echo "exit $?"`).
       if (code !== 0) throw new Error(`${source.file}: exit status ${code} from:\n  ${ran}\n${output}`);
@@ -81,7 +84,14 @@ export async function runLessons(registry: string, sources: LessonSource[], opts
   const env = new LessonEnv(registry);
   try {
     const out: LessonResult[] = [];
-    for (const s of sources) out.push(await runLesson(env, s, opts));
+    for (const s of sources) {
+      // A lesson for another kind of machine runs there, on an environment of its own.
+      if (!opts.local && laneOf(s)) {
+        const r = runInLane(s, opts.explain === 'json' ? 'json' : 'none');
+        for (const c of r.results) opts.progress?.(s, c);
+        out.push(r);
+      } else out.push(await runLesson(env, s, opts));
+    }
     return out;
   } finally {
     await env.teardown();

@@ -12,7 +12,7 @@ import type { StepKind } from '../../src/events/types';
 import { renderAll, skeleton } from '../../scripts/lessons/render';
 import { runLessons, type LessonResult } from '../../scripts/lessons/runner';
 import { startLessonRegistry, withLessonLock } from '../../scripts/lessons/setup';
-import { checkSameCommands, discoverLessons, LANGS, LESSONS_DIR, withExplain } from '../../scripts/lessons/source';
+import { checkSameCommands, discoverLessons, LANGS, LESSONS_DIR } from '../../scripts/lessons/source';
 import type { Registry } from '../fixtures/registry';
 import { Browser } from '../helpers/browser';
 import { englishWords } from '../helpers/japanese';
@@ -30,7 +30,7 @@ test.before(async (t) => {
     // --explain turned into --explain=json.
     runs.en = await runLessons(registry!.addr, lessons.map((l) => l.sources.en));
     runs.ja = await runLessons(registry!.addr, lessons.map((l) => l.sources.ja));
-    runs.json = await runLessons(registry!.addr, lessons.map((l) => l.sources.en), { rewrite: (c) => withExplain(c, 'json') });
+    runs.json = await runLessons(registry!.addr, lessons.map((l) => l.sources.en), { explain: 'json' });
     // Under the lock: another run of the lessons may make it again once the lock is released.
     bridgeLeft = spawnSync('ip', ['link', 'show', 'lessons0'], { stdio: 'ignore' }).status === 0;
   });
