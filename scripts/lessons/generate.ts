@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Browser } from '../../test/helpers/browser';
 import { criToolsBin } from '../../test/helpers/cri-tools';
+import { kubeletBin } from '../../test/helpers/kubelet';
 import { renderAll } from './render';
 import { runLessons, type LessonResult } from './runner';
 import { startLessonRegistry, withLessonLock } from './setup';
@@ -16,6 +17,7 @@ async function main(argv: string[]): Promise<number> {
   if (!fs.existsSync(path.join(REPO_DIR, 'build', 'Release', 'tsrun-init'))) throw new Error('the native part is not built: run `npm run build` first');
   if (process.getuid?.() !== 0) throw new Error('the lessons run containers: run this as root');
   if (!criToolsBin('crictl')) throw new Error('lesson 06 drives tsrun cri with crictl: run `bash scripts/install-cri-tools.sh` first');
+  if (!kubeletBin()) throw new Error('lesson 15 runs the kubelet: run `bash scripts/install-kubernetes.sh` first');
   const lessons = discoverLessons();
   for (const l of lessons) checkSameCommands(l);
   const registry = await startLessonRegistry();
