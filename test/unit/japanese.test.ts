@@ -2,7 +2,7 @@
 // says around each detail, inspect's labels and the picture's, checked word by word.
 import test from 'ava';
 import { CATALOGS, detailIn, INSPECT_LABELS, INSPECT_TEXTS } from '../../src/events/narrate';
-import { renderPicture, stagesOf } from '../../src/events/picture';
+import { renderPicture } from '../../src/events/picture';
 import { STEP_KINDS, type StepKind } from '../../src/events/types';
 import { englishWords } from '../helpers/japanese';
 
@@ -110,10 +110,4 @@ test("the picture's ja text has no English word", (t) => {
   const ja = [...html.matchAll(/<(span|tspan|div) class="l" lang="ja">(.*?)<\/\1>/g)].map((m) => m[2]!.replace(/<[^>]+>/g, ' ').replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n))));
   t.true(ja.length > 50);
   for (const s of ja) t.deepEqual(englishWords(s), [], s);
-});
-
-test("the picture's stages: the runtime, the init before and after pivot_root; an exec's init steps are one stage", (t) => {
-  const ev = (kind: StepKind, containerId = 'c1') => ({ kind, detail: '', durationUs: 1, time: '', containerId });
-  t.deepEqual(stagesOf([ev('config_loaded'), ev('clone'), ev('mount'), ev('pivot_root'), ev('hostname'), ev('seccomp'), ev('created'), ev('blob_fetched'), ev('pod_network')]), ['runtime', 'init-before', 'init-before', 'init-before', 'init-after', 'init-after', 'runtime', 'image', 'pod']);
-  t.deepEqual(stagesOf([ev('setns', 'c2'), ev('capabilities', 'c2'), ev('started', 'c2')]), ['init', 'init', 'runtime']);
 });
