@@ -31,7 +31,7 @@ export function runInLane(source: LessonSource, rewrite: Rewrite): LessonResult 
   const out = path.join(REPO_DIR, `.lesson-lane-${process.pid}.json`);
   fs.rmSync(out, { force: true });
   try {
-    const r = spawnSync('bash', ['test/v2-lane/run.sh', '--timeout', '1200', '--', 'node', 'dist/scripts/lessons/lane.js', source.file, rewrite, out], { cwd: REPO_DIR, encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r = spawnSync('bash', ['test/v2-lane/run.sh', '--timeout', '2400', '--', 'node', 'dist/scripts/lessons/lane.js', source.file, rewrite, out], { cwd: REPO_DIR, encoding: 'utf8', maxBuffer: 64 << 20 });
     if (r.status !== 0 || !fs.existsSync(out)) throw new Error(`${source.file}: the cgroup v2 lane exited ${r.status ?? r.signal}:\n${(r.stdout + r.stderr).slice(-6000)}`);
     const wire = JSON.parse(fs.readFileSync(out, 'utf8')) as Wire;
     return { source, results: wire.results, pictures: new Map(wire.pictures) };
@@ -52,9 +52,10 @@ async function main(argv: string[]): Promise<number> {
   // guest starts without it.
   fs.rmSync('/var/lib/containers/cache/blob-info-cache-v1.boltdb', { force: true });
   const source = parseLesson(path.join(REPO_DIR, file), fs.readFileSync(path.join(REPO_DIR, file), 'utf8'));
-  const registry = await startLessonRegistry();
+  // Emulated, and perhaps beside another guest: the registry may take minutes to answer.
+  const registry = await startLessonRegistry({ answerWithinMs: 600_000 });
   try {
-    const opts: RunOptions = { local: true, ...(rewrite === 'json' ? { explain: 'json' as const } : {}) };
+    const opts: RunOptions = { local: true, commandTimeoutMs: 600_000, ...(rewrite === 'json' ? { explain: 'json' as const } : {}) };
     const [r] = await runLessons(registry.addr, [source], opts);
     const wire: Wire = { results: r!.results, pictures: [...r!.pictures] };
     fs.writeFileSync(out, JSON.stringify(wire));

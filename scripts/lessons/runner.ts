@@ -34,6 +34,8 @@ export interface RunOptions {
   explain?: 'json';
   /** run every lesson here, whatever lane it asks for (the lane's guest itself) */
   local?: boolean;
+  /** how long one command may take (default 60 s; an emulated guest is slower) */
+  commandTimeoutMs?: number;
   /** hears each command as it finishes */
   progress?: (lesson: LessonSource, r: CommandResult) => void;
 }
@@ -46,7 +48,7 @@ async function runLesson(env: LessonEnv, source: LessonSource, opts: RunOptions)
   try {
     for (const command of commandsOf(source)) {
       const ran = opts.explain === 'json' ? withExplain(command, 'json') : command;
-      const { output, code } = await env.shell.run(ran);
+      const { output, code } = await env.shell.run(ran, opts.commandTimeoutMs);
       // A lesson shows commands that work; one meant to fail says so itself (`...; echo "exit $?"`).
       if (code !== 0) throw new Error(`${source.file}: exit status ${code} from:\n  ${ran}\n${output}`);
       const r = { command, ran, output, shown: placeholders.apply(output, ran) };
