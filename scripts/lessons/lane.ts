@@ -4,7 +4,7 @@
 // the host's software read-only, but not the host's network: it starts a registry of its own.
 // Host side: runInLane() boots the guest with this file as the command; guest side: main()
 // runs the lesson as the generator would and writes the results as JSON into the project.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LessonResult, RunOptions } from './runner';
@@ -26,18 +26,33 @@ interface Wire {
   pictures: [string, string][];
 }
 
-/** Runs `source` in the lane's guest and returns what the lesson printed there. */
-export function runInLane(source: LessonSource, rewrite: Rewrite): LessonResult {
-  const out = path.join(REPO_DIR, `.lesson-lane-${process.pid}.json`);
+let seq = 0;
+
+/** Runs `source` in the lane's guest and resolves to what the lesson printed there. */
+export function runInLane(source: LessonSource, rewrite: Rewrite): Promise<LessonResult> {
+  const out = path.join(REPO_DIR, `.lesson-lane-${process.pid}-${++seq}.json`);
   fs.rmSync(out, { force: true });
-  try {
-    const r = spawnSync('bash', ['test/v2-lane/run.sh', '--timeout', '2400', '--', 'node', 'dist/scripts/lessons/lane.js', source.file, rewrite, out], { cwd: REPO_DIR, encoding: 'utf8', maxBuffer: 64 << 20 });
-    if (r.status !== 0 || !fs.existsSync(out)) throw new Error(`${source.file}: the cgroup v2 lane exited ${r.status ?? r.signal}:\n${(r.stdout + r.stderr).slice(-6000)}`);
-    const wire = JSON.parse(fs.readFileSync(out, 'utf8')) as Wire;
-    return { source, results: wire.results, pictures: new Map(wire.pictures) };
-  } finally {
-    fs.rmSync(out, { force: true });
-  }
+  const child = spawn('bash', ['test/v2-lane/run.sh', '--timeout', '2400', '--', 'node', 'dist/scripts/lessons/lane.js', source.file, rewrite, out], { cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const keep = (d: Buffer): void => {
+    log = (log + d.toString('utf8')).slice(-20_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  return new Promise<LessonResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      try {
+        if (code !== 0 || !fs.existsSync(out)) throw new Error(`${source.file}: the cgroup v2 lane exited ${code ?? signal}:\n${log.slice(-6000)}`);
+        const wire = JSON.parse(fs.readFileSync(out, 'utf8')) as Wire;
+        resolve({ source, results: wire.results, pictures: new Map(wire.pictures) });
+      } catch (e) {
+        reject(e);
+      } finally {
+        fs.rmSync(out, { force: true });
+      }
+    });
+  });
 }
 
 async function main(argv: string[]): Promise<number> {

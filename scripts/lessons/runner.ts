@@ -83,13 +83,18 @@ function takePictures(env: LessonEnv, placeholders: ReturnType<LessonEnv['placeh
 
 /** Runs `sources` in order on one fresh environment (store, state root, shell), then removes it. */
 export async function runLessons(registry: string, sources: LessonSource[], opts: RunOptions = {}): Promise<LessonResult[]> {
+  // A lesson for another kind of machine runs there, on an environment of its own: started
+  // first, it runs while the lessons here do (an emulated guest is slow).
+  const inLane = new Map(sources.filter((s) => !opts.local && laneOf(s)).map((s) => [s, runInLane(s, opts.explain === 'json' ? 'json' : 'none')] as const));
+  // Awaited in any case, so a failure here never leaves a guest running unwatched.
+  const settled = Promise.allSettled(inLane.values());
   const env = new LessonEnv(registry);
   try {
     const out: LessonResult[] = [];
     for (const s of sources) {
-      // A lesson for another kind of machine runs there, on an environment of its own.
-      if (!opts.local && laneOf(s)) {
-        const r = runInLane(s, opts.explain === 'json' ? 'json' : 'none');
+      const lane = inLane.get(s);
+      if (lane) {
+        const r = await lane;
         for (const c of r.results) opts.progress?.(s, c);
         out.push(r);
       } else out.push(await runLesson(env, s, opts));
@@ -97,5 +102,6 @@ export async function runLessons(registry: string, sources: LessonSource[], opts
     return out;
   } finally {
     await env.teardown();
+    await settled;
   }
 }
