@@ -40,6 +40,7 @@ const DETAILS: Partial<Record<StepKind, string[]>> = {
   platform_selected: ['linux/amd64 -> sha256:bb'],
   image_stored: ['r/i:1 sha256:cc'],
   pod_infra: ['tsrun-pause pid 1234'],
+  mount_sources: ['2 bind sources opened as real root'],
 };
 
 test('the checker finds the English that issue 17 found in ja output, and passes identifiers', (t) => {

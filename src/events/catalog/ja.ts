@@ -34,7 +34,7 @@ export const ja: Catalog = {
   rootfs: { title: 'rootfs の準備', explain: 'rootfs を自分自身にバインドマウントし、すべてのマウントをプライベート（伝播しない）にして、ホストへ漏れないようにしました。' },
   mount: { title: 'マウント', explain: 'ファイルシステムはコンテナのマウント名前空間の中にだけ現れ、ホストからは見えません。', detail: say([/ idmapped\b/, ' ID マップ付き'], [/ recursive-attrs$/, ' 再帰的な属性']) },
   idmap: { title: 'ID マップ付きマウント', explain: 'mount_setattr で bind マウントに ID の対応を付け、ホストのファイルをコンテナの所有に見せます。' },
-  mount_sources: { title: 'バインド元を開く', explain: '新しいユーザー名前空間では、コンテナの root が届かないバインド元があります。まだ本物の root であるランタイムがコンテナのマウント名前空間の中でそれらを開き、ファイルディスクリプタとして渡しました。' },
+  mount_sources: { title: 'バインド元を開く', explain: '新しいユーザー名前空間では、コンテナの root が届かないバインド元があります。まだ本物の root であるランタイムがコンテナのマウント名前空間の中でそれらを開き、ファイルディスクリプタとして渡しました。', detail: say([/^(\d+) bind sources opened as real root$/, 'バインド元 $1 個を本物の root で開きました']) },
   device: { title: 'デバイスファイル', explain: 'コンテナの /dev には少数のデバイスだけがあります。開けるかどうかは devices cgroup が決めます。', detail: say([/ kept existing$/, ' 既存のものを使用'], [/ bind from host$/, ' ホストのものをバインドマウント']) },
   createContainer: { title: 'createContainer フック', explain: 'マウントの後、pivot_root の前に、コンテナの名前空間の中で動くフックです。' },
   startContainer: { title: 'startContainer フック', explain: 'start の後、プログラムの直前に、コンテナの中で動くフックです。' },
