@@ -41,6 +41,7 @@ const DETAILS: Partial<Record<StepKind, string[]>> = {
   image_stored: ['r/i:1 sha256:cc'],
   pod_infra: ['tsrun-pause pid 1234'],
   mount_sources: ['2 bind sources opened as real root'],
+  hide_host_proc_sys: ['2 host procfs/sysfs mounts'],
 };
 
 test('the checker finds the English that issue 17 found in ja output, and passes identifiers', (t) => {

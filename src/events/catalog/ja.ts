@@ -39,7 +39,7 @@ export const ja: Catalog = {
   createContainer: { title: 'createContainer フック', explain: 'マウントの後、pivot_root の前に、コンテナの名前空間の中で動くフックです。' },
   startContainer: { title: 'startContainer フック', explain: 'start の後、プログラムの直前に、コンテナの中で動くフックです。' },
   pivot_root: { title: 'pivot_root', explain: 'pivot_root(2) で rootfs を「/」にし、古いルートを外しました。ホストのファイルには届きません。' },
-  hide_host_proc_sys: { title: 'ホストの procfs/sysfs を隠す', explain: '--no-pivot ではホストのマウントが名前空間に残ります。入れ子のユーザー名前空間がマスクのない新しい procfs をマウントできないよう、先にホストの procfs と sysfs を外しました。' },
+  hide_host_proc_sys: { title: 'ホストの procfs/sysfs を隠す', explain: '--no-pivot ではホストのマウントが名前空間に残ります。入れ子のユーザー名前空間がマスクのない新しい procfs をマウントできないよう、先にホストの procfs と sysfs を外しました。', detail: say([/^(\d+) host procfs\/sysfs mounts$/, 'ホストの procfs/sysfs のマウント $1 個']) },
   chroot: { title: 'chroot', explain: '--no-pivot のとき(rootfs を「/」に移します)、または自前のマウント名前空間がないとき、chroot(2) でコンテナのルートを決めます。pivot_root の方が安全です。' },
   readonly_path: { title: '読み取り専用パス', explain: '/proc/sys などを読み取り専用で再マウントし、カーネル設定を変えられないようにしました。' },
   masked_path: { title: 'マスクしたパス', explain: '/proc/kcore などの機密性の高いパスを空のファイルや tmpfs で覆いました。' },
