@@ -34,7 +34,7 @@ const DETAILS: Partial<Record<StepKind, string[]>> = {
   id_maps: ['uid_map: 0 100000 65536; gid_map: 0 100000 65536'],
   namespace: ['cgroup', 'time monotonic 10 0'],
   cgroup_limits: ['memory: memory.max=33554432'],
-  cgroup_joined: ['1234 -> /tsrun/c1'],
+  cgroup_joined: ['1234 -> /tsrun/c1', '1234 -> /tsrun/c1 (by the process itself)'],
   init_spawned: ['pid 1234'],
   image_resolved: ['r/i:1 -> sha256:aa (application/vnd.oci.image.index.v1+json)'],
   platform_selected: ['linux/amd64 -> sha256:bb'],

@@ -14,7 +14,7 @@ export const ja: Catalog = {
   paused: { title: '一時停止', explain: 'freezer が cgroup 内の全プロセスを一度に止めました。メモリはそのまま、CPU は使いません。' },
   resumed: { title: '再開', explain: 'freezer がプロセスを止まった所から再び動かしました。' },
   updated: { title: '制限の変更', explain: '動いているコンテナの制限は、cgroup のファイルを書き直すことで変わります。' },
-  cgroup_joined: { title: 'cgroup への参加', explain: 'プロセスは何かを始める前に cgroup に入ります。各階層の tasks ファイルに自分で 0 を書き込むか（自分自身を移すスレッドにはグローバルなロックが要りません）、ユーザー名前空間の中ではランタイムがその PID を cgroup.procs に書き込みます。以後このプロセスが起動するものはすべて計上されます。' },
+  cgroup_joined: { title: 'cgroup への参加', explain: 'プロセスは何かを始める前に cgroup に入ります。各階層の tasks ファイルに自分で 0 を書き込むか（自分自身を移すスレッドにはグローバルなロックが要りません）、ユーザー名前空間の中ではランタイムがその PID を cgroup.procs に書き込みます。以後このプロセスが起動するものはすべて計上されます。', detail: say([/ \(by the process itself\)$/, '（プロセス自身が参加）']) },
   init_spawned: { title: 'init の起動', explain: 'ネイティブの init が新しい名前空間の中で起動し、ランタイム側の準備を待っています。' },
   hook: { title: 'フック', explain: 'OCI フックがコンテナの状態を標準入力で受け取って動きました（ネットワークや GPU の設定など）。' },
   created: { title: '作成完了', explain: '準備完了です。init は start が exec fifo を開くまで待ちます（create と start の分離）。' },
