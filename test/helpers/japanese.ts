@@ -7,7 +7,7 @@
 export const LATIN_TERMS = new Set(
   [
     // kernel objects and tools, written as their names
-    'ja', 'en', 'tasks', 'procfs', 'monotonic', 'boottime', 'pid', 'init', 'cgroup', 'cgroups', 'freezer', 'mnt', 'mount', 'uts', 'ipc', 'net', 'network', 'user', 'time', 'tmpfs', 'overlay', 'overlayfs',
+    'ja', 'en', 'tasks', 'procfs', 'rwm', 'rw', 'rm', 'wm', 'monotonic', 'boottime', 'pid', 'init', 'cgroup', 'cgroups', 'freezer', 'mnt', 'mount', 'uts', 'ipc', 'net', 'network', 'user', 'time', 'tmpfs', 'overlay', 'overlayfs',
     'proc', 'sysfs', 'devpts', 'mqueue', 'shm', 'bind', 'upper', 'lower', 'work', 'whiteout', 'tar', 'fifo', 'exec', 'execve', 'clone', 'setns',
     'pivot', 'root', 'chroot', 'capability', 'capset', 'seccomp', 'filter', 'strict', 'setuid', 'setrlimit', 'rlimit', 'sysctl',
     'pty', 'unix', 'ns', 'nsfs', 'veth', 'eth', 'lo', 'bridge', 'hosts', 'hostname', 'resolv', 'conf', 'mknod', 'errno', 'bpf', 'max', 'inode', 'tty',
