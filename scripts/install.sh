@@ -21,6 +21,7 @@ PACKAGES=(
   jq                                     # the lessons (docs/lessons) read JSON with it
   strace                                 # the CRI test that lists what a pod lifecycle executes
   curl iptables                          # scripts/cluster.sh: health checks; the nodes' kubelet and kube-proxy
+  chromium                               # renders the pictures (--explain=html) in their tests and the lessons
 )
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

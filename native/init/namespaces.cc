@@ -69,11 +69,22 @@ static void WriteProcFile(pid_t pid, const char* file, const std::string& value)
   close(fd);
 }
 
+// A map file's lines ("0 100000 65536\n...") on one line of the event stream: "0 100000 65536, ...".
+static std::string OneLine(const std::string& map) {
+  std::string out;
+  for (char c : map) {
+    if (c != '\n') out += c;
+    else if (!out.empty()) out += ", ";
+  }
+  while (!out.empty() && (out.back() == ' ' || out.back() == ',')) out.pop_back();
+  return out;
+}
+
 void WriteIdMaps(const Plan& plan, pid_t pid) {
   uint64_t t0 = NowMicros();
   if (!plan.uid_map.empty()) WriteProcFile(pid, "uid_map", plan.uid_map);
   if (!plan.gid_map.empty()) WriteProcFile(pid, "gid_map", plan.gid_map);
-  Event("id_maps", "uid_map: " + plan.uid_map + " gid_map: " + plan.gid_map, t0);
+  Event("id_maps", "uid_map: " + OneLine(plan.uid_map) + "; gid_map: " + OneLine(plan.gid_map), t0);
 }
 
 void PrepareTimeNamespace(const Plan& plan) {

@@ -4,7 +4,7 @@
 //   $REGISTRY $TSRUN_STORE $TSRUN_ROOT $LESSONS  the values of those variables in this run
 //   [    <t> ms]                                  a step's timing in --explain output
 //   <time>                                        a timestamp (ISO 8601)
-//   <n> bytes used, <t> ms used                   usage figures in `tsrun inspect`
+//   <n> bytes used, <t> ms used                   usage figures in `tsrun inspect` (ja: 使用 <n> バイト)
 //   ns:[<ino-N>]                                  an inode number (namespaces, pipes)
 //   <pid-N>                                       a host process id
 //   <id-N>                                        a CRI pod or container id, or its first 12+
@@ -27,7 +27,7 @@ const CRI_ID_LINE = /^([0-9a-f]{64})$/gm;
 const HEX_RUN = /(?<![0-9a-f])[0-9a-f]{12,64}(?![0-9a-f])/g;
 const MAC = /\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b/g;
 const AGO = /\b(?:Less than a second|About an? (?:minute|hour)|\d+ (?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)) ago\b/g;
-const PID_CONTEXTS = [/\bpid (\d{3,})\b/g, /"pid": (\d{3,})\b/g, /\bjoined the cgroup: (\d{3,})\b/g, /\/proc\/(\d{3,})\//g, /-> (\d{3,})$/gm];
+const PID_CONTEXTS = [/\bpid (\d{3,})\b/g, /"pid": (\d{3,})\b/g, /\bjoined the cgroup: (\d{3,})\b/g, /への参加: (\d{3,})\b/g, /\/proc\/(\d{3,})\//g, /-> (\d{3,})$/gm, /^ +(\d{3,}) -> \d+ /gm];
 
 export class Placeholders {
   private readonly literals: [string, string][];
@@ -75,8 +75,8 @@ export class Placeholders {
     let s = text;
     for (const [name, value] of this.literals) s = s.split(value).join(name);
     s = s.replace(ISO_TIME, '<time>');
-    s = s.replace(/\b\d+ bytes used\b/g, '<n> bytes used');
-    s = s.replace(/\b\d+(?:\.\d+)? ms used\b/g, '<t> ms used');
+    s = s.replace(/\b\d+ bytes used\b/g, '<n> bytes used').replace(/使用 \d+ バイト/g, '使用 <n> バイト');
+    s = s.replace(/\b\d+(?:\.\d+)? ms used\b/g, '<t> ms used').replace(/使用 \d+(?:\.\d+)? ms/g, '使用 <t> ms');
     s = s.replace(INODE, (_all, kind: string, ino: string) => `${kind}:[${this.number('ino', ino)}]`);
     const ids = this.numbered.get('id');
     if (ids?.size)

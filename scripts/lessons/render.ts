@@ -1,12 +1,12 @@
 // Generated lesson markdown: the source's prose, and each run block as a console session
 // with what the commands printed (placeholders for what changes from run to run).
 import type { LessonResult } from './runner';
-import { LANGS, type Lesson, type LessonLang } from './source';
+import { LANGS, type Lesson, type LessonLang, type LessonSource } from './source';
 
 const OTHER_LANG: Record<LessonLang, string> = { en: 'English', ja: '日本語' };
-const NAV: Record<LessonLang, { prev: string; next: string; index: string }> = {
-  en: { prev: 'Previous', next: 'Next', index: 'All lessons' },
-  ja: { prev: '前へ', next: '次へ', index: 'レッスン一覧' },
+const NAV: Record<LessonLang, { prev: string; next: string; index: string; glossary: string }> = {
+  en: { prev: 'Previous', next: 'Next', index: 'All lessons', glossary: '[Glossary](../glossary.md#english)' },
+  ja: { prev: '前へ', next: '次へ', index: 'レッスン一覧', glossary: '[用語集](../glossary.md#日本語)' },
 };
 
 function consoleBlock(results: LessonResult['results']): string {
@@ -42,12 +42,13 @@ export function renderLesson(run: LessonResult, around: Neighbours): string {
     }
   }
   let text = body.join('\n');
-  // The language switch goes under the title.
-  text = text.replace(/^(# .+)$/m, `$1\n\n${switcher}`);
+  // The language switch goes under the title, with the glossary of the terms lessons use.
+  text = text.replace(/^(# .+)$/m, `$1\n\n${switcher} | ${NAV[lang].glossary}`);
   const t = NAV[lang];
   const nav = [
     around.prev ? `${t.prev}: [${around.prev.sources[lang].title}](${around.prev.name}.md)` : '',
     `[${t.index}](../README.md)`,
+    t.glossary,
     around.next ? `${t.next}: [${around.next.sources[lang].title}](${around.next.name}.md)` : '',
   ].filter(Boolean);
   return `${header}\n${text.replace(/\n+$/, '')}\n\n---\n\n${nav.join(' | ')}\n`;
@@ -100,4 +101,22 @@ export function renderAll(lessons: Lesson[], runs: Record<LessonLang, LessonResu
   }
   files.set('README.md', renderIndex(readme, lessons));
   return files;
+}
+
+/** The files of `chosen` alone (each run in `runs`, in that order), and the lesson list. */
+export function renderSome(lessons: Lesson[], chosen: Lesson[], runs: Record<LessonLang, LessonResult[]>, readme: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const lang of LANGS)
+    chosen.forEach((l, k) => {
+      const i = lessons.indexOf(l);
+      files.set(`${lang}/${l.name}.md`, renderLesson(runs[lang][k]!, { prev: lessons[i - 1], next: lessons[i + 1] }));
+    });
+  files.set('README.md', renderIndex(readme, lessons));
+  return files;
+}
+
+/** The pages and PNGs a lesson's prose shows or links (pictures/NAME). */
+export function picturesShown(source: LessonSource): string[] {
+  const prose = source.segments.flatMap((s) => (s.kind === 'prose' ? [s.text] : [])).join('\n');
+  return [...new Set([...prose.matchAll(/\]\(pictures\/([^)\s]+)\)/g)].map((m) => m[1]!))];
 }

@@ -45,8 +45,8 @@ export async function buildLessonImage(dir: string): Promise<OciLayout> {
 }
 
 /** docker-registry on 127.0.0.1 with the lesson image pushed to it; stop() also removes its files. */
-export async function startLessonRegistry(): Promise<Registry> {
-  const started = await startRegistry('plain');
+export async function startLessonRegistry(opts: { answerWithinMs?: number } = {}): Promise<Registry> {
+  const started = await startRegistry('plain', opts);
   const reg: Registry = {
     ...started,
     stop: async () => {

@@ -158,7 +158,11 @@ export function withExplain(cmd: string, mode: 'json' | LessonLang): string {
       .slice(1)
       .find((w) => !w.startsWith('-'));
     if (!verb || !EXPLAIN_VERBS.has(verb) || !/\s--explain\b/.test(call)) return call;
-    const bare = call.replace(/\s--lang(?:=|\s+)\S+/g, '');
-    return bare.replace(/\s--explain(?:=\S+)?/, mode === 'json' ? ' --explain=json' : ` --explain --lang ${mode}`);
+    // A picture (--explain=html FILE) is drawn in every mode, kept out of the way meanwhile.
+    const html = /\s--explain=html\s+\S+/.exec(call)?.[0] ?? '';
+    const bare = call.replace(html, ' \u0000').replace(/\s--lang(?:=|\s+)\S+/g, '');
+    const text = /\s--explain(?:=(?:text|json))?(?=\s|$)/;
+    const out = text.test(bare) ? bare.replace(text, mode === 'json' ? ' --explain=json' : ` --explain --lang ${mode}`) : mode === 'json' ? bare : `${bare} --lang ${mode}`;
+    return out.replace(' \u0000', html);
   });
 }

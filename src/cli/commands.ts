@@ -111,6 +111,7 @@ export const COMMANDS = {
     flags: [
       { name: 'bundle', alias: 'b', type: 'string', value: 'DIR', help: 'write DIR/config.json (default: the current directory)' },
       { name: 'rootless', type: 'bool', help: 'a config for a user namespace mapping your own uid and gid' },
+      { name: 'seccomp', type: 'bool', help: "add the CRI's RuntimeDefault seccomp profile (runc's spec has none)" },
     ],
   },
   features: { summary: 'print what this runtime supports (the runtime-spec features.json)', usage: [''], flags: [] },
@@ -175,12 +176,13 @@ export const COMMANDS = {
     explain: true,
   },
   inspect: {
-    summary: 'show a running container from the kernel\'s side: namespaces, cgroup, capabilities, seccomp, mounts, layers',
+    summary: 'show a running container from the kernel\'s side: namespaces, cgroup, processes, capabilities, seccomp, mounts, layers',
     usage: ['[options] ID'],
     flags: [
       FORMAT(['text', 'json'], 'output format (json: sizes in bytes)'),
       { name: 'explain', type: 'bool', help: 'say what each part means' },
       { name: 'lang', type: 'string', values: ['en', 'ja'], help: 'language of --explain (default: from $LANG)' },
+      { name: 'html', type: 'string', value: 'FILE', help: 'write the picture of the container to FILE: one self-contained HTML page' },
     ],
   },
   cri: {
@@ -224,6 +226,6 @@ export const GLOBAL_FLAGS: readonly FlagHelp[] = [
 
 /** Taken out by main for the verbs with `explain: true`, wherever they stand before the command. */
 export const EXPLAIN_FLAGS: readonly FlagHelp[] = [
-  { name: 'explain', type: 'string', values: ['text', 'json'], value: '[=text|json]', help: 'narrate each step as it happens, to stderr (json: one event per line)' },
+  { name: 'explain', type: 'string', values: ['text', 'json'], value: '[=text|json|html FILE]', help: 'narrate each step as it happens, to stderr (json: one event per line; html FILE: one self-contained page, with cri a DIR of one page per pod)' },
   { name: 'lang', type: 'string', values: ['en', 'ja'], help: 'language of the narration (default: from $LANG)' },
 ];

@@ -23,6 +23,11 @@ export async function cri(argv: string[], g: Globals): Promise<number> {
   set('defaultCgroupParent', str(flags['cgroup-parent']));
   if (flags['restrict-oom-score-adj']) o.restrictOomScoreAdj = true;
   const server = new CriServer(o);
+  if (g.explainHtml) {
+    const { addSink } = require('../events/bus') as typeof import('../events/bus');
+    const { podPictures } = require('../cri/picture') as typeof import('../cri/picture');
+    addSink(podPictures(server.ctx, g.explainHtml.dir, g.explainHtml.lang));
+  }
   await server.start();
   process.stderr.write(`tsrun cri: serving ${o.listen} (streaming on ${server.streaming.baseUrl})\n`);
   await new Promise<void>((resolve) => {

@@ -5,4 +5,6 @@ export interface Globals {
   systemdCgroup: boolean;
   /** image store root: --store, $TSRUN_STORE, or /var/lib/tsrun */
   store: string;
+  /** cri --explain=html DIR: one page per pod, in this language */
+  explainHtml?: { dir: string; lang: 'en' | 'ja' };
 }

@@ -57,10 +57,11 @@ function unknownVerb(word: string): TsrunError {
  * --explain[=json] and --lang LANG may follow the verb (`tsrun run --explain bundle/`):
  * taken out here, before the verb's own flags (for exec, only before the container id).
  */
-function takeExplainFlags(verb: Verb, argv: string[]): { rest: string[]; explain?: string; lang?: string } {
+function takeExplainFlags(verb: Verb, argv: string[]): { rest: string[]; explain?: string; lang?: string; target?: string } {
   if (!('explain' in COMMANDS[verb])) return { rest: argv };
   const rest: string[] = [];
   let explain: string | undefined;
+  let target: string | undefined;
   let lang: string | undefined;
   let positional = false;
   const flags = new Map<string, FlagSpec>();
@@ -80,8 +81,14 @@ function takeExplainFlags(verb: Verb, argv: string[]): { rest: string[]; explain
       break;
     }
     if (a === '--explain' || a === '-explain') explain = 'text';
-    else if (/^--?explain=/.test(a)) explain = checked('explain', a.slice(a.indexOf('=') + 1));
-    else if ((a === '--lang' || a === '-lang') && i + 1 < argv.length) lang = checked('lang', argv[++i]!);
+    else if (/^--?explain=/.test(a)) {
+      const mode = a.slice(a.indexOf('=') + 1);
+      // --explain=html FILE (cri: DIR, one page per pod); it may come beside a text or JSON one.
+      if (mode === 'html') {
+        target = argv[++i];
+        if (!target || target.startsWith('-')) throw new TsrunError('TSRUN_E_USAGE', `--explain=html needs where to write the page: ${verb === 'cri' ? '--explain=html DIR (one page per pod)' : `--explain=html FILE.html`}`);
+      } else explain = checked('explain', mode);
+    } else if ((a === '--lang' || a === '-lang') && i + 1 < argv.length) lang = checked('lang', argv[++i]!);
     else if (/^--?lang=/.test(a)) lang = checked('lang', a.slice(a.indexOf('=') + 1));
     else {
       if (!a.startsWith('-') || a === '-') positional = true;
@@ -91,7 +98,7 @@ function takeExplainFlags(verb: Verb, argv: string[]): { rest: string[]; explain
       if (flag && flag.type !== 'bool' && i + 1 < argv.length) rest.push(argv[++i]!);
     }
   }
-  return { rest, explain, lang };
+  return { rest, explain, lang, target };
 }
 
 /**
@@ -136,6 +143,17 @@ export async function main(argv: string[]): Promise<number> {
     };
     const taken = takeExplainFlags(verb, args.slice(1));
     const explain = taken.explain;
+    let picture: import('./picture').Picture | undefined;
+    if (taken.target) {
+      const { addSink } = require('../events/bus') as typeof import('../events/bus');
+      const { pickLang } = require('../events/narrate') as typeof import('../events/narrate');
+      const lang = pickLang(taken.lang);
+      if (verb === 'cri') g.explainHtml = { dir: taken.target!, lang };
+      else {
+        picture = (require('./picture') as typeof import('./picture')).startPicture(taken.target!, `tsrun ${[verb, ...taken.rest].join(' ')}`, lang, g.root);
+        addSink(picture.sink);
+      }
+    }
     if (explain) {
       const { addSink } = require('../events/bus') as typeof import('../events/bus');
       const { narrator, pickLang } = require('../events/narrate') as typeof import('../events/narrate');
@@ -154,7 +172,11 @@ export async function main(argv: string[]): Promise<number> {
       const { renderText } = require('../events/render-text') as typeof import('../events/render-text');
       addSink((e) => logDebugFields(renderText(e), { step: e }));
     }
-    return await load()(taken.rest, g);
+    try {
+      return await load()(taken.rest, g);
+    } finally {
+      picture?.finish();
+    }
   } catch (e) {
     if (e instanceof HelpRequested) {
       process.stdout.write(verb && isVerb(verb) ? help().verbUsage(verb) : help().topUsage());

@@ -59,8 +59,12 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
     // Checked before anything starts: a bad --cgroup leaves no process behind.
     const subDirs = opts.subCgroups?.length ? subCgroupDirs(rec.cgroup, parseSubCgroupArgs(opts.subCgroups)) : undefined;
     const cgroup = loadCgroupManager(rec.cgroup);
-    // Into a sub-cgroup (--cgroup) the runtime moves it, as runc does.
-    const cgroupJoin = subDirs ? undefined : selfJoinFor(rec.config, cgroup, status === 'paused');
+    // Into a sub-cgroup (--cgroup) the runtime moves it, as runc does. On cgroup v2 an exec that
+    // joins the container's cgroup namespace cannot be cloned into its cgroup: with nsdelegate
+    // (as systemd mounts cgroup2) the kernel refuses a move from outside the namespace's root
+    // (clone3 fails with ENOENT), so the runtime writes cgroup.procs from the host instead.
+    const intoCgroupns = rec.cgroup.driver === 'v2' && rec.config.linux?.namespaces?.some((n) => n.type === 'cgroup');
+    const cgroupJoin = subDirs || intoCgroupns ? undefined : selfJoinFor(rec.config, cgroup, status === 'paused');
     const { plan, warnings, notes } = compileExecPlan(rec.config, opts.process, rec.pid, {
       foreground: !opts.detach,
       consoleSocket: opts.consoleSocket,

@@ -23,6 +23,61 @@ export interface Inspection {
   noNewPrivs: boolean;
   /** the overlay lower dirs of the container's root, top first, when it is an overlay */
   layers: string[];
+  /** the root overlay, each dir with how many files it holds (absent: the root is no overlay) */
+  overlay?: { lower: DirCount[]; upper?: DirCount; work?: string };
+  /** the processes in the container's cgroup: the host's pid beside the container's */
+  processes: ProcessView[];
+}
+
+export interface DirCount {
+  dir: string;
+  /** files, directories and links under dir; counting stops at FILE_COUNT_CAP */
+  files: number;
+  capped: boolean;
+}
+
+export interface ProcessView {
+  hostPid: number;
+  /** the pid in the container's pid namespace (the innermost of NSpid) */
+  containerPid: number;
+  /** the parent's host pid */
+  ppid: number;
+  name: string;
+}
+
+/** A layer of an image with a whole distribution in it counts in the tens of thousands. */
+export const FILE_COUNT_CAP = 200_000;
+
+/** Entries under dir, without following links or crossing into other mounts' content. */
+export function countFiles(dir: string, cap = FILE_COUNT_CAP): DirCount {
+  let files = 0;
+  const todo = [dir];
+  while (todo.length && files < cap) {
+    const d = todo.pop()!;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      continue; // gone meanwhile, or not readable: counted as empty
+    }
+    for (const e of entries) {
+      if (++files >= cap) break;
+      if (e.isDirectory()) todo.push(`${d}/${e.name}`);
+    }
+  }
+  return { dir, files, capped: files >= cap };
+}
+
+function processView(pid: number): ProcessView | undefined {
+  let status: string;
+  try {
+    status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined; // exited meanwhile
+  }
+  const field = (k: string): string => new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(status)?.[1]?.trim() ?? '';
+  const nspid = field('NSpid').split(/\s+/).map(Number);
+  return { hostPid: pid, containerPid: nspid[nspid.length - 1] ?? pid, ppid: Number(field('PPid')), name: field('Name') };
 }
 
 function readlink(p: string): string {
@@ -44,7 +99,8 @@ export function inspectContainer(root: string, id: string): Inspection {
     const host = readlink(`/proc/self/ns/${file}`);
     return { type, container, host, shared: container === host };
   });
-  const stats = loadCgroupManager(rec.cgroup).stats();
+  const cgroup = loadCgroupManager(rec.cgroup);
+  const stats = cgroup.stats();
   const statusText = pid ? fs.readFileSync(`/proc/${pid}/status`, 'utf8') : '';
   const field = (k: string): string => new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(statusText)?.[1]?.trim() ?? '';
   const caps = (k: string): string[] => (field(k) ? capabilityNames(BigInt('0x' + field(k))) : []);
@@ -66,7 +122,16 @@ export function inspectContainer(root: string, id: string): Inspection {
         })
     : [];
   const rootMount = mounts.find((m) => m.target === '/');
-  const lower = rootMount?.fstype === 'overlay' ? /lowerdir=([^,]+)/.exec(rootMount.superOptions)?.[1] : undefined;
+  const overlayOpt = (k: string): string | undefined => (rootMount?.fstype === 'overlay' ? new RegExp(`(?:^|,)${k}=([^,]+)`).exec(rootMount.superOptions)?.[1] : undefined);
+  const lower = overlayOpt('lowerdir');
+  const upper = overlayOpt('upperdir');
+  const work = overlayOpt('workdir');
+  let pids: number[] = [];
+  try {
+    pids = pid ? cgroup.pids() : [];
+  } catch {
+    /* the cgroup went with the container */
+  }
   return {
     id,
     status,
@@ -83,5 +148,10 @@ export function inspectContainer(root: string, id: string): Inspection {
     seccomp: (['disabled', 'strict', 'filter'] as const)[Number(field('Seccomp') || 0)] ?? 'disabled',
     noNewPrivs: field('NoNewPrivs') === '1',
     layers: lower ? lower.split(':') : [],
+    overlay: lower ? { lower: lower.split(':').map((d) => countFiles(d)), upper: upper ? countFiles(upper) : undefined, work } : undefined,
+    processes: pids
+      .sort((a, b) => a - b)
+      .map(processView)
+      .filter((p): p is ProcessView => p !== undefined),
   };
 }

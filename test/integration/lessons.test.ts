@@ -5,14 +5,17 @@
 import { spawnSync } from 'node:child_process';
 import test from 'ava';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { CATALOGS, type Lang } from '../../src/events/narrate';
+import { CATALOGS, detailIn, type Lang } from '../../src/events/narrate';
 import type { StepKind } from '../../src/events/types';
 import { renderAll, skeleton } from '../../scripts/lessons/render';
 import { runLessons, type LessonResult } from '../../scripts/lessons/runner';
 import { startLessonRegistry, withLessonLock } from '../../scripts/lessons/setup';
-import { checkSameCommands, discoverLessons, LANGS, LESSONS_DIR, withExplain } from '../../scripts/lessons/source';
+import { checkSameCommands, discoverLessons, LANGS, LESSONS_DIR } from '../../scripts/lessons/source';
 import type { Registry } from '../fixtures/registry';
+import { Browser } from '../helpers/browser';
+import { englishWords } from '../helpers/japanese';
 
 const lessons = discoverLessons();
 let registry: Registry | undefined;
@@ -27,7 +30,7 @@ test.before(async (t) => {
     // --explain turned into --explain=json.
     runs.en = await runLessons(registry!.addr, lessons.map((l) => l.sources.en));
     runs.ja = await runLessons(registry!.addr, lessons.map((l) => l.sources.ja));
-    runs.json = await runLessons(registry!.addr, lessons.map((l) => l.sources.en), { rewrite: (c) => withExplain(c, 'json') });
+    runs.json = await runLessons(registry!.addr, lessons.map((l) => l.sources.en), { explain: 'json' });
     // Under the lock: another run of the lessons may make it again once the lock is released.
     bridgeLeft = spawnSync('ip', ['link', 'show', 'lessons0'], { stdio: 'ignore' }).status === 0;
   });
@@ -82,7 +85,7 @@ test('--explain narrates exactly the events the runtime emitted, in order, in En
         );
         t.deepEqual(
           got.map((s) => s.detail),
-          want.map((e) => e.detail),
+          want.map((e) => detailIn(e, lang)),
           where,
         );
       }
@@ -145,7 +148,68 @@ test('the committed lessons are what their sources generate (apart from placehol
     t.deepEqual(skeleton(committed), skeleton(text), `docs/lessons/${rel} is out of date: run \`npm run lessons\``);
   }
   for (const lang of LANGS) {
-    const stale = fs.readdirSync(path.join(LESSONS_DIR, lang)).filter((f) => !files.has(`${lang}/${f}`));
+    const stale = fs.readdirSync(path.join(LESSONS_DIR, lang)).filter((f) => f !== 'pictures' && !files.has(`${lang}/${f}`));
     t.deepEqual(stale, [], `docs/lessons/${lang} has files no source generates`);
+    // The pictures: each page a lesson drew, with its PNG, and no other.
+    const drawn = runs[lang].flatMap((r) => [...r.pictures.keys()]).flatMap((f) => [f, f.replace(/\.html$/, '.png')]).sort();
+    const dir = path.join(LESSONS_DIR, lang, 'pictures');
+    t.deepEqual(fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [], drawn, `docs/lessons/${lang}/pictures is out of date: run \`npm run lessons\``);
   }
+});
+
+/** What tsrun itself said in a ja lesson: narration lines and their explanations, and inspect's report. */
+function tsrunSaid(r: LessonResult['results'][number]): string[] {
+  const lines = r.shown.split('\n');
+  const out: string[] = [];
+  lines.forEach((l, i) => {
+    if (/^\[ *<t> ms\] /.test(l)) out.push(l.replace(/^\[ *<t> ms\] /, ''), lines[i + 1] ?? '');
+  });
+  if (/\btsrun inspect\b/.test(r.ran) && !/--format/.test(r.ran)) {
+    // Labels and the namespace and cgroup rows; mounts, processes and capabilities are data.
+    let section = '';
+    for (const l of lines) {
+      if (!l.startsWith('  ')) section = l;
+      if (!l.startsWith('  ') || l.startsWith('  #') || /^(?:名前空間|cgroup )/.test(section)) out.push(l);
+    }
+  }
+  return out;
+}
+
+test('the Japanese lessons show no English word in what tsrun says (narration, inspect)', (t) => {
+  let checked = 0;
+  runs.ja.forEach((lesson) => {
+    for (const r of lesson.results.filter((x) => /--lang ja\b/.test(x.ran)))
+      for (const line of tsrunSaid(r)) {
+        checked++;
+        t.deepEqual(englishWords(line), [], `${lesson.source.name}: ${r.command}\n  ${line}`);
+      }
+  });
+  t.true(checked > 200, `${checked} lines checked`);
+});
+
+test('the pictures the lessons draw open in chromium without an error, with every step in both languages, and the lessons show them', async (t) => {
+  const browser = await Browser.launch();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-lesson-pictures-'));
+  let pages = 0;
+  try {
+    for (const lang of LANGS)
+      for (const r of runs[lang])
+        for (const [name, html] of r.pictures) {
+          pages++;
+          const file = path.join(dir, `${lang}-${name}`);
+          fs.writeFileSync(file, html);
+          const page = await browser.open(file);
+          t.deepEqual(page.errors, [], `${lang}/${name}`);
+          t.true(page.dom.includes(`data-lang="${lang}"`), `${lang}/${name} is shown in ${lang}`);
+          for (const m of page.dom.matchAll(/<li class="step" data-index="\d+" data-kind="([a-z_A-Z]+)"/g))
+            for (const l of LANGS) t.true(page.dom.includes(`<div class="l" lang="${l}"><b class="title">${CATALOGS[l][m[1] as StepKind].title.replace(/&/g, '&amp;')}</b>`), `${lang}/${name}: ${m[1]} in ${l}`);
+          // The lesson shows the picture it drew, and links the page.
+          const prose = r.source.segments.flatMap((s) => (s.kind === 'prose' ? [s.text] : [])).join('\n');
+          t.true(prose.includes(`](pictures/${name.replace(/\.html$/, '.png')})`) && prose.includes(`](pictures/${name})`), `${r.source.file} shows pictures/${name}`);
+        }
+  } finally {
+    await browser.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  t.true(pages >= 4, `${pages} pictures`);
 });

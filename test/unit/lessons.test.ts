@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Shell } from '../../scripts/lessons/shell';
+import { laneOf } from '../../scripts/lessons/lane';
 import { Placeholders } from '../../scripts/lessons/placeholders';
 import { checkSameCommands, cleanupOf, commandsOf, parseLesson, splitCommands, withExplain, withoutLang } from '../../scripts/lessons/source';
 
@@ -129,4 +130,17 @@ test('a shell finds what its commands left in the background, and close() stops 
     await shell.close();
     fs.rmSync(out, { recursive: true, force: true });
   }
+});
+
+test('a picture (--explain=html FILE) is drawn in every explain mode; a text narration beside it follows the mode', (t) => {
+  const cri = 'tsrun cri --explain --lang ja --explain=html pictures --listen x 2>f &';
+  t.is(withExplain(cri, 'json'), 'tsrun cri --explain=json --explain=html pictures --listen x 2>f &');
+  t.is(withExplain(cri, 'en'), 'tsrun cri --explain --lang en --explain=html pictures --listen x 2>f &');
+  t.is(withExplain('tsrun run --explain=html pictures/a.html -b ns ns1', 'json'), 'tsrun run --explain=html pictures/a.html -b ns ns1');
+  t.is(withExplain('tsrun run --explain=html pictures/a.html --lang ja -b ns ns1', 'en'), 'tsrun run --explain=html pictures/a.html -b ns ns1 --lang en');
+});
+
+test('a lesson asks for the cgroup v2 lane with a comment in its prose', (t) => {
+  t.is(laneOf(parseLesson('/x/16-v2.en.md', '# 16 · v2\n\n<!-- lane: cgroup-v2 -->\n\n```run\necho a\n```\n')), 'cgroup-v2');
+  t.is(laneOf(parseLesson('/x/03-ns.en.md', '# 03 · ns\n\n```run\necho "<!-- lane: cgroup-v2 -->"\n```\n')), undefined, 'a command is not a request');
 });

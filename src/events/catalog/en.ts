@@ -68,6 +68,7 @@ export const en: Catalog = {
 export const enInspect: InspectTexts = {
   namespaces: 'Each namespace is a kernel object with an inode; the same inode as the host means shared, another means isolated.',
   cgroup: 'The cgroup counts what the processes use and holds the limits the kernel enforces.',
+  processes: "Every process in the cgroup has two pids: the host's, and the one its own pid namespace gives it (the init is 1).",
   capabilities: "Root's powers, split into capabilities; the bounding set is the most this process tree can ever have.",
   seccomp: '"filter" means a BPF program checks each system call; no_new_privs stops setuid programs from gaining privileges.',
   mounts:

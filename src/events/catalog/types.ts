@@ -6,6 +6,11 @@ export interface StepText {
   explain: string;
   /** the explanation on a cgroup v1 (or hybrid) host, where the files have their v1 names */
   explainCgroupV1?: string;
+  /**
+   * The event's detail in this language. Details are data (paths, pids, flags) written by the
+   * runtime in one form; the few words in them are said here in the catalog's language.
+   */
+  detail?: (detail: string) => string;
 }
 
 export type Catalog = Record<StepKind, StepText>;
@@ -14,6 +19,7 @@ export type Catalog = Record<StepKind, StepText>;
 export interface InspectTexts {
   namespaces: string;
   cgroup: string;
+  processes: string;
   capabilities: string;
   seccomp: string;
   mounts: string;
