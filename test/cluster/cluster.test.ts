@@ -462,7 +462,17 @@ test.serial('down removes every process, namespace, interface, mount, cgroup and
   const r = await cluster.sh(['down'], { timeoutMs: 120_000 });
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, new RegExp(`cluster ${NAME}: removed`));
-  for (const pid of pids) t.false(fs.existsSync(`/proc/${pid}`) && fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(plan.cgroup), `pid ${pid} is gone`);
+  // A killed daemon may stay a zombie until whatever adopted it (PID 1, a CI runner) reaps it:
+  // that is no process left running.
+  const running = (pid: number): boolean => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z' && fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(plan.cgroup);
+    } catch {
+      return false;
+    }
+  };
+  for (const pid of pids) t.false(running(pid), `pid ${pid} is gone`);
   for (const m of plan.made) {
     if (m.kind === 'netns') t.false(fs.existsSync(`/run/netns/${m.name}`), `netns ${m.name}`);
     if (m.kind === 'link') t.false(fs.existsSync(`/sys/class/net/${m.name}`), `interface ${m.name}`);

@@ -99,7 +99,9 @@ for (const [name, edit, expected] of LATE) {
 }
 
 test('a bundle without config.json', (t) => {
-  const r = tsrun(root, ['create', '-b', '/tmp', uniqueId('nocfg')]);
+  const id = uniqueId('nocfg');
+  const r = tsrun(root, ['create', '-b', '/tmp', id]);
   t.is(r.code, 1);
-  t.regex(r.stderr, /bundle \/tmp: config\.json not found/);
+  t.regex(r.stderr, /no config\.json in \/tmp; a bundle is a directory with config\.json and a root filesystem/);
+  t.deepEqual(leftovers(root, id), []);
 });
