@@ -87,7 +87,8 @@ function takeExplainFlags(verb: Verb, argv: string[]): { rest: string[]; explain
       if (mode === 'html') {
         target = argv[++i];
         if (!target || target.startsWith('-')) throw new TsrunError('TSRUN_E_USAGE', `--explain=html needs where to write the page: ${verb === 'cri' ? '--explain=html DIR (one page per pod)' : `--explain=html FILE.html`}`);
-      } else explain = checked('explain', mode);
+      } else if (mode !== 'json' && mode !== 'text') throw new TsrunError('TSRUN_E_USAGE', `--explain=${mode}: say --explain (text), --explain=json or --explain=html FILE`);
+      else explain = mode;
     } else if ((a === '--lang' || a === '-lang') && i + 1 < argv.length) lang = checked('lang', argv[++i]!);
     else if (/^--?lang=/.test(a)) lang = checked('lang', a.slice(a.indexOf('=') + 1));
     else {
