@@ -101,7 +101,7 @@ test('--explain tells each idea once (not under every mount), ends with "exited,
     c.linux!.resources = { memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 50 } };
   });
   const v1 = parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).mode !== 'v2';
-  const { CATALOGS } = require('../../src/events/narrate') as typeof import('../../src/events/narrate');
+  const { CATALOGS, detailIn } = require('../../src/events/narrate') as typeof import('../../src/events/narrate');
   for (const lang of ['en', 'ja'] as const) {
     const r = tsrun(root, ['run', '--explain', '--lang', lang, '-b', bundle, uniqueId('once')]);
     t.is(r.code, 3, r.stderr);
@@ -113,7 +113,7 @@ test('--explain tells each idea once (not under every mount), ends with "exited,
     t.is(new Set(explanations).size, explanations.length, explanations.join('\n'));
     t.is(explanations.filter((l) => l.trim() === CATALOGS[lang].mount.explain).length, 1);
     // The container's exit, then its deletion.
-    const exited = steps.findIndex((l) => l.endsWith(`] ${CATALOGS[lang].exited.title}: status 3`));
+    const exited = steps.findIndex((l) => l.endsWith(`] ${CATALOGS[lang].exited.title}: ${detailIn({ kind: 'exited', detail: 'status 3' }, lang)}`));
     t.true(exited > 0, steps.join('\n'));
     t.regex(steps[exited + 1]!, new RegExp(`\\] ${CATALOGS[lang].deleted.title}: `));
     // The limits step says the files this host has: memory.limit_in_bytes on v1 (or hybrid), memory.max on v2.
@@ -152,7 +152,7 @@ test('inspect: sizes in binary units (exact bytes in --format json), mount optio
   t.regex(text, /\n {2}\/proc\/keys +masked +\/dev\/null bound over the file\n/);
   t.regex(text, /\n {2}\/sys\/firmware +masked +an empty read-only tmpfs over the directory\n/);
   const ja = tsrun(root, ['inspect', '--explain', '--lang', 'ja', id]).stdout;
-  t.regex(ja, /# コンテナ自身のマウント名前空間のマウント表です/);
+  t.regex(ja, /# コンテナ自身のマウント名前空間のマウントテーブルです/);
   tsrun(root, ['delete', '-f', id]);
 });
 
