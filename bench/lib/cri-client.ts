@@ -27,7 +27,7 @@ export function criProtoPath(): string {
     if (file && fs.existsSync(file)) return file;
     throw new Error(`go mod download ${CRI_API} gave no api.proto`);
   } catch (e) {
-    throw new Error(`no CRI proto: specs/cri/api.proto is missing, $TSRUN_CRI_PROTO is unset, and fetching ${CRI_API} failed (${(e as Error).message})`);
+    throw new Error(`no CRI proto: specs/cri/api.proto is missing, $TSRUN_CRI_PROTO is unset, and fetching ${CRI_API} failed (${(e as Error).message})`, { cause: e });
   } finally {
     fs.rmSync(mod, { recursive: true, force: true });
   }

@@ -95,7 +95,7 @@ export async function criEnv(): Promise<CriEnv> {
 /** rmdir the bench's cgroup parent in every hierarchy, deepest first (never anything else). */
 export function removeCgroups(parent: string): void {
   const walk = (d: string): void => {
-    let kids: fs.Dirent[] = [];
+    let kids: fs.Dirent[];
     try {
       kids = fs.readdirSync(d, { withFileTypes: true });
     } catch {

@@ -82,7 +82,7 @@ export function clusterPids(plan: ClusterPlan): number[] {
     const top = path.join(h, plan.cgroup);
     if (!fs.existsSync(top)) continue;
     for (const d of [top, ...subdirs(top)]) {
-      let text = '';
+      let text: string;
       try {
         text = fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8');
       } catch {

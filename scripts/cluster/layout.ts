@@ -137,7 +137,7 @@ export function loadPlan(name: string): ClusterPlan | undefined {
     return JSON.parse(fs.readFileSync(planFile(name), 'utf8')) as ClusterPlan;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`${planFile(name)}: ${(e as Error).message}`);
+    throw new Error(`${planFile(name)}: ${(e as Error).message}`, { cause: e });
   }
 }
 

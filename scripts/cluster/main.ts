@@ -161,7 +161,7 @@ async function up(name: string, o: UpOptions): Promise<void> {
     const keep = fs.mkdtempSync(path.join(os.tmpdir(), `tsrun-cluster-${name}-failed-`));
     for (const f of logsOf(plan)) fs.copyFileSync(f, path.join(keep, path.relative(plan.dir, f).replace(/\//g, '_')));
     await teardown(plan).catch((t: Error) => say(t.message));
-    throw new Error(`${(e as Error).message}\n(cluster ${name} removed again; its logs are in ${keep})`);
+    throw new Error(`${(e as Error).message}\n(cluster ${name} removed again; its logs are in ${keep})`, { cause: e });
   }
   plan.complete = true;
   savePlan(plan);

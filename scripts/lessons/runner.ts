@@ -43,7 +43,7 @@ export interface RunOptions {
 async function runLesson(env: LessonEnv, source: LessonSource, opts: RunOptions): Promise<LessonResult> {
   const placeholders = env.placeholders();
   const results: CommandResult[] = [];
-  let pictures = new Map<string, string>();
+  let pictures: Map<string, string>;
   let passed = false;
   try {
     for (const command of commandsOf(source)) {

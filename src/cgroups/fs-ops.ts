@@ -142,7 +142,7 @@ export function readIfThere(dir: string, file: string): string | undefined {
 /** "key value" lines (memory.stat, cpu.stat, memory.events) as numbers. */
 export function readKeyValues(dir: string, file: string): Record<string, number> {
   const out: Record<string, number> = {};
-  let text = '';
+  let text: string;
   try {
     text = fs.readFileSync(path.join(dir, file), 'utf8');
   } catch {

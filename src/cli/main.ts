@@ -183,12 +183,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(verb && isVerb(verb) ? help().verbUsage(verb) : help().topUsage());
       return 0;
     }
-    const advised = (require('./advice') as typeof import('./advice')).notRootAdvice(e, verb);
-    if (advised) e = advised;
+    const err = (require('./advice') as typeof import('./advice')).notRootAdvice(e, verb) ?? e;
     // The code travels in JSON logs, so a caller (the CRI server) can tell kinds of failure apart.
-    logError(e instanceof Error ? e.message : String(e), e instanceof TsrunError ? e.code : undefined);
+    logError(err instanceof Error ? err.message : String(err), err instanceof TsrunError ? err.code : undefined);
     // exec's own failures exit 255, as runc's do: any other status is the process's own.
     // A command line it cannot use is 1, as for every verb (runc checks its arguments first).
-    return verb === 'exec' && !(e instanceof TsrunError && e.code === 'TSRUN_E_USAGE') ? 255 : 1;
+    return verb === 'exec' && !(err instanceof TsrunError && err.code === 'TSRUN_E_USAGE') ? 255 : 1;
   }
 }

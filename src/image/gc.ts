@@ -42,7 +42,7 @@ export interface Lease {
 
 /** The bundles whose rootfs uses layers of the store (a lease per bundle). */
 export function leases(store: string): Lease[] {
-  let files: string[] = [];
+  let files: string[];
   try {
     files = fs.readdirSync(leaseDir(store));
   } catch {

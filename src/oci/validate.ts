@@ -108,7 +108,7 @@ export function validateConfig(c: RuntimeConfig, opts: { requireProcess: boolean
   if (l.rootfsPropagation !== undefined && PROPAGATION_WORDS[l.rootfsPropagation] === undefined)
     return problem('linux.rootfsPropagation', `unknown propagation ${JSON.stringify(l.rootfsPropagation)}`);
   for (const [key] of Object.entries(l.sysctl ?? {})) {
-    if (!/^[a-z0-9_]+(\.[A-Za-z0-9_\-]+)+$/.test(key) || key.includes('..')) return problem(`linux.sysctl.${key}`, 'is not a sysctl name');
+    if (!/^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/.test(key) || key.includes('..')) return problem(`linux.sysctl.${key}`, 'is not a sysctl name');
     const need = sysctlNamespace(key);
     if (!need) return problem(`linux.sysctl.${key}`, 'is not namespaced: it would change the host');
     if (!ns.has(need)) return problem(`linux.sysctl.${key}`, `needs a ${need} namespace in linux.namespaces`);

@@ -42,6 +42,5 @@ export function sendPlan(sock: Socket, plan: Plan, containerId: string): SyncCha
 }
 
 function signalNumber(name: NodeJS.Signals): number {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('node:os') as typeof import('node:os')).constants.signals[name] ?? 0;
 }

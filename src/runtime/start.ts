@@ -55,7 +55,7 @@ async function releaseInit(dir: StateDir, rec: ContainerRecord): Promise<void> {
 async function waitForExec(rec: ContainerRecord): Promise<void> {
   for (;;) {
     if (!isSameProcessAlive(rec.pid, rec.pidStartTime)) return;
-    let exe = '';
+    let exe: string;
     try {
       exe = fs.readlinkSync(`/proc/${rec.pid}/exe`);
     } catch {

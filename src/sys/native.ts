@@ -42,7 +42,6 @@ const BUILD_DIR = path.join(PROJECT_ROOT, 'build', 'Release');
 
 let addon: Addon | undefined;
 function load(): Addon {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   addon ??= require(path.join(BUILD_DIR, 'tsrun_native.node')) as Addon;
   return addon;
 }

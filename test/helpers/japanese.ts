@@ -30,7 +30,7 @@ export function englishWords(text: string): string[] {
   for (const m of text.replace(/「[^」]*」/g, '').matchAll(/[\x21-\x7e]+/g)) {
     const token = m[0].replace(/^[("'!?,;]+|[)"'!?,;:]+$/g, '');
     // An identifier has something a word does not: a digit, a path or option mark, an operator.
-    if (/[0-9_./:=*$<>\[\]@#%+\\|~`{},]|^-|-$|--/.test(token)) continue;
+    if (/[0-9_./:=*$<>[\]@#%+\\|~`{},]|^-|-$|--/.test(token)) continue;
     for (const w of token.split(/[-()'"]+/)) {
       if (!/^[A-Za-z]{2,}$/.test(w)) continue;
       if (/^[A-Z0-9_]+$/.test(w)) continue; // an acronym or a constant: PID, CAP_SYS_ADMIN, SIGTERM

@@ -72,7 +72,6 @@ test('run mybundle (a bundle directory named where the id goes): says how to run
 });
 
 test('not root: the runtime says it needs root instead of a raw EACCES', (t) => {
-  const root = freshRoot();
   const bundle = makeBundle(['true']);
   fs.chmodSync(bundle, 0o755);
   const state = fs.mkdtempSync(path.join(work, 'root-only-')); // 0700, root's

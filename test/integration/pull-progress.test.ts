@@ -73,6 +73,8 @@ test.after.always(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
+/* eslint-disable no-control-regex -- the tests read a terminal's escape sequences (ESC [ ...) */
+
 // The screen as a person sees it at the end, and every line drawn on the way.
 const frames = (out: string): string[] =>
   out

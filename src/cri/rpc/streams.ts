@@ -62,7 +62,9 @@ function collect(stream: Readable | null | undefined, exited: Promise<unknown>):
  */
 async function startExec(ctx: CriContext, id: string, call: Omit<ExecCall, 'onSpawned'>): Promise<{ child?: ChildProcess; exited: Promise<number> }> {
   let exited!: Promise<number>;
-  const spawned = new Promise<ChildProcess>((resolve) => (exited = ctx.runtime.exec(id, { ...call, onSpawned: resolve })));
+  const spawned = new Promise<ChildProcess>((resolve) => {
+    exited = ctx.runtime.exec(id, { ...call, onSpawned: resolve });
+  });
   return { child: await Promise.race([spawned, exited.then(() => undefined)]), exited };
 }
 
