@@ -6,7 +6,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/vfs.h>
 #include <sys/xattr.h>
 
 #include <functional>
@@ -68,15 +67,6 @@ Napi::Value Umount(const Napi::CallbackInfo& info) {
   int flags = info[1].As<Napi::Number>().Int32Value();
   if (umount2(target.c_str(), flags) < 0) return ThrowSys(env, errno, "umount2", target);
   return env.Undefined();
-}
-
-// statfs(path).f_type: tells cgroup2 from cgroup v1 and tmpfs.
-Napi::Value FsType(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string path = info[0].As<Napi::String>();
-  struct statfs st;
-  if (statfs(path.c_str(), &st) < 0) return ThrowSys(env, errno, "statfs", path);
-  return Napi::Number::New(env, static_cast<double>(st.f_type));
 }
 
 // mkfifo(path, mode)
@@ -301,7 +291,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
   exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr));
   exports.Set("mknod", Napi::Function::New(env, Mknod));
-  exports.Set("fsType", Napi::Function::New(env, FsType));
   exports.Set("pinNamespaces", Napi::Function::New(env, PinNamespaces));
   exports.Set("mountIdmappedOverlay", Napi::Function::New(env, MountIdmappedOverlay));
   exports.Set("receiveFd", Napi::Function::New(env, ReceiveFd));

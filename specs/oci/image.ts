@@ -66,4 +66,3 @@ export type ImageManifest = z.infer<typeof ImageManifest>;
 export type ImageConfig = z.infer<typeof ImageConfig>;
 
 export const INDEX_TYPES = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'];
-export const FOREIGN_LAYER_TYPES = ['application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip', 'application/vnd.oci.image.layer.nondistributable.v1.tar'];

@@ -222,5 +222,4 @@ export type MountConfig = z.infer<typeof Mount>;
 export type HookConfig = z.infer<typeof Hook>;
 export type HooksConfig = z.infer<typeof Hooks>;
 export type NamespaceType = (typeof NAMESPACE_TYPES)[number];
-export type DeviceConfig = z.infer<typeof Device>;
 export type LinuxResources = z.infer<typeof Resources>;

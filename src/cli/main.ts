@@ -5,6 +5,7 @@ import { configureLog, logDebugFields, logError } from '../common/log';
 import { HelpRequested, parseCommand, parseFlags, bool, str, type FlagSpec } from './args';
 import { COMMANDS, EXPLAIN_FLAGS, GLOBAL_FLAGS, isVerb, type Verb } from './commands';
 import type { Globals } from './globals';
+import { DEFAULT_ROOT } from '../runtime/state-dir';
 
 export type Command = (args: string[], g: Globals) => Promise<number> | number;
 
@@ -137,7 +138,7 @@ export async function main(argv: string[]): Promise<number> {
     if (bool(flags['help'])) throw new HelpRequested();
     const load = VERBS[verb];
     const g: Globals = {
-      root: str(flags['root']) ?? process.env['TSRUN_ROOT'] ?? '/run/tsrun',
+      root: str(flags['root']) ?? process.env['TSRUN_ROOT'] ?? DEFAULT_ROOT,
       debug: bool(flags['debug']),
       systemdCgroup: bool(flags['systemd-cgroup']),
       store: str(flags['store']) ?? process.env['TSRUN_STORE'] ?? '/var/lib/tsrun',

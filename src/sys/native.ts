@@ -6,7 +6,6 @@ interface Addon {
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount(target: string, flags: number): void;
-  fsType(path: string): number;
   mkfifo(path: string, mode: number): void;
   attachDeviceFilter(cgroupDir: string, rules: DeviceFilterRule[]): void;
   compileSeccomp(profile: SeccompProfileInput): { bpf: Buffer; unknown: string[] };
@@ -59,7 +58,6 @@ export const flock = (fd: number, exclusive: boolean, wait: boolean): boolean =>
 export const mount = (source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void =>
   load().mount(source, target, fstype, flags, data);
 export const umount = (target: string, flags = 0): void => load().umount(target, flags);
-export const fsType = (p: string): number => load().fsType(p);
 export const mkfifo = (p: string, mode: number): void => load().mkfifo(p, mode);
 export const attachDeviceFilter = (cgroupDir: string, rules: DeviceFilterRule[]): void => load().attachDeviceFilter(cgroupDir, rules);
 export const compileSeccomp = (profile: SeccompProfileInput): { bpf: Buffer; unknown: string[] } => load().compileSeccomp(profile);

@@ -22,7 +22,7 @@ import type { CriContext } from '../context';
 import { badState, invalid, notFound } from '../errors';
 import { findCriImage } from '../images/lookup';
 import { launchMonitor, monitorAlive, monitorOf, readExit, signalInit, watchExit, type StartedMonitor } from '../monitor';
-import type { ContainerConfig, PodSandboxConfig } from '../proto';
+import type { ContainerConfig } from '../proto';
 import { getSandbox, podPidNamespace, podUserns, requireReady } from '../sandbox/lifecycle';
 import { containerSpec } from '../specgen/container-spec';
 import { checkName, logFile } from '../validate';
@@ -39,7 +39,7 @@ function event(ctx: CriContext, c: ContainerRecord, type: string): void {
   ctx.emitContainerEvent({ container_id: c.id, container_event_type: type as never, created_at: nowNs(), pod_sandbox_status: null, containers_statuses: [] });
 }
 
-export async function createContainer(ctx: CriContext, sandboxId: string, config: ContainerConfig, _podConfig: PodSandboxConfig | null): Promise<string> {
+export async function createContainer(ctx: CriContext, sandboxId: string, config: ContainerConfig): Promise<string> {
   const sandbox = getSandbox(ctx, sandboxId);
   requireReady(sandbox);
   const md = config.metadata;

@@ -3,5 +3,5 @@
 export { launchMonitor, type IoOptions, type LaunchedMonitor, type StartedMonitor } from './start';
 export { readExit, watchExit, waitExit, type ExitRecord } from './exit';
 export { reopenLog, resizeTty, signalInit } from './control';
-export { attach, type AttachSession } from './attach';
-export { MONITOR_BINARY, MonitorFile, monitorAlive, monitorOf } from './files';
+export { attach } from './attach';
+export { monitorAlive, monitorOf } from './files';

@@ -12,7 +12,7 @@ import { containerMessage, containerStatus, matchLabels } from './convert';
 
 export async function CreateContainer(ctx: CriContext, req: CriReceived<'CreateContainerRequest'>) {
   if (!req.config) throw invalid('config is required');
-  const id = await ctx.withLock(req.pod_sandbox_id, () => createContainer(ctx, req.pod_sandbox_id, req.config!, req.sandbox_config));
+  const id = await ctx.withLock(req.pod_sandbox_id, () => createContainer(ctx, req.pod_sandbox_id, req.config!));
   return { container_id: id };
 }
 
