@@ -34,7 +34,8 @@ export function criProtoPath(): string {
 }
 
 // Field names as the proto spells them (snake_case), enums as their names, int64 as numbers.
-type Msg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Msg = Record<string, any>;
 
 export interface CriClient {
   runtime(method: string, req: Msg, timeoutMs?: number): Promise<Msg>;

@@ -45,7 +45,8 @@ export class Cluster {
     return r.stdout;
   }
 
-  async json<T = any>(args: string[]): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async json<T = any>(args: string[]): Promise<T> {
     return JSON.parse(await this.kubectl([...args, '-o', 'json'])) as T;
   }
 

@@ -9,7 +9,8 @@ import * as grpc from '@grpc/grpc-js';
 import { loadCri } from '../../src/cri/proto';
 import { TSRUN } from './tsrun';
 
-export type Call = (method: string, req?: object) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Call = (method: string, req?: object) => Promise<any>;
 
 export interface CriServerHandle {
   dir: string;
