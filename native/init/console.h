@@ -13,7 +13,7 @@ void SetupPty(int sock);
 // and copy between it and our own stdio until the container closes it.
 void ProxyPty(int sock);
 int RecvFd(int sock);
-// Sends `fd` with `payload` as the message body (SCM_RIGHTS).
-void SendFd(int sock, int fd, const std::string& payload);
+// Sends `fd` with `name` as the message body (SCM_RIGHTS).
+void SendFd(int sock, int fd, const std::string& name);
 
 }  // namespace tsrun

@@ -18,6 +18,7 @@ namespace {
 
 std::vector<char*> Argv(const std::vector<std::string>& v) {
   std::vector<char*> out;
+  out.reserve(v.size() + 1);
   for (const std::string& s : v) out.push_back(const_cast<char*>(s.c_str()));
   out.push_back(nullptr);
   return out;
@@ -60,7 +61,7 @@ void RunHook(const Hook& h, const std::string& state_json) {
       waitpid(pid, &status, 0);
       Fail(ETIMEDOUT, Fmt("%s hook %s ran past its timeout of %us", PhaseName(h.phase), h.path.c_str(), h.timeout));
     }
-    struct timespec ts = {0, 5 * 1000 * 1000};
+    struct timespec ts = {0, 5L * 1000 * 1000};
     nanosleep(&ts, nullptr);
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127)

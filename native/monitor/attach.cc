@@ -15,7 +15,7 @@ namespace {
 
 // Output queued for one client beyond this and it is dropped: logging never waits for it.
 // Enough to ride out a burst; memory only a lagging client costs, and given back after.
-constexpr size_t kMaxQueue = 1024 * 1024;
+constexpr size_t kMaxQueue = size_t{1024} * 1024;
 constexpr size_t kHead = 5;
 
 // Little-endian, as every wire format of tsrun's (plan, sync frames, attach frames).

@@ -92,8 +92,9 @@ void CriLog::Record(Stream s, bool partial, const char* data, size_t n) {
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
   FormatTimestamp(now, head);
-  memcpy(head + kTimestampLen, s == kStdoutStream ? " stdout " : " stderr ", 8);
-  memcpy(head + kTimestampLen + 8, partial ? "P " : "F ", 2);
+  // Fixed-width fields of a record, not C strings: no terminator is wanted.
+  memcpy(head + kTimestampLen, s == kStdoutStream ? " stdout " : " stderr ", 8);  // NOLINT(bugprone-not-null-terminated-result)
+  memcpy(head + kTimestampLen + 8, partial ? "P " : "F ", 2);                     // NOLINT(bugprone-not-null-terminated-result)
   char newline = '\n';
   struct iovec iov[3] = {{head, kTimestampLen + 10}, {const_cast<char*>(data), n}, {&newline, 1}};
   // A regular file takes a whole writev unless the disk is full; then the record is lost.

@@ -12,7 +12,7 @@ enum Stream { kStdoutStream = 0, kStderrStream = 1 };
 
 class CriLog {
  public:
-  static constexpr size_t kMaxRecord = 16 * 1024;
+  static constexpr size_t kMaxRecord = size_t{16} * 1024;
 
   // O_APPEND, created 0600 if missing; *created tells whether we made it. errno on failure.
   bool Open(const std::string& path, bool* created);
