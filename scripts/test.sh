@@ -7,8 +7,20 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh || exit 1
 log=$(mktemp)
-npm test 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+npm run build --silent || exit 1
+
+# Code health first (each runs; any finding fails the run, after the tests have run too):
+# typescript-eslint, unused exports (knip), formatting (prettier, clang-format), clang-tidy.
+status=0
+for check in lint lint:exports format:check lint:native; do
+  echo "== npm run $check"
+  SECONDS=0
+  npm run --silent "$check" || { echo "npm run $check failed"; status=1; }
+  echo "($check: ${SECONDS}s)"
+done
+
+node_modules/.bin/ava 2>&1 | tee "$log"
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
 
 # The pure tests (test/unit) need no privilege: run them again as nobody, so one that quietly
 # needs root shows. Only reading is kept (CAP_DAC_READ_SEARCH: CI may clone under /root).
