@@ -7,7 +7,8 @@
         "native/addon/device_filter.cc",
         "native/addon/seccomp.cc",
         "native/addon/pod_ns.cc",
-        "native/addon/idmapped_overlay.cc"
+        "native/addon/idmapped_overlay.cc",
+        "native/common/fd.cc"
       ],
       "libraries": [
         "-lseccomp"
@@ -40,7 +41,8 @@
         "native/init/process.cc",
         "native/init/console.cc",
         "native/init/namespaces.cc",
-        "native/init/sealed_exe.cc"
+        "native/init/sealed_exe.cc",
+        "native/common/fd.cc"
       ],
       "cflags_cc": [
         "-std=c++17",
@@ -57,7 +59,8 @@
       "target_name": "tsrun-recvtty",
       "type": "executable",
       "sources": [
-        "native/tools/recvtty.cc"
+        "native/tools/recvtty.cc",
+        "native/common/fd.cc"
       ],
       "cflags_cc": [
         "-std=c++17",
@@ -87,7 +90,8 @@
         "native/monitor/cri_log.cc",
         "native/monitor/loop.cc",
         "native/monitor/spawn_init.cc",
-        "native/monitor/util.cc"
+        "native/monitor/util.cc",
+        "native/common/fd.cc"
       ],
       "cflags_cc": [
         "-std=c++17",

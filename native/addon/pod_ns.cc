@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/fd.h"
+
 namespace tsrun {
 
 namespace {
@@ -119,17 +121,19 @@ std::string PinNamespaces(const std::vector<std::string>& types, const std::vect
 }
 
 int ListenForFd(const std::string& path, std::string* err) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    *err = "socket path too long: " + path;
-    return -ENAMETOOLONG;
+  sockaddr_un addr;
+  int dir_fd;
+  if (!UnixAddress(path, &addr, &dir_fd)) {
+    int e = errno;
+    *err = "socket address " + path + ": " + strerror(e);
+    return -e;
   }
-  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (ls < 0) {
-    *err = std::string("socket: ") + strerror(errno);
-    return -errno;
+    int e = errno;
+    if (dir_fd >= 0) close(dir_fd);
+    *err = std::string("socket: ") + strerror(e);
+    return -e;
   }
   auto fail = [&](const char* what) {
     int e = errno;
@@ -138,7 +142,13 @@ int ListenForFd(const std::string& path, std::string* err) {
     unlink(path.c_str());
     return -e;
   };
-  if (bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return fail("bind");
+  int bound = bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  if (dir_fd >= 0) {
+    int e = errno;
+    close(dir_fd);
+    errno = e;
+  }
+  if (bound < 0) return fail("bind");
   if (listen(ls, 1) < 0) return fail("listen");
   return ls;
 }
@@ -161,26 +171,13 @@ int AcceptFd(int ls, const std::string& path, int timeout_ms, std::string* err) 
   if (c < 0) return fail("accept");
   close(ls);
   unlink(path.c_str());
-  char byte;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char ctrl[CMSG_SPACE(sizeof(int))];
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = ctrl;
-  msg.msg_controllen = sizeof ctrl;
-  ssize_t n;
-  do n = recvmsg(c, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
+  int fd = RecvFd(c);
   int e = errno;
   close(c);
-  cmsghdr* cm = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr;
-  if (!cm || cm->cmsg_type != SCM_RIGHTS) {
-    *err = "no fd received on " + path + (n < 0 ? std::string(": ") + strerror(e) : "");
+  if (fd < 0) {
+    *err = "no fd received on " + path + ": " + strerror(e);
     return -EPROTO;
   }
-  int fd;
-  memcpy(&fd, CMSG_DATA(cm), sizeof fd);
   return fd;
 }
 

@@ -21,22 +21,9 @@ namespace tsrun {
 int ConnectUnixSocket(const std::string& path, const char* what) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) FailErrno(Fmt("socket for the %s", what));
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  int dir_fd = -1;
-  if (path.size() < sizeof addr.sun_path) {
-    memcpy(addr.sun_path, path.c_str(), path.size());
-  } else {
-    // Longer than a socket address holds (a deep CRI run dir): reached through an fd on its
-    // directory, as the monitor binds its sockets.
-    size_t slash = path.rfind('/');
-    std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-    std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-    dir_fd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd < 0) FailErrno(Fmt("open the directory of the %s %s", what, path.c_str()));
-    int n = snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dir_fd, name.c_str());
-    if (n < 0 || static_cast<size_t>(n) >= sizeof addr.sun_path) Fail(ENAMETOOLONG, Fmt("%s %s", what, path.c_str()));
-  }
+  struct sockaddr_un addr;
+  int dir_fd;
+  if (!UnixAddress(path, &addr, &dir_fd)) FailErrno(Fmt("the address of the %s %s", what, path.c_str()));
   int rc = connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr);
   int saved = errno;
   if (dir_fd >= 0) close(dir_fd);
@@ -59,23 +46,6 @@ void SendFd(int sock, int fd, const std::string& name) {
   c->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(c), &fd, sizeof fd);
   if (sendmsg(sock, &msg, 0) < 0) FailErrno("send an fd over a unix socket");
-}
-
-int RecvFd(int sock) {
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  char name[256];
-  struct iovec iov = {name, sizeof name};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (!c || c->cmsg_type != SCM_RIGHTS) return -1;
-  int fd;
-  memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return fd;
 }
 
 void SetupPty(int sock) {

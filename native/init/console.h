@@ -3,6 +3,8 @@
 #pragma once
 #include <string>
 
+#include "../common/fd.h"  // RecvFd
+
 namespace tsrun {
 
 int ConnectUnixSocket(const std::string& path, const char* what);
@@ -12,7 +14,6 @@ void SetupPty(int sock);
 // Foreground `run`/`exec` with a terminal and no console socket: receive the master
 // and copy between it and our own stdio until the container closes it.
 void ProxyPty(int sock);
-int RecvFd(int sock);
 // Sends `fd` with `name` as the message body (SCM_RIGHTS).
 void SendFd(int sock, int fd, const std::string& name);
 

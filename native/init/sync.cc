@@ -6,23 +6,12 @@
 
 #include <cstring>
 
+#include "../common/fd.h"
+
 namespace tsrun {
 
 int g_sync_fd = -1;
 bool g_events = false;
-
-static bool WriteAll(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
 
 static bool ReadAll(int fd, char* p, size_t n) {
   while (n > 0) {

@@ -43,18 +43,6 @@ void FormatTimestamp(const struct timespec& ts, char out[kTimestampLen + 1]) {
   snprintf(out + 19, kTimestampLen - 18, ".%09ldZ", static_cast<long>(ts.tv_nsec));
 }
 
-bool WriteAll(int fd, const void* data, size_t n) {
-  const char* p = static_cast<const char*>(data);
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
 void SetNonblock(int fd) {
   int flags = fcntl(fd, F_GETFL);
   if (flags >= 0) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
@@ -82,16 +70,9 @@ std::string JsonQuote(const std::string& s) {
 int ListenUnix(const std::string& dir, const char* name) {
   std::string path = dir + "/" + name;
   unlink(path.c_str());
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  int dir_fd = -1;
-  if (path.size() < sizeof addr.sun_path) {
-    memcpy(addr.sun_path, path.c_str(), path.size());
-  } else {
-    dir_fd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd < 0) return -1;
-    snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dir_fd, name);
-  }
+  struct sockaddr_un addr;
+  int dir_fd;
+  if (!tsrun::UnixAddress(path, &addr, &dir_fd)) return -1;
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   // umask 077 (set in main) makes the socket 0600 from the start; chmod says so explicitly.
   bool ok = fd >= 0 && bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) == 0 &&
@@ -111,26 +92,6 @@ bool ResizePty(int pty, unsigned rows, unsigned cols) {
   ws.ws_row = static_cast<unsigned short>(rows);
   ws.ws_col = static_cast<unsigned short>(cols);
   return ioctl(pty, TIOCSWINSZ, &ws) == 0;
-}
-
-int RecvFd(int sock) {
-  char name[128];  // the sender names the pty; we do not need it
-  struct iovec iov = {name, sizeof name};
-  union {
-    char bytes[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;  // the control buffer must be aligned for cmsghdr
-  } control = {};
-  struct msghdr msg = {nullptr, 0, &iov, 1, control.bytes, sizeof control.bytes, 0};
-  ssize_t n;
-  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n <= 0) return -1;
-  int fd = -1;
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
-      memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  if (fd < 0) errno = EBADMSG;  // a message, but no fd in it
-  return fd;
 }
 
 }  // namespace monitor

@@ -5,7 +5,12 @@
 
 #include <string>
 
+#include "../common/fd.h"
+
 namespace monitor {
+
+using tsrun::RecvFd;
+using tsrun::WriteAll;
 
 // Our stdio is /dev/null, so what goes wrong is written to DIR/monitor.log.
 void OpenDiag(const std::string& path);
@@ -15,7 +20,6 @@ void Diag(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 constexpr size_t kTimestampLen = 30;
 void FormatTimestamp(const struct timespec& ts, char out[kTimestampLen + 1]);
 
-bool WriteAll(int fd, const void* data, size_t n);
 void SetNonblock(int fd);
 // JSON string literal (quoted, escaped) for `s`.
 std::string JsonQuote(const std::string& s);
@@ -25,7 +29,5 @@ std::string JsonQuote(const std::string& s);
 int ListenUnix(const std::string& dir, const char* name);
 // TIOCSWINSZ on a pty master; errno on failure.
 bool ResizePty(int pty, unsigned rows, unsigned cols);
-// Receives one fd sent with SCM_RIGHTS; -1 with errno (EBADMSG: the message carried none).
-int RecvFd(int sock);
 
 }  // namespace monitor

@@ -13,6 +13,8 @@
 
 #include <string>
 
+#include "../common/fd.h"
+
 static int Die(const char* what) {
   fprintf(stderr, "tsrun-recvtty: %s: %s\n", what, strerror(errno));
   return 1;
@@ -27,33 +29,21 @@ int main(int argc, char** argv) {
   for (int i = 2; i + 1 < argc; i++)
     if (!strcmp(argv[i], "--input")) input = argv[i + 1];
   int srv = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", argv[1]);
+  struct sockaddr_un addr;
+  int dir_fd;
+  if (!tsrun::UnixAddress(argv[1], &addr, &dir_fd)) return Die("socket address");
   unlink(argv[1]);
   if (bind(srv, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return Die("bind");
+  if (dir_fd >= 0) close(dir_fd);
   if (listen(srv, 1) < 0) return Die("listen");
   fprintf(stdout, "listening\n");
   fflush(stdout);
   int conn = accept4(srv, nullptr, nullptr, SOCK_CLOEXEC);
   if (conn < 0) return Die("accept");
-  static char name[65536];
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  struct iovec iov = {name, sizeof name - 1};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) <= 0) return Die("recvmsg");
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (!c || c->cmsg_type != SCM_RIGHTS) {
-    fprintf(stderr, "tsrun-recvtty: no fd received\n");
-    return 1;
-  }
-  int master;
-  memcpy(&master, CMSG_DATA(c), sizeof master);
-  fprintf(stdout, "pty %s\n", name);  // the pty's name, or the seccomp agent message
+  std::string name;
+  int master = tsrun::RecvFd(conn, &name, 65535);
+  if (master < 0) return Die(errno == EBADMSG ? "no fd received" : "recvmsg");
+  fprintf(stdout, "pty %s\n", name.c_str());  // the pty's name, or the seccomp agent message
   fflush(stdout);
   if (!input.empty() && write(master, input.data(), input.size()) < 0) return Die("write");
   char buf[4096];

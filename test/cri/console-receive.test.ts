@@ -31,3 +31,26 @@ test('receiveFd listens before it returns, with the thread pool busy, and hands 
   t.false(fs.existsSync(sock), 'the socket is removed once used');
   await Promise.all(busy);
 });
+
+test('receiveFd takes a socket path longer than a unix address holds (a deep run dir), and the sender reaches it through the directory', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-console-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const deep = path.join(dir, 'd'.repeat(60), 'e'.repeat(60));
+  fs.mkdirSync(deep, { recursive: true });
+  const sock = path.join(deep, 'console.sock');
+  t.true(sock.length > 108, sock);
+  const got = receiveFd(sock, 30_000);
+  t.true(fs.existsSync(sock), 'the socket is at its full path');
+  const marker = path.join(dir, 'passed');
+  fs.writeFileSync(marker, 'the passed file\n');
+  const send =
+    'import socket,sys,os; d=os.open(os.path.dirname(sys.argv[1]), os.O_PATH); s=socket.socket(socket.AF_UNIX); ' +
+    's.connect("/proc/self/fd/%d/%s" % (d, os.path.basename(sys.argv[1]))); socket.send_fds(s, [b"/dev/pts/0"], [os.open(sys.argv[2], os.O_RDONLY)])';
+  const sender = spawn('python3', ['-c', send, sock, marker], { stdio: 'inherit' });
+  const senderExited = new Promise((r) => sender.once('exit', r));
+  const fd = await got;
+  t.is(fs.readFileSync(fd, 'utf8'), 'the passed file\n');
+  fs.closeSync(fd);
+  await senderExited;
+  t.false(fs.existsSync(sock), 'the socket is removed once used');
+});
