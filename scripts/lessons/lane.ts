@@ -47,7 +47,7 @@ export function runInLane(source: LessonSource, rewrite: Rewrite): Promise<Lesso
         const wire = JSON.parse(fs.readFileSync(out, 'utf8')) as Wire;
         resolve({ source, results: wire.results, pictures: new Map(wire.pictures) });
       } catch (e) {
-        reject(e);
+        reject(e instanceof Error ? e : new Error(String(e)));
       } finally {
         fs.rmSync(out, { force: true });
       }
