@@ -71,6 +71,44 @@ ${teardown}`;
 
 const root = (t: Tool): string => `--root ${work}/state-${t.name}`;
 
+const VERBS = ['state', 'start', 'kill', 'delete'] as const;
+
+/**
+ * The verbs containerd's shim and podman call one by one, each timed alone: per turn and tool,
+ * create (untimed), state of the created container, start, kill -9, wait until stopped
+ * (untimed), delete. Tools take turns as in timeLoop.
+ */
+function verbLoop(bundleDir: string, runs = RUNS): Record<(typeof VERBS)[number], number[][]> {
+  const timed = (verb: string, k: number, cmd: string): string => `  s=$(date +%s%N); ${cmd} > /dev/null; e=$(date +%s%N); [ $i -ge 0 ] && echo "${verb} ${k} $((e - s))"`;
+  const turns = TOOLS.map((t, k) => {
+    const c = `${t.bin} ${root(t)}`;
+    const id = `${t.name}-v-$((i + 1))`;
+    return [
+      `  ${c} create -b ${bundleDir} ${id} < /dev/null > /dev/null 2>&1`,
+      timed('state', k, `${c} state ${id}`),
+      timed('start', k, `${c} start ${id}`),
+      timed('kill', k, `${c} kill ${id} KILL`),
+      `  while [ "$(${c} state ${id} | grep -c stopped)" = 0 ]; do :; done`,
+      timed('delete', k, `${c} delete ${id}`),
+    ].join('\n');
+  });
+  const script = `
+set -e
+mount -t tmpfs none /sys/fs/cgroup/unified 2>/dev/null || true
+i=-1
+while [ $i -lt ${runs} ]; do
+${turns.join('\n')}
+  i=$((i + 1))
+done`;
+  const out = execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  const res = Object.fromEntries(VERBS.map((v) => [v, TOOLS.map(() => [] as number[])])) as Record<(typeof VERBS)[number], number[][]>;
+  for (const line of out.trim().split('\n').filter(Boolean)) {
+    const [verb, k, ns] = line.split(' ');
+    res[verb as (typeof VERBS)[number]][Number(k)]!.push(Number(ns) / 1e6);
+  }
+  return res;
+}
+
 /** ns per emit() call with no sink, as every event in a run without --explain costs. */
 function emitNsWithoutSinks(): number {
   const N = 2_000_000;
@@ -91,6 +129,8 @@ runBench('cli', async () => {
     measure('node -e 0', 'node', nodeFloor!);
     perTool('run true', timeLoop(`cd ${trueBundle}`, TOOLS.map((t) => `${t.bin} ${root(t)} run -b ${trueBundle} ${t.name}-b-$i > /dev/null`), ''));
     perTool('create+start+delete', timeLoop('', TOOLS.map((t) => `${t.bin} ${root(t)} create -b ${trueBundle} ${t.name}-c-$i; ${t.bin} ${root(t)} start ${t.name}-c-$i; while [ "$(${t.bin} ${root(t)} state ${t.name}-c-$i | grep -c stopped)" = 0 ]; do :; done; ${t.bin} ${root(t)} delete ${t.name}-c-$i`), ''));
+    const verbs = verbLoop(sleepBundle);
+    for (const v of VERBS) perTool(v, verbs[v]);
     perTool(
       'exec true',
       timeLoop(
@@ -117,7 +157,7 @@ runBench('cli', async () => {
 
     const rows: Row[] = [];
     const m = (bench: string, tool: string): number[] | undefined => samples[bench]?.[tool];
-    for (const bench of ['run true', 'create+start+delete', 'exec true']) {
+    for (const bench of ['run true', 'create+start+delete', 'exec true', ...VERBS]) {
       for (const ref of ['runc', 'crun']) {
         const r = m(bench, ref);
         if (!r) continue;

@@ -18,20 +18,21 @@ export interface CgroupLayout {
 }
 
 export function parseMountinfo(text: string): CgroupLayout {
-  const v1: V1Hierarchy[] = [];
-  let unified: string | undefined;
+  // In mount order: a later mount on a path hides what was mounted there or below (a tmpfs over
+  // /sys/fs/cgroup/unified hides the cgroup2, as crun's users do on hybrid hosts).
+  const mounts: { mountpoint: string; fstype: string; controllers: string[] }[] = [];
   for (const line of text.split('\n')) {
     const sep = line.indexOf(' - ');
     if (sep < 0) continue;
     const left = line.slice(0, sep).split(' ');
-    const [fstype, , superOpts] = line.slice(sep + 3).split(' ');
+    const [fstype = '', , superOpts] = line.slice(sep + 3).split(' ');
     const mountpoint = left[4]!.replace(/\\040/g, ' ');
-    if (fstype === 'cgroup2') unified ??= mountpoint;
-    else if (fstype === 'cgroup') {
-      const controllers = (superOpts ?? '').split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr');
-      v1.push({ mountpoint, controllers });
-    }
+    for (let i = mounts.length - 1; i >= 0; i--) if (mounts[i]!.mountpoint === mountpoint || mounts[i]!.mountpoint.startsWith(mountpoint === '/' ? '/' : mountpoint + '/')) mounts.splice(i, 1);
+    const controllers = fstype === 'cgroup' ? (superOpts ?? '').split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr') : [];
+    mounts.push({ mountpoint, fstype, controllers });
   }
+  const v1: V1Hierarchy[] = mounts.filter((m) => m.fstype === 'cgroup').map(({ mountpoint, controllers }) => ({ mountpoint, controllers }));
+  const unified = mounts.find((m) => m.fstype === 'cgroup2')?.mountpoint;
   const mode = v1.length === 0 ? 'v2' : unified ? 'hybrid' : 'v1';
   return { mode, v1, unified };
 }

@@ -1,7 +1,8 @@
-// pull: reference -> manifest (through an index, for the wanted platform) -> config and
-// layer blobs, each streamed through digest verification into the store (in parallel,
-// bounded, resuming partial downloads) -> layers unpacked once each -> the image record.
+// pull: reference -> manifest (through an index, for the wanted platform) -> config -> each
+// missing layer streamed at once into the content store (digest verified on the way,
+// resuming partial downloads) and into its unpack, a few layers at a time -> the image record.
 import * as fs from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { ImageConfig, ImageIndex, ImageManifest, INDEX_TYPES, type Descriptor } from '../../specs/oci/image';
 import { TsrunError } from '../common/errors';
 import { KeyedMutex } from '../common/keyed-mutex';
@@ -30,7 +31,7 @@ export interface PullOptions extends RegistryOptions {
   /** a layer unpacks to at most this times its compressed size */
   maxUnpackRatio?: number;
   platform?: string;
-  /** layers downloaded at once */
+  /** layers downloaded (and unpacked as they arrive) at once */
   concurrency?: number;
   /** what a progress display needs: the layers, their bytes as they arrive, each one done */
   progress?: (p: PullProgress) => void;
@@ -108,18 +109,28 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRe
   }
   const manifest = parseJson(manifestBody, ImageManifest, `${name}: manifest`);
 
-  const fetchBlob = (d: Descriptor): Promise<void> => blobFetches.run(content.blobPath(d.digest), () => fetchBlobAlone(d));
-  const fetchBlobAlone = async (d: Descriptor): Promise<void> => {
-    if (content.has(d.digest)) return;
+  /** Downloads a blob into the store, one pull at a time per blob; `tap` gets its bytes as they arrive (see ingest). */
+  const fetchBlob = (d: Descriptor, tap?: PassThrough): Promise<void> => blobFetches.run(content.blobPath(d.digest), () => fetchBlobAlone(d, tap));
+  const fetchBlobAlone = async (d: Descriptor, tap?: PassThrough): Promise<void> => {
+    if (content.has(d.digest)) {
+      // Stored meanwhile (another pull of the same blob): the tap reads it from the store.
+      if (tap) await content.ingest(d.digest, d.size, [], false, tap);
+      return;
+    }
     const t = process.hrtime.bigint();
     const offset = content.partialSize(d.digest);
     let got: { stream: import('node:stream').Readable; resumed: boolean };
     try {
-      got = await client.blob(d.digest, offset);
+      try {
+        got = await client.blob(d.digest, offset);
+      } catch (e) {
+        // A foreign (non-distributable) layer lives at its URLs, as containerd fetches it.
+        if (!d.urls?.length) throw e;
+        got = { stream: await client.blobFromUrls(d.urls, d.digest), resumed: false };
+      }
     } catch (e) {
-      // A foreign (non-distributable) layer lives at its URLs, as containerd fetches it.
-      if (!d.urls?.length) throw e;
-      got = { stream: await client.blobFromUrls(d.urls, d.digest), resumed: false };
+      tap?.destroy(e as Error);
+      throw e;
     }
     const { stream, resumed } = got;
     let received = resumed ? offset : 0;
@@ -131,7 +142,7 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRe
       }
     };
     try {
-      await content.ingest(d.digest, d.size, opts.progress ? counted() : stream, resumed);
+      await content.ingest(d.digest, d.size, opts.progress ? counted() : stream, resumed, tap);
     } catch (e) {
       if (e instanceof TsrunError) throw e;
       throw new TsrunError('TSRUN_E_TIMEOUT', `${name}: blob ${d.digest}: ${client.describe(e)}; what arrived is kept, and a new pull resumes there`);
@@ -146,20 +157,34 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRe
   const diffIds = config.rootfs.diff_ids;
   if (diffIds.length !== manifest.layers.length)
     throw new TsrunError('TSRUN_E_REGISTRY', `${name}: the manifest lists ${manifest.layers.length} layers but the config ${diffIds.length} diff IDs`);
-  const missing = manifest.layers.filter((l, i) => !layers.has(diffIds[i]!));
-  report({ kind: 'layers', layers: manifest.layers.map((l) => ({ digest: l.digest, size: l.size, present: !missing.includes(l) })) });
-  await parallel(missing, opts.concurrency ?? 3, fetchBlob);
-  for (const [i, l] of manifest.layers.entries()) {
-    const diffId = diffIds[i]!;
-    await layerUnpacks.run(layers.dir(diffId), async () => {
-      if (layers.has(diffId)) return;
-      const t = process.hrtime.bigint();
-      const maxBytes = Math.max(MIN_UNPACK_BYTES, l.size * ratio);
-      const res = await layers.unpack(fs.createReadStream(content.blobPath(l.digest)), l.mediaType, diffId, maxBytes);
-      emit('layer_unpacked', `${l.digest} -> ${diffId}: ${res.entries} entries, ${res.whiteouts} whiteouts`, Number((process.hrtime.bigint() - t) / 1000n));
-      report({ kind: 'unpacked', digest: l.digest, entries: res.entries });
-    });
-  }
+  const missing = manifest.layers.map((l, i) => ({ l, diffId: diffIds[i]! })).filter(({ diffId }) => !layers.has(diffId));
+  report({ kind: 'layers', layers: manifest.layers.map((l, i) => ({ digest: l.digest, size: l.size, present: !missing.some((m) => m.diffId === diffIds[i]) })) });
+  // Each layer is unpacked while it downloads: the bytes go to the content store and to the
+  // unpacker at once (no second read), a stalled unpacker holds the download back (memory
+  // stays bounded), and the layer becomes visible only once both the blob's digest and the
+  // layer's diff ID are checked. A blob already in the store is unpacked from there.
+  // One pull at a time unpacks a given layer (the others then find it in the store).
+  const fetchAndUnpack = ({ l, diffId }: { l: Descriptor; diffId: string }): Promise<void> => layerUnpacks.run(layers.dir(diffId), () => fetchAndUnpackAlone(l, diffId));
+  const fetchAndUnpackAlone = async (l: Descriptor, diffId: string): Promise<void> => {
+    if (layers.has(diffId)) return;
+    const t = process.hrtime.bigint();
+    const maxBytes = Math.max(MIN_UNPACK_BYTES, l.size * ratio);
+    let res: Awaited<ReturnType<LayerStore['unpack']>>;
+    if (content.has(l.digest)) {
+      res = await layers.unpack(fs.createReadStream(content.blobPath(l.digest), { highWaterMark: 1 << 20 }), l.mediaType, diffId, maxBytes);
+    } else {
+      const tap = new PassThrough({ highWaterMark: 1 << 20 });
+      const [fetched, unpacked] = await Promise.allSettled([fetchBlob(l, tap), layers.unpack(tap, l.mediaType, diffId, maxBytes)]);
+      // A blob that is not what its digest says explains a broken layer better than the
+      // unpacker's words for it: the download's error first.
+      if (fetched.status === 'rejected') throw fetched.reason;
+      if (unpacked.status === 'rejected') throw unpacked.reason;
+      res = unpacked.value;
+    }
+    emit('layer_unpacked', `${l.digest} -> ${diffId}: ${res.entries} entries, ${res.whiteouts} whiteouts`, Number((process.hrtime.bigint() - t) / 1000n));
+    report({ kind: 'unpacked', digest: l.digest, entries: res.entries });
+  };
+  await parallel(missing, opts.concurrency ?? 3, fetchAndUnpack);
   await content.put(manifestDigest, manifestBody);
   if (indexDigest) await content.put(indexDigest, top.body);
   const record: ImageRecord = {

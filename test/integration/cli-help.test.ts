@@ -1,9 +1,13 @@
 // The command line a runc or podman user expects: `tsrun VERB --help`, `-h` and `tsrun help VERB`
 // print the verb's usage with every flag; every flag the help lists is one the verb parses;
-// --format takes only what a verb prints; a mistyped verb gets a suggestion.
+// --format takes only what a verb prints; a mistyped verb gets a suggestion; the lifecycle verbs
+// run from the bundle the build makes.
 import test from 'ava';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { COMMANDS } from '../../src/cli/commands';
-import { newRoot, tsrun } from '../helpers/tsrun';
+import { newRoot, ROOT_DIR, tsrun } from '../helpers/tsrun';
 
 const root = newRoot();
 const VERBS = Object.keys(COMMANDS);
@@ -105,4 +109,27 @@ test('a mistyped command gets "did you mean"', (t) => {
   t.is(far.code, 1);
   t.regex(far.stderr, /no such command: xyzzy \(`tsrun help` lists the commands\)/);
   t.is(tsrun(root, ['help', 'lsit']).code, 1);
+});
+
+// `npm run build` bundles the lifecycle verbs into one file with V8's code cache (issue 16);
+// bin/tsrun falls back to the module tree without them, so only this notices a build that
+// stopped making them. The modules a run loaded are read from Node's own module cache.
+test('bin/tsrun runs the lifecycle verbs from the bundle the build made, and pull/images from the module tree', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-modules-'));
+  try {
+    const hook = path.join(dir, 'loaded.js');
+    fs.writeFileSync(hook, "process.on('exit', () => require('fs').writeFileSync(process.env.LOADED_OUT, JSON.stringify(Object.keys(require.cache))));\n");
+    const loaded = (args: string[]): string[] => {
+      const out = path.join(dir, `${args[0]}.json`);
+      const r = tsrun(root, args, { env: { ...process.env, NODE_OPTIONS: `--require ${hook}`, LOADED_OUT: out } });
+      t.is(r.code, 1, r.stderr);
+      return (JSON.parse(fs.readFileSync(out, 'utf8')) as string[]).filter((f) => f.includes(`${path.sep}dist${path.sep}src${path.sep}`) && f.endsWith('.js'));
+    };
+    t.true(fs.existsSync(path.join(ROOT_DIR, 'dist', 'src', 'cli', 'tsrun.bundle.js')), 'npm run build made the bundle');
+    t.true(fs.existsSync(path.join(ROOT_DIR, 'dist', 'src', 'cli', 'tsrun.bundle.cache')), 'and its code cache');
+    t.deepEqual(loaded(['state', 'no-such-container']), [], 'state: no module of dist/src loaded one by one');
+    t.true(loaded(['images', '--format', 'wide']).some((f) => f.endsWith(path.join('cli', 'main.js'))), 'images: from the module tree');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -172,6 +172,18 @@ test('a second pull of the same layers downloads and unpacks nothing again', (t)
   t.deepEqual(fs.readdirSync(path.join(s, 'layers', 'sha256')).map((d) => fs.statSync(path.join(s, 'layers', 'sha256', d)).ino), layersBefore);
 });
 
+test('each layer is unpacked as it downloads: with --concurrency 1 a layer is unpacked before the next blob is fetched', (t) => {
+  const s = store();
+  const log = path.join(s, 'debug.json');
+  const r = ts(s, ['--debug', '--log-format', 'json', '--log', log, 'pull', '--concurrency', '1', `${plain.addr}/test/five:v1`]);
+  t.is(r.code, 0, r.stderr);
+  const steps = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).step).filter((st) => st?.kind === 'blob_fetched' || st?.kind === 'layer_unpacked');
+  // The config first, then each layer's blob and right after it that layer.
+  t.deepEqual(steps.map((st) => st.kind), ['blob_fetched', ...Array.from({ length: 5 }, () => ['blob_fetched', 'layer_unpacked']).flat()]);
+  for (let i = 1; i < steps.length; i += 2) t.true(steps[i + 1].detail.startsWith(steps[i].detail.split(' ')[0]), 'the unpacked layer is the blob just fetched');
+  t.deepEqual(fs.readdirSync(path.join(s, 'blobs', 'sha256')).length, 5 + 2, 'every layer blob stored and verified, with the config and the manifest');
+});
+
 test('an interrupted download resumes where it stopped (Range)', (t) => {
   const s = store();
   const manifest = JSON.parse(fs.readFileSync(path.join(layout.dir, 'index.json'), 'utf8')).manifests.find((m: { annotations: Record<string, string> }) => m.annotations['org.opencontainers.image.ref.name'] === 'five');

@@ -18,6 +18,14 @@ test('layouts are told apart from mountinfo', (t) => {
   t.is(parseMountinfo(HYBRID.split('\n').slice(0, 3).join('\n')).mode, 'v1');
 });
 
+test('a mount over a cgroup mount hides it: a tmpfs over the hybrid cgroup2 makes the host v1', (t) => {
+  const covered = parseMountinfo(`${HYBRID}\n90 41 0:99 / /sys/fs/cgroup/unified rw,relatime - tmpfs none rw`);
+  t.is(covered.mode, 'v1');
+  t.is(covered.unified, undefined);
+  t.is(covered.v1.length, 3);
+  t.deepEqual(parseMountinfo(`${HYBRID}\n91 23 0:98 / /sys/fs/cgroup rw - tmpfs none rw`).v1, [], 'a mount over /sys/fs/cgroup hides every hierarchy under it');
+});
+
 test('a v1 controller is on the host when a hierarchy carries it', (t) => {
   t.true(hostHasController('cpuacct', parseMountinfo(HYBRID)));
   t.true(hostHasController('memory', parseMountinfo(HYBRID)));

@@ -5,6 +5,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Writable } from 'node:stream';
 import { TsrunError } from '../../common/errors';
 import { ensureDir, PASSAGE, PRIVATE } from '../../common/private-dir';
 
@@ -47,9 +48,27 @@ export class ContentStore {
   /**
    * Streams `chunks` into the store as `digest`. With `resume`, appends to a partial download
    * (whose bytes are hashed first). On a mismatch nothing stays behind.
+   *
+   * `tap`, if given, gets every byte of the blob as it arrives (the resumed part first), so a
+   * layer is unpacked while it downloads instead of being read back; it is ended only once the
+   * blob is whole and verified, and destroyed with the error otherwise. A tap that goes away
+   * (its unpack failed) does not stop the download: the blob is still verified and stored.
    */
-  async ingest(digest: string, size: number | undefined, chunks: AsyncIterable<Uint8Array>, resume = false): Promise<void> {
-    if (this.has(digest)) return;
+  async ingest(digest: string, size: number | undefined, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, resume = false, tap?: Writable): Promise<void> {
+    try {
+      await this.ingestInto(digest, size, chunks, resume, tap);
+    } catch (e) {
+      tap?.destroy(e as Error);
+      throw e;
+    }
+    tap?.end();
+  }
+
+  private async ingestInto(digest: string, size: number | undefined, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, resume: boolean, tap: Writable | undefined): Promise<void> {
+    if (this.has(digest)) {
+      if (tap) for await (const c of fs.createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 })) await feed(tap, c as Buffer);
+      return;
+    }
     ensureDir(this.root, PASSAGE);
     ensureDir(path.join(this.root, 'ingest'), PRIVATE);
     ensureDir(path.join(this.root, 'blobs'), PRIVATE);
@@ -58,9 +77,10 @@ export class ContentStore {
     const hash: Hash = createHash('sha256');
     let written = 0;
     if (resume && fs.existsSync(partial)) {
-      for await (const c of fs.createReadStream(partial)) {
+      for await (const c of fs.createReadStream(partial, { highWaterMark: 1 << 20 })) {
         hash.update(c as Buffer);
         written += (c as Buffer).length;
+        await feed(tap, c as Buffer);
       }
     } else fs.rmSync(partial, { force: true });
     const fd = fs.openSync(partial, 'a', 0o644);
@@ -70,6 +90,7 @@ export class ContentStore {
         fs.writeSync(fd, c);
         written += c.length;
         if (size !== undefined && written > size) throw new TsrunError('TSRUN_E_DIGEST', `blob ${digest}: more data than its declared size ${size}`);
+        await feed(tap, c);
       }
       fs.fsyncSync(fd);
     } catch (e) {
@@ -117,4 +138,18 @@ export class ContentStore {
   delete(digest: string): void {
     fs.rmSync(this.blobPath(digest), { force: true });
   }
+}
+
+/** Writes a chunk to a tap, waiting while it is full; a tap that is gone is skipped. */
+async function feed(tap: Writable | undefined, chunk: Uint8Array): Promise<void> {
+  if (!tap || tap.destroyed || tap.write(chunk)) return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      tap.off('drain', done);
+      tap.off('close', done);
+      resolve();
+    };
+    tap.on('drain', done);
+    tap.on('close', done);
+  });
 }

@@ -42,6 +42,7 @@ export class LayerStore {
       else fs.renameSync(tmp, this.dir(result.diffId));
       return result;
     } catch (e) {
+      blob.destroy();
       fs.rmSync(tmp, { recursive: true, force: true });
       throw e;
     }

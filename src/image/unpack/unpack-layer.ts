@@ -11,6 +11,7 @@ import { Transform, type Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { TsrunError } from '../../common/errors';
 import { lsetxattr, mkfifo, mknod } from '../../sys/native';
+import { endedEarly } from './decompress';
 
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
@@ -64,54 +65,110 @@ function whiteoutTarget(base: string, name: string): string {
 }
 
 /**
- * The parent directory of an entry, refusing to pass through a symlink (which could point
- * out). With `create`, missing parents are made; without, a missing one is undefined.
+ * What one unpack knows about its own tree: the directories it has made or checked (no
+ * symlink among them), so an entry's parents are looked at once per layer, not once per
+ * entry. Anything the layer removes is forgotten with everything under it.
  */
-function parentDir(root: string, parts: string[], name: string, create = true): string | undefined {
-  let dir = root;
-  for (const p of parts.slice(0, -1)) {
-    dir = path.join(dir, p);
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.lstatSync(dir);
-    } catch {
-      if (!create) return undefined;
-      fs.mkdirSync(dir, { mode: 0o755 });
-      continue;
+class Tree {
+  private readonly dirs = new Set<string>();
+  constructor(readonly root: string) {}
+
+  /**
+   * The parent directory of an entry, refusing to pass through a symlink (which could point
+   * out). With `create`, missing parents are made; without, a missing one is undefined.
+   */
+  parentDir(parts: string[], name: string, create = true): string | undefined {
+    let dir = this.root;
+    for (let i = 0; i < parts.length - 1; i++) {
+      dir = dir + '/' + parts[i]!;
+      if (this.dirs.has(dir)) continue;
+      let st: fs.Stats | undefined;
+      try {
+        st = fs.lstatSync(dir);
+      } catch {
+        if (!create) return undefined;
+        fs.mkdirSync(dir, { mode: 0o755 });
+        this.dirs.add(dir);
+        continue;
+      }
+      if (st.isSymbolicLink()) throw layerError(`layer entry ${JSON.stringify(name)} goes through the symlink ${JSON.stringify(path.relative(this.root, dir))}`);
+      if (!st.isDirectory()) throw layerError(`layer entry ${JSON.stringify(name)}: ${JSON.stringify(path.relative(this.root, dir))} is not a directory`);
+      this.dirs.add(dir);
     }
-    if (st.isSymbolicLink()) throw layerError(`layer entry ${JSON.stringify(name)} goes through the symlink ${JSON.stringify(path.relative(root, dir))}`);
-    if (!st.isDirectory()) throw layerError(`layer entry ${JSON.stringify(name)}: ${JSON.stringify(path.relative(root, dir))} is not a directory`);
+    return dir;
   }
-  return dir;
+
+  /** Removes what is at `target` (a directory too, unless `keepDir`); true if it is gone. */
+  remove(target: string, keepDir: boolean): boolean {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(target);
+    } catch {
+      return true;
+    }
+    if (st.isDirectory() && keepDir) return false;
+    fs.rmSync(target, { recursive: true, force: true });
+    this.forget(target);
+    return true;
+  }
+
+  made(dir: string): void {
+    this.dirs.add(dir);
+  }
+
+  private forget(target: string): void {
+    // Every cached directory's parents are cached: if target is not, nothing under it is.
+    if (!this.dirs.delete(target)) return;
+    const under = target + '/';
+    for (const d of this.dirs) if (d.startsWith(under)) this.dirs.delete(d);
+  }
 }
 
-function removeExisting(target: string, keepDir: boolean): void {
-  let st: fs.Stats;
+const isExists = (e: unknown): boolean => (e as NodeJS.ErrnoException).code === 'EEXIST';
+
+/** Runs `make`; if something is already at `target`, removes it and runs `make` again. */
+function replacing<T>(tree: Tree, target: string, make: () => T): T {
   try {
-    st = fs.lstatSync(target);
-  } catch {
-    return;
+    return make();
+  } catch (e) {
+    if (!isExists(e)) throw e;
+    tree.remove(target, false);
+    return make();
   }
-  if (st.isDirectory() && keepDir) return;
-  fs.rmSync(target, { recursive: true, force: true });
 }
 
-async function writeFile(target: string, stream: Readable, mode: number): Promise<void> {
-  const fd = fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode & 0o7777);
+const FILE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+
+/** A regular file, with its owner, mode and times set through its fd (no second path walk). */
+async function writeFile(tree: Tree, target: string, stream: Readable, h: TarHeader): Promise<void> {
+  const fd = replacing(tree, target, () => fs.openSync(target, FILE_FLAGS, 0o600));
   try {
     for await (const chunk of stream) fs.writeSync(fd, chunk as Buffer);
+    fs.fchownSync(fd, h.uid ?? 0, h.gid ?? 0);
+    // chown clears setuid bits: the mode goes after it.
+    fs.fchmodSync(fd, (h.mode ?? 0o644) & 0o7777);
+    const mtime = h.mtime ?? EPOCH;
+    fs.futimesSync(fd, mtime, mtime);
   } finally {
     fs.closeSync(fd);
   }
+  setXattrs(target, h);
+}
+
+const EPOCH = new Date(0);
+
+function setXattrs(target: string, h: TarHeader): void {
+  if (!h.pax) return;
+  for (const [key, value] of Object.entries(h.pax))
+    if (key.startsWith('SCHILY.xattr.')) lsetxattr(target, key.slice('SCHILY.xattr.'.length), Buffer.from(value, 'latin1'));
 }
 
 function applyMetadata(target: string, h: TarHeader, isLink: boolean): void {
   fs.lchownSync(target, h.uid ?? 0, h.gid ?? 0);
   // chown clears setuid bits: the mode goes after it. Symlinks have no mode of their own.
   if (!isLink) fs.chmodSync(target, (h.mode ?? 0o644) & 0o7777);
-  for (const [key, value] of Object.entries(h.pax ?? {}))
-    if (key.startsWith('SCHILY.xattr.')) lsetxattr(target, key.slice('SCHILY.xattr.'.length), Buffer.from(value, 'latin1'));
-  const mtime = h.mtime ?? new Date(0);
+  setXattrs(target, h);
+  const mtime = h.mtime ?? EPOCH;
   fs.lutimesSync(target, mtime, mtime);
 }
 
@@ -138,93 +195,104 @@ export async function unpackLayer(tarStream: Readable, dest: string, maxBytes = 
   });
   const extract = tar.extract();
   tarStream.on('error', (e) => extract.destroy(e));
+  tarStream.on('close', () => {
+    if (!tarStream.readableEnded) extract.destroy(endedEarly());
+  });
   tee.on('error', (e) => extract.destroy(e));
   tarStream.pipe(tee).pipe(extract);
   const dirTimes: [string, Date][] = [];
+  const tree = new Tree(dest);
   let entries = 0;
   let whiteouts = 0;
-  for await (const raw of extract) {
-    const entry = raw as unknown as Readable;
-    const h = (raw as unknown as { header: TarHeader }).header;
-    const parts = safeParts(h.name);
-    entries++;
-    if (parts.length === 0) {
-      // "./": the layer's root directory itself.
-      if (h.type === 'directory') dirTimes.push([dest, h.mtime ?? new Date(0)]);
-      entry.resume();
-      continue;
-    }
-    const base = parts[parts.length - 1]!;
-    if (base !== OPAQUE && parts.some((p) => p.startsWith(AUFS_META))) {
-      // aufs metadata (".wh..wh.plnk/..." and the like) is no content; docker and containerd skip it.
-      entry.resume();
-      continue;
-    }
-    const dir = parentDir(dest, parts, h.name)!;
-    if (base === OPAQUE) {
-      lsetxattr(dir, 'trusted.overlay.opaque', Buffer.from('y'));
-      whiteouts++;
-      entry.resume();
-      continue;
-    }
-    if (base.startsWith(WH_PREFIX)) {
-      const hidden = path.join(dir, whiteoutTarget(base, h.name));
-      removeExisting(hidden, false);
-      mknod(hidden, S_IFCHR, 0, 0);
-      whiteouts++;
-      entry.resume();
-      continue;
-    }
-    const target = path.join(dir, base);
-    switch (h.type) {
-      case 'directory':
-        removeExisting(target, true);
-        if (!fs.existsSync(target)) fs.mkdirSync(target, { mode: 0o755 });
-        applyMetadata(target, h, false);
-        dirTimes.push([target, h.mtime ?? new Date(0)]);
-        break;
-      case 'file':
-      case 'contiguous-file':
-        removeExisting(target, false);
-        await writeFile(target, entry, h.mode ?? 0o644);
-        applyMetadata(target, h, false);
-        break;
-      case 'symlink':
-        removeExisting(target, false);
-        fs.symlinkSync(h.linkname ?? '', target);
-        applyMetadata(target, h, true);
-        break;
-      case 'link': {
-        const linkParts = safeParts(h.linkname ?? '', 'hardlink target');
-        const linkDir = linkParts.length ? parentDir(dest, linkParts, h.linkname ?? '', false) : undefined;
-        const source = linkDir === undefined ? '' : path.join(linkDir, linkParts[linkParts.length - 1]!);
-        let st: fs.Stats;
-        try {
-          st = fs.lstatSync(source);
-        } catch {
-          throw layerError(`layer hardlink ${JSON.stringify(h.name)} points to ${JSON.stringify(h.linkname)}, which is not in the layer`);
-        }
-        if (st.isDirectory()) throw layerError(`layer hardlink ${JSON.stringify(h.name)} points to a directory`);
-        removeExisting(target, false);
-        fs.linkSync(source, target);
-        break;
+  try {
+    for await (const raw of extract) {
+      const entry = raw as unknown as Readable;
+      const h = (raw as unknown as { header: TarHeader }).header;
+      const parts = safeParts(h.name);
+      entries++;
+      if (parts.length === 0) {
+        // "./": the layer's root directory itself.
+        if (h.type === 'directory') dirTimes.push([dest, h.mtime ?? EPOCH]);
+        entry.resume();
+        continue;
       }
-      case 'character-device':
-      case 'block-device':
-        removeExisting(target, false);
-        mknod(target, (h.type === 'block-device' ? S_IFBLK : S_IFCHR) | ((h.mode ?? 0o600) & 0o7777), h.devmajor ?? 0, h.devminor ?? 0);
-        applyMetadata(target, h, false);
-        break;
-      case 'fifo':
-        removeExisting(target, false);
-        mkfifo(target, (h.mode ?? 0o600) & 0o7777);
-        applyMetadata(target, h, false);
-        break;
-      default:
-        // pax headers are consumed by tar-stream; anything else is not filesystem content.
-        break;
+      const base = parts[parts.length - 1]!;
+      if (base !== OPAQUE && parts.some((p) => p.startsWith(AUFS_META))) {
+        // aufs metadata (".wh..wh.plnk/..." and the like) is no content; docker and containerd skip it.
+        entry.resume();
+        continue;
+      }
+      const dir = tree.parentDir(parts, h.name)!;
+      if (base === OPAQUE) {
+        lsetxattr(dir, 'trusted.overlay.opaque', Buffer.from('y'));
+        whiteouts++;
+        entry.resume();
+        continue;
+      }
+      if (base.startsWith(WH_PREFIX)) {
+        const hidden = dir + '/' + whiteoutTarget(base, h.name);
+        tree.remove(hidden, false);
+        mknod(hidden, S_IFCHR, 0, 0);
+        whiteouts++;
+        entry.resume();
+        continue;
+      }
+      const target = dir + '/' + base;
+      switch (h.type) {
+        case 'directory':
+          try {
+            fs.mkdirSync(target, { mode: 0o755 });
+          } catch (e) {
+            if (!isExists(e)) throw e;
+            if (tree.remove(target, true)) fs.mkdirSync(target, { mode: 0o755 });
+          }
+          tree.made(target);
+          applyMetadata(target, h, false);
+          dirTimes.push([target, h.mtime ?? EPOCH]);
+          break;
+        case 'file':
+        case 'contiguous-file':
+          await writeFile(tree, target, entry, h);
+          break;
+        case 'symlink':
+          replacing(tree, target, () => fs.symlinkSync(h.linkname ?? '', target));
+          applyMetadata(target, h, true);
+          break;
+        case 'link': {
+          const linkParts = safeParts(h.linkname ?? '', 'hardlink target');
+          const linkDir = linkParts.length ? tree.parentDir(linkParts, h.linkname ?? '', false) : undefined;
+          const source = linkDir === undefined ? '' : linkDir + '/' + linkParts[linkParts.length - 1]!;
+          let st: fs.Stats;
+          try {
+            st = fs.lstatSync(source);
+          } catch {
+            throw layerError(`layer hardlink ${JSON.stringify(h.name)} points to ${JSON.stringify(h.linkname)}, which is not in the layer`);
+          }
+          if (st.isDirectory()) throw layerError(`layer hardlink ${JSON.stringify(h.name)} points to a directory`);
+          replacing(tree, target, () => fs.linkSync(source, target));
+          break;
+        }
+        case 'character-device':
+        case 'block-device':
+          replacing(tree, target, () => mknod(target, (h.type === 'block-device' ? S_IFBLK : S_IFCHR) | ((h.mode ?? 0o600) & 0o7777), h.devmajor ?? 0, h.devminor ?? 0));
+          applyMetadata(target, h, false);
+          break;
+        case 'fifo':
+          replacing(tree, target, () => mkfifo(target, (h.mode ?? 0o600) & 0o7777));
+          applyMetadata(target, h, false);
+          break;
+        default:
+          // pax headers are consumed by tar-stream; anything else is not filesystem content.
+          break;
+      }
+      entry.resume();
     }
-    entry.resume();
+  } catch (e) {
+    // Stop what feeds the parser (the decompressor, the download's tap) as well.
+    tarStream.destroy();
+    tee.destroy();
+    extract.destroy();
+    throw e;
   }
   // Directory times last: every entry written inside one changed its mtime.
   for (const [d, t] of dirTimes.reverse()) fs.lutimesSync(d, t, t);
