@@ -17,12 +17,14 @@ export interface ContainerdCriOptions {
   hostsDir: string;
   /** runc's state dir (default: containerd's own, under /run/containerd/runc) */
   runcRoot?: string;
+  /** the gRPC socket (default `<dir>/containerd.sock`) */
+  socket?: string;
 }
 
-/** The config.toml (version 2) for these options; the gRPC socket is `<dir>/containerd.sock`. */
+/** The config.toml (version 2) for these options. */
 export function containerdCriConfig(o: ContainerdCriOptions): string {
   const cri = 'plugins."io.containerd.grpc.v1.cri"';
-  const sock = path.join(o.dir, 'containerd.sock');
+  const sock = o.socket ?? path.join(o.dir, 'containerd.sock');
   return `version = 2
 root = "${o.dir}/root"
 state = "${o.dir}/state"
@@ -64,5 +66,5 @@ export function spawnContainerdCri(o: ContainerdCriOptions, logLevel = 'warn'): 
   const log = fs.openSync(logFile, 'w');
   const child = spawn('containerd', ['--config', config, '--log-level', logLevel], { stdio: ['ignore', log, log] });
   fs.closeSync(log);
-  return { child, socket: path.join(o.dir, 'containerd.sock'), logFile };
+  return { child, socket: o.socket ?? path.join(o.dir, 'containerd.sock'), logFile };
 }

@@ -20,6 +20,8 @@ import { NODE_IP, NODE_NAME, POD_SUBNET, type NodeRunConfig } from './config';
 const CNI_BIN_DIR = '/usr/lib/cni';
 /** The cgroup (in this namespace's view) the runtime runs in: the kubelet's --runtime-cgroups, for its stats. */
 const RUNTIME_CGROUP = '/runtime';
+/** The kubelet's cgroup: the suite gives it as KubeletCgroups where systemd does not run. */
+const KUBELET_CGROUP = '/kubelet';
 
 const log = (m: string): void => void process.stdout.write(`[node ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 const run = (cmd: string, ...args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -188,14 +190,17 @@ async function startRuntime(c: NodeRunConfig, cniConfDir: string, hostsDir: stri
     const out = fs.openSync(logFile, 'w');
     child = spawn(
       c.tsrun,
-      ['--store', path.join(dir, 'store'), 'cri', '--listen', `unix://${socket}`, '--state-dir', path.join(dir, 'state'), '--run-dir', '/run/tsrun-cri', '--cni-conf-dir', cniConfDir, '--registry-config', hostsDir],
+      // --restrict-oom-score-adj as containerd's restrict_oom_score_adj below: no CAP_SYS_RESOURCE here.
+      ['--store', path.join(dir, 'store'), 'cri', '--listen', `unix://${socket}`, '--state-dir', path.join(dir, 'state'), '--run-dir', '/run/tsrun-cri', '--cni-conf-dir', cniConfDir, '--registry-config', hostsDir, '--restrict-oom-score-adj'],
       { stdio: ['ignore', out, out] },
     );
     fs.closeSync(out);
   } else {
     const pause = c.images.find((i) => i.startsWith('registry.k8s.io/pause:'));
     if (!pause) throw new Error('no pause stand-in among the images');
-    ({ child, socket, logFile } = spawnContainerdCri({ dir: path.join(c.workDir, 'containerd'), pause, cniConfDir, cniBinDir: CNI_BIN_DIR, hostsDir, runcRoot: '/run/containerd-runc' }, 'info'));
+    // Its socket at the default path (this /run is the run's own): the kubelet's cAdvisor finds
+    // containerd there, and takes the container labels of its metrics from it.
+    ({ child, socket, logFile } = spawnContainerdCri({ dir: path.join(c.workDir, 'containerd'), socket: '/run/containerd/containerd.sock', pause, cniConfDir, cniBinDir: CNI_BIN_DIR, hostsDir }, 'info'));
   }
   moveToCgroup(child.pid!, RUNTIME_CGROUP);
   fs.writeFileSync('/run/runtime.pid', `${child.pid}\n`);
@@ -247,6 +252,27 @@ function stopped(child: ChildProcess, ms: number): Promise<boolean> {
     const t = setTimeout(() => resolve(false), ms);
     child.once('exit', () => (clearTimeout(t), resolve(true)));
   });
+}
+
+/**
+ * A bin dir for the suite whose kubelet first joins the cgroup /kubelet (the suite's
+ * KubeletCgroups), then runs the real one. The kubelet moves itself there only when it shares
+ * the host's mount namespace, which this one does not; under systemd, its unit would.
+ */
+function kubeletBinDir(c: NodeRunConfig): string {
+  const dir = path.join(c.workDir, 'bin');
+  fs.mkdirSync(dir, { recursive: true });
+  const procs = cgroupMounts().map((m) => {
+    const cg = path.join(m.mountpoint, KUBELET_CGROUP);
+    fs.mkdirSync(cg, { recursive: true });
+    if (m.superOptions.split(',').includes('cpuset')) for (const f of ['cpuset.cpus', 'cpuset.mems']) fs.writeFileSync(path.join(cg, f), fs.readFileSync(path.join(m.mountpoint, f)));
+    return path.join(cg, 'cgroup.procs');
+  });
+  fs.writeFileSync(path.join(dir, 'kubelet'), `#!/bin/sh
+for f in ${procs.join(' ')}; do echo $$ > "$f" || exit 1; done
+exec ${path.join(c.k8sBinDir, 'kubelet')} "$@"
+`, { mode: 0o755 });
+  return dir;
 }
 
 /** The kubelet's base configuration: upstream's (test/e2e_node/jenkins/default-kubelet-config.yaml) and what this host needs. */
@@ -317,7 +343,7 @@ async function main(): Promise<number> {
       `--container-runtime-endpoint=unix://${rt.socket}`,
       `--container-runtime-process-name=${comm}`,
       '--container-runtime-pid-file=/run/runtime.pid',
-      `--k8s-bin-dir=${c.k8sBinDir}`,
+      `--k8s-bin-dir=${kubeletBinDir(c)}`,
       `--node-name=${NODE_NAME}`,
       `--report-dir=${c.outDir}`,
       // The images are pulled above; the suite would want every image of its list, most of which no [NodeConformance] spec runs.

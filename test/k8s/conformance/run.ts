@@ -29,6 +29,8 @@ export interface RunOptions {
   ginkgoTimeout?: string;
   /** progress lines (the node side's log, and a count of finished specs now and then) */
   progress?: (line: string) => void;
+  /** stops the run early (the suite is interrupted, and everything is cleaned up as usual) */
+  signal?: AbortSignal;
 }
 
 /** cgroup hierarchies (v1 controllers, named ones, the v2 tree) mounted under /sys/fs/cgroup. */
@@ -194,7 +196,18 @@ export async function runNodeConformance(o: RunOptions): Promise<Summary> {
         /* not started yet */
       }
     }, 60_000);
+    // Aborted: the node side stops the suite and the runtime's pods, then exits (or is killed).
+    let killer: NodeJS.Timeout | undefined;
+    const abort = (): void => {
+      progress('[run] interrupted: stopping the suite');
+      child.kill('SIGTERM');
+      killer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    };
+    if (o.signal?.aborted) abort();
+    o.signal?.addEventListener('abort', abort, { once: true });
     const code = await new Promise<number>((resolve) => child.once('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1))));
+    o.signal?.removeEventListener('abort', abort);
+    if (killer) clearTimeout(killer);
     fs.closeSync(nodeLog);
     if (code === 125) error = 'could not join the run cgroups';
     else if (!fs.existsSync(path.join(inner, 'ginkgo.json'))) error = `the suite did not run (node side exited ${code}; see ${path.join(o.outDir, 'node.log')} and e2e.log)`;
@@ -209,7 +222,9 @@ export async function runNodeConformance(o: RunOptions): Promise<Summary> {
     if (stillMounted.length) leftovers.push(`mounts ${stillMounted.join(' ')}`);
     for (const f of fs.readdirSync(inner)) fs.cpSync(path.join(inner, f), path.join(o.outDir, f), { recursive: true });
     if (!stillMounted.length) fs.rmSync(workDir, { recursive: true, force: true });
-    if (madeKubeletRoot) {
+    // Another run may stand on that mount point now (a run's cgroup lives as long as the run).
+    const othersRunning = fs.readdirSync('/var/tmp').some((d) => d.startsWith('tsrun-conformance-') && d !== id && hierarchies().some((h) => fs.existsSync(path.join(CGROUP_ROOT, h, d))));
+    if (madeKubeletRoot && !othersRunning) {
       try {
         fs.rmdirSync(KUBELET_ROOT);
       } catch (e) {
