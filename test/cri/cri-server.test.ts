@@ -97,6 +97,22 @@ test.serial('images: status by tag and id, listed with repo tags and digests', a
   t.true(list.images.some((i: { id: string }) => i.id === byTag.id));
 });
 
+test.serial('a container created from the image id (as the kubelet creates them) reports the image by name, as the pod status shows it', async (t) => {
+  const id = (await cri.img('ImageStatus', { image: { image } })).image.id as string;
+  const pod = await runPod('by-id');
+  const imageOf = async (spec: object): Promise<{ status: string; listed: string }> => {
+    const { container_id } = await cri.rt('CreateContainer', { pod_sandbox_id: pod.id, config: { metadata: { name: `c${attempt++}` }, image: spec, command: ['true'] }, sandbox_config: pod.config });
+    const listed = (await cri.rt('ListContainers', { filter: { id: container_id } })).containers[0].image.image;
+    return { status: (await statusOf(container_id)).image.image, listed };
+  };
+  // What a kubelet since 1.30 sends: the id to run, the reference the user wrote.
+  t.deepEqual(await imageOf({ image: id, user_specified_image: image }), { status: image, listed: image });
+  // An older kubelet: the id only; the image's tag, as containerd reports it.
+  t.deepEqual(await imageOf({ image: id }), { status: image, listed: image });
+  t.deepEqual(await imageOf({ image }), { status: image, listed: image });
+  await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });
+});
+
 test.serial('PullImage takes the credentials of the request (basic auth); without them the registry refuses', async (t) => {
   const basic = await startRegistry('basic');
   try {

@@ -20,7 +20,7 @@ import { mountImageRootfs } from '../../runtime/bundle';
 import { readInRoot } from '../../rootfs/secure-join';
 import type { CriContext } from '../context';
 import { badState, invalid, notFound } from '../errors';
-import { findCriImage } from '../images/lookup';
+import { findCriImage, statusImageName } from '../images/lookup';
 import { launchMonitor, monitorAlive, monitorOf, readExit, signalInit, watchExit, type StartedMonitor } from '../monitor';
 import type { ContainerConfig } from '../proto';
 import { getSandbox, podPidNamespace, podUserns, requireReady } from '../sandbox/lifecycle';
@@ -90,7 +90,7 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
       sandboxId: sandbox.id,
       name,
       config,
-      imageName: config.image.image,
+      imageName: statusImageName(config.image, image),
       imageId: image.id,
       imageDigest: image.repoDigests[0] ?? '',
       state: 'CONTAINER_CREATED',

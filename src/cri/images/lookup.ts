@@ -33,6 +33,18 @@ export function groupImages(store: string): CriImage[] {
   return [...byId.values()];
 }
 
+/**
+ * The image a container's status names (the kubelet shows it as the pod's container image):
+ * the reference the user gave (user_specified_image, sent by kubelets since 1.30), else the
+ * request's own unless that is the image's id (what a kubelet creates containers from): then
+ * the image's first tag, as containerd reports it.
+ */
+export function statusImageName(spec: { image: string; user_specified_image?: string }, image: CriImage): string {
+  if (spec.user_specified_image) return spec.user_specified_image;
+  const isId = spec.image === image.id || spec.image === image.id.replace(/^sha256:/, '');
+  return isId && image.repoTags.length ? image.repoTags[0]! : spec.image;
+}
+
 export function findCriImage(store: string, ref: string): CriImage | undefined {
   if (!ref) return undefined;
   const all = groupImages(store);
