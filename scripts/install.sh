@@ -23,6 +23,7 @@ PACKAGES=(
   curl iptables                          # scripts/cluster.sh: health checks; the nodes' kubelet and kube-proxy
   chromium                               # renders the pictures (--explain=html) in their tests and the lessons
   clang-format clang-tidy                # native/'s formatter and linter (npm run format:check, lint:native)
+  dpkg-dev bzip2 libbsd0                 # node e2e stand-in images: busybox from its source package, the libraries of curl and nc
 )
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
