@@ -52,7 +52,8 @@ export function specsFromGinkgoReport(file: string): { specs: SpecResult[]; suit
       }
       // Specs the focus left out are reported skipped, with no reason and no run time.
       if (r.State === 'skipped' && !message && !r.RunTime) continue;
-      const name = [...(r.ContainerHierarchyTexts ?? []), r.LeafNodeText].join(' ');
+      // As ginkgo's own spec text, which focus matches: empty container texts left out.
+      const name = [...(r.ContainerHierarchyTexts ?? []), r.LeafNodeText].filter((x) => x !== '').join(' ');
       specs.push({ name, state: r.State as SpecState, seconds: Math.round(r.RunTime / 1e8) / 10, ...(message ? { message } : {}) });
     }
   }
