@@ -38,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     new RegExp(focus);
   } catch (e) {
-    throw new Error(`--focus: ${(e as Error).message}`);
+    throw new Error(`--focus: ${(e as Error).message}`, { cause: e });
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const outDir = out ?? path.resolve(__dirname, '..', '..', '..', '..', 'conformance-results', `${runtime}-${what}-${stamp}`);

@@ -222,7 +222,7 @@ async function prePull(socket: string, images: string[]): Promise<void> {
       try {
         await call(client, 'PullImage', { image: { image } }, 300_000);
       } catch (e) {
-        throw new Error(`pre-pulling ${image}: ${(e as Error).message}`);
+        throw new Error(`pre-pulling ${image}: ${(e as Error).message}`, { cause: e });
       }
     }
   } finally {

@@ -41,7 +41,7 @@ function hierarchies(): string[] {
 /** Directories below `dir`, deepest first, then `dir`. */
 function treeDeepestFirst(dir: string): string[] {
   const out: string[] = [];
-  let kids: fs.Dirent[] = [];
+  let kids: fs.Dirent[];
   try {
     kids = fs.readdirSync(dir, { withFileTypes: true });
   } catch {
