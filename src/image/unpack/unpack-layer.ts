@@ -141,92 +141,118 @@ export async function unpackLayer(tarStream: Readable, dest: string, maxBytes = 
   tee.on('error', (e) => extract.destroy(e));
   tarStream.pipe(tee).pipe(extract);
   const dirTimes: [string, Date][] = [];
-  let entries = 0;
-  let whiteouts = 0;
-  for await (const raw of extract) {
-    const entry = raw as unknown as Readable;
-    const h = (raw as unknown as { header: TarHeader }).header;
-    const parts = safeParts(h.name);
-    entries++;
-    if (parts.length === 0) {
-      // "./": the layer's root directory itself.
-      if (h.type === 'directory') dirTimes.push([dest, h.mtime ?? new Date(0)]);
-      entry.resume();
-      continue;
-    }
-    const base = parts[parts.length - 1]!;
-    if (base !== OPAQUE && parts.some((p) => p.startsWith(AUFS_META))) {
-      // aufs metadata (".wh..wh.plnk/..." and the like) is no content; docker and containerd skip it.
-      entry.resume();
-      continue;
-    }
-    const dir = parentDir(dest, parts, h.name)!;
-    if (base === OPAQUE) {
-      lsetxattr(dir, 'trusted.overlay.opaque', Buffer.from('y'));
-      whiteouts++;
-      entry.resume();
-      continue;
-    }
-    if (base.startsWith(WH_PREFIX)) {
-      const hidden = path.join(dir, whiteoutTarget(base, h.name));
-      removeExisting(hidden, false);
-      mknod(hidden, S_IFCHR, 0, 0);
-      whiteouts++;
-      entry.resume();
-      continue;
-    }
-    const target = path.join(dir, base);
-    switch (h.type) {
-      case 'directory':
-        removeExisting(target, true);
-        if (!fs.existsSync(target)) fs.mkdirSync(target, { mode: 0o755 });
-        applyMetadata(target, h, false);
-        dirTimes.push([target, h.mtime ?? new Date(0)]);
-        break;
-      case 'file':
-      case 'contiguous-file':
-        removeExisting(target, false);
-        await writeFile(target, entry, h.mode ?? 0o644);
-        applyMetadata(target, h, false);
-        break;
-      case 'symlink':
-        removeExisting(target, false);
-        fs.symlinkSync(h.linkname ?? '', target);
-        applyMetadata(target, h, true);
-        break;
-      case 'link': {
-        const linkParts = safeParts(h.linkname ?? '', 'hardlink target');
-        const linkDir = linkParts.length ? parentDir(dest, linkParts, h.linkname ?? '', false) : undefined;
-        const source = linkDir === undefined ? '' : path.join(linkDir, linkParts[linkParts.length - 1]!);
-        let st: fs.Stats;
-        try {
-          st = fs.lstatSync(source);
-        } catch {
-          throw layerError(`layer hardlink ${JSON.stringify(h.name)} points to ${JSON.stringify(h.linkname)}, which is not in the layer`);
-        }
-        if (st.isDirectory()) throw layerError(`layer hardlink ${JSON.stringify(h.name)} points to a directory`);
-        removeExisting(target, false);
-        fs.linkSync(source, target);
-        break;
+  const counts = { entries: 0, whiteouts: 0 };
+  const entriesOf = extract[Symbol.asyncIterator]();
+  let done = false;
+  try {
+    for (;;) {
+      let next: IteratorResult<unknown>;
+      try {
+        next = await entriesOf.next();
+      } catch (e) {
+        // tar-stream's and zlib's words for a stream that is not a (compressed) tar.
+        throw asLayerError(e, (e as NodeJS.ErrnoException).code?.startsWith('Z_') ? 'the layer\'s compressed stream is corrupt' : 'the layer is not a valid tar stream');
       }
-      case 'character-device':
-      case 'block-device':
-        removeExisting(target, false);
-        mknod(target, (h.type === 'block-device' ? S_IFBLK : S_IFCHR) | ((h.mode ?? 0o600) & 0o7777), h.devmajor ?? 0, h.devminor ?? 0);
-        applyMetadata(target, h, false);
-        break;
-      case 'fifo':
-        removeExisting(target, false);
-        mkfifo(target, (h.mode ?? 0o600) & 0o7777);
-        applyMetadata(target, h, false);
-        break;
-      default:
-        // pax headers are consumed by tar-stream; anything else is not filesystem content.
-        break;
+      if (next.done) break;
+      const entry = next.value as Readable;
+      const h = (next.value as { header: TarHeader }).header;
+      try {
+        await unpackEntry(entry, h, dest, dirTimes, counts);
+      } catch (e) {
+        entry.resume();
+        throw asLayerError(e, `layer entry ${JSON.stringify(h.name)}`);
+      }
+      entry.resume();
     }
-    entry.resume();
+    done = true;
+  } finally {
+    // A refused layer stops its stream (and the decompressor behind it) here.
+    if (!done) await entriesOf.return?.().catch(() => undefined);
   }
   // Directory times last: every entry written inside one changed its mtime.
   for (const [d, t] of dirTimes.reverse()) fs.lutimesSync(d, t, t);
-  return { diffId: 'sha256:' + hash.digest('hex'), entries, whiteouts };
+  return { diffId: 'sha256:' + hash.digest('hex'), entries: counts.entries, whiteouts: counts.whiteouts };
+}
+
+/** A refusal stays as worded; anything else (an errno from the filesystem, a parser's error) is named. */
+function asLayerError(e: unknown, what: string): TsrunError {
+  if (e instanceof TsrunError) return e;
+  return new TsrunError('TSRUN_E_LAYER', `${what}: ${(e as Error).message ?? String(e)}`, (e as { errno?: number }).errno);
+}
+
+async function unpackEntry(entry: Readable, h: TarHeader, dest: string, dirTimes: [string, Date][], counts: { entries: number; whiteouts: number }): Promise<void> {
+  const parts = safeParts(h.name);
+  counts.entries++;
+  if (parts.length === 0) {
+    // "./": the layer's root directory itself.
+    if (h.type === 'directory') dirTimes.push([dest, h.mtime ?? new Date(0)]);
+    return;
+  }
+  const base = parts[parts.length - 1]!;
+  if (base !== OPAQUE && parts.some((p) => p.startsWith(AUFS_META))) {
+    // aufs metadata (".wh..wh.plnk/..." and the like) is no content; docker and containerd skip it.
+    return;
+  }
+  const dir = parentDir(dest, parts, h.name)!;
+  if (base === OPAQUE) {
+    lsetxattr(dir, 'trusted.overlay.opaque', Buffer.from('y'));
+    counts.whiteouts++;
+    return;
+  }
+  if (base.startsWith(WH_PREFIX)) {
+    const hidden = path.join(dir, whiteoutTarget(base, h.name));
+    removeExisting(hidden, false);
+    mknod(hidden, S_IFCHR, 0, 0);
+    counts.whiteouts++;
+    return;
+  }
+  const target = path.join(dir, base);
+  switch (h.type) {
+    case 'directory':
+      removeExisting(target, true);
+      if (!fs.existsSync(target)) fs.mkdirSync(target, { mode: 0o755 });
+      applyMetadata(target, h, false);
+      dirTimes.push([target, h.mtime ?? new Date(0)]);
+      break;
+    case 'file':
+    case 'contiguous-file':
+      removeExisting(target, false);
+      await writeFile(target, entry, h.mode ?? 0o644);
+      applyMetadata(target, h, false);
+      break;
+    case 'symlink':
+      removeExisting(target, false);
+      fs.symlinkSync(h.linkname ?? '', target);
+      applyMetadata(target, h, true);
+      break;
+    case 'link': {
+      const linkParts = safeParts(h.linkname ?? '', 'hardlink target');
+      const linkDir = linkParts.length ? parentDir(dest, linkParts, h.linkname ?? '', false) : undefined;
+      const source = linkDir === undefined ? '' : path.join(linkDir, linkParts[linkParts.length - 1]!);
+      let st: fs.Stats;
+      try {
+        st = fs.lstatSync(source);
+      } catch {
+        throw layerError(`layer hardlink ${JSON.stringify(h.name)} points to ${JSON.stringify(h.linkname)}, which is not in the layer`);
+      }
+      if (st.isDirectory()) throw layerError(`layer hardlink ${JSON.stringify(h.name)} points to a directory`);
+      removeExisting(target, false);
+      fs.linkSync(source, target);
+      break;
+    }
+    case 'character-device':
+    case 'block-device':
+      removeExisting(target, false);
+      mknod(target, (h.type === 'block-device' ? S_IFBLK : S_IFCHR) | ((h.mode ?? 0o600) & 0o7777), h.devmajor ?? 0, h.devminor ?? 0);
+      applyMetadata(target, h, false);
+      break;
+    case 'fifo':
+      removeExisting(target, false);
+      mkfifo(target, (h.mode ?? 0o600) & 0o7777);
+      applyMetadata(target, h, false);
+      break;
+    default:
+      // pax headers are consumed by tar-stream; anything else is not filesystem content.
+      break;
+  }
 }
