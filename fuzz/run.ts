@@ -6,7 +6,7 @@
 // inputs (fuzz/seeds.ts) plus fuzz/regressions/ (inputs that once failed), inside a sandbox where
 // only its scratch tmpfs, corpus and artifacts are writable (fuzz/sandbox.sh). A crash (an
 // exception no refusal explains), a hang (one input past 10 s), an out-of-memory or an escape
-// from the scratch dir fails the run and keeps the input under build/fuzz/artifacts/.
+// from the scratch dir fails the run and keeps the input under fuzz/out/artifacts/.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -15,7 +15,9 @@ import { jazzerEnv } from './jazzer-compat';
 import { SEEDS } from './seeds';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const OUT = path.join(ROOT, 'build', 'fuzz');
+const BIN = path.join(ROOT, 'build', 'fuzz');
+/** Corpora, failing inputs and results: kept across builds (node-gyp rebuild empties build/), never committed. */
+const OUT = path.join(ROOT, 'fuzz', 'out');
 
 interface Target {
   name: string;
@@ -62,7 +64,7 @@ async function prepareCorpus(t: Target, dir: string): Promise<void> {
 
 function command(t: Target, corpus: string, artifacts: string, seconds: number): { cmd: string; args: string[]; env: NodeJS.ProcessEnv } {
   const lf = [`-max_total_time=${seconds}`, '-timeout=10', '-rss_limit_mb=2048', `-artifact_prefix=${artifacts}/`, '-print_final_stats=1', ...(t.maxLen ? [`-max_len=${t.maxLen}`] : [])];
-  if (t.kind === 'native') return { cmd: path.join(OUT, t.file), args: [corpus, ...lf], env: {} };
+  if (t.kind === 'native') return { cmd: path.join(BIN, t.file), args: [corpus, ...lf], env: {} };
   const cli = path.join(ROOT, 'node_modules', '@jazzer.js', 'core', 'dist', 'cli.js');
   const target = path.join(ROOT, 'dist', 'fuzz', 'targets', `${t.file}.js`);
   const args = [cli, target, corpus, ...(t.sync ? ['--sync'] : []), '-i', 'dist/src/', '-i', 'dist/specs/', '--timeout=10000', '--', ...lf];
