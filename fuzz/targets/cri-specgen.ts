@@ -27,8 +27,8 @@ const read = (f: string): string | undefined => (f === '/etc/passwd' ? PASSWD : 
 const IMAGE: ImageConfig = { architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'], Env: ['PATH=/bin:/usr/bin'], WorkingDir: '/' }, rootfs: { type: 'layers', diff_ids: [] } } as ImageConfig;
 const CGROUP = { driver: 'v1' as const, dirs: { memory: '/sys/fs/cgroup/memory/fuzz' } };
 
-/** A host path the request names, moved under the scratch dir: specgen makes missing ones. */
-const onScratch = (p: string): string => (p ? path.join(HOST, path.resolve('/', p)) : p);
+/** An absolute host path the request names, moved under the scratch dir: specgen makes missing ones. */
+const onScratch = (p: string): string => (p.startsWith('/') ? HOST + p : p);
 
 function sandboxOf(req: CreateContainerRequest__Output): SandboxRecord {
   const config = req.sandbox_config!;

@@ -72,6 +72,8 @@ function volumeMounts(config: ContainerConfig__Output): { oci: Mount[]; reported
     checkPath(`${where}.container_path`, m.container_path);
     if (!m.host_path) throw invalid(`${where}.host_path is empty`);
     checkPath(`${where}.host_path`, m.host_path);
+    // Relative, it would be made and bound relative to wherever the server runs.
+    if (!m.host_path.startsWith('/')) throw invalid(`${where}.host_path ${JSON.stringify(m.host_path)}: must be an absolute path`);
     // A missing host path becomes a directory (as the kubelet's hostPath DirectoryOrCreate);
     // a symlinked one is followed here, on the host, so the bind sees its target.
     let host: string;
