@@ -140,7 +140,8 @@ async function main(): Promise<number> {
     process.stdout.write(`## ${t.name} (${seconds} s)\n`);
     const o = await runTarget(t, seconds, corpusRoot);
     results.push(o);
-    process.stdout.write(`${o.ok ? 'ok  ' : 'FAIL'} ${t.name}: ${o.execs} inputs in ${o.seconds.toFixed(0)} s, corpus ${o.corpus}${o.ok ? '' : `: ${o.problem}${o.artifact ? `, input kept in ${o.artifact}` : ''}`}\n`);
+    // Marked as ava marks a test, so scripts/test.sh counts the targets with the tests.
+    process.stdout.write(`  ${o.ok ? '✔' : '✘'} fuzz › ${t.name}: ${o.execs} inputs in ${o.seconds.toFixed(0)} s, corpus ${o.corpus}${o.ok ? '' : `: ${o.problem}${o.artifact ? `, input kept in ${o.artifact}` : ''}`}\n`);
   }
   fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({ date: new Date().toISOString(), seconds, results }, null, 1));
   const failed = results.filter((r) => !r.ok);

@@ -22,6 +22,7 @@ PACKAGES=(
   strace                                 # the CRI test that lists what a pod lifecycle executes
   curl iptables                          # scripts/cluster.sh: health checks; the nodes' kubelet and kube-proxy
   chromium                               # renders the pictures (--explain=html) in their tests and the lessons
+  clang                                  # libFuzzer + ASan harnesses of the native init (npm run fuzz)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
