@@ -133,7 +133,7 @@ void MountConsole(int peer) {
     Fail(EINVAL, "/dev/console in the container is neither a file nor a device node: refusing to bind the terminal on it");
   BindFdOnto(peer, fd, "", "bind the terminal on /dev/console");
   close(fd);
-  Event("console", "/dev/console", t0);
+  Event("console", "/dev/console bound on the pty", t0);
 }
 
 }  // namespace
