@@ -3,7 +3,7 @@
 // release newer than this system has, for those three symbols only. The loader refuses a library
 // that needs a version its dependency lacks, so the addon (as npm installed it; nothing of it is
 // kept in the repository) is edited in place: the two version needs become optional
-// (VER_FLG_WEAK) and the three symbols unversioned, and build/fuzz/libjazzer-compat.so, preloaded
+// (VER_FLG_WEAK) and the three symbols unversioned, and fuzz/out/bin/libjazzer-compat.so, preloaded
 // into each fuzz run, defines them (native/fuzz/jazzer_compat.cc). A system whose glibc already
 // has them is left alone.
 import * as fs from 'node:fs';
@@ -92,7 +92,7 @@ export function jazzerEnv(root: string): NodeJS.ProcessEnv {
   if (process.platform !== 'linux' || process.arch !== 'x64' || !glibcOlderThan238()) return {};
   const addon = path.join(root, 'node_modules', '@jazzer.js', 'fuzzer', 'prebuilds', 'fuzzer-linux-x64.node');
   relaxVersionNeeds(addon);
-  const compat = path.join(root, 'build', 'fuzz', 'libjazzer-compat.so');
+  const compat = path.join(root, 'fuzz', 'out', 'bin', 'libjazzer-compat.so');
   if (!fs.existsSync(compat)) throw new Error(`${compat} is missing: scripts/build-fuzzers.sh builds it`);
   return { LD_PRELOAD: compat };
 }

@@ -15,13 +15,13 @@ import { jazzerEnv } from './jazzer-compat';
 import { SEEDS } from './seeds';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const BIN = path.join(ROOT, 'build', 'fuzz');
+const BIN = path.join(ROOT, 'fuzz', 'out', 'bin');
 /** Corpora, failing inputs and results: kept across builds (node-gyp rebuild empties build/), never committed. */
 const OUT = path.join(ROOT, 'fuzz', 'out');
 
 interface Target {
   name: string;
-  /** a Jazzer.js module under dist/fuzz/targets, or a libFuzzer binary under build/fuzz */
+  /** a Jazzer.js module under dist/fuzz/targets, or a libFuzzer binary under fuzz/out/bin */
   kind: 'jazzer' | 'native';
   file: string;
   sync?: boolean;

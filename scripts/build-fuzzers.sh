@@ -1,10 +1,10 @@
 #!/bin/bash
-# Builds the native fuzz harnesses (libFuzzer + ASan + UBSan, Debian's clang) into build/fuzz/,
+# Builds the native fuzz harnesses (libFuzzer + ASan + UBSan, Debian's clang) into fuzz/out/bin/,
 # apart from the node-gyp build: native/fuzz/*_fuzzer.cc over the init's plan decoder and sync
 # framing, and the glibc compat library the Jazzer.js runs preload (native/fuzz/jazzer_compat.cc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=build/fuzz
+out=fuzz/out/bin  # not build/: node-gyp rebuild empties that
 mkdir -p "$out"
 CXX=${CLANGXX:-clang++}
 command -v "$CXX" >/dev/null || { echo "build-fuzzers: $CXX not found (apt-get install clang)" >&2; exit 1; }
