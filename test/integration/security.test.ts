@@ -165,23 +165,23 @@ function fakeProcDir(files: Record<string, string>, links: Record<string, string
 
 const BOUNDING = /^CapBnd:\s*0000000020000420$/m; // the default spec's three capabilities
 
-// An image's symlink (/data -> /proc/sys/kernel) turns a volume mounted on /data into the
+// An image's symlink (/settings -> /proc/sys/kernel) turns a volume mounted on it into the
 // container's /proc/sys/kernel once /proc is mounted; with a cap_last_cap of 0 there, a runtime
 // that trusts it drops nothing from the bounding set, and a root process without
 // no_new_privileges (Kubernetes' default) gets every capability at its first execve. runc
 // refuses such a destination ("cannot be mounted because it is inside /proc"); so does tsrun.
 test('a mount destination that an image\'s symlink leads into /proc is refused (CVE-2025-52881 class: a volume over /proc/sys/kernel)', (t) => {
   const rootfs = copyRootfs();
-  fs.symlinkSync('/proc/sys/kernel', path.join(rootfs, 'data'));
+  fs.symlinkSync('/proc/sys/kernel', path.join(rootfs, 'settings'));
   const vol = fakeProcDir({ cap_last_cap: '0\n' });
   const bundle = makeBundle(['sh', '-c', 'grep CapBnd /proc/self/status'], (c) => {
     c.process!.noNewPrivileges = false;
-    c.mounts!.push({ destination: '/data', type: 'bind', source: vol, options: ['rbind', 'rw'] });
+    c.mounts!.push({ destination: '/settings', type: 'bind', source: vol, options: ['rbind', 'rw'] });
   }, rootfs);
   const id = uniqueId('procredir');
   const r = tsrun(root, ['run', '-b', bundle, id]);
   t.not(r.code, 0, `the volume was mounted over the container's /proc/sys/kernel: ${r.stdout}`);
-  t.regex(r.stderr, /mounts\[\d+\]: mount .* on \/data: the destination resolves into \/proc through a symlink in the rootfs/);
+  t.regex(r.stderr, /mounts\[\d+\]: mount .* on \/settings: the destination resolves into \/proc through a symlink in the rootfs/);
   t.false(fs.existsSync(path.join(root, id)), 'nothing left behind');
   fs.rmSync(rootfs, { recursive: true, force: true });
   fs.rmSync(vol, { recursive: true, force: true });
