@@ -101,6 +101,8 @@ export async function startCriServer(opts: { registryConfig?: string; extraArgs?
     await waitFor(h.socket, h.proc, 20_000, () => fs.readFileSync(log, 'utf8'));
     const cri = loadCri();
     h.runtimeClient = new cri.runtimeClient(`unix://${h.socket}`, grpc.credentials.createInsecure());
+    // The socket file appears at bind(2), a moment before listen(2): a call in between is refused.
+    await new Promise<void>((resolve, reject) => h.runtimeClient.waitForReady(Date.now() + 20_000, (e) => (e ? reject(new Error(`tsrun cri is not ready on ${h.socket}: ${e.message}: ${fs.readFileSync(log, 'utf8')}`)) : resolve())));
     h.rt = promisify(h.runtimeClient);
     h.img = promisify(new cri.imageClient(`unix://${h.socket}`, grpc.credentials.createInsecure()));
   };
