@@ -90,8 +90,13 @@ function stepsOf(log: string): string[] {
 
 /** Files below dir, not walking into mounts (listed as such) nor past a few per directory. */
 function filesUnder(dir: string, mounts: Set<string>): string[] {
-  if (!fs.existsSync(dir) || mounts.has(dir)) return [];
-  const entries = fs.readdirSync(dir, { withFileTypes: true });
+  if (mounts.has(dir)) return [];
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return []; // not there, or removed in the background while we looked
+  }
   const files = entries.filter((e) => !e.isDirectory()).map((e) => path.join(dir, e.name));
   return [...(files.length > 3 ? [...files.slice(0, 3), `${dir}/... (${files.length} files)`] : files), ...entries.filter((e) => e.isDirectory()).flatMap((e) => filesUnder(path.join(dir, e.name), mounts))];
 }
