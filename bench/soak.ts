@@ -106,7 +106,13 @@ runBench('soak', async () => {
     await pullImages(rt.client, env);
     // One pod first: what the first pod makes once (the bridge, caches, lazily loaded code) is
     // not a leak of every pod.
-    await stopPod(rt.client, await startPod(rt.client, podSpec(env, 'soak-warm', path.join(env.dir, 'logs'))));
+    const warm = await startPod(rt.client, podSpec(env, 'soak-warm', path.join(env.dir, 'logs')));
+    // Each count must see a live pod, or its staying at its start would prove nothing.
+    const alive = counts(rt, env);
+    const blind = LEAK_KEYS.filter((k) => k !== 'fds' && alive[k] <= 0);
+    if (blind.length) throw new Error(`soak: with a pod running these counts saw nothing (${blind.join(', ')}): they cannot show a leak`);
+    process.stdout.write(`soak: one pod running: ${show(alive)}\n`);
+    await stopPod(rt.client, warm);
     start = await settled(rt, env, counts(rt, env));
     samples.push({ cycle: 0, counts: start, seconds: 0 });
     process.stdout.write(`soak: start: ${show(start)}\n`);
