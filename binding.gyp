@@ -40,6 +40,7 @@
         "native/init/caps.cc",
         "native/init/process.cc",
         "native/init/console.cc",
+        "native/init/procfs.cc",
         "native/init/namespaces.cc",
         "native/init/sealed_exe.cc",
         "native/common/fd.cc"

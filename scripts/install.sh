@@ -24,6 +24,7 @@ PACKAGES=(
   chromium                               # renders the pictures (--explain=html) in their tests and the lessons
   clang-format clang-tidy                # native/'s formatter and linter (npm run format:check, lint:native)
   dpkg-dev bzip2 libbsd0                 # node e2e stand-in images: busybox from its source package, the libraries of curl and nc
+  clang                                  # libFuzzer + ASan harnesses of the native init (npm run fuzz)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

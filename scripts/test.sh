@@ -33,6 +33,16 @@ unit=${PIPESTATUS[0]}
 rm -rf "$unit_home"
 [ "$unit" = 0 ] || { echo "test/unit failed as an unprivileged user"; status=$unit; }
 
+# Every fuzz target for a short fixed time (7 x 20 s); a crash, hang or escape fails the run.
+if [ "${TSRUN_SKIP_FUZZ:-0}" = 1 ]; then
+  echo "fuzzing skipped (TSRUN_SKIP_FUZZ=1)"
+else
+  echo "== fuzz: every target ${TSRUN_FUZZ_SECONDS:-20} s"
+  node dist/fuzz/run.js --seconds "${TSRUN_FUZZ_SECONDS:-20}" 2>&1 | tee -a "$log"
+  fz=${PIPESTATUS[0]}
+  [ "$fz" = 0 ] || status=$fz
+fi
+
 # userns.test.js stays out: the guest kernel (6.1) cannot idmap tmpfs, where its tests put files.
 V2_TESTS=(dist/test/integration/resources.test.js dist/test/integration/namespaces.test.js dist/test/integration/device-filter.test.js)
 if [ "${TSRUN_SKIP_V2_LANE:-0}" = 1 ]; then

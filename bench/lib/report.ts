@@ -11,7 +11,8 @@ export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const RESULTS = path.join(ROOT, 'bench', 'results');
 export const PARTS = path.join(RESULTS, 'parts');
 
-export type Unit = 'ms' | 'us' | 'MiB' | 'KiB';
+/** 'count': a number of things (fds, mounts), printed bare. */
+export type Unit = 'ms' | 'us' | 'MiB' | 'KiB' | 'count';
 
 export interface Row {
   /** which benchmark file produced it: cli, image, cri, scale, monitor */
@@ -76,6 +77,7 @@ export function runBench(group: string, body: () => Promise<BenchResult>): void 
 
 function fmt(v: number | null, unit: Unit): string {
   if (v === null) return 'n/a';
+  if (unit === 'count') return String(v);
   const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
   return `${v.toFixed(digits)} ${unit}`;
 }

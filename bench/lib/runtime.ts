@@ -16,6 +16,8 @@ export interface CriRuntime {
   /** what the rows call it, with its version */
   label: string;
   socket: string;
+  /** the directory holding its state, run dir and store, when the bench made one (tsrun) */
+  dir?: string;
   client: CriClient;
   helperName: string;
   processes(): OwnProcesses;

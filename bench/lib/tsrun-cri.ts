@@ -94,6 +94,7 @@ export async function startTsrunCri(env: CriEnv): Promise<CriRuntime> {
     name: 'tsrun',
     label: 'tsrun cri',
     socket: d.socket,
+    dir,
     client,
     helperName: 'tsrun-monitor',
     processes: () => ({ daemon: [child.pid!], helpers: helpers() }),

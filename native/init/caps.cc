@@ -9,19 +9,10 @@
 #include <cstdio>
 
 #include "fail.h"
+#include "procfs.h"
 #include "sync.h"
 
 namespace tsrun {
-
-static int LastCap() {
-  FILE* f = fopen("/proc/sys/kernel/cap_last_cap", "re");
-  int last = CAP_LAST_CAP;
-  if (f) {
-    if (fscanf(f, "%d", &last) != 1) last = CAP_LAST_CAP;
-    fclose(f);
-  }
-  return last;
-}
 
 void DropBounding(const Plan& plan) {
   if (!plan.has_caps) return;

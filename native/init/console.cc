@@ -8,12 +8,20 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
 
 #include "fail.h"
+#include "procfs.h"
+#include "rootfs.h"
 #include "sync.h"
 
 namespace tsrun {
@@ -48,10 +56,61 @@ void SendFd(int sock, int fd, const std::string& name) {
   if (sendmsg(sock, &msg, 0) < 0) FailErrno("send an fd over a unix socket");
 }
 
-void SetupPty(int sock) {
+namespace {
+
+int OpenNoSymlinks(const char* path, int flags, mode_t mode = 0) {
+  struct open_how how = {};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.mode = (flags & O_CREAT) ? mode : 0;
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  return static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how));
+}
+
+// The master comes from the container's own devpts: /dev/pts/ptmx, reached without following a
+// symlink and checked to be devpts's ptmx (inode 2, char 5:2), is reopened through the runtime's
+// procfs, as runc does since CVE-2025-52565 (a swapped ptmx could be a host device through a
+// leaked fd, or a file whose open has side effects). The peer comes from TIOCGPTPEER, never from
+// a /dev/pts/N path a container could turn into a symlink to a procfs file.
+int OpenPtmx() {
+  int h = OpenNoSymlinks("/dev/pts/ptmx", O_PATH | O_NOFOLLOW);
+  if (h < 0) FailErrno("open /dev/pts/ptmx in the container (a terminal needs a devpts mount on /dev/pts)");
+  struct stat st;
+  struct statfs sfs;
+  if (fstat(h, &st) < 0 || fstatfs(h, &sfs) < 0) FailErrno("stat /dev/pts/ptmx");
+  if (sfs.f_type != DEVPTS_SUPER_MAGIC || st.st_ino != 2 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(5, 2))
+    Fail(EINVAL, "/dev/pts/ptmx in the container is not the ptmx of a devpts mount: refusing to make a terminal with it");
+  std::string rel = "self/fd/" + std::to_string(h);
+  int master = openat(ProcfsFd(), rel.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) FailErrno("open /dev/pts/ptmx in the container");
+  close(h);
+  return master;
+}
+
+// /dev/console becomes the terminal (a default device of the runtime spec when process.terminal
+// is set), bound from the peer's own fd onto a target opened without following symlinks: an
+// image's /dev/console that is a symlink (to /proc/sys/kernel/core_pattern, say) is refused,
+// never mounted through (CVE-2025-52565).
+void MountConsole(int peer) {
   uint64_t t0 = NowMicros();
-  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master < 0) FailErrno("open /dev/ptmx in the container");
+  int fd = OpenNoSymlinks("/dev/console", O_PATH | O_NOFOLLOW);
+  if (fd < 0 && errno == ENOENT) fd = OpenNoSymlinks("/dev/console", O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY, 0666);
+  if (fd < 0) FailErrno("open /dev/console in the container to bind the terminal on");
+  struct stat st;
+  if (fstat(fd, &st) < 0) FailErrno("stat /dev/console");
+  if (S_ISLNK(st.st_mode))
+    Fail(ELOOP, "/dev/console in the container is a symlink: refusing to bind the terminal through it (mount a tmpfs on /dev, or remove the link from the image)");
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+    Fail(EINVAL, "/dev/console in the container is neither a file nor a device node: refusing to bind the terminal on it");
+  BindFdOnto(peer, fd, "", "bind the terminal on /dev/console");
+  close(fd);
+  Event("console", "/dev/console bound on the pty", t0);
+}
+
+}  // namespace
+
+void SetupPty(int sock, bool mount_console) {
+  uint64_t t0 = NowMicros();
+  int master = OpenPtmx();
   int unlock = 0;
   if (ioctl(master, TIOCSPTLCK, &unlock) < 0) FailErrno("unlock the pty");
   int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
@@ -64,10 +123,11 @@ void SetupPty(int sock) {
   close(sock);
   if (setsid() < 0) FailErrno("setsid");
   if (ioctl(slave, TIOCSCTTY, 0) < 0) FailErrno("make the pty our controlling terminal");
+  Event("console", name, t0);
+  if (mount_console) MountConsole(slave);
   for (int i = 0; i < 3; i++)
     if (dup2(slave, i) < 0) FailErrno("dup2 the pty slave");
   if (slave > 2) close(slave);
-  Event("console", name, t0);
 }
 
 static volatile sig_atomic_t g_winch = 0;

@@ -9,8 +9,8 @@ namespace tsrun {
 
 int ConnectUnixSocket(const std::string& path, const char* what);
 // In the container: make a pty, send the master over `sock`, make the slave our
-// controlling terminal and stdio.
-void SetupPty(int sock);
+// controlling terminal and stdio; with mount_console (create), bind it on /dev/console too.
+void SetupPty(int sock, bool mount_console);
 // Foreground `run`/`exec` with a terminal and no console socket: receive the master
 // and copy between it and our own stdio until the container closes it.
 void ProxyPty(int sock);

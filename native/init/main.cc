@@ -27,6 +27,7 @@
 #include "namespaces.h"
 #include "plan.h"
 #include "process.h"
+#include "procfs.h"
 #include "rootfs.h"
 #include "sealed_exe.h"
 #include "sync.h"
@@ -93,7 +94,7 @@ void BecomeNamespaceRoot() {
 // Opens the exec fifo for writing: blocks until `tsrun start` opens it for reading.
 void WaitForStart(const HostHandles& host) {
   std::string rel = "self/fd/" + std::to_string(host.fifo_fd);
-  int fd = openat(host.proc_fd, rel.c_str(), O_WRONLY | O_CLOEXEC);
+  int fd = openat(ProcfsFd(), rel.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) FailErrno("open the exec fifo");
   if (write(fd, "0", 1) != 1) FailErrno("write the exec fifo");
   close(fd);
@@ -130,12 +131,15 @@ void SendListener(const Plan& plan, int sock, int listener_fd, const std::string
       if (unshare(CLONE_NEWCGROUP) < 0) FailErrno("unshare the cgroup namespace");
       Event("namespace", "cgroup", t0);
     }
-    SetupRootfs(plan, state_json, &host);
+    SetupRootfs(plan, state_json);
     SetHostnames(plan);
     WriteSysctls(plan);
+    // Before a read-only /dev or root is made read-only: /dev/console is bound on the pty.
+    if (console >= 0) SetupPty(console, true);
     FinalizeRootfs(plan);
+  } else if (console >= 0) {
+    SetupPty(console, false);
   }
-  if (console >= 0) SetupPty(console);
   SetOomScoreAdj(plan);
   SetRlimits(plan);
   CheckCwd(plan);
@@ -159,7 +163,7 @@ void SendListener(const Plan& plan, int sock, int listener_fd, const std::string
     g_sync_fd = -1;
     WaitForStart(host);
   }
-  if (host.proc_fd >= 0) close(host.proc_fd);
+  CloseProcfs();
   if (host.fifo_fd >= 0) close(host.fifo_fd);
   // As late as possible with no_new_privs, yet before the startContainer hooks: they run under
   // the filter the program gets, as runc runs them.
@@ -200,6 +204,8 @@ int main(int argc, char** argv, char** envp) {
   }
   g_sync_fd = atoi(sync_env);
   unsetenv("_TSRUN_SYNC_FD");
+  // Before any namespace is joined or mount made: every /proc file we touch is reached from here.
+  OpenProcfs();
 
   uint32_t type = 0;
   std::string bytes;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fail.h"
+#include "procfs.h"
 #include "sync.h"
 
 #ifndef CLONE_NEWTIME
@@ -61,12 +62,9 @@ void JoinNamespaces(const Plan& plan) {
   }
 }
 
-static void WriteProcFile(pid_t pid, const char* file, const std::string& value) {
-  std::string path = "/proc/" + std::to_string(pid) + "/" + file;
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) FailErrno(Fmt("open %s", path.c_str()));
-  if (write(fd, value.data(), value.size()) < 0) FailErrno(Fmt("write %s", path.c_str()));
-  close(fd);
+static void WritePidFile(pid_t pid, const char* file, const std::string& value) {
+  std::string rel = std::to_string(pid) + "/" + file;
+  if (int err = WriteProcFile(rel, value)) Fail(err, Fmt("write /proc/%s", rel.c_str()));
 }
 
 // A map file's lines ("0 100000 65536\n...") on one line of the event stream: "0 100000 65536, ...".
@@ -82,8 +80,8 @@ static std::string OneLine(const std::string& map) {
 
 void WriteIdMaps(const Plan& plan, pid_t pid) {
   uint64_t t0 = NowMicros();
-  if (!plan.uid_map.empty()) WriteProcFile(pid, "uid_map", plan.uid_map);
-  if (!plan.gid_map.empty()) WriteProcFile(pid, "gid_map", plan.gid_map);
+  if (!plan.uid_map.empty()) WritePidFile(pid, "uid_map", plan.uid_map);
+  if (!plan.gid_map.empty()) WritePidFile(pid, "gid_map", plan.gid_map);
   Event("id_maps", "uid_map: " + OneLine(plan.uid_map) + "; gid_map: " + OneLine(plan.gid_map), t0);
 }
 
@@ -92,10 +90,7 @@ void PrepareTimeNamespace(const Plan& plan) {
   uint64_t t0 = NowMicros();
   if (unshare(CLONE_NEWTIME) < 0) FailErrno("unshare the time namespace");
   if (!plan.timens_offsets.empty()) {
-    int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-    if (fd < 0) FailErrno("open /proc/self/timens_offsets");
-    if (write(fd, plan.timens_offsets.data(), plan.timens_offsets.size()) < 0) FailErrno("write /proc/self/timens_offsets");
-    close(fd);
+    if (int err = WriteProcFile("self/timens_offsets", plan.timens_offsets)) Fail(err, "write /proc/self/timens_offsets");
   }
   Event("namespace", "time " + plan.timens_offsets, t0);
 }
@@ -121,11 +116,12 @@ int MakeUserns(const std::string& uid_map, const std::string& gid_map) {
   close(done[0]);
   char ok = 0;
   if (read(ready[0], &ok, 1) != 1 || !ok) Fail(0, "unshare a user namespace for an idmapped mount");
-  WriteProcFile(child, "uid_map", uid_map);
-  WriteProcFile(child, "gid_map", gid_map);
-  std::string ns = "/proc/" + std::to_string(child) + "/ns/user";
-  int fd = open(ns.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) FailErrno("open " + ns);
+  WritePidFile(child, "uid_map", uid_map);
+  WritePidFile(child, "gid_map", gid_map);
+  // A magic link, so not through OpenProcFile: the runtime's own procfs, in its own namespaces.
+  std::string ns = std::to_string(child) + "/ns/user";
+  int fd = openat(ProcfsFd(), ns.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) FailErrno("open /proc/" + ns);
   close(done[1]);
   close(ready[0]);
   waitpid(child, nullptr, 0);

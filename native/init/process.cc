@@ -16,22 +16,12 @@
 #include <vector>
 
 #include "fail.h"
+#include "procfs.h"
 #include "sync.h"
 
 namespace tsrun {
 
 namespace {
-
-void WriteFile(const std::string& path, const std::string& value) {
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) FailErrno(Fmt("open %s", path.c_str()));
-  if (write(fd, value.data(), value.size()) < 0) {
-    int err = errno;
-    close(fd);
-    Fail(err, Fmt("write %s to %s", value.c_str(), path.c_str()));
-  }
-  close(fd);
-}
 
 const char* RlimitName(uint32_t r) {
   static const char* names[] = {"RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE",
@@ -59,7 +49,9 @@ void SetHostnames(const Plan& plan) {
 void WriteSysctls(const Plan& plan) {
   for (const Sysctl& s : plan.sysctls) {
     uint64_t t0 = NowMicros();
-    WriteFile(s.path, s.value);
+    // Through the runtime's procfs: a mount over the container's /proc/sys cannot take the write.
+    if (s.path.compare(0, 10, "/proc/sys/") != 0) Fail(EINVAL, Fmt("sysctl %s: not below /proc/sys", s.path.c_str()));
+    if (int err = WriteProcFile(s.path.substr(6), s.value)) Fail(err, Fmt("write %s to %s", s.value.c_str(), s.path.c_str()));
     Event("sysctl", s.path + " = " + s.value, t0);
   }
 }
@@ -68,14 +60,10 @@ void SetOomScoreAdj(const Plan& plan) {
   if (!plan.has_oom) return;
   uint64_t t0 = NowMicros();
   std::string v = std::to_string(plan.oom_score_adj);
-  int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-  if (fd < 0) FailErrno("open /proc/self/oom_score_adj");
-  if (write(fd, v.data(), v.size()) < 0) {
-    int err = errno;
+  if (int err = WriteProcFile("self/oom_score_adj", v)) {
     Fail(err, Fmt("set oom_score_adj to %s%s", v.c_str(),
                   err == EACCES || err == EPERM ? " (lowering it needs CAP_SYS_RESOURCE, which this host does not grant)" : ""));
   }
-  close(fd);
   Event("oom_score_adj", v, t0);
 }
 

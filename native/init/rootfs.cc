@@ -7,9 +7,11 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <linux/magic.h>
 #include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -85,6 +87,21 @@ void DoSymlink(int root_fd, const MountOp& m) {
   close(parent_fd);
 }
 
+bool UnderProc(const std::string& dest) { return dest == "/proc" || dest.compare(0, 6, "/proc/") == 0; }
+
+// A mount target resolved inside the rootfs may still land in the container's procfs: an image's
+// symlink (/data -> /proc/sys/kernel) does that once /proc is mounted. A volume there would cover
+// the files the kernel and this init trust (cap_last_cap, sysctls, /proc/self/...): a container
+// escape (the CVE-2025-52881 class). runc refuses any destination that resolves inside /proc; so
+// do we, unless the config itself names a path below /proc (lxcfs's use).
+void RefuseRedirectIntoProc(int fd, const std::string& source, const std::string& dest) {
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) < 0) FailErrno(Fmt("statfs the mount target %s", dest.c_str()));
+  if (sfs.f_type == PROC_SUPER_MAGIC && !UnderProc(dest))
+    Fail(EPERM, Fmt("mount %s on %s: the destination resolves into /proc through a symlink in the rootfs; refusing to mount over procfs (fix the image's link, or choose another destination)",
+                    source.c_str(), dest.c_str()));
+}
+
 void DoMount(int root_fd, const MountOp& m) {
   uint64_t t0 = NowMicros();
   bool bind = m.flags & MS_BIND;
@@ -97,6 +114,7 @@ void DoMount(int root_fd, const MountOp& m) {
     directory = S_ISDIR(st.st_mode);
   }
   int fd = MakeTargetInRoot(root_fd, m.dest, directory);
+  RefuseRedirectIntoProc(fd, m.source, m.dest);
   std::string target = FdPath(fd);
   unsigned long flags = m.flags & ~kPropagationBits;
   // A read-only tmpfs (a read-only /dev) is filled first, with mounts and device nodes: it goes
@@ -153,6 +171,7 @@ void MakeDevice(int root_fd, const Device& d) {
     // In a user namespace mknod is not allowed: bind the host's node instead.
     how = "bind from host";
     int fd = MakeTargetInRoot(root_fd, d.path, false);
+    RefuseRedirectIntoProc(fd, d.path, d.path);
     if (mount(d.path.c_str(), FdPath(fd).c_str(), nullptr, MS_BIND, nullptr) < 0)
       FailErrno(Fmt("bind mount device %s", d.path.c_str()));
     close(fd);
@@ -261,6 +280,14 @@ void PivotRoot(const Plan& plan) {
 
 }  // namespace
 
+void BindFdOnto(int src_fd, int dirfd, const std::string& path, const std::string& what) {
+  int tree = static_cast<int>(syscall(SYS_open_tree, src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
+  if (tree < 0) FailErrno(what + " (open_tree)");
+  unsigned flags = MOVE_MOUNT_F_EMPTY_PATH | (path.empty() ? MOVE_MOUNT_T_EMPTY_PATH : 0);
+  if (syscall(SYS_move_mount, tree, "", dirfd, path.c_str(), flags) < 0) FailErrno(what);
+  close(tree);
+}
+
 void PrepareIdmappedMount(MountOp* m) {
   uint64_t t0 = NowMicros();
   int userns = MakeUserns(m->uid_map, m->gid_map);
@@ -320,7 +347,7 @@ void ReceiveMountSources(Plan* plan, int sock) {
   }
 }
 
-void SetupRootfs(const Plan& plan, const std::string& state_json, HostHandles* host) {
+void SetupRootfs(const Plan& plan, const std::string& state_json) {
   uint64_t t0 = NowMicros();
   bool own_ns = HasMountNamespace(plan);
   // Nothing we mount may propagate back to the host, unless rootfsPropagation asks for it (as
@@ -339,9 +366,6 @@ void SetupRootfs(const Plan& plan, const std::string& state_json, HostHandles* h
   if (mount(nullptr, plan.rootfs.c_str(), nullptr, MS_PRIVATE | (own_ns ? 0 : MS_REC), nullptr) < 0)
     FailErrno(Fmt("make the rootfs %s private", plan.rootfs.c_str()));
   Event("rootfs", plan.rootfs, t0);
-
-  host->proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (host->proc_fd < 0) FailErrno("open the host's /proc");
 
   int root_fd = open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) FailErrno(Fmt("open the rootfs %s", plan.rootfs.c_str()));
@@ -397,14 +421,12 @@ void FinalizeRootfs(const Plan& plan) {
       if (errno == ENOENT) continue;
       FailErrno(Fmt("stat masked path %s", p.c_str()));
     }
-    int rc;
     if (S_ISDIR(st.st_mode)) {
-      rc = mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY, nullptr);
+      if (mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY, nullptr) < 0) FailErrno(Fmt("mask %s", p.c_str()));
     } else {
       if (null_fd < 0) null_fd = OpenNullDevice();
-      rc = mount(Fmt("/proc/self/fd/%d", null_fd).c_str(), p.c_str(), nullptr, MS_BIND, nullptr);
+      BindFdOnto(null_fd, AT_FDCWD, p, Fmt("mask %s", p.c_str()));
     }
-    if (rc < 0) FailErrno(Fmt("mask %s", p.c_str()));
     Event("masked_path", p, t0);
   }
   if (null_fd >= 0) close(null_fd);

@@ -7,9 +7,9 @@
 
 namespace tsrun {
 
-// Opened before pivot_root and used after it; both are close-on-exec and closed before execve.
+// Opened before pivot_root and used after it; close-on-exec and closed before execve (as is the
+// runtime's procfs, procfs.h, through which the fifo is reopened).
 struct HostHandles {
-  int proc_fd = -1;   // the host's /proc, to reopen the exec fifo
   int fifo_fd = -1;   // O_PATH fd of the exec fifo, opened by the runtime stage (real root)
 };
 
@@ -26,8 +26,13 @@ bool NeedsSourceFd(const Plan& plan, const MountOp& m);
 void SendMountSources(const Plan& plan, pid_t init, int sock);
 void ReceiveMountSources(Plan* plan, int sock);
 
+// Bind-mounts what src_fd is onto `path` (relative to dirfd; "" for dirfd itself) with
+// open_tree + move_mount: no /proc/self/fd path is resolved in the container's /proc, which a
+// mount there could redirect (the CVE-2025-52881 and CVE-2025-52565 classes).
+void BindFdOnto(int src_fd, int dirfd, const std::string& path, const std::string& what);
+
 // Everything up to and including pivot_root. Runs createContainer hooks before pivot_root.
-void SetupRootfs(const Plan& plan, const std::string& state_json, HostHandles* host);
+void SetupRootfs(const Plan& plan, const std::string& state_json);
 // Runs after pivot_root, inside the container's root.
 void FinalizeRootfs(const Plan& plan);
 

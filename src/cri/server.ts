@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { logDebug, logWarn } from '../common/log';
 import { ensureDir, PASSAGE } from '../common/private-dir';
 import { keepLease, refreshExit, releaseRuntime } from './container/lifecycle';
+import { sweepOrphans } from './orphans';
 import { reconcileSandbox } from './sandbox/lifecycle';
 import { CriContext } from './context';
 import { toServiceError } from './errors';
@@ -75,6 +76,8 @@ export class CriServer {
     ensureDir(ctx.opts.store, PASSAGE);
     ctx.load();
     for (const d of [ctx.paths.monitorDir('x'), ctx.paths.sandboxRun('x')]) ctx.trash.sweep(path.dirname(d));
+    // What a crash inside RunPodSandbox or CreateContainer made before its record was saved.
+    await sweepOrphans(ctx);
     // Reconcile with what is alive: exits recorded while we were down, monitors gone, pods lost;
     // what ended while we were down is released as it would have been at its exit.
     for (const c of ctx.containers.all()) {

@@ -31,6 +31,7 @@ export function checkName(field: string, value: string | undefined): string {
 export function logFile(logDirectory: string, logPath: string): string {
   if (!logDirectory || !logPath) return '';
   if (!path.isAbsolute(logDirectory)) throw invalid(`log_directory ${JSON.stringify(logDirectory)}: must be an absolute path`);
+  if (logDirectory.split('/').includes('..')) throw invalid(`log_directory ${JSON.stringify(logDirectory)}: must not contain ".."`);
   checkPath('log_path', logPath);
   if (path.isAbsolute(logPath)) throw invalid(`log_path ${JSON.stringify(logPath)}: must be relative to the pod's log_directory`);
   const dir = path.resolve(logDirectory);

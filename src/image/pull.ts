@@ -3,20 +3,17 @@
 // resuming partial downloads) and into its unpack, a few layers at a time -> the image record.
 import * as fs from 'node:fs';
 import { PassThrough } from 'node:stream';
-import { ImageConfig, ImageIndex, ImageManifest, INDEX_TYPES, type Descriptor } from '../../specs/oci/image';
+import type { Descriptor } from '../../specs/oci/image';
 import { TsrunError } from '../common/errors';
 import { KeyedMutex } from '../common/keyed-mutex';
-import { schemaProblem, type SchemaIssue } from '../common/json-path';
 import { emit } from '../events/bus';
-import { formatPlatform, parsePlatform, selectManifest } from './platform';
+import { isIndexDocument, parseImageConfig, parseManifest, selectFromIndex } from './documents';
+import { formatPlatform, parsePlatform } from './platform';
 import { formatReference, parseReference } from './reference';
 import { RegistryClient, type RegistryOptions } from './registry/client';
 import { ContentStore, sha256 } from './store/content-store';
 import { ImageStore, type ImageRecord } from './store/image-store';
 import { LayerStore } from './store/layer-store';
-
-/** An image config is a few KiB; one declared larger than this is refused before it is fetched. */
-const MAX_CONFIG_BYTES = 8 << 20;
 
 /**
  * A layer may unpack to at most this many times its compressed size (and at least 64 MiB):
@@ -45,18 +42,6 @@ export type PullProgress =
   | { kind: 'bytes'; digest: string; received: number; size: number }
   | { kind: 'fetched'; digest: string; size: number; resumedAt: number }
   | { kind: 'unpacked'; digest: string; entries: number };
-
-function parseJson<T>(body: Buffer, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: SchemaIssue[] } } }, what: string): T {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(body.toString('utf8'));
-  } catch (e) {
-    throw new TsrunError('TSRUN_E_REGISTRY', `${what}: not valid JSON: ${(e as Error).message}`);
-  }
-  const r = schema.safeParse(raw);
-  if (!r.success) throw new TsrunError('TSRUN_E_REGISTRY', `${what}: ${schemaProblem(r.error)}`);
-  return r.data;
-}
 
 // Pulls running at once in one process (the CRI server, for a kubelet that pulls in parallel)
 // share blobs and layers: each blob is fetched, and each layer unpacked, by one of them at a
@@ -94,12 +79,9 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRe
   let manifestBody = top.body;
   let manifestDigest = topDigest;
   let indexDigest: string | undefined;
-  const isIndex = INDEX_TYPES.includes(top.mediaType) || Array.isArray((JSON.parse(top.body.toString()) as { manifests?: unknown }).manifests);
-  if (isIndex) {
-    const index = parseJson(top.body, ImageIndex, `${name}: index`);
+  if (isIndexDocument(top.body, top.mediaType)) {
     const want = parsePlatform(opts.platform);
-    const desc = selectManifest(index.manifests, want);
-    if (!desc) throw new TsrunError('TSRUN_E_REGISTRY', `${name}: no manifest for platform ${formatPlatform(want)} (has: ${index.manifests.map((m) => (m.platform ? formatPlatform(m.platform) : '?')).join(', ')})`);
+    const desc = selectFromIndex(top.body, name, opts.platform);
     emit('platform_selected', `${formatPlatform(want)} -> ${desc.digest}`);
     const child = await client.manifest(desc.digest);
     if (sha256(child.body) !== desc.digest) throw new TsrunError('TSRUN_E_DIGEST', `${name}: the manifest for ${formatPlatform(want)} hashes to ${sha256(child.body)}, not ${desc.digest}`);
@@ -107,7 +89,7 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRe
     manifestBody = child.body;
     manifestDigest = desc.digest;
   }
-  const manifest = parseJson(manifestBody, ImageManifest, `${name}: manifest`);
+  const manifest = parseManifest(manifestBody, name);
 
   /** Downloads a blob into the store, one pull at a time per blob; `tap` gets its bytes as they arrive (see ingest). */
   const fetchBlob = (d: Descriptor, tap?: PassThrough): Promise<void> => blobFetches.run(content.blobPath(d.digest), () => fetchBlobAlone(d, tap));
@@ -151,12 +133,9 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRe
     report({ kind: 'fetched', digest: d.digest, size: d.size, resumedAt: resumed ? offset : 0 });
   };
 
-  if (manifest.config.size > MAX_CONFIG_BYTES) throw new TsrunError('TSRUN_E_REGISTRY', `${name}: the image config is declared as ${manifest.config.size} bytes, more than ${MAX_CONFIG_BYTES >> 20} MiB`);
   await fetchBlob(manifest.config);
-  const config = parseJson(content.read(manifest.config.digest), ImageConfig, `${name}: image config`);
+  const config = parseImageConfig(content.read(manifest.config.digest), manifest, name);
   const diffIds = config.rootfs.diff_ids;
-  if (diffIds.length !== manifest.layers.length)
-    throw new TsrunError('TSRUN_E_REGISTRY', `${name}: the manifest lists ${manifest.layers.length} layers but the config ${diffIds.length} diff IDs`);
   const missing = manifest.layers.map((l, i) => ({ l, diffId: diffIds[i]! })).filter(({ diffId }) => !layers.has(diffId));
   report({ kind: 'layers', layers: manifest.layers.map((l, i) => ({ digest: l.digest, size: l.size, present: !missing.some((m) => m.diffId === diffIds[i]) })) });
   // Each layer is unpacked while it downloads: the bytes go to the content store and to the

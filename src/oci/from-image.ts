@@ -5,6 +5,7 @@ import type { ImageConfig } from '../../specs/oci/image';
 import type { RuntimeConfig } from '../../specs/oci/runtime-config';
 import { TsrunError } from '../common/errors';
 import { defaultSpec } from './default-spec';
+import { checkConfig } from './load-bundle';
 
 /** What containerd and docker give a container made from an image (runc's spec default is narrower). */
 export const IMAGE_DEFAULT_CAPS = [
@@ -103,5 +104,9 @@ export function specFromImage(image: ImageConfig, read: RootReader | undefined, 
   };
   // Volumes get a fresh tmpfs each, as an anonymous volume would start empty.
   for (const v of Object.keys(c.Volumes ?? {})) spec.mounts!.push({ destination: v, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=755'] });
+  // An image is input from a registry: what it gives must make a container the runtime takes,
+  // or it is refused here, naming the image, not later by `run` or StartContainer.
+  const checked = checkConfig(spec);
+  if (checked.problem !== undefined) throw new TsrunError('TSRUN_E_CONFIG', `image ${imageName}: its config makes an invalid container config: ${checked.problem}`);
   return spec;
 }

@@ -23,6 +23,15 @@ function configError(msg: string): TsrunError {
   return new TsrunError('TSRUN_E_CONFIG', msg);
 }
 
+/** A config object checked (the schema, then the rules): the config, or what is wrong by its JSON path. */
+export function checkConfig(raw: unknown, opts: LoadOptions = { requireProcess: true }): { config: RuntimeConfig; problem?: undefined } | { problem: string } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { problem: 'must be a JSON object' };
+  const parsed = RuntimeConfig.safeParse(raw);
+  if (!parsed.success) return { problem: schemaProblem(parsed.error) };
+  const problem = validateConfig(parsed.data, opts);
+  return problem ? { problem: `${problem.path}: ${problem.message}` } : { config: parsed.data };
+}
+
 export function parseConfig(text: string, file = 'config.json', opts: LoadOptions = { requireProcess: true }): RuntimeConfig {
   let raw: unknown;
   try {
@@ -30,14 +39,9 @@ export function parseConfig(text: string, file = 'config.json', opts: LoadOption
   } catch (e) {
     throw configError(`${file}: not valid JSON: ${(e as Error).message}`);
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw configError(`${file}: must be a JSON object`);
-  const parsed = RuntimeConfig.safeParse(raw);
-  if (!parsed.success) {
-    throw configError(`${file}: ${schemaProblem(parsed.error)}`);
-  }
-  const problem = validateConfig(parsed.data, opts);
-  if (problem) throw configError(`${file}: ${problem.path}: ${problem.message}`);
-  return parsed.data;
+  const checked = checkConfig(raw, opts);
+  if (checked.problem !== undefined) throw configError(`${file}: ${checked.problem}`);
+  return checked.config;
 }
 
 const MAX_CONFIG_BYTES = 8 << 20;

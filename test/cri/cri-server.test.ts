@@ -418,6 +418,13 @@ test.serial('hostile names and paths are refused up front with InvalidArgument n
   await refused(cri.rt('CreateContainer', { pod_sandbox_id: pod.id, config: { ...containerConfig('esc', ['true']), log_path: `../../${path.basename(outside)}` }, sandbox_config: pod.config }), /log_path .* leaves the pod's log_directory/);
   await refused(cri.rt('CreateContainer', { pod_sandbox_id: pod.id, config: { ...containerConfig('abs', ['true']), log_path: '/etc/evil.log' }, sandbox_config: pod.config }), /log_path .* must be relative/);
   await refused(cri.rt('CreateContainer', { pod_sandbox_id: pod.id, config: containerConfig(huge, ['true']), sandbox_config: pod.config }), /config\.metadata\.name: 1048576 bytes/);
+  // Found by fuzzing (fuzz/targets/cri-specgen): a relative host path was made relative to the
+  // server's cwd, a NUL in one escaped as a TypeError, a relative masked path failed only at start.
+  const relative = `relative-${process.pid}`;
+  await refused(cri.rt('CreateContainer', { pod_sandbox_id: pod.id, config: containerConfig('rel', ['true'], { mounts: [{ container_path: '/data', host_path: relative }] }), sandbox_config: pod.config }), /mounts\[0\]\.host_path "relative-\d+": must be an absolute path/);
+  await refused(cri.rt('CreateContainer', { pod_sandbox_id: pod.id, config: containerConfig('nul', ['true'], { mounts: [{ container_path: '/data', host_path: '/tmp/a\0b' }] }), sandbox_config: pod.config }), /mounts\[0\]\.host_path: holds a NUL byte/);
+  await refused(cri.rt('CreateContainer', { pod_sandbox_id: pod.id, config: containerConfig('mask', ['true'], { linux: { security_context: { masked_paths: ['proc/kcore'] } } }), sandbox_config: pod.config }), /linux\.maskedPaths\[0\]: must be an absolute path/);
+  t.false(fs.existsSync(path.join(process.cwd(), relative)), 'no directory made relative to the server');
   t.false(fs.existsSync(outside), 'no log outside the log directory');
   t.deepEqual(fs.readdirSync(path.join(cri.stateDir, 'containers')), [], 'no container was made');
   await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod.id });

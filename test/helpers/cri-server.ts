@@ -28,7 +28,8 @@ export interface CriServerHandle {
   runtimeClient: grpc.Client;
   /** kill -9 the server (containers must survive) */
   crash(): Promise<void>;
-  restart(): Promise<void>;
+  /** start it again on the same dirs (with other env/args: a failpoint, --explain=json) */
+  restart(opts?: { env?: NodeJS.ProcessEnv; extraArgs?: string[] }): Promise<void>;
   stop(): Promise<void>;
   stderr(): string;
 }
@@ -51,7 +52,7 @@ async function waitFor(file: string, proc: ChildProcess, ms: number, log: () => 
   }
 }
 
-export async function startCriServer(opts: { registryConfig?: string; extraArgs?: string[]; store?: string } = {}): Promise<CriServerHandle> {
+export async function startCriServer(opts: { registryConfig?: string; extraArgs?: string[]; store?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CriServerHandle> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cri-'));
   // Searchable by all: containers in a pod's user namespace reach their rootfs below it.
   fs.chmodSync(dir, 0o711);
@@ -86,19 +87,23 @@ export async function startCriServer(opts: { registryConfig?: string; extraArgs?
     bridge,
   } as CriServerHandle;
   let log = '';
+  let env = opts.env ?? {};
+  let extraArgs = opts.extraArgs ?? [];
   const launch = async (): Promise<void> => {
     const args = ['--store', h.store, 'cri', '--listen', `unix://${h.socket}`, '--state-dir', h.stateDir, '--run-dir', h.runDir, '--cni-conf-dir', cniConfDir, '--cgroup-parent', `/tsrun-test-${path.basename(dir)}`];
     if (opts.registryConfig) args.push('--registry-config', opts.registryConfig);
-    args.push(...(opts.extraArgs ?? []));
+    args.push(...extraArgs);
     fs.rmSync(h.socket, { force: true });
     const errFile = path.join(dir, `server-${Date.now()}.log`);
     const err = fs.openSync(errFile, 'w');
-    h.proc = spawn(TSRUN, args, { stdio: ['ignore', err, err] });
+    h.proc = spawn(TSRUN, args, { stdio: ['ignore', err, err], env: { ...process.env, ...env } });
     fs.closeSync(err);
     log = errFile;
     await waitFor(h.socket, h.proc, 20_000, () => fs.readFileSync(log, 'utf8'));
     const cri = loadCri();
     h.runtimeClient = new cri.runtimeClient(`unix://${h.socket}`, grpc.credentials.createInsecure());
+    // The socket file appears at bind(2), a moment before listen(2): a call in between is refused.
+    await new Promise<void>((resolve, reject) => h.runtimeClient.waitForReady(Date.now() + 20_000, (e) => (e ? reject(new Error(`tsrun cri is not ready on ${h.socket}: ${e.message}: ${fs.readFileSync(log, 'utf8')}`)) : resolve())));
     h.rt = promisify(h.runtimeClient);
     h.img = promisify(new cri.imageClient(`unix://${h.socket}`, grpc.credentials.createInsecure()));
   };
@@ -108,7 +113,11 @@ export async function startCriServer(opts: { registryConfig?: string; extraArgs?
     h.proc.kill('SIGKILL');
     await new Promise((r) => h.proc.once('exit', r));
   };
-  h.restart = launch;
+  h.restart = async (o) => {
+    env = o?.env ?? {};
+    extraArgs = o?.extraArgs ?? opts.extraArgs ?? [];
+    await launch();
+  };
   h.stop = async () => {
     // Remove every pod first (their networks, mounts, cgroups), then stop the server.
     try {

@@ -400,3 +400,25 @@ test('bad references and unknown images are clear errors', (t) => {
   t.regex(ts(s, ['bundle', 'never-pulled', path.join(s, 'x')]).stderr, /image never-pulled is not in the store/);
   t.regex(ts(s, ['rmi', 'never-pulled']).stderr, /image never-pulled is not in the store/);
 });
+
+// The image's /etc/passwd and /etc/group are read on the host to resolve its User: a fifo there
+// blocked `tsrun bundle` (and the CRI server's CreateContainer) for ever, a zero device made it
+// read half a GiB; only a regular file of bounded size is read.
+test('an image whose /etc/passwd is a fifo or /etc/group a zero device is refused at once, never read', async (t) => {
+  const s = store();
+  const cases: [string, Parameters<typeof tarOf>[0], RegExp][] = [
+    ['fifo', [{ name: 'etc/', type: 'directory', mode: 0o755 }, { name: 'etc/passwd', type: 'fifo', mode: 0o644 }], /the image's \/etc\/passwd is not a regular file/],
+    ['zero', [{ name: 'etc/', type: 'directory', mode: 0o755 }, { name: 'etc/passwd', body: 'app:x:1000:1000::/:/bin/sh\n' }, { name: 'etc/group', type: 'character-device', devmajor: 1, devminor: 5, mode: 0o644 }], /the image's \/etc\/group is not a regular file/],
+  ];
+  for (const [name, entries, msg] of cases) {
+    const img = layout.image([base, await tarOf(entries)], { Cmd: ['true'], User: 'app:app' });
+    layout.tag(`hostile-${name}`, img);
+    push(layout.dir, `hostile-${name}`, `${plain.addr}/test/hostile-${name}:v1`);
+    t.is(ts(s, ['pull', `${plain.addr}/test/hostile-${name}:v1`]).code, 0);
+    const bundle = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-b-')), 'b');
+    const r = ts(s, ['bundle', `${plain.addr}/test/hostile-${name}:v1`, bundle], { timeout: 20_000 });
+    t.is(r.code, 1, `${name}: ${r.stderr}`);
+    t.regex(r.stderr, msg, name);
+    t.false(fs.existsSync(path.join(bundle, 'config.json')), `${name}: no bundle left`);
+  }
+});

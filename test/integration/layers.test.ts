@@ -7,12 +7,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { tarOf, type TarEntry } from '../fixtures/oci-builder';
+import { AUFS_METADATA, EVERY_KIND, HOSTILE_LAYERS, HOSTILE_WHITEOUTS, OVERLAY_LOWER, OVERLAY_UPPER } from '../fixtures/layer-cases';
+import { tarOf } from '../fixtures/oci-builder';
 import { LayerStore } from '../../src/image/store/layer-store';
 import { sha256 } from '../../src/image/store/content-store';
 import { lgetxattr } from '../../src/sys/native';
 
-type Entry = TarEntry;
 const makeTar = tarOf;
 
 const store = (): LayerStore => new LayerStore(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-layers-')));
@@ -21,19 +21,8 @@ const GZIP = 'application/vnd.oci.image.layer.v1.tar+gzip';
 
 test('two layers in an overlay: whiteouts hide files, an opaque dir hides the lower contents', async (t) => {
   const s = store();
-  const lower = await s.unpack(gz(await makeTar([
-    { name: 'a/', type: 'directory', mode: 0o755 },
-    { name: 'a/keep', body: 'keep\n' },
-    { name: 'a/gone', body: 'gone\n' },
-    { name: 'd/', type: 'directory', mode: 0o755 },
-    { name: 'd/old', body: 'old\n' },
-  ])), GZIP);
-  const upper = await s.unpack(gz(await makeTar([
-    { name: 'a/.wh.gone', body: '' },
-    { name: 'd/', type: 'directory', mode: 0o755 },
-    { name: 'd/.wh..wh..opq', body: '' },
-    { name: 'd/new', body: 'new\n' },
-  ])), GZIP);
+  const lower = await s.unpack(gz(await makeTar(OVERLAY_LOWER)), GZIP);
+  const upper = await s.unpack(gz(await makeTar(OVERLAY_UPPER)), GZIP);
   t.is(upper.whiteouts, 2);
   const st = fs.lstatSync(path.join(s.dir(upper.diffId), 'a', 'gone'));
   t.true(st.isCharacterDevice() && st.rdev === 0, 'a whiteout is a 0:0 character device');
@@ -50,20 +39,7 @@ test('two layers in an overlay: whiteouts hide files, an opaque dir hides the lo
 
 test('owners, modes, mtimes, xattrs (security.capability), hardlinks, symlinks, fifos and devices are kept', async (t) => {
   const s = store();
-  const cap = Buffer.from('0100000200200000000000000000000000000000', 'hex').toString('latin1');
-  const raw = await makeTar([
-    { name: 'bin/', type: 'directory', mode: 0o755 },
-    { name: 'bin/ping', body: 'elf', mode: 0o4755, uid: 0, gid: 0, pax: { 'SCHILY.xattr.security.capability': cap } },
-    { name: 'home/', type: 'directory', mode: 0o700, uid: 1000, gid: 1000 },
-    { name: 'home/file', body: 'data', mode: 0o600, uid: 1000, gid: 1001 },
-    { name: 'home/hard', type: 'link', linkname: 'home/file' },
-    { name: 'home/soft', type: 'symlink', linkname: '/etc/passwd' },
-    { name: 'dev/', type: 'directory', mode: 0o755 },
-    { name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 },
-    { name: 'dev/sda', type: 'block-device', devmajor: 8, devminor: 0, mode: 0o660 },
-    { name: 'run/', type: 'directory', mode: 0o755 },
-    { name: 'run/pipe', type: 'fifo', mode: 0o620 },
-  ]);
+  const raw = await makeTar(EVERY_KIND);
   const r = await s.unpack(Readable.from([raw]), 'application/vnd.oci.image.layer.v1.tar');
   t.is(r.diffId, sha256(raw), 'the diff ID is the digest of the uncompressed tar');
   const d = s.dir(r.diffId);
@@ -91,18 +67,7 @@ test('zstd layers', async (t) => {
   t.is(fs.readFileSync(path.join(s.dir(r.diffId), 'hello'), 'utf8'), 'zstd!\n');
 });
 
-const HOSTILE: [string, Entry[], RegExp][] = [
-  ['a "../" entry', [{ name: '../escape', body: 'x' }], /climbs out with "\.\."/],
-  ['a nested "../" entry', [{ name: 'a/../../escape', body: 'x' }], /climbs out with "\.\."/],
-  ['an absolute name', [{ name: '/etc/evil', body: 'x' }], /is an absolute path/],
-  ['a write through an absolute symlink', [{ name: 'link', type: 'symlink', linkname: '/tmp' }, { name: 'link/evil', body: 'x' }], /goes through the symlink "link"/],
-  ['a write through a relative symlink', [{ name: 'up', type: 'symlink', linkname: '../../..' }, { name: 'up/tmp/evil', body: 'x' }], /goes through the symlink "up"/],
-  ['a hardlink out of the tree', [{ name: 'pw', type: 'link', linkname: '../../../etc/passwd' }], /hardlink target .* climbs out/],
-  ['a hardlink to an absolute path', [{ name: 'pw', type: 'link', linkname: '/etc/passwd' }], /hardlink target .* is an absolute path/],
-  ['a hardlink to something not in the layer', [{ name: 'pw', type: 'link', linkname: 'etc/passwd' }], /which is not in the layer/],
-];
-
-for (const [name, entries, msg] of HOSTILE) {
+for (const [name, entries, msg] of HOSTILE_LAYERS) {
   test(`rejected, nothing left behind: ${name}`, async (t) => {
     const s = store();
     const before = fs.readdirSync(os.tmpdir()).filter((n) => n === 'evil' || n === 'escape');
@@ -114,7 +79,7 @@ for (const [name, entries, msg] of HOSTILE) {
 
 // A whiteout hides one name in its directory; one that leaves "..", "." or nothing after ".wh."
 // would hide the layer directory's parent (the store's whole layers/sha256) or itself.
-for (const name of ['.wh...', 'a/.wh...', '.wh..', '.wh.', 'a/b/.wh..']) {
+for (const name of HOSTILE_WHITEOUTS) {
   test(`a whiteout named ${JSON.stringify(name)} is rejected and the store's other layers stay`, async (t) => {
     const s = store();
     const kept = await s.unpack(gz(await makeTar([{ name: 'keep', body: 'still here' }])), GZIP);
@@ -129,7 +94,7 @@ for (const name of ['.wh...', 'a/.wh...', '.wh..', '.wh.', 'a/b/.wh..']) {
 
 test('aufs metadata (.wh..wh.plnk) is skipped as docker and containerd do, not taken for a whiteout', async (t) => {
   const s = store();
-  const r = await s.unpack(gz(await makeTar([{ name: '.wh..wh.plnk/', type: 'directory' }, { name: '.wh..wh.plnk/1234.5', body: 'x' }, { name: 'f', body: 'y' }])), GZIP);
+  const r = await s.unpack(gz(await makeTar(AUFS_METADATA)), GZIP);
   t.deepEqual(fs.readdirSync(s.dir(r.diffId)), ['f']);
 });
 

@@ -127,3 +127,95 @@ test('a masked path is never covered through the image\'s /dev/null symlink (CVE
   t.is(ok.stdout, '', ok.stderr);
   fs.rmSync(rootfs, { recursive: true, force: true });
 });
+
+// The terminal is bound on /dev/console (a default device of the runtime spec) from the pty's own
+// fd, onto a target opened without following links: an image whose /dev/console is a symlink to
+// a procfs file must not get the pty mounted over that file (runc 1.1.5 does: its container then
+// sees a pty at /proc/sys/kernel/core_pattern), nor the file bound on /dev/console.
+test('the terminal reaches /dev/console only through its own fd, never through an image\'s /dev/console symlink (CVE-2025-52565 class)', (t) => {
+  const ok = tsrun(root, ['run', '-b', makeBundle(['sh', '-c', '[ "$(stat -c %t:%T /dev/console)" = "$(stat -L -c %t:%T "$(tty)")" ] && echo console-is-the-tty'], (c) => (c.process!.terminal = true)), uniqueId('console')]);
+  t.is(ok.code, 0, ok.stderr);
+  t.regex(ok.stdout, /console-is-the-tty/, '/dev/console is the container\'s terminal');
+
+  const rootfs = copyRootfs();
+  fs.rmSync(path.join(rootfs, 'dev'), { recursive: true, force: true });
+  fs.mkdirSync(path.join(rootfs, 'dev', 'pts'), { recursive: true });
+  fs.symlinkSync('/proc/sys/kernel/core_pattern', path.join(rootfs, 'dev', 'console'));
+  const bundle = makeBundle(['sh', '-c', 'stat -c %F /proc/sys/kernel/core_pattern /dev/console'], (c) => {
+    // No /dev tmpfs: the image's /dev (and its link) is what the container gets; devpts stays.
+    c.mounts = c.mounts!.filter((m) => m.destination !== '/dev');
+    c.process!.terminal = true;
+    c.root!.readonly = false;
+  }, rootfs);
+  const id = uniqueId('console');
+  const r = tsrun(root, ['run', '-b', bundle, id]);
+  t.not(r.code, 0, `the container ran with its terminal bound through the link: ${r.stdout}`);
+  t.regex(r.stderr, /\/dev\/console in the container is a symlink: refusing to bind the terminal through it/);
+  t.false(fs.existsSync(path.join(root, id)), 'nothing left behind');
+  fs.rmSync(rootfs, { recursive: true, force: true });
+});
+
+/** A config-named volume (a host dir) holding a fake procfs file the container wants the runtime to trust. */
+function fakeProcDir(files: Record<string, string>, links: Record<string, string> = {}): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-fakeproc-'));
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+  for (const [name, target] of Object.entries(links)) fs.symlinkSync(target, path.join(dir, name));
+  return dir;
+}
+
+const BOUNDING = /^CapBnd:\s*0000000020000420$/m; // the default spec's three capabilities
+
+// An image's symlink (/settings -> /proc/sys/kernel) turns a volume mounted on it into the
+// container's /proc/sys/kernel once /proc is mounted; with a cap_last_cap of 0 there, a runtime
+// that trusts it drops nothing from the bounding set, and a root process without
+// no_new_privileges (Kubernetes' default) gets every capability at its first execve. runc
+// refuses such a destination ("cannot be mounted because it is inside /proc"); so does tsrun.
+test('a mount destination that an image\'s symlink leads into /proc is refused (CVE-2025-52881 class: a volume over /proc/sys/kernel)', (t) => {
+  const rootfs = copyRootfs();
+  fs.symlinkSync('/proc/sys/kernel', path.join(rootfs, 'settings'));
+  const vol = fakeProcDir({ cap_last_cap: '0\n' });
+  const bundle = makeBundle(['sh', '-c', 'grep CapBnd /proc/self/status'], (c) => {
+    c.process!.noNewPrivileges = false;
+    c.mounts!.push({ destination: '/settings', type: 'bind', source: vol, options: ['rbind', 'rw'] });
+  }, rootfs);
+  const id = uniqueId('procredir');
+  const r = tsrun(root, ['run', '-b', bundle, id]);
+  t.not(r.code, 0, `the volume was mounted over the container's /proc/sys/kernel: ${r.stdout}`);
+  t.regex(r.stderr, /mounts\[\d+\]: mount .* on \/settings: the destination resolves into \/proc through a symlink in the rootfs/);
+  t.false(fs.existsSync(path.join(root, id)), 'nothing left behind');
+  fs.rmSync(rootfs, { recursive: true, force: true });
+  fs.rmSync(vol, { recursive: true, force: true });
+});
+
+// A config may still mount over parts of /proc (lxcfs does): what the container sees there is its
+// own business, but the runtime's reads and writes (cap_last_cap, sysctls, oom_score_adj) go
+// through its own procfs, so a fake file or a symlink out of the volume reaches nothing.
+test('the runtime reads and writes procfs through its own /proc, never through mounts over the container\'s (CVE-2025-52881 class)', async (t) => {
+  const victim = fakeProcDir({ file: 'untouched\n', oom: 'untouched\n' });
+  const vol = fakeProcDir({ cap_last_cap: '0\n' }, { shmmax: '/victim/file' });
+  const bundle = makeBundle(['sh', '-c', 'grep CapBnd /proc/self/status > /victim/capbnd'], (c) => {
+    c.process!.noNewPrivileges = false;
+    c.process!.oomScoreAdj = 500;
+    c.linux!.sysctl = { 'kernel.shmmax': '123456' };
+    c.mounts!.push(
+      { destination: '/proc/sys/kernel', type: 'bind', source: vol, options: ['rbind', 'rw'] },
+      { destination: '/proc/self/oom_score_adj', type: 'bind', source: path.join(victim, 'oom'), options: ['bind', 'rw'] },
+      { destination: '/victim', type: 'bind', source: victim, options: ['rbind', 'rw'] },
+    );
+  });
+  const id = uniqueId('procwrite');
+  const c = tsrun(root, ['create', '-b', bundle, id]);
+  t.is(c.code, 0, c.stderr);
+  const pid = JSON.parse(tsrun(root, ['state', id]).stdout).pid as number;
+  t.is(fs.readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8').trim(), '500', 'oom_score_adj reached the init itself');
+  const shm = spawnSync('nsenter', ['-t', String(pid), '-i', 'cat', '/proc/sys/kernel/shmmax'], { encoding: 'utf8' });
+  t.is(shm.stdout.trim(), '123456', `the sysctl reached the container's ipc namespace: ${shm.stderr}`);
+  t.is(tsrun(root, ['start', id]).code, 0);
+  t.true(await waitFor(() => fs.existsSync(path.join(victim, 'capbnd')) && fs.readFileSync(path.join(victim, 'capbnd'), 'utf8').includes('\n')));
+  t.regex(fs.readFileSync(path.join(victim, 'capbnd'), 'utf8'), BOUNDING, 'the bounding set was dropped up to the kernel\'s own cap_last_cap');
+  t.is(fs.readFileSync(path.join(victim, 'file'), 'utf8'), 'untouched\n', 'the sysctl was not written through the volume\'s symlink');
+  t.is(fs.readFileSync(path.join(victim, 'oom'), 'utf8'), 'untouched\n', 'oom_score_adj was not written into the file mounted over it');
+  tsrun(root, ['delete', '-f', id]);
+  fs.rmSync(victim, { recursive: true, force: true });
+  fs.rmSync(vol, { recursive: true, force: true });
+});

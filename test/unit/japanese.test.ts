@@ -47,6 +47,8 @@ const DETAILS: Partial<Record<StepKind, string[]>> = {
   pod_infra: ['tsrun-pause pid 1234'],
   mount_sources: ['2 bind sources opened as real root'],
   hide_host_proc_sys: ['2 host procfs/sysfs mounts'],
+  console: ['/dev/pts/0', '/dev/console bound on the pty'],
+  pod_removed: ['3f2a9c (left by a crash)'],
 };
 
 test('the checker finds the English that issue 17 found in ja output, and passes identifiers', (t) => {

@@ -56,9 +56,17 @@ function podIdMaps(config: PodSandboxConfig): { uid: string; gid: string } | und
   return { uid: text('uids'), gid: text('gids') };
 }
 
-export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, handler: string): Promise<string> {
+/** What RunPodSandbox checks of a request before it makes anything: the pod's name and id maps. */
+export function checkSandboxRequest(config: PodSandboxConfig, handler: string): { name: string; maps: { uid: string; gid: string } | undefined } {
   const name = sandboxName(config);
   if (handler && handler !== 'tsrun' && handler !== 'runc') throw invalid(`runtime_handler ${JSON.stringify(handler)}: this server has only the default handler`);
+  if (config.log_directory) checkPath('config.log_directory', config.log_directory);
+  if (config.hostname.length > 64) throw invalid(`config.hostname ${JSON.stringify(config.hostname)}: longer than the kernel's 64 bytes`);
+  return { name, maps: podIdMaps(config) };
+}
+
+export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, handler: string): Promise<string> {
+  const { name, maps } = checkSandboxRequest(config, handler);
   const id = randomBytes(32).toString('hex');
   ctx.podNames.reserve(name, id);
   const undo = new UndoStack();
@@ -68,15 +76,12 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
     const hostNetwork = nsOpts?.network === 'NODE';
     const hostIpc = nsOpts?.ipc === 'NODE';
     const hostPid = nsOpts?.pid === 'NODE';
-    if (config.log_directory) checkPath('config.log_directory', config.log_directory);
-    if (config.hostname.length > 64) throw invalid(`config.hostname ${JSON.stringify(config.hostname)}: longer than the kernel's 64 bytes`);
     // Without a hostname, the pod name stands in, cut to a DNS label as the kubelet cuts it.
     const hostname = config.hostname || (hostNetwork ? os.hostname() : config.metadata!.name.slice(0, 63).replace(/[-.]+$/, ''));
     const runDir = ctx.paths.sandboxRun(id);
     fs.mkdirSync(runDir, { recursive: true, mode: 0o711 });
     undo.push('remove the pod run dir', () => fs.rmSync(runDir, { recursive: true, force: true }));
 
-    const maps = podIdMaps(config);
     const types: PinnedType[] = maps ? ['user'] : [];
     if (!hostNetwork) types.push('net', 'uts');
     if (!hostIpc) types.push('ipc');

@@ -5,7 +5,9 @@ import * as fs from 'node:fs';
 import type { ImageConfig } from '../../../specs/oci/image';
 import type { RuntimeConfig } from '../../../specs/oci/runtime-config';
 import { DEFAULT_PATH, IMAGE_DEFAULT_CAPS, specFromImage, type RootReader } from '../../oci/from-image';
+import { checkConfig } from '../../oci/load-bundle';
 import { invalid } from '../errors';
+import { checkPath } from '../validate';
 import type { ContainerConfig__Output } from '../generated/runtime/v1/ContainerConfig';
 import type { SandboxRecord } from '../store/types';
 import { ociResources } from './resources';
@@ -67,11 +69,20 @@ function volumeMounts(config: ContainerConfig__Output): { oci: Mount[]; reported
   config.mounts.forEach((m, i) => {
     const where = `mounts[${i}]`;
     if (!m.container_path?.startsWith('/')) throw invalid(`${where}.container_path ${JSON.stringify(m.container_path)}: must be an absolute path`);
+    checkPath(`${where}.container_path`, m.container_path);
     if (!m.host_path) throw invalid(`${where}.host_path is empty`);
+    checkPath(`${where}.host_path`, m.host_path);
+    // Relative, it would be made and bound relative to wherever the server runs.
+    if (!m.host_path.startsWith('/')) throw invalid(`${where}.host_path ${JSON.stringify(m.host_path)}: must be an absolute path`);
     // A missing host path becomes a directory (as the kubelet's hostPath DirectoryOrCreate);
     // a symlinked one is followed here, on the host, so the bind sees its target.
-    if (!fs.existsSync(m.host_path)) fs.mkdirSync(m.host_path, { recursive: true, mode: 0o755 });
-    const host = fs.realpathSync(m.host_path);
+    let host: string;
+    try {
+      if (!fs.existsSync(m.host_path)) fs.mkdirSync(m.host_path, { recursive: true, mode: 0o755 });
+      host = fs.realpathSync(m.host_path);
+    } catch (e) {
+      throw invalid(`${where}.host_path ${m.host_path}: ${(e as Error).message}`);
+    }
     const options = ['rbind', PROPAGATION[m.propagation] ?? 'rprivate'];
     if (m.readonly) options.push('ro');
     if (m.recursive_read_only) {
@@ -238,5 +249,9 @@ export function containerSpec(input: ContainerSpecInput): ContainerSpec {
     'io.kubernetes.cri.image-name': input.imageName,
   };
   const stopSignal = config.stop_signal && config.stop_signal !== 'RUNTIME_DEFAULT' ? config.stop_signal : image.config?.StopSignal || 'SIGTERM';
+  // Whatever the request asked for must make a config.json the runtime takes: refused here, as an
+  // InvalidArgument at CreateContainer, never as a failure of StartContainer.
+  const checked = checkConfig(spec);
+  if (checked.problem !== undefined) throw invalid(`the request makes an invalid container config: ${checked.problem}`);
   return { spec, user, stopSignal, mounts: volumes.reported };
 }

@@ -72,6 +72,22 @@ export function processUser(sc: LinuxContainerSecurityContext__Output | null, im
   return u;
 }
 
+/** A seccomp profile is a few KiB of JSON; one past this is not read. */
+const MAX_PROFILE_BYTES = 1 << 20;
+
+/** A regular file of bounded size, opened without blocking: a fifo or /dev/zero never hangs the server. */
+function readProfile(file: string): string {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new Error('not a regular file');
+    if (st.size > MAX_PROFILE_BYTES) throw new Error(`${st.size} bytes, more than ${MAX_PROFILE_BYTES >> 20} MiB`);
+    return fs.readFileSync(fd, 'utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** SecurityProfile (or the legacy seccomp_profile_path) -> an OCI seccomp section, or none. */
 export function seccompFor(profile: SecurityProfile__Output | null, legacyPath: string, caps: readonly string[], privileged: boolean): Seccomp | undefined {
   let type = profile?.profile_type ?? '';
@@ -90,7 +106,7 @@ export function seccompFor(profile: SecurityProfile__Output | null, legacyPath: 
     if (!ref.startsWith('/')) throw invalid(`seccomp localhost profile ${JSON.stringify(ref)}: must be an absolute path`);
     let text: string;
     try {
-      text = fs.readFileSync(ref, 'utf8');
+      text = readProfile(ref);
     } catch (e) {
       throw invalid(`seccomp localhost profile ${ref}: ${(e as Error).message}`);
     }

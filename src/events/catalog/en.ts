@@ -46,7 +46,7 @@ export const en: Catalog = {
   hostname: { title: 'hostname', explain: 'The UTS namespace gives the container its own hostname.' },
   domainname: { title: 'domainname', explain: 'The UTS namespace also holds the NIS domain name.' },
   sysctl: { title: 'sysctl', explain: 'A namespaced kernel setting was written for this container only (e.g. net.* in its network namespace).' },
-  console: { title: 'console', explain: 'A pty was made inside the container; its master went to the caller over a unix socket (SCM_RIGHTS).' },
+  console: { title: 'console', explain: 'A pty was made inside the container; its master went to the caller over a unix socket (SCM_RIGHTS). A new container\'s /dev/console is then bound on it (from the pty\'s own fd, never through a path the image could turn into a symlink).' },
   oom_score_adj: { title: 'oom score', explain: 'oom_score_adj tells the OOM killer how willing it should be to pick this process.' },
   rlimit: { title: 'rlimit', explain: 'setrlimit caps a per-process resource such as open files; a hard limit can only go down without CAP_SYS_RESOURCE.' },
   cap_bounding: { title: 'bounding set', explain: 'Capabilities outside the bounding set are gone for good, for this process and all it starts.' },

@@ -52,7 +52,7 @@ export const ja: Catalog = {
   hostname: { title: 'ホスト名', explain: 'UTS 名前空間でコンテナに自分のホスト名を与えます。', detail: (d) => `「${d}」` },
   domainname: { title: 'ドメイン名', explain: 'UTS 名前空間は NIS ドメイン名も持ちます。', detail: (d) => `「${d}」` },
   sysctl: { title: 'sysctl', explain: '名前空間ごとのカーネル設定を、このコンテナにだけ書きました（ネットワーク名前空間の net.* など）。' },
-  console: { title: 'コンソール', explain: 'コンテナ内に pty を作り、マスター側を unix ソケット（SCM_RIGHTS）で呼び出し元に渡しました。' },
+  console: { title: 'コンソール', explain: 'コンテナ内に pty を作り、マスター側を unix ソケット（SCM_RIGHTS）で呼び出し元に渡しました。新しいコンテナではその pty を /dev/console にもバインドマウントします（イメージがシンボリックリンクに変えられるパスではなく、pty 自身のファイル記述子から）。', detail: say([/^\/dev\/console bound on the pty$/, '/dev/console を pty にバインドマウント']) },
   oom_score_adj: { title: 'OOM スコア', explain: 'oom_score_adj は、メモリ不足のときに OOM キラーがこのプロセスをどれだけ選びやすいかを決めます。' },
   rlimit: { title: 'rlimit', explain: 'setrlimit で開けるファイル数などを制限します。CAP_SYS_RESOURCE がなければハードリミットは下げることしかできません。' },
   cap_bounding: { title: 'バウンディングセット', explain: 'バウンディングセットの外の capability は、このプロセスと子孫から永久に消えます。', detail: say([/^kept (\S+), dropped (\d+)$/, '残す $1、外した数 $2']) },

@@ -202,99 +202,121 @@ export async function unpackLayer(tarStream: Readable, dest: string, maxBytes = 
   tarStream.pipe(tee).pipe(extract);
   const dirTimes: [string, Date][] = [];
   const tree = new Tree(dest);
-  let entries = 0;
-  let whiteouts = 0;
+  const counts = { entries: 0, whiteouts: 0 };
+  const entriesOf = extract[Symbol.asyncIterator]();
+  let done = false;
   try {
-    for await (const raw of extract) {
-      const entry = raw as unknown as Readable;
-      const h = (raw as unknown as { header: TarHeader }).header;
-      const parts = safeParts(h.name);
-      entries++;
-      if (parts.length === 0) {
-        // "./": the layer's root directory itself.
-        if (h.type === 'directory') dirTimes.push([dest, h.mtime ?? EPOCH]);
-        entry.resume();
-        continue;
+    for (;;) {
+      let next: IteratorResult<unknown>;
+      try {
+        next = await entriesOf.next();
+      } catch (e) {
+        // tar-stream's and zlib's words for a stream that is not a (compressed) tar.
+        throw asLayerError(e, (e as NodeJS.ErrnoException).code?.startsWith('Z_') ? "the layer's compressed stream is corrupt" : 'the layer is not a valid tar stream');
       }
-      const base = parts[parts.length - 1]!;
-      if (base !== OPAQUE && parts.some((p) => p.startsWith(AUFS_META))) {
-        // aufs metadata (".wh..wh.plnk/..." and the like) is no content; docker and containerd skip it.
+      if (next.done) break;
+      const entry = next.value as Readable;
+      const h = (next.value as { header: TarHeader }).header;
+      try {
+        await unpackEntry(tree, entry, h, dest, dirTimes, counts);
+      } catch (e) {
         entry.resume();
-        continue;
-      }
-      const dir = tree.parentDir(parts, h.name)!;
-      if (base === OPAQUE) {
-        lsetxattr(dir, 'trusted.overlay.opaque', Buffer.from('y'));
-        whiteouts++;
-        entry.resume();
-        continue;
-      }
-      if (base.startsWith(WH_PREFIX)) {
-        const hidden = dir + '/' + whiteoutTarget(base, h.name);
-        tree.remove(hidden, false);
-        mknod(hidden, S_IFCHR, 0, 0);
-        whiteouts++;
-        entry.resume();
-        continue;
-      }
-      const target = dir + '/' + base;
-      switch (h.type) {
-        case 'directory':
-          try {
-            fs.mkdirSync(target, { mode: 0o755 });
-          } catch (e) {
-            if (!isExists(e)) throw e;
-            if (tree.remove(target, true)) fs.mkdirSync(target, { mode: 0o755 });
-          }
-          tree.made(target);
-          applyMetadata(target, h, false);
-          dirTimes.push([target, h.mtime ?? EPOCH]);
-          break;
-        case 'file':
-        case 'contiguous-file':
-          await writeFile(tree, target, entry, h);
-          break;
-        case 'symlink':
-          replacing(tree, target, () => fs.symlinkSync(h.linkname ?? '', target));
-          applyMetadata(target, h, true);
-          break;
-        case 'link': {
-          const linkParts = safeParts(h.linkname ?? '', 'hardlink target');
-          const linkDir = linkParts.length ? tree.parentDir(linkParts, h.linkname ?? '', false) : undefined;
-          const source = linkDir === undefined ? '' : linkDir + '/' + linkParts[linkParts.length - 1]!;
-          let st: fs.Stats;
-          try {
-            st = fs.lstatSync(source);
-          } catch {
-            throw layerError(`layer hardlink ${JSON.stringify(h.name)} points to ${JSON.stringify(h.linkname)}, which is not in the layer`);
-          }
-          if (st.isDirectory()) throw layerError(`layer hardlink ${JSON.stringify(h.name)} points to a directory`);
-          replacing(tree, target, () => fs.linkSync(source, target));
-          break;
-        }
-        case 'character-device':
-        case 'block-device':
-          replacing(tree, target, () => mknod(target, (h.type === 'block-device' ? S_IFBLK : S_IFCHR) | ((h.mode ?? 0o600) & 0o7777), h.devmajor ?? 0, h.devminor ?? 0));
-          applyMetadata(target, h, false);
-          break;
-        case 'fifo':
-          replacing(tree, target, () => mkfifo(target, (h.mode ?? 0o600) & 0o7777));
-          applyMetadata(target, h, false);
-          break;
-        default:
-          // pax headers are consumed by tar-stream; anything else is not filesystem content.
-          break;
+        throw asLayerError(e, `layer entry ${JSON.stringify(h.name)}`);
       }
       entry.resume();
     }
-  } catch (e) {
-    // Stop what feeds the parser (the decompressor, the download's tap) as well.
-    tarStream.destroy();
-    tee.destroy();
-    extract.destroy();
-    throw e;
+    done = true;
+  } finally {
+    if (!done) {
+      // A refused layer stops what feeds the parser (the decompressor, the download's tap) here.
+      tarStream.destroy();
+      tee.destroy();
+      await entriesOf.return?.().catch(() => undefined);
+    }
   }
   // Directory times last: every entry written inside one changed its mtime.
   for (const [d, t] of dirTimes.reverse()) fs.lutimesSync(d, t, t);
-  return { diffId: 'sha256:' + hash.digest('hex'), entries, whiteouts };
+  return { diffId: 'sha256:' + hash.digest('hex'), entries: counts.entries, whiteouts: counts.whiteouts };
+}
+
+/** A refusal stays as worded; anything else (an errno from the filesystem, a parser's error) is named. */
+function asLayerError(e: unknown, what: string): TsrunError {
+  if (e instanceof TsrunError) return e;
+  return new TsrunError('TSRUN_E_LAYER', `${what}: ${(e as Error).message ?? String(e)}`, (e as { errno?: number }).errno);
+}
+
+async function unpackEntry(tree: Tree, entry: Readable, h: TarHeader, dest: string, dirTimes: [string, Date][], counts: { entries: number; whiteouts: number }): Promise<void> {
+  const parts = safeParts(h.name);
+  counts.entries++;
+  if (parts.length === 0) {
+    // "./": the layer's root directory itself.
+    if (h.type === 'directory') dirTimes.push([dest, h.mtime ?? EPOCH]);
+    return;
+  }
+  const base = parts[parts.length - 1]!;
+  if (base !== OPAQUE && parts.some((p) => p.startsWith(AUFS_META))) {
+    // aufs metadata (".wh..wh.plnk/..." and the like) is no content; docker and containerd skip it.
+    return;
+  }
+  const dir = tree.parentDir(parts, h.name)!;
+  if (base === OPAQUE) {
+    lsetxattr(dir, 'trusted.overlay.opaque', Buffer.from('y'));
+    counts.whiteouts++;
+    return;
+  }
+  if (base.startsWith(WH_PREFIX)) {
+    const hidden = dir + '/' + whiteoutTarget(base, h.name);
+    tree.remove(hidden, false);
+    mknod(hidden, S_IFCHR, 0, 0);
+    counts.whiteouts++;
+    return;
+  }
+  const target = dir + '/' + base;
+  switch (h.type) {
+    case 'directory':
+      try {
+        fs.mkdirSync(target, { mode: 0o755 });
+      } catch (e) {
+        if (!isExists(e)) throw e;
+        if (tree.remove(target, true)) fs.mkdirSync(target, { mode: 0o755 });
+      }
+      tree.made(target);
+      applyMetadata(target, h, false);
+      dirTimes.push([target, h.mtime ?? EPOCH]);
+      break;
+    case 'file':
+    case 'contiguous-file':
+      await writeFile(tree, target, entry, h);
+      break;
+    case 'symlink':
+      replacing(tree, target, () => fs.symlinkSync(h.linkname ?? '', target));
+      applyMetadata(target, h, true);
+      break;
+    case 'link': {
+      const linkParts = safeParts(h.linkname ?? '', 'hardlink target');
+      const linkDir = linkParts.length ? tree.parentDir(linkParts, h.linkname ?? '', false) : undefined;
+      const source = linkDir === undefined ? '' : linkDir + '/' + linkParts[linkParts.length - 1]!;
+      let st: fs.Stats;
+      try {
+        st = fs.lstatSync(source);
+      } catch {
+        throw layerError(`layer hardlink ${JSON.stringify(h.name)} points to ${JSON.stringify(h.linkname)}, which is not in the layer`);
+      }
+      if (st.isDirectory()) throw layerError(`layer hardlink ${JSON.stringify(h.name)} points to a directory`);
+      replacing(tree, target, () => fs.linkSync(source, target));
+      break;
+    }
+    case 'character-device':
+    case 'block-device':
+      replacing(tree, target, () => mknod(target, (h.type === 'block-device' ? S_IFBLK : S_IFCHR) | ((h.mode ?? 0o600) & 0o7777), h.devmajor ?? 0, h.devminor ?? 0));
+      applyMetadata(target, h, false);
+      break;
+    case 'fifo':
+      replacing(tree, target, () => mkfifo(target, (h.mode ?? 0o600) & 0o7777));
+      applyMetadata(target, h, false);
+      break;
+    default:
+      // pax headers are consumed by tar-stream; anything else is not filesystem content.
+      break;
+  }
 }
