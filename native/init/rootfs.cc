@@ -279,7 +279,7 @@ void PrepareIdmappedMount(MountOp* m) {
 
 bool NeedsSourceFd(const Plan& plan, const MountOp& m) {
   constexpr uint64_t kNew = CLONE_NEWUSER | CLONE_NEWNS;
-  return (plan.clone_flags & kNew) == kNew && m.kind == kMountFs && (m.flags & MS_BIND) && m.uid_map.empty();
+  return !plan.unprivileged && (plan.clone_flags & kNew) == kNew && m.kind == kMountFs && (m.flags & MS_BIND) && m.uid_map.empty();
 }
 
 void SendMountSources(const Plan& plan, pid_t init, int sock) {

@@ -34,6 +34,8 @@ export interface CreateOptions extends CompileOptions {
   execFifo: string;
   noPivot: boolean;
   cgroup: CgroupView;
+  /** rootless: how the id maps are written (see runtime/rootless.ts) */
+  idMaps?: Pick<Plan, 'idMapHelpers' | 'setgroupsDeny'>;
 }
 
 export interface Compiled {
@@ -230,6 +232,7 @@ export function compileCreatePlan(config: RuntimeConfig, opts: CreateOptions): C
     join,
     uidMap: newNs.has('user') ? idMap(linux.uidMappings) : '',
     gidMap: newNs.has('user') ? idMap(linux.gidMappings) : '',
+    ...(newNs.has('user') ? opts.idMaps : {}),
     timensOffsets: timens,
     rootfs: opts.rootfs,
     rootReadonly: config.root?.readonly ?? false,

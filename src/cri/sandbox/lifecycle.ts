@@ -142,7 +142,7 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
       files,
     };
     if (ownCgroupParent && config.linux?.resources) {
-      applyPodResources(rec);
+      await applyPodResources(rec);
       undo.push('remove the pod cgroup', () => removePodCgroup(rec));
     }
     // Containers of a pod that shares its PID namespace need a PID 1 to join.
@@ -256,7 +256,7 @@ function removePodCgroup(s: SandboxRecord): void {
  * Limits for a pod cgroup that tsrun made (no cgroup_parent from a kubelet, which sizes its own):
  * the containers' sum plus the pod overhead, as the kubelet sizes a pod cgroup.
  */
-export function applyPodResources(s: SandboxRecord): void {
+export async function applyPodResources(s: SandboxRecord): Promise<void> {
   const r = s.config.linux?.resources;
   if (!s.ownCgroupParent || !r) return;
   const o = s.config.linux?.overhead;
@@ -269,5 +269,5 @@ export function applyPodResources(s: SandboxRecord): void {
   };
   const cg = newCgroupManager(`pod-${s.id}`, s.cgroupParent);
   step('cgroup_created', cg.state.path, () => cg.create(), s.id);
-  cg.apply(ociResources(total), (controller, writes, us) => emit('cgroup_limits', `${controller}: ${writes.join(', ')}`, us, s.id));
+  await cg.apply(ociResources(total), (controller, writes, us) => emit('cgroup_limits', `${controller}: ${writes.join(', ')}`, us, s.id));
 }
