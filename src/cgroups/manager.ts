@@ -110,6 +110,11 @@ export function rootlessParents(own: Record<string, string>, v2: boolean): Recor
 export function newCgroupManager(id: string, cgroupsPath: string | undefined, opts: CgroupOptions = {}): CgroupManager {
   const layout = opts.layout ?? detectCgroupLayout();
   if (opts.systemd) return new (systemd())(layout, { id, cgroupsPath, rootless: !!opts.rootless });
+  if (cgroupsPath !== undefined && isSystemdPath(cgroupsPath))
+    throw new TsrunError(
+      'TSRUN_E_CONFIG',
+      `linux.cgroupsPath: ${JSON.stringify(cgroupsPath)} is a systemd slice path ("slice:prefix:name"); the cgroupfs driver needs a directory path: pass --systemd-cgroup to have systemd make the cgroup`,
+    );
   // An absolute cgroupsPath is taken as it is; without one (or relative), a rootless container
   // goes where its caller may make cgroups.
   const relative = opts.rootless && !cgroupsPath?.startsWith('/');
@@ -117,6 +122,11 @@ export function newCgroupManager(id: string, cgroupsPath: string | undefined, op
   if (p === '/') throw new TsrunError('TSRUN_E_CGROUP', 'linux.cgroupsPath: the root cgroup cannot hold a container');
   const fsOpts = { rootless: !!opts.rootless, explicitPath: !!cgroupsPath, parents: relative ? rootlessParents(ownCgroups(), layout.mode === 'v2') : undefined };
   return layout.mode === 'v2' ? new (v2())(layout, p, undefined, fsOpts) : new (v1())(layout, p, undefined, fsOpts);
+}
+
+/** "slice:prefix:name", the systemd driver's form of linux.cgroupsPath. */
+export function isSystemdPath(cgroupsPath: string): boolean {
+  return /^[^/:]*:[^:]*:[^:]*$/.test(cgroupsPath);
 }
 
 /** How a cgroupfs driver places a new container's cgroup (see newCgroupManager). */

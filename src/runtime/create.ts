@@ -3,12 +3,13 @@
 //   PID: join cgroup, createRuntime/prestart hooks -> CONTINUE -> READY -> created.
 // Any failure undoes every finished step in reverse.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { RuntimeConfig } from '../../specs/oci/runtime-config';
 import { writePidFile } from './pid-file';
 import { TsrunError } from '../common/errors';
 import { logDebug, logWarn } from '../common/log';
 import { signalPid } from '../common/signal';
-import { claimDirs, newCgroupManager } from '../cgroups/manager';
+import { claimDirs, isSystemdPath, newCgroupManager } from '../cgroups/manager';
 import { emit, step, stepAsync, tracing } from '../events/bus';
 import { loadBundle } from '../oci/load-bundle';
 import { checkSecurityModules } from '../oci/lsm';
@@ -65,6 +66,13 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
   if (!config.process?.terminal && opts.consoleSocket)
     throw new TsrunError('TSRUN_E_USAGE', '--console-socket was given but process.terminal is false in config.json');
   const rootless = isRootless(opts.rootless);
+  // Which driver the path is for is known here, not in the config's validation.
+  const cgroupsPath = config.linux?.cgroupsPath;
+  if (!opts.systemdCgroup && cgroupsPath !== undefined && isSystemdPath(cgroupsPath))
+    throw new TsrunError(
+      'TSRUN_E_CONFIG',
+      `${path.join(bundle.dir, 'config.json')}: linux.cgroupsPath: ${JSON.stringify(cgroupsPath)} is a systemd slice path ("slice:prefix:name"); the cgroupfs driver needs a directory path: pass --systemd-cgroup to have systemd make the cgroup`,
+    );
   // An ordinary user's checks and id-map helpers (root of a user namespace writes maps itself).
   const idMaps = rootlessIdMaps(config);
 

@@ -21,6 +21,8 @@ export interface CriServerHandle {
   cniConfDir: string;
   subnet: string;
   bridge: string;
+  /** the systemd driver: the slice this server's own pod slices go in */
+  cgroupSlice?: string;
   proc: ChildProcess;
   rt: Call;
   img: Call;
@@ -51,7 +53,11 @@ async function waitFor(file: string, proc: ChildProcess, ms: number, log: () => 
   }
 }
 
-export async function startCriServer(opts: { registryConfig?: string; extraArgs?: string[]; store?: string } = {}): Promise<CriServerHandle> {
+/**
+ * `systemd`: the systemd cgroup driver (tsrun --systemd-cgroup cri); pods without a cgroup
+ * parent then get slices in a slice of this server's own (cgroupSlice).
+ */
+export async function startCriServer(opts: { registryConfig?: string; extraArgs?: string[]; store?: string; systemd?: boolean } = {}): Promise<CriServerHandle> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cri-'));
   // Searchable by all: containers in a pod's user namespace reach their rootfs below it.
   fs.chmodSync(dir, 0o711);
@@ -84,10 +90,11 @@ export async function startCriServer(opts: { registryConfig?: string; extraArgs?
     cniConfDir,
     subnet,
     bridge,
+    ...(opts.systemd ? { cgroupSlice: `tsrtest${randomBytes(4).toString('hex')}.slice` } : {}),
   } as CriServerHandle;
   let log = '';
   const launch = async (): Promise<void> => {
-    const args = ['--store', h.store, 'cri', '--listen', `unix://${h.socket}`, '--state-dir', h.stateDir, '--run-dir', h.runDir, '--cni-conf-dir', cniConfDir, '--cgroup-parent', `/tsrun-test-${path.basename(dir)}`];
+    const args = [...(opts.systemd ? ['--systemd-cgroup'] : []), '--store', h.store, 'cri', '--listen', `unix://${h.socket}`, '--state-dir', h.stateDir, '--run-dir', h.runDir, '--cni-conf-dir', cniConfDir, '--cgroup-parent', h.cgroupSlice ?? `/tsrun-test-${path.basename(dir)}`];
     if (opts.registryConfig) args.push('--registry-config', opts.registryConfig);
     args.push(...(opts.extraArgs ?? []));
     fs.rmSync(h.socket, { force: true });

@@ -7,6 +7,7 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { RuntimeConfig } from '../../specs/oci/runtime-config';
 import { detectCgroupLayout } from '../../src/cgroups/detect';
 import { makeBundle } from '../fixtures/busybox';
 import { newRoot, tsrun, uniqueId, waitFor } from '../helpers/tsrun';
@@ -16,6 +17,10 @@ const LAYOUT = detectCgroupLayout();
 const V2 = LAYOUT.mode === 'v2';
 const root = newRoot();
 const sd = (args: string[]): string[] => ['--systemd-cgroup', ...args];
+/** No cgroup namespace: /proc/self/cgroup inside shows the whole path, as outside. */
+const noCgroupns = (c: RuntimeConfig): void => {
+  c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'cgroup');
+};
 
 /** A unit's properties as systemd reports them (`systemctl show -p ...`). */
 function show(unit: string, props: string[]): Record<string, string> {
@@ -50,6 +55,7 @@ if (!SYSTEMD) {
     const id = uniqueId('sd');
     const unit = `tsrun-${id}.scope`;
     const bundle = makeBundle(['sleep', '1000'], (c) => {
+      noCgroupns(c);
       c.linux!.resources = { ...c.linux!.resources, memory: { limit: 96 * 1024 * 1024 }, pids: { limit: 77 }, cpu: { quota: 25000, period: 100000, shares: 512 } };
     });
     const r = tsrun(root, sd(['run', '--detach', '--bundle', bundle, id]));
@@ -93,7 +99,10 @@ if (!SYSTEMD) {
   test.serial('cgroupsPath "slice:prefix:name" names the scope and its slice; anything else is refused in runc\'s words', (t) => {
     const id = uniqueId('sd');
     const unit = `tsrtest-${id}.scope`;
-    const ok = tsrun(root, sd(['run', '--bundle', makeBundle(['cat', '/proc/self/cgroup'], (c) => (c.linux!.cgroupsPath = `tsrun-test.slice:tsrtest:${id}`)), id]));
+    const ok = tsrun(root, sd(['run', '--bundle', makeBundle(['cat', '/proc/self/cgroup'], (c) => {
+        noCgroupns(c);
+        c.linux!.cgroupsPath = `tsrun-test.slice:tsrtest:${id}`;
+      }), id]));
     t.is(ok.code, 0, ok.stderr);
     t.regex(ok.stdout, new RegExp(`/tsrun.slice/tsrun-test.slice/${unit}$`, 'm'), 'a dash nests the slice in tsrun.slice');
     t.is(show(unit, ['LoadState'])['LoadState'], 'not-found');

@@ -53,8 +53,13 @@ export class SystemdManager implements CgroupManager {
     return loadFsManager(this.state, this.layout);
   }
 
+  /** Started by us, or there already (a pod's slice, made for its first container or by a kubelet). */
   private get started(): boolean {
-    return !!this.state.systemd.started;
+    return !!this.state.systemd.started || this.exists();
+  }
+
+  private get isSlice(): boolean {
+    return this.state.systemd.unit.endsWith('.slice');
   }
 
   create(): void {
@@ -71,8 +76,10 @@ export class SystemdManager implements CgroupManager {
     if (r.unified && Object.keys(r.unified).length && this.state.driver !== 'v2')
       throw new TsrunError('TSRUN_E_CGROUP', 'linux.resources.unified: raw cgroup v2 keys need a cgroup v2 host; this one uses cgroup v1 controllers');
     if (!this.started) {
-      // Before the unit exists (create): its properties go with StartTransientUnit.
+      // Before the unit exists (create): its properties go with StartTransientUnit. A slice (a
+      // pod's cgroup) holds no process of its own: it is started now, empty.
       this.pending = { r: structuredClone(r), onApplied };
+      if (this.isSlice) await this.startUnit(undefined);
       return;
     }
     const copy = structuredClone(r);
@@ -92,6 +99,11 @@ export class SystemdManager implements CgroupManager {
       // An exec joins the unit's cgroups through cgroupfs, as runc's exec does.
       return this.fsm.addProcess(pid);
     }
+    await this.startUnit(pid);
+  }
+
+  /** StartTransientUnit with the process in it (a scope) or none (a slice), then the cgroupfs part. */
+  private async startUnit(pid: number | undefined): Promise<void> {
     const s = this.state.systemd;
     const bus = SystemdBus.connect(s.user);
     let pending: { r: LinuxResources; onApplied?: OnApplied } | undefined;
@@ -116,7 +128,7 @@ export class SystemdManager implements CgroupManager {
     // here; then every limit is written through cgroupfs, as runc's Set does after systemd's.
     const fsm = this.fsm;
     fsm.create();
-    fsm.addProcess(pid);
+    if (pid !== undefined) fsm.addProcess(pid);
     if (pending) fsm.apply(pending.r, pending.onApplied);
     this.pending = undefined;
   }
@@ -137,6 +149,7 @@ export class SystemdManager implements CgroupManager {
 
   async destroy(): Promise<void> {
     if (this.started) {
+      this.pending = undefined;
       const bus = SystemdBus.connect(this.state.systemd.user);
       try {
         await bus.stopUnit(this.state.systemd.unit);

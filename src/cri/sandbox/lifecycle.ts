@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { removeTracked } from '../../cgroups/fs-ops';
 import { newCgroupManager } from '../../cgroups/manager';
+import { podCgroupParent, podSlicePath } from '../cgroup-paths';
 import { logWarn } from '../../common/log';
 import { UndoStack } from '../../common/undo';
 import { emit, step } from '../../events/bus';
@@ -117,7 +118,7 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
     }
     const files = step('pod_files', `hostname ${hostname}, hosts, resolv.conf in ${runDir}`, () => writePodFiles(runDir, hostname, config.dns_config, ip, hostNetwork), id);
     const ownCgroupParent = !config.linux?.cgroup_parent;
-    const cgroupParent = config.linux?.cgroup_parent || `${ctx.opts.defaultCgroupParent}/pod-${id.slice(0, 16)}`;
+    const cgroupParent = podCgroupParent(ctx.opts, config.linux?.cgroup_parent, id);
     const rec: SandboxRecord = {
       id,
       name,
@@ -137,6 +138,7 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
       networkAttached: !hostNetwork,
       cgroupParent,
       ownCgroupParent,
+      ...(ctx.opts.systemdCgroup ? { systemdCgroup: true } : {}),
       hostname,
       shm,
       files,
@@ -237,7 +239,7 @@ export async function removeSandbox(ctx: CriContext, s: SandboxRecord, removeCon
   if (s.infra) ctx.trash.discard(ctx.paths.monitorDir(s.infra.id));
   if (s.ownCgroupParent) {
     try {
-      removePodCgroup(s);
+      await removePodCgroup(s);
     } catch (e) {
       logWarn(`pod ${s.id}: removing cgroup ${s.cgroupParent}: ${(e as Error).message}`);
     }
@@ -247,8 +249,9 @@ export async function removeSandbox(ctx: CriContext, s: SandboxRecord, removeCon
   emit('pod_removed', s.config.metadata?.name ?? s.id, 0, s.id);
 }
 
-/** The pod's own cgroup directories, in every hierarchy (its containers' are gone by then). */
-function removePodCgroup(s: SandboxRecord): void {
+/** The pod's own cgroup directories, in every hierarchy (its containers' are gone by then); systemd: its slice. */
+async function removePodCgroup(s: SandboxRecord): Promise<void> {
+  if (s.systemdCgroup) return newCgroupManager(`pod-${s.id}`, podSlicePath(s), { systemd: true }).destroy();
   removeTracked(Object.values(newCgroupManager(`pod-${s.id}`, s.cgroupParent).state.dirs));
 }
 
@@ -267,7 +270,7 @@ export async function applyPodResources(s: SandboxRecord): Promise<void> {
     cpu_quota: plus(r.cpu_quota, o?.cpu_quota),
     cpu_shares: plus(r.cpu_shares, o?.cpu_shares),
   };
-  const cg = newCgroupManager(`pod-${s.id}`, s.cgroupParent);
+  const cg = s.systemdCgroup ? newCgroupManager(`pod-${s.id}`, podSlicePath(s), { systemd: true }) : newCgroupManager(`pod-${s.id}`, s.cgroupParent);
   step('cgroup_created', cg.state.path, () => cg.create(), s.id);
   await cg.apply(ociResources(total), (controller, writes, us) => emit('cgroup_limits', `${controller}: ${writes.join(', ')}`, us, s.id));
 }
