@@ -34,7 +34,11 @@ rm -rf "$unit_home"
 [ "$unit" = 0 ] || { echo "test/unit failed as an unprivileged user"; status=$unit; }
 
 # userns.test.js stays out: the guest kernel (6.1) cannot idmap tmpfs, where its tests put files.
-V2_TESTS=(dist/test/integration/resources.test.js dist/test/integration/namespaces.test.js dist/test/integration/device-filter.test.js)
+# rootless.test.js runs there too: a real unprivileged user with a delegated cgroup v2 subtree.
+V2_TESTS=(dist/test/integration/resources.test.js dist/test/integration/namespaces.test.js dist/test/integration/device-filter.test.js dist/test/integration/rootless.test.js)
+# The guest once more with the host's systemd as PID 1: the systemd cgroup driver, alone and
+# under the CRI, and the real kubelet with cgroupDriver: systemd.
+SYSTEMD_TESTS=(dist/test/integration/systemd-cgroup.test.js dist/test/cri/cri-systemd.test.js dist/test/cri/kubelet.test.js)
 if [ "${TSRUN_SKIP_V2_LANE:-0}" = 1 ]; then
   echo "cgroup v2 lane skipped (TSRUN_SKIP_V2_LANE=1)"
 else
@@ -42,6 +46,10 @@ else
   bash test/v2-lane/run.sh --timeout 2400 -- npx ava --serial --timeout 10m "${V2_TESTS[@]}" 2>&1 | tee -a "$log"
   v2=${PIPESTATUS[0]}
   [ "$v2" = 0 ] || status=$v2
+  echo "== cgroup v2 lane, systemd as PID 1: ${SYSTEMD_TESTS[*]}"
+  bash test/v2-lane/run.sh --init systemd --timeout 2400 --env TSRUN_TEST_CGROUP_DRIVER=systemd -- npx ava --serial --timeout 15m "${SYSTEMD_TESTS[@]}" 2>&1 | tee -a "$log"
+  sd=${PIPESTATUS[0]}
+  [ "$sd" = 0 ] || status=$sd
 fi
 
 # ava's summary omits the passed count when something failed: count the marks instead.
