@@ -152,7 +152,8 @@ export function rootlessIdMaps(
   const uidDirect = ownIdOnly(uids, host.uid);
   const gidDirect = ownIdOnly(gids, host.gid);
   const check = (field: string, maps: IdMapping[], own: number, file: string, text: string, kind: string): void => {
-    const ranges = [{ start: own, count: 1 }, ...subordinateRanges(text, { name: host.user, id: own })];
+    // Both files name the user (by name or uid), as newuidmap and newgidmap look them up.
+    const ranges = [{ start: own, count: 1 }, ...subordinateRanges(text, { name: host.user, id: host.uid })];
     maps.forEach((m, i) => {
       if (ranges.some((r) => m.hostID >= r.start && m.hostID + m.size <= r.start + r.count)) return;
       const given = ranges.slice(1).map((r) => `${r.start}-${r.start + r.count - 1}`);

@@ -26,6 +26,15 @@ export function isRunningSystemd(): boolean {
   }
 }
 
+/** runc's words where systemd is not PID 1, and what to use instead. */
+export function requireSystemd(): void {
+  if (!isRunningSystemd())
+    throw new TsrunError(
+      'TSRUN_E_UNSUPPORTED',
+      '--systemd-cgroup: systemd cgroup flag passed, but systemd support for managing cgroups is not available (systemd is not PID 1 here: no /run/systemd/system); use the cgroupfs driver (leave --systemd-cgroup out)',
+    );
+}
+
 export class SystemdBus {
   private jobs = new Map<string, string>();
   private waiters = new Map<string, (result: string) => void>();
@@ -48,11 +57,7 @@ export class SystemdBus {
 
   /** The system's systemd, or with `user` the caller's own (its session bus, $XDG_RUNTIME_DIR/bus). */
   static connect(user: boolean): SystemdBus {
-    if (!user && !isRunningSystemd())
-      throw new TsrunError(
-        'TSRUN_E_UNSUPPORTED',
-        '--systemd-cgroup: systemd cgroup flag passed, but systemd support for managing cgroups is not available (systemd is not PID 1 here: no /run/systemd/system); use the cgroupfs driver (leave --systemd-cgroup out)',
-      );
+    if (!user) requireSystemd();
     const address = user
       ? process.env['DBUS_SESSION_BUS_ADDRESS'] || (process.env['XDG_RUNTIME_DIR'] ? `unix:path=${path.join(process.env['XDG_RUNTIME_DIR'], 'bus')}` : undefined)
       : undefined;

@@ -10,7 +10,7 @@ import { TsrunError } from '../../common/errors';
 import type { CgroupLayout } from '../detect';
 import { loadFsManager, type CgroupManager, type CgroupSelfJoin, type CgroupState, type OnApplied } from '../manager';
 import type { CgroupStats } from '../stats';
-import { isRunningSystemd, SystemdBus } from './dbus';
+import { requireSystemd, SystemdBus } from './dbus';
 import { baseProperties, resourceProperties } from './properties';
 import { parseSystemdPath, unitCgroupPath } from './unit';
 
@@ -66,8 +66,8 @@ export class SystemdManager implements CgroupManager {
     // As runc: a user's systemd cannot delegate cgroup v1 controllers.
     if (this.state.systemd.user && this.layout.mode !== 'v2')
       throw new TsrunError('TSRUN_E_CGROUP', '--systemd-cgroup: cannot use rootless systemd cgroups manager on cgroup v1 (leave --systemd-cgroup out: rootless containers then have no cgroup of their own)');
-    // Refused before the init exists, with the words SystemdBus.connect uses.
-    if (!this.state.systemd.user && !isRunningSystemd()) SystemdBus.connect(false);
+    // Refused before the init exists.
+    if (!this.state.systemd.user) requireSystemd();
     // Nothing to make yet: systemd makes the unit's cgroups when its first process starts it.
   }
 

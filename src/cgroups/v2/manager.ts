@@ -99,7 +99,11 @@ export class CgroupV2Manager implements CgroupManager {
   }
 
   freeze(frozen: boolean): void {
-    if (this.shared) throw new TsrunError('TSRUN_E_CGROUP', `the container has no cgroup of its own (rootless, and ${this.dir} is not delegated to uid ${process.geteuid?.()}): it cannot be ${frozen ? 'paused' : 'resumed'}`);
+    if (this.shared)
+      throw new TsrunError(
+        'TSRUN_E_CGROUP',
+        `the container has no cgroup of its own (rootless: uid ${process.geteuid?.()} may not make one beside its own cgroup, which is not in a subtree delegated to it): it cannot be ${frozen ? 'paused' : 'resumed'}`,
+      );
     setFreezeV2(this.dir, frozen);
   }
 
