@@ -103,7 +103,8 @@ export async function startCriServer(opts: { registryConfig?: string; extraArgs?
     h.proc = spawn(TSRUN, args, { stdio: ['ignore', err, err] });
     fs.closeSync(err);
     log = errFile;
-    await waitFor(h.socket, h.proc, 20_000, () => fs.readFileSync(log, 'utf8'));
+    // A deadline, not a delay: under qemu (the lanes) on a busy machine the server takes many seconds to load.
+    await waitFor(h.socket, h.proc, 120_000, () => fs.readFileSync(log, 'utf8'));
     const cri = loadCri();
     h.runtimeClient = new cri.runtimeClient(`unix://${h.socket}`, grpc.credentials.createInsecure());
     h.rt = promisify(h.runtimeClient);
