@@ -19,8 +19,10 @@ export interface RootlessUser {
   sub: { start: number; count: number };
   /** tsrun as the user reaches it (the checkout, or a view of it the user may enter) */
   tsrun: string;
+  /** the command line prefix that runs a program as the user */
+  asUser: string[];
   /**
-   * runs `cmd args` as the user (runuser), with HOME, USER, XDG_RUNTIME_DIR, PATH set; with
+   * runs `cmd args` as the user (setpriv: no root process stays behind, as runuser's would), with HOME, USER, XDG_RUNTIME_DIR, PATH set; with
    * `cgroup`, root first moves it into that cgroup directory (a subtree delegated to the user).
    */
   run(cmd: string, args: string[], opts?: RunOptions): Result;
@@ -77,7 +79,8 @@ export function createRootlessUser(): RootlessUser {
   // The user must reach the checkout's bin/tsrun, dist/, build/ and node_modules/: a checkout
   // below a private directory (/root/...) is shown to it through a bind mount in a private
   // mount namespace of its commands instead.
-  const reachable = spawnSync('runuser', ['-u', name, '--', 'test', '-x', path.join(ROOT_DIR, 'bin', 'tsrun'), '-a', '-r', path.join(ROOT_DIR, 'dist', 'src', 'cli', 'main.js')]).status === 0;
+  const asUserArgs = ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--'];
+  const reachable = spawnSync(asUserArgs[0]!, [...asUserArgs.slice(1), 'test', '-x', path.join(ROOT_DIR, 'bin', 'tsrun'), '-a', '-r', path.join(ROOT_DIR, 'dist', 'src', 'cli', 'main.js')]).status === 0;
   const view = reachable && !process.env['TSRUN_TEST_ROOTLESS_VIEW'] ? ROOT_DIR : fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-checkout-'));
   if (view !== ROOT_DIR) fs.chmodSync(view, 0o755);
   const tsrun = path.join(view, 'bin', 'tsrun');
@@ -94,7 +97,9 @@ export function createRootlessUser(): RootlessUser {
 
   const run = (cmd: string, args: string[], opts: RunOptions = {}): Result => {
     const { env, cgroup, ...rest } = opts;
-    const asUser = ['runuser', '-u', name, '--', 'env', '-i', ...envFor(env), cmd, ...args];
+    // setpriv execs the command itself: in a delegated cgroup everything is then the user's
+    // (a runuser would stay as root, and the kernel refuses the user to move root's tasks).
+    const asUser = [...asUserArgs, 'env', '-i', ...envFor(env), cmd, ...args];
     const moved = cgroup ? ['sh', '-c', 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"', 'sh', cgroup, ...asUser] : asUser;
     const argv = view === ROOT_DIR ? moved : ['unshare', '--mount', '--propagation', 'slave', '--', 'sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec "$@"', 'sh', ROOT_DIR, view, ...moved];
     // Output to files, as tsrun(): a detached container keeps what it inherited open.
@@ -119,6 +124,7 @@ export function createRootlessUser(): RootlessUser {
     runtimeDir,
     sub,
     tsrun,
+    asUser: asUserArgs,
     run,
     tsrunAs: (args, opts) => run(tsrun, args, opts),
     pids,

@@ -136,7 +136,7 @@ test.serial('a detached rootless container: exec, ps, kill --all, delete', async
   t.is(ps.code, 0, ps.stderr);
   t.regex(ps.stdout, /sleep 1000/);
   t.regex(ps.stdout, /sleep 999/);
-  t.notRegex(ps.stdout, /runuser|tsrun/, 'nothing of the caller\'s own');
+  t.notRegex(ps.stdout, /setpriv|tsrun/, 'nothing of the caller\'s own');
   t.is(user.tsrunAs(['kill', '--all', id, 'KILL']).code, 0);
   t.true(await waitFor(() => JSON.parse(user.tsrunAs(['state', id]).stdout).status === 'stopped'));
   t.is(user.tsrunAs(['delete', id]).code, 0);
@@ -167,7 +167,7 @@ test.serial('resources: refused without a delegated cgroup; applied inside one o
     for (const f of ['', 'cgroup.procs', 'cgroup.subtree_control', 'cgroup.threads']) fs.chownSync(path.join(deleg, f), user.uid, user.gid);
     fs.chownSync(path.join(deleg, 'launcher'), user.uid, user.gid);
     fs.chownSync(path.join(deleg, 'launcher', 'cgroup.procs'), user.uid, user.gid);
-    // The caller (sh, then runuser, then tsrun) starts in deleg/launcher: the container goes beside it.
+    // The caller (sh, then setpriv, then tsrun) starts in deleg/launcher: the container goes beside it.
     const r = user.tsrunAs(['run', '--bundle', dir, id], { cgroup: path.join(deleg, 'launcher') });
     t.is(r.code, 0, r.stderr);
     t.regex(r.stdout, new RegExp(`^0::/tsrun-deleg-${user.name}/${id}$`, 'm'));
@@ -211,7 +211,7 @@ test.serial('networking: a network namespace of its own with only lo; slirp4netn
     t.is(user.tsrunAs(['run', '--detach', '--bundle', dir, id]).code, 0);
     const pid = (JSON.parse(user.tsrunAs(['state', id]).stdout) as { pid: number }).pid;
     // slirp4netns joins the container's user and network namespaces, as the user who owns them.
-    const slirp = spawn('runuser', ['-u', user.name, '--', 'slirp4netns', '--configure', '--mtu=65520', String(pid), 'tap0'], { stdio: 'ignore' });
+    const slirp = spawn(user.asUser[0]!, [...user.asUser.slice(1), 'slirp4netns', '--configure', '--mtu=65520', String(pid), 'tap0'], { stdio: 'ignore' });
     try {
       t.true(await waitFor(() => JSON.parse(user.tsrunAs(['state', id]).stdout).status === 'stopped', 90_000));
     } finally {
