@@ -231,7 +231,8 @@ export async function startKubelet(opts: { criSocket: string; name: string; reso
     },
   };
 
-  const until = Date.now() + 60_000;
+  // A deadline, not a delay: under qemu (the systemd lane) the kubelet takes long to load.
+  const until = Date.now() + 240_000;
   for (;;) {
     if (proc.exitCode !== null || proc.signalCode !== null) {
       h.removeCgroups();
@@ -245,7 +246,7 @@ export async function startKubelet(opts: { criSocket: string; name: string; reso
     if (Date.now() > until) {
       await h.stop();
       h.removeCgroups();
-      throw new Error(`kubelet not healthy on :${healthzPort} in 60 s:\n${log().slice(-6000)}`);
+      throw new Error(`kubelet not healthy on :${healthzPort} in 240 s:\n${log().slice(-6000)}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
