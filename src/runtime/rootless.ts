@@ -126,7 +126,7 @@ export function rootlessIdMaps(
   if (host.uid === 0) return {};
   // runc's rootless validation, in its words, naming the field.
   if (!userns)
-    throw new TsrunError('TSRUN_E_CONFIG', `linux.namespaces: rootless container requires user namespaces (tsrun runs as uid ${host.uid}; tsrun spec --rootless writes a config with one)`);
+    throw new TsrunError('TSRUN_E_CONFIG', `linux.namespaces: rootless container requires user namespaces (tsrun runs as uid ${host.uid}, not root: give the container a user namespace, as tsrun spec --rootless writes, or run tsrun as root)`);
   config.mounts?.forEach((m, i) => {
     if (m.uidMappings?.length || m.gidMappings?.length)
       throw new TsrunError(

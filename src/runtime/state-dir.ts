@@ -13,9 +13,9 @@ function rootDenied(root: string, e: unknown): unknown {
   const code = (e as NodeJS.ErrnoException).code;
   if ((code !== 'EACCES' && code !== 'EPERM') || process.geteuid?.() === 0) return e;
   return new TsrunError(
-    'TSRUN_E_SYS',
+    'TSRUN_E_PERMISSION',
     `tsrun runs as uid ${process.geteuid?.()} (rootless) and may not use the state root ${root} (${code}): set XDG_RUNTIME_DIR ` +
-      '(the state then goes to $XDG_RUNTIME_DIR/tsrun, as runc\'s to $XDG_RUNTIME_DIR/runc) or give --root DIR',
+      '(the state then goes to $XDG_RUNTIME_DIR/tsrun, as runc\'s to $XDG_RUNTIME_DIR/runc), give --root DIR, or run tsrun as root',
   );
 }
 
