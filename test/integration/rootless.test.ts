@@ -208,15 +208,26 @@ test.serial('networking: a network namespace of its own with only lo; slirp4netn
     c.linux!.namespaces!.push({ type: 'network' });
   });
   const id = uniqueId('rl');
-  // slirp4netns needs /dev/net/tun (a guest with no udev has no node until the module is loaded).
-  if (!fs.existsSync('/dev/net/tun')) spawnSync('modprobe', ['tun']);
+  // slirp4netns needs /dev/net/tun, which any user may open (udev's rule: MODE="0666"). A guest
+  // with no udev (the v2 lane) has no node until the module is loaded, and then devtmpfs's 0600.
+  if (!fs.existsSync('/dev/net/tun')) {
+    spawnSync('modprobe', ['tun']);
+    fs.chmodSync('/dev/net/tun', 0o666);
+  }
   try {
     t.is(user.tsrunAs(['run', '--detach', '--bundle', dir, id]).code, 0);
     const pid = (JSON.parse(user.tsrunAs(['state', id]).stdout) as { pid: number }).pid;
     // slirp4netns joins the container's user and network namespaces, as the user who owns them.
-    const slirp = spawn(user.asUser[0]!, [...user.asUser.slice(1), 'slirp4netns', '--configure', '--mtu=65520', String(pid), 'tap0'], { stdio: 'ignore' });
+    const slirp = spawn(user.asUser[0]!, [...user.asUser.slice(1), 'slirp4netns', '--configure', '--mtu=65520', String(pid), 'tap0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let said = '';
+    let slirpExit: number | null | undefined;
+    slirp.stderr!.on('data', (b: Buffer) => (said = (said + b.toString()).slice(-4000)));
+    slirp.on('exit', (code) => (slirpExit = code));
     try {
-      t.true(await waitFor(() => JSON.parse(user.tsrunAs(['state', id]).stdout).status === 'stopped', 180_000));
+      // The container ends once it has its answer; slirp4netns failing ends the wait too.
+      await waitFor(() => slirpExit !== undefined || JSON.parse(user.tsrunAs(['state', id]).stdout).status === 'stopped', 180_000);
+      t.is(slirpExit, undefined, `slirp4netns exited: ${said}`);
+      t.is(JSON.parse(user.tsrunAs(['state', id]).stdout).status, 'stopped', `slirp4netns: ${said}`);
     } finally {
       slirp.kill('SIGTERM');
     }
