@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test (as root: real namespaces, mounts, cgroups, registries, containerd, podman),
-# then the cgroup v2 lane: the resource tests again inside a qemu guest whose cgroup
-# hierarchy is pure v2 (this host's is hybrid). Installs what it needs first, so it also
+# then the qemu lanes (scripts/test-lanes.sh --ci): the resource and rootless tests again inside
+# a guest whose cgroup hierarchy is pure v2 (this host's is hybrid), and the systemd cgroup
+# driver's tests in that guest booted with systemd as PID 1. Installs what it needs first, so it also
 # works on a fresh machine (CI).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -33,23 +34,14 @@ unit=${PIPESTATUS[0]}
 rm -rf "$unit_home"
 [ "$unit" = 0 ] || { echo "test/unit failed as an unprivileged user"; status=$unit; }
 
-# userns.test.js stays out: the guest kernel (6.1) cannot idmap tmpfs, where its tests put files.
-# rootless.test.js runs there too: a real unprivileged user with a delegated cgroup v2 subtree.
-V2_TESTS=(dist/test/integration/resources.test.js dist/test/integration/namespaces.test.js dist/test/integration/device-filter.test.js dist/test/integration/rootless.test.js)
-# The guest once more with the host's systemd as PID 1: the systemd cgroup driver, alone and
-# under the CRI, and the real kubelet with cgroupDriver: systemd.
-SYSTEMD_TESTS=(dist/test/integration/systemd-cgroup.test.js dist/test/cri/cri-systemd.test.js dist/test/cri/kubelet.test.js)
+# The qemu lanes (scripts/test-lanes.sh --ci): the cgroup v2 guest, then the guest booted with
+# systemd as PID 1. `bash scripts/test-lanes.sh` runs them all (the kubelet with systemd too).
 if [ "${TSRUN_SKIP_V2_LANE:-0}" = 1 ]; then
   echo "cgroup v2 lane skipped (TSRUN_SKIP_V2_LANE=1)"
 else
-  echo "== cgroup v2 lane: ${V2_TESTS[*]}"
-  bash test/v2-lane/run.sh --timeout 2400 -- npx ava --serial --timeout 10m "${V2_TESTS[@]}" 2>&1 | tee -a "$log"
-  v2=${PIPESTATUS[0]}
-  [ "$v2" = 0 ] || status=$v2
-  echo "== cgroup v2 lane, systemd as PID 1: ${SYSTEMD_TESTS[*]}"
-  bash test/v2-lane/run.sh --init systemd --timeout 2400 --env TSRUN_TEST_CGROUP_DRIVER=systemd -- npx ava --serial --timeout 15m "${SYSTEMD_TESTS[@]}" 2>&1 | tee -a "$log"
-  sd=${PIPESTATUS[0]}
-  [ "$sd" = 0 ] || status=$sd
+  bash scripts/test-lanes.sh --ci 2>&1 | tee -a "$log"
+  lanes=${PIPESTATUS[0]}
+  [ "$lanes" = 0 ] || status=$lanes
 fi
 
 # ava's summary omits the passed count when something failed: count the marks instead.
