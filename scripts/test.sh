@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test (as root: real namespaces, mounts, cgroups, registries, containerd, podman),
-# then the qemu lanes (scripts/test-lanes.sh --ci): the resource and rootless tests again inside
+# then the qemu lanes (scripts/test-lanes.sh): the resource and rootless tests again inside
 # a guest whose cgroup hierarchy is pure v2 (this host's is hybrid), and the systemd cgroup
 # driver's tests in that guest booted with systemd as PID 1. Installs what it needs first, so it also
 # works on a fresh machine (CI).
@@ -34,12 +34,12 @@ unit=${PIPESTATUS[0]}
 rm -rf "$unit_home"
 [ "$unit" = 0 ] || { echo "test/unit failed as an unprivileged user"; status=$unit; }
 
-# The qemu lanes (scripts/test-lanes.sh --ci): the cgroup v2 guest, then the guest booted with
-# systemd as PID 1. `bash scripts/test-lanes.sh` runs them all (the kubelet with systemd too).
+# The qemu lanes (scripts/test-lanes.sh): the cgroup v2 guest, then the guest booted with
+# systemd as PID 1 (the systemd driver, alone, under the CRI and under the kubelet).
 if [ "${TSRUN_SKIP_V2_LANE:-0}" = 1 ]; then
   echo "cgroup v2 lane skipped (TSRUN_SKIP_V2_LANE=1)"
 else
-  bash scripts/test-lanes.sh --ci 2>&1 | tee -a "$log"
+  bash scripts/test-lanes.sh 2>&1 | tee -a "$log"
   lanes=${PIPESTATUS[0]}
   [ "$lanes" = 0 ] || status=$lanes
 fi
