@@ -28,12 +28,3 @@ export function step<T>(kind: StepKind, detail: string, fn: () => T, containerId
   emit(kind, detail, Number((process.hrtime.bigint() - t0) / 1000n), containerId);
   return r;
 }
-
-/** Times a step that may be asynchronous (a D-Bus call) and emits it once it is done. */
-export async function stepAsync<T>(kind: StepKind, detail: string, fn: () => T | Promise<T>, containerId?: string): Promise<T> {
-  if (sinks.length === 0) return await fn();
-  const t0 = process.hrtime.bigint();
-  const r = await fn();
-  emit(kind, detail, Number((process.hrtime.bigint() - t0) / 1000n), containerId);
-  return r;
-}

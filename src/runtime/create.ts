@@ -10,7 +10,7 @@ import { TsrunError } from '../common/errors';
 import { logDebug, logWarn } from '../common/log';
 import { signalPid } from '../common/signal';
 import { claimDirs, isSystemdPath, newCgroupManager } from '../cgroups/manager';
-import { emit, step, stepAsync, tracing } from '../events/bus';
+import { emit, step, tracing } from '../events/bus';
 import { loadBundle } from '../oci/load-bundle';
 import { checkSecurityModules } from '../oci/lsm';
 import { compileCreatePlan, ownBoundingSet } from '../oci/compile-plan';

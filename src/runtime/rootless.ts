@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import type { RuntimeConfig } from '../../specs/oci/runtime-config';
 import { TsrunError } from '../common/errors';
 import type { Plan } from '../oci/plan';
+import { DEFAULT_ROOT } from './state-dir';
 
 /** The full identity map "0 0 4294967295" is the host's user namespace; anything else is not. */
 export function runningInUserNamespace(uidMapText?: string): boolean {
@@ -41,7 +42,7 @@ export function defaultRoot(env: NodeJS.ProcessEnv = process.env): { root: strin
   if (env['TSRUN_ROOT']) return { root: env['TSRUN_ROOT'], xdg: false };
   const xdg = env['XDG_RUNTIME_DIR'];
   if (xdg && (process.geteuid!() !== 0 || (runningInUserNamespace() && env['USER'] !== 'root'))) return { root: path.join(xdg, 'tsrun'), xdg: true };
-  return { root: '/run/tsrun', xdg: false };
+  return { root: DEFAULT_ROOT, xdg: false };
 }
 
 /**

@@ -91,7 +91,7 @@ export class SystemdManager implements CgroupManager {
     } finally {
       bus.close();
     }
-    this.fsm.apply(copy, onApplied);
+    await this.fsm.apply(copy, onApplied);
   }
 
   async addProcess(pid: number): Promise<void> {
@@ -128,8 +128,8 @@ export class SystemdManager implements CgroupManager {
     // here; then every limit is written through cgroupfs, as runc's Set does after systemd's.
     const fsm = this.fsm;
     fsm.create();
-    if (pid !== undefined) fsm.addProcess(pid);
-    if (pending) fsm.apply(pending.r, pending.onApplied);
+    if (pid !== undefined) await fsm.addProcess(pid);
+    if (pending) await fsm.apply(pending.r, pending.onApplied);
     this.pending = undefined;
   }
 
@@ -158,7 +158,7 @@ export class SystemdManager implements CgroupManager {
       }
     }
     // Both after a stop and after a failed start: the cgroups tsrun made itself.
-    this.fsm.destroy();
+    await this.fsm.destroy();
   }
 
   freeze(frozen: boolean): void {
