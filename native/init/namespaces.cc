@@ -99,6 +99,7 @@ static void RunMapHelper(const std::string& helper, pid_t pid, const std::string
   }
   if (!word.empty()) args.push_back(word);
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   int out[2];
