@@ -4,7 +4,7 @@
 # 1. the cgroup v2 guest: the resource, namespace, device-filter and rootless tests. userns.test.js
 #    stays out: the guest kernel (6.1) cannot idmap tmpfs, where its tests put files.
 # 2. the guest once more with the host's systemd as PID 1: the systemd cgroup driver, alone and
-#    under the CRI, and the real kubelet with cgroupDriver: systemd (about 11 minutes together
+#    under the CRI, and the real kubelet with cgroupDriver: systemd (about 6 minutes together
 #    on a busy 2-core machine, the kubelet's part about 3.5).
 set -uo pipefail
 cd "$(dirname "$0")/.."
