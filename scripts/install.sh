@@ -25,6 +25,8 @@ PACKAGES=(
   clang-format clang-tidy                # native/'s formatter and linter (npm run format:check, lint:native)
   dpkg-dev bzip2 libbsd0                 # node e2e stand-in images: busybox from its source package, the libraries of curl and nc
   clang                                  # libFuzzer + ASan harnesses of the native init (npm run fuzz)
+  uidmap slirp4netns                     # rootless: newuidmap/newgidmap, user-mode networking
+  systemd dbus                           # PID 1 and the bus of the lane's systemd guest (never started here)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -32,7 +34,17 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then missing+=(n
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   apt-get update -qq
+  # Packages install services (dbus, containerd, the registry): none may start on this host, whose
+  # PID 1 is not systemd. Debian's policy-rc.d says so to invoke-rc.d for the install only.
+  our_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    our_policy=/usr/sbin/policy-rc.d
+    trap 'rm -f "$our_policy"' EXIT
+    printf '#!/bin/sh\nexit 101\n' >"$our_policy" && chmod 0755 "$our_policy"
+  fi
   apt-get install -y -qq "${missing[@]}" >/dev/null
+  [ -z "$our_policy" ] || rm -f "$our_policy"
+  our_policy=
 fi
 # Docker Engine (dockerd 20.10), a client the tests start with tsrun as its runtime. Its package
 # would start a system dockerd through its init script (invoke-rc.d, with no systemd as PID 1):

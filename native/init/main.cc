@@ -115,6 +115,8 @@ void SendListener(const Plan& plan, int sock, int listener_fd, const std::string
   std::string state_json;
   // EOF here: the runtime gave up on us (it reports its own error).
   if (!ReadFrame(g_sync_fd, &type, &state_json) || type != kContinueFrame) _exit(1);
+  // Our id maps are written now (see the clone below): nobody may open our /proc files again.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   HostHandles host;
   host.fifo_fd = fifo_fd;
@@ -211,6 +213,7 @@ int main(int argc, char** argv, char** envp) {
   std::string bytes;
   if (!ReadFrame(g_sync_fd, &type, &bytes) || type != kPlanFrame) Fail(0, "no plan received on the sync socket");
   Plan plan = DecodePlan(bytes);
+  plan.unprivileged = geteuid() != 0;
   g_events = plan.events;
   for (MountOp& m : plan.mounts)
     if (!m.uid_map.empty()) PrepareIdmappedMount(&m);
@@ -264,7 +267,14 @@ int main(int argc, char** argv, char** envp) {
     PrepareTimeNamespace(plan);
     // The cgroup namespace is made by the init itself once it is in its cgroup; time above.
     uint64_t flags = plan.clone_flags & ~static_cast<uint64_t>(CLONE_NEWCGROUP | 0x80 /* CLONE_NEWTIME */);
+    // An unprivileged runtime (rootless) writes the init's id maps itself or through newuidmap,
+    // which both need the init's /proc files to be the caller's: they are root's while it is
+    // not dumpable. So it is born dumpable, and turns that off once its maps are written (on
+    // CONTINUE), as runc's nsexec does.
+    bool unprivileged_maps = (plan.clone_flags & CLONE_NEWUSER) && plan.unprivileged;
+    if (unprivileged_maps) prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     pid = CloneInto(flags, cgroup_fd);
+    if (unprivileged_maps && pid != 0) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   } else {
     pid = cgroup_fd >= 0 ? CloneInto(0, cgroup_fd) : fork();
   }

@@ -4,7 +4,10 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -78,11 +81,75 @@ static std::string OneLine(const std::string& map) {
   return out;
 }
 
+// An unprivileged runtime may write a map of its own id only: a map of more goes through the
+// setuid helper of shadow's uidmap package (`newuidmap PID ID HOSTID COUNT...`), which checks
+// the ranges against /etc/subuid (/etc/subgid) and writes the map for us, as runc and crun do.
+static void RunMapHelper(const std::string& helper, pid_t pid, const std::string& map) {
+  std::vector<std::string> args = {helper, std::to_string(pid)};
+  std::string word;
+  for (char c : map) {
+    if (c == ' ' || c == '\n' || c == '\t') {
+      if (!word.empty()) args.push_back(word);
+      word.clear();
+    } else {
+      word += c;
+    }
+  }
+  if (!word.empty()) args.push_back(word);
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) < 0) FailErrno("pipe for " + helper);
+  pid_t child = fork();
+  if (child < 0) FailErrno("fork for " + helper);
+  if (child == 0) {
+    // What it says goes to us (for the error), nothing else of ours goes to it.
+    if (dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0) _exit(126);
+    syscall(SYS_close_range, 3, ~0U, 0);
+    execv(argv[0], argv.data());
+    dprintf(2, "exec %s: %s", argv[0], strerror(errno));
+    _exit(127);
+  }
+  close(out[1]);
+  std::string said;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(out[0], buf, sizeof buf)) != 0) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (said.size() < 4096) said.append(buf, static_cast<size_t>(n));
+  }
+  close(out[0]);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+  while (!said.empty() && (said.back() == '\n' || said.back() == ' ')) said.pop_back();
+  std::string how = WIFEXITED(status) ? Fmt("exit status %d", WEXITSTATUS(status)) : Fmt("killed by signal %d", WTERMSIG(status));
+  Fail(EPERM, Fmt("%s: %s (%s): the host ids of a rootless container must be your own id or ranges given to "
+                  "you in /etc/subuid and /etc/subgid",
+                  (helper + " " + std::to_string(pid) + " " + map.substr(0, map.find('\n'))).c_str(),
+                  said.empty() ? "failed" : said.c_str(), how.c_str()));
+}
+
 void WriteIdMaps(const Plan& plan, pid_t pid) {
   uint64_t t0 = NowMicros();
-  if (!plan.uid_map.empty()) WritePidFile(pid, "uid_map", plan.uid_map);
-  if (!plan.gid_map.empty()) WritePidFile(pid, "gid_map", plan.gid_map);
-  Event("id_maps", "uid_map: " + OneLine(plan.uid_map) + "; gid_map: " + OneLine(plan.gid_map), t0);
+  if (!plan.uid_map.empty()) {
+    if (plan.newuidmap.empty()) WritePidFile(pid, "uid_map", plan.uid_map);
+    else RunMapHelper(plan.newuidmap, pid, plan.uid_map);
+  }
+  // Without CAP_SETGID outside, the kernel takes a gid map only once setgroups(2) is off.
+  if (plan.setgroups_deny) WritePidFile(pid, "setgroups", "deny");
+  if (!plan.gid_map.empty()) {
+    if (plan.newgidmap.empty()) WritePidFile(pid, "gid_map", plan.gid_map);
+    else RunMapHelper(plan.newgidmap, pid, plan.gid_map);
+  }
+  std::string how = plan.newuidmap.empty() && plan.newgidmap.empty() ? "" : " (through newuidmap/newgidmap)";
+  Event("id_maps", "uid_map: " + OneLine(plan.uid_map) + "; gid_map: " + OneLine(plan.gid_map) + how + (plan.setgroups_deny ? " setgroups: deny" : ""), t0);
 }
 
 void PrepareTimeNamespace(const Plan& plan) {

@@ -76,6 +76,11 @@ Plan DecodePlan(const std::string& bytes) {
       }
       case kUidMap: plan.uid_map = r.Rest(); break;
       case kGidMap: plan.gid_map = r.Rest(); break;
+      case kIdMapHelpers:
+        plan.newuidmap = r.CStr();
+        plan.newgidmap = r.CStr();
+        break;
+      case kSetgroupsDeny: plan.setgroups_deny = r.Int<uint32_t>(); break;
       case kTimensOffsets: plan.timens_offsets = r.Rest(); break;
       case kRootfs: plan.rootfs = r.Rest(); break;
       case kRootReadonly: plan.root_readonly = r.Int<uint32_t>(); break;

@@ -52,6 +52,10 @@
 // |     |                   | the calling thread needs no global lock, so no RCU grace period), then    |
 // |     |                   | sends JOINED; one record per hierarchy                                     |
 // | 44  | CLONE_INTO_CGROUP | a cgroup v2 directory: A clones B into it (clone3 CLONE_INTO_CGROUP)       |
+// | 60  | ID_MAP_HELPERS    | newuidmap path\0 newgidmap path (empty: write the map itself): rootless    |
+// |     |                   | maps of more than the caller's own id go through these setuid helpers       |
+// | 61  | SETGROUPS_DENY    | u32: write "deny" to /proc/PID/setgroups before gid_map (an unprivileged   |
+// |     |                   | caller mapping only its own gid must, as runc does)                         |
 #pragma once
 #include <cstdint>
 #include <string>
@@ -66,6 +70,8 @@ enum PlanTag : uint16_t {
   kCwd, kEnv, kArg, kTerminal, kConsoleSocket, kNoNewPrivs, kCaps, kExecFifo, kHook,
   kPreserveFds, kEvents, kNoPivot, kSeccompBpf, kSeccompFlags, kSeccompListener, kSeccompListenerPrefix, kMountIdmap,
   kMountAttr, kCgroupTasks, kCloneIntoCgroup,
+  // Rootless id maps (numbered apart, so other tags can be added above without renumbering).
+  kIdMapHelpers = 60, kSetgroupsDeny = 61,
 };
 
 enum MountKind : uint32_t { kMountFs = 0, kSymlink = 1 };
@@ -97,6 +103,8 @@ struct Plan {
   uint64_t clone_flags = 0;
   std::vector<JoinNs> join;
   std::string uid_map, gid_map, timens_offsets;
+  std::string newuidmap, newgidmap;  // non-empty: write that map through the setuid helper
+  bool setgroups_deny = false;
   std::string rootfs;
   bool root_readonly = false;
   uint64_t root_propagation = 0;
@@ -133,6 +141,9 @@ struct Plan {
   std::vector<std::string> cgroup_tasks;
   std::string clone_into_cgroup;
   bool SelfJoins() const { return !cgroup_tasks.empty() || !clone_into_cgroup.empty(); }
+  // Set by A from its own euid, not sent: an ordinary user's runtime (rootless) may not enter the
+  // init's mount namespace to open bind sources, and writes id maps as runc's rootless nsexec.
+  bool unprivileged = false;
   int exec_root_fd = -1;  // exec without a mount namespace: the container's root, opened by A
 };
 

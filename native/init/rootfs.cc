@@ -129,11 +129,16 @@ void DoMount(int root_fd, const MountOp& m) {
   } else if (mount(m.source.c_str(), target.c_str(), m.type.c_str(), flags, m.data.empty() ? nullptr : m.data.c_str()) < 0) {
     int err = errno;
     // sysfs cannot be mounted from a user namespace that does not own the network namespace:
-    // fall back to a recursive bind of the host's /sys, as runc does.
-    if (m.type != "sysfs" || (err != EPERM && err != EBUSY))
+    // fall back to a recursive bind of the host's /sys, as runc does. Nor cgroup2 from a
+    // user namespace (the kernel's cgroup2 superblock belongs to the host's: EBUSY): the
+    // container's own cgroup directory, which the source names, is bound instead, as runc and
+    // crun do for rootless containers.
+    bool sysfs = m.type == "sysfs", cgroup2 = m.type == "cgroup2" && !m.source.empty() && m.source[0] == '/';
+    if ((!sysfs && !cgroup2) || (err != EPERM && err != EBUSY))
       Fail(err, Fmt("mount %s (%s) on %s", m.source.c_str(), m.type.c_str(), m.dest.c_str()));
-    if (mount("/sys", target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
-      FailErrno(Fmt("bind mount /sys on %s", m.dest.c_str()));
+    const char* from = sysfs ? "/sys" : m.source.c_str();
+    if (mount(from, target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+      FailErrno(Fmt("bind mount %s on %s", from, m.dest.c_str()));
     bind = true;
   }
   close(fd);
@@ -306,7 +311,7 @@ void PrepareIdmappedMount(MountOp* m) {
 
 bool NeedsSourceFd(const Plan& plan, const MountOp& m) {
   constexpr uint64_t kNew = CLONE_NEWUSER | CLONE_NEWNS;
-  return (plan.clone_flags & kNew) == kNew && m.kind == kMountFs && (m.flags & MS_BIND) && m.uid_map.empty();
+  return !plan.unprivileged && (plan.clone_flags & kNew) == kNew && m.kind == kMountFs && (m.flags & MS_BIND) && m.uid_map.empty();
 }
 
 void SendMountSources(const Plan& plan, pid_t init, int sock) {

@@ -60,16 +60,19 @@ export function existsAdvice(id: string, status: string | undefined): string {
   return `it is ${status ?? 'there'}: stop and remove it with \`tsrun delete --force ${id}\`, or choose another id`;
 }
 
-/** Permission errors of a caller who is not root: the runtime needs root, say so. */
+/** Permission errors of a caller who is not root: the runtime needs root (or a rootless bundle), say so. */
 export function notRootAdvice(e: unknown, verb: string | undefined): TsrunError | undefined {
   if (process.getuid?.() === 0) return undefined;
+  // Already said what to do (a rootless caller's state root, issue 18).
+  if (e instanceof TsrunError && e.code === 'TSRUN_E_PERMISSION') return undefined;
   const code = (e as NodeJS.ErrnoException).code;
   const errno = e instanceof TsrunError ? e.errno : undefined;
   const denied = code === 'EACCES' || code === 'EPERM' || errno === 1 || errno === 13 || /\b(EACCES|EPERM)\b|permission denied|operation not permitted/i.test((e as Error).message ?? '');
   if (!denied) return undefined;
   return new TsrunError(
     'TSRUN_E_PERMISSION',
-    `tsrun${verb ? ` ${verb}` : ''} needs root: it makes namespaces, cgroups and mounts and keeps its state in /run/tsrun and /var/lib/tsrun. ` +
+    `tsrun${verb ? ` ${verb}` : ''} needs root: it makes namespaces, cgroups and mounts and keeps its state in /run/tsrun and /var/lib/tsrun ` +
+      `(as an ordinary user only rootless containers run: a bundle from tsrun spec --rootless, state under $XDG_RUNTIME_DIR/tsrun). ` +
       `Run it as root (e.g. sudo tsrun ${verb ?? ''} ...). (${(e as Error).message})`,
   );
 }

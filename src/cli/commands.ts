@@ -212,13 +212,13 @@ export function isVerb(s: string): s is Verb {
 }
 
 export const GLOBAL_FLAGS: readonly FlagHelp[] = [
-  { name: 'root', type: 'string', value: 'DIR', help: 'container state (default $TSRUN_ROOT, else /run/tsrun)' },
+  { name: 'root', type: 'string', value: 'DIR', help: 'container state (default $TSRUN_ROOT, else $XDG_RUNTIME_DIR/tsrun for an ordinary user, else /run/tsrun)' },
   { name: 'store', type: 'string', value: 'DIR', help: 'image store (default $TSRUN_STORE, else /var/lib/tsrun)' },
   { name: 'log', type: 'string', value: 'FILE', help: 'also write log lines (and errors) to FILE' },
   { name: 'log-format', type: 'string', values: ['text', 'json'], help: 'format of the log' },
   { name: 'debug', type: 'bool', help: 'log each step the runtime takes' },
-  { name: 'systemd-cgroup', type: 'bool', help: "runc's flag; the systemd cgroup driver is not supported (refused)" },
-  { name: 'rootless', type: 'string', value: 'true|false|auto', help: "runc's flag (accepted, ignored)" },
+  { name: 'systemd-cgroup', type: 'bool', help: 'systemd makes the container\'s cgroup (a transient scope over D-Bus); cgroupsPath is slice:prefix:name' },
+  { name: 'rootless', type: 'string', value: 'true|false|auto', help: 'rootless mode (auto: when not root, as runc\'s): a user namespace, state under $XDG_RUNTIME_DIR, cgroups only where delegated' },
   { name: 'criu', type: 'string', value: 'PATH', help: "runc's flag (accepted, ignored: no checkpoint/restore)" },
   { name: 'version', alias: 'v', type: 'bool', help: 'print the version' },
   { name: 'help', alias: 'h', type: 'bool', help: 'print this usage' },

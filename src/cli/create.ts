@@ -3,11 +3,9 @@ import { idAndBundle } from './advice';
 import { bool, int, parseCommand, str } from './args';
 import { withExistsAdvice } from './exists';
 import type { Globals } from './globals';
-import { rejectSystemdCgroup } from './systemd';
 
 export async function create(argv: string[], g: Globals): Promise<number> {
   const { flags, args } = parseCommand('create', argv);
-  rejectSystemdCgroup(g);
   const { id, bundle } = idAndBundle('create', args, str(flags['bundle']));
   await withExistsAdvice(g.root, id, () =>
     createContainer({
@@ -18,6 +16,8 @@ export async function create(argv: string[], g: Globals): Promise<number> {
       consoleSocket: str(flags['console-socket']),
       preserveFds: int(flags['preserve-fds']),
       noPivot: bool(flags['no-pivot']),
+      rootless: g.rootless,
+      systemdCgroup: g.systemdCgroup,
     }),
   );
   return 0;

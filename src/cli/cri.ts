@@ -8,7 +8,7 @@ import type { Globals } from './globals';
 
 export async function cri(argv: string[], g: Globals): Promise<number> {
   const { flags } = parseCommand('cri', argv);
-  const o = defaultCriOptions({ store: g.store });
+  const o = defaultCriOptions({ store: g.store, systemdCgroup: g.systemdCgroup });
   const set = <K extends keyof typeof o>(k: K, v: (typeof o)[K] | undefined): void => {
     if (v !== undefined) o[k] = v;
   };

@@ -3,6 +3,8 @@ export interface Globals {
   root: string;
   debug: boolean;
   systemdCgroup: boolean;
+  /** runc's --rootless: true, false or auto (the default: not real root) */
+  rootless?: string;
   /** image store root: --store, $TSRUN_STORE, or /var/lib/tsrun */
   store: string;
   /** cri --explain=html DIR: one page per pod, in this language */

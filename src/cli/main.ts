@@ -5,7 +5,6 @@ import { configureLog, logDebugFields, logError } from '../common/log';
 import { HelpRequested, parseCommand, parseFlags, bool, str, type FlagSpec } from './args';
 import { COMMANDS, EXPLAIN_FLAGS, GLOBAL_FLAGS, isVerb, type Verb } from './commands';
 import type { Globals } from './globals';
-import { DEFAULT_ROOT } from '../runtime/state-dir';
 
 export type Command = (args: string[], g: Globals) => Promise<number> | number;
 
@@ -116,6 +115,18 @@ function survivePipeClose(): void {
   }
 }
 
+/**
+ * $TSRUN_ROOT, else for an ordinary user $XDG_RUNTIME_DIR/tsrun (made 0700 and sticky, as runc
+ * makes $XDG_RUNTIME_DIR/runc), else /run/tsrun. Verbs without container state do not touch it.
+ */
+function defaultRootFor(verb: string): string {
+  const { defaultRoot, prepareXdgRoot } = require('../runtime/rootless') as typeof import('../runtime/rootless');
+  const { root, xdg } = defaultRoot();
+  if (xdg && !NO_STATE_VERBS.has(verb)) prepareXdgRoot(root);
+  return root;
+}
+const NO_STATE_VERBS = new Set(['spec', 'features', 'pull', 'images', 'rmi', 'prune', 'bundle', 'cri']);
+
 export async function main(argv: string[]): Promise<number> {
   // Before --log opens its file: which fds the caller passed is read off the table now.
   if (argv.some((a) => a.includes('preserve-fds'))) (require('../runtime/passed-fds') as typeof import('../runtime/passed-fds')).noteFdsAtEntry();
@@ -138,9 +149,10 @@ export async function main(argv: string[]): Promise<number> {
     if (bool(flags['help'])) throw new HelpRequested();
     const load = VERBS[verb];
     const g: Globals = {
-      root: str(flags['root']) ?? process.env['TSRUN_ROOT'] ?? DEFAULT_ROOT,
+      root: str(flags['root']) ?? defaultRootFor(verb),
       debug: bool(flags['debug']),
       systemdCgroup: bool(flags['systemd-cgroup']),
+      rootless: str(flags['rootless']),
       store: str(flags['store']) ?? process.env['TSRUN_STORE'] ?? '/var/lib/tsrun',
     };
     const taken = takeExplainFlags(verb, args.slice(1));

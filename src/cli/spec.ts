@@ -11,7 +11,7 @@ export function spec(argv: string[]): number {
   const file = path.join(str(flags['bundle']) ?? '.', 'config.json');
   if (fs.existsSync(file)) throw new TsrunError('TSRUN_E_USAGE', `File ${file} exists. Remove it first`);
   const cgroupns = detectCgroupLayout().mode === 'v2';
-  const s = defaultSpec({ rootless: bool(flags['rootless']), uid: process.getuid?.(), gid: process.getgid?.(), cgroupns });
+  const s = defaultSpec({ rootless: bool(flags['rootless']), uid: process.geteuid?.(), gid: process.getegid?.(), cgroupns });
   // --seccomp: the CRI's RuntimeDefault profile for these capabilities (what a kubelet's
   // `seccompProfile: RuntimeDefault` gets), as `ctr run --seccomp` adds containerd's.
   if (bool(flags['seccomp'])) s.linux = { ...s.linux, seccomp: runtimeDefaultSeccomp(s.process?.capabilities?.bounding ?? []) };

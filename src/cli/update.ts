@@ -18,7 +18,7 @@ function intValue(s: string, flag: string): number {
   return Number(s);
 }
 
-export function update(argv: string[], g: Globals): number {
+export async function update(argv: string[], g: Globals): Promise<number> {
   const { flags, args } = parseCommand('update', argv);
   const id = needId(args, 'update');
   let r: LinuxResources = {};
@@ -48,6 +48,6 @@ export function update(argv: string[], g: Globals): number {
   if (Object.keys(cpu).length) r.cpu = cpu;
   if (str(flags['pids-limit'])) r.pids = { limit: intValue(str(flags['pids-limit'])!, 'pids-limit') };
   if (int(flags['blkio-weight']) !== undefined) r.blockIO = { ...r.blockIO, weight: int(flags['blkio-weight']) };
-  updateContainer(g.root, id, r);
+  await updateContainer(g.root, id, r);
   return 0;
 }

@@ -33,7 +33,7 @@ export class CriContext {
 
   constructor(readonly opts: CriOptions) {
     this.paths = new CriPaths(opts);
-    this.runtime = new OciRuntime(this.paths.runtimeRoot);
+    this.runtime = new OciRuntime(this.paths.runtimeRoot, opts.systemdCgroup);
     this.sandboxes = new RecordStore<SandboxRecord>(`${opts.stateDir}/sandboxes`, this.trash);
     this.containers = new RecordStore<ContainerRecord>(`${opts.stateDir}/containers`, this.trash);
     this.cni = new CniManager({ confDir: opts.cniConfDir, binDirs: opts.cniBinDirs, cacheDir: this.paths.cniCache });

@@ -36,7 +36,11 @@ export interface ExecCall {
 export class OciRuntime {
   private readonly calls = new KeyedMutex();
 
-  constructor(readonly root: string) {
+  constructor(
+    readonly root: string,
+    /** containers' cgroups through systemd (their state says so for later calls) */
+    readonly systemdCgroup = false,
+  ) {
     fs.mkdirSync(path.dirname(root), { recursive: true, mode: 0o711 });
   }
 
@@ -54,6 +58,7 @@ export class OciRuntime {
           id,
           bundle,
           consoleSocket,
+          systemdCgroup: this.systemdCgroup,
           // The monitor is the init's parent; a failed create abandons it below, which cleans up.
           spawn: (plan) => ({ child: monitor.child, sync: sendPlan(monitor.initSync, plan, id), exited: monitor.initClosed, stop: () => undefined }),
         });

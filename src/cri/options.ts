@@ -17,7 +17,7 @@ export interface CriOptions {
   /** address of the streaming server (exec/attach/port-forward) */
   streamHost: string;
   streamPort: number;
-  /** cgroup parent of pods that name none */
+  /** cgroup parent of pods that name none (systemd driver: a slice, tsrun.slice by default) */
   defaultCgroupParent: string;
   /**
    * As containerd's restrict_oom_score_adj: a container's oom_score_adj is never set below the
@@ -25,6 +25,8 @@ export interface CriOptions {
    * kubelet's -997 for a Guaranteed pod would make its containers fail.
    */
   restrictOomScoreAdj: boolean;
+  /** the systemd cgroup driver (tsrun --systemd-cgroup cri): RuntimeConfig reports SYSTEMD */
+  systemdCgroup: boolean;
 }
 
 export function defaultCriOptions(over: Partial<CriOptions> = {}): CriOptions {
@@ -39,6 +41,7 @@ export function defaultCriOptions(over: Partial<CriOptions> = {}): CriOptions {
     streamPort: 0,
     defaultCgroupParent: '/tsrun-cri',
     restrictOomScoreAdj: false,
+    systemdCgroup: false,
     ...over,
   };
 }

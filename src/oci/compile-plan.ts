@@ -34,6 +34,8 @@ export interface CreateOptions extends CompileOptions {
   execFifo: string;
   noPivot: boolean;
   cgroup: CgroupView;
+  /** rootless: how the id maps are written (see runtime/rootless.ts) */
+  idMaps?: Pick<Plan, 'idMapHelpers' | 'setgroupsDeny'>;
 }
 
 export interface Compiled {
@@ -81,7 +83,9 @@ function cgroupMounts(m: MountConfig, cgroup: CgroupView, cgroupns: boolean): Pl
   const ro = (opts.flags | (recursive && recursive.set & MOUNT_ATTR.RDONLY ? MS.RDONLY : 0)) & MS.RDONLY;
   const safe = MS.NOSUID | MS.NODEV | MS.NOEXEC;
   if (cgroup.driver === 'v2') {
-    if (cgroupns) return [{ kind: 'mount', source: 'cgroup', dest: m.destination, type: 'cgroup2', flags: opts.flags | safe, propagation: opts.propagation, data: '', recursive }];
+    // The source of a cgroup2 mount is only a name to the kernel: it carries the container's cgroup
+    // directory, which the init binds instead where a user namespace may not mount cgroup2 (runc, crun).
+    if (cgroupns) return [{ kind: 'mount', source: cgroup.dirs['unified']!, dest: m.destination, type: 'cgroup2', flags: opts.flags | safe, propagation: opts.propagation, data: '', recursive }];
     return [{ kind: 'mount', source: cgroup.dirs['unified']!, dest: m.destination, type: 'bind', flags: MS.BIND | MS.REC | opts.flags | safe, propagation: opts.propagation, data: '', recursive }];
   }
   const out: PlanMount[] = [{ kind: 'mount', source: 'tmpfs', dest: m.destination, type: 'tmpfs', flags: safe, propagation: opts.propagation, data: 'mode=755' }];
@@ -230,6 +234,7 @@ export function compileCreatePlan(config: RuntimeConfig, opts: CreateOptions): C
     join,
     uidMap: newNs.has('user') ? idMap(linux.uidMappings) : '',
     gidMap: newNs.has('user') ? idMap(linux.gidMappings) : '',
+    ...(newNs.has('user') ? opts.idMaps : {}),
     timensOffsets: timens,
     rootfs: opts.rootfs,
     rootReadonly: config.root?.readonly ?? false,

@@ -46,13 +46,15 @@ export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: numb
   if (opts.rootless) {
     const l = spec.linux!;
     l.namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...(opts.cgroupns === false ? [] : [{ type: 'cgroup' as const }]), { type: 'user' }];
+    // The caller's own id alone: the kernel lets it write this map itself (no newuidmap).
     l.uidMappings = [{ containerID: 0, hostID: opts.uid ?? 0, size: 1 }];
     l.gidMappings = [{ containerID: 0, hostID: opts.gid ?? 0, size: 1 }];
     delete l.resources;
+    // As runc's ToRootless: sysfs cannot be mounted without a network namespace of our own, so
+    // /sys is the host's, bound read-only; uid=/gid= options name ids that are not mapped.
     spec.mounts = spec.mounts!
-      .filter((m) => m.type !== 'cgroup')
       .map((m) => (m.type === 'sysfs' ? { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] } : m))
-      .map((m) => (m.type === 'devpts' ? { ...m, options: m.options!.filter((o) => o !== 'gid=5') } : m));
+      .map((m) => (m.options ? { ...m, options: m.options.filter((o) => !o.startsWith('uid=') && !o.startsWith('gid=')) } : m));
   }
   return spec;
 }

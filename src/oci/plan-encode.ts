@@ -7,6 +7,7 @@ const enum Tag {
   Rlimit, OomScoreAdj, Uid, Gid, AdditionalGid, Umask, Cwd, Env, Arg, Terminal, ConsoleSocket,
   NoNewPrivs, Caps, ExecFifo, Hook, PreserveFds, Events, NoPivot, SeccompBpf, SeccompFlags, SeccompListener,
   SeccompListenerPrefix, MountIdmap, MountAttr, CgroupTasks, CloneIntoCgroup,
+  IdMapHelpers = 60, SetgroupsDeny = 61,
 }
 
 const S_IF = { c: 0o020000, b: 0o060000, p: 0o010000 } as const;
@@ -57,6 +58,8 @@ export function encodePlan(p: Plan): Buffer {
   for (const j of p.join) w.record(Tag.JoinNs, u32(j.flag), str(j.path));
   if (p.uidMap) w.record(Tag.UidMap, str(p.uidMap));
   if (p.gidMap) w.record(Tag.GidMap, str(p.gidMap));
+  if (p.idMapHelpers) w.record(Tag.IdMapHelpers, cstr(p.idMapHelpers.newuidmap), cstr(p.idMapHelpers.newgidmap));
+  if (p.setgroupsDeny) w.record(Tag.SetgroupsDeny, u32(1));
   if (p.timensOffsets) w.record(Tag.TimensOffsets, str(p.timensOffsets));
   if (p.rootfs) w.record(Tag.Rootfs, str(p.rootfs));
   w.record(Tag.RootReadonly, u32(p.rootReadonly ? 1 : 0));

@@ -50,6 +50,10 @@ export interface Plan {
   join: { flag: number; path: string }[];
   uidMap: string;
   gidMap: string;
+  /** rootless: the setuid helpers that write maps of more than the caller's own id (empty: write it directly) */
+  idMapHelpers?: { newuidmap: string; newgidmap: string };
+  /** rootless with only its own gid mapped: setgroups(2) is denied first, as the kernel requires */
+  setgroupsDeny?: boolean;
   timensOffsets: string;
   rootfs: string;
   rootReadonly: boolean;

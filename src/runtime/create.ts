@@ -3,12 +3,13 @@
 //   PID: join cgroup, createRuntime/prestart hooks -> CONTINUE -> READY -> created.
 // Any failure undoes every finished step in reverse.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { RuntimeConfig } from '../../specs/oci/runtime-config';
 import { writePidFile } from './pid-file';
 import { TsrunError } from '../common/errors';
 import { logDebug, logWarn } from '../common/log';
 import { signalPid } from '../common/signal';
-import { claimDirs, newCgroupManager } from '../cgroups/manager';
+import { claimDirs, isSystemdPath, newCgroupManager } from '../cgroups/manager';
 import { emit, step, tracing } from '../events/bus';
 import { loadBundle } from '../oci/load-bundle';
 import { checkSecurityModules } from '../oci/lsm';
@@ -23,6 +24,7 @@ import { runHooks } from './hooks';
 import { checkPassedFds } from './passed-fds';
 import { readProcStat } from './proc';
 import { joinCgroups, selfJoinFor } from './cgroup-join';
+import { isRootless, rootlessIdMaps } from './rootless';
 import { spawnInit, type InitProcess } from './spawn';
 import { StateDir } from './state-dir';
 import { hookState, ownerName, saveRecord, type ContainerRecord } from './state';
@@ -40,6 +42,10 @@ export interface CreateOptions {
   foreground?: boolean;
   /** starts the init with the compiled plan; by default as our own child (the CLI) */
   spawn?: (plan: Plan) => InitProcess;
+  /** runc's --rootless: true, false or auto (default: not real root) */
+  rootless?: string;
+  /** the systemd cgroup driver (--systemd-cgroup) */
+  systemdCgroup?: boolean;
 }
 
 export interface Created {
@@ -59,13 +65,23 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
     throw new TsrunError('TSRUN_E_USAGE', 'process.terminal is true: a detached container needs --console-socket');
   if (!config.process?.terminal && opts.consoleSocket)
     throw new TsrunError('TSRUN_E_USAGE', '--console-socket was given but process.terminal is false in config.json');
+  const rootless = isRootless(opts.rootless);
+  // Which driver the path is for is known here, not in the config's validation.
+  const cgroupsPath = config.linux?.cgroupsPath;
+  if (!opts.systemdCgroup && cgroupsPath !== undefined && isSystemdPath(cgroupsPath))
+    throw new TsrunError(
+      'TSRUN_E_CONFIG',
+      `${path.join(bundle.dir, 'config.json')}: linux.cgroupsPath: ${JSON.stringify(cgroupsPath)} is a systemd slice path ("slice:prefix:name"); the cgroupfs driver needs a directory path: pass --systemd-cgroup to have systemd make the cgroup`,
+    );
+  // An ordinary user's checks and id-map helpers (root of a user namespace writes maps itself).
+  const idMaps = rootlessIdMaps(config);
 
   const undo = new UndoStack();
   step('state_reserved', stateDir.dir, () => stateDir.reserve(), opts.id);
   undo.push('remove state dir', () => stateDir.remove());
   let init: InitProcess | undefined;
   try {
-    const cgroup = newCgroupManager(opts.id, config.linux?.cgroupsPath);
+    const cgroup = newCgroupManager(opts.id, config.linux?.cgroupsPath, { rootless, systemd: opts.systemdCgroup });
     claimDirs(cgroup.state);
     const record: ContainerRecord = {
       version: 1,
@@ -85,7 +101,12 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
     mkfifo(stateDir.execFifo, 0o622);
     fs.chmodSync(stateDir.execFifo, 0o622);
     const root = containerRootIds(config);
-    fs.chownSync(stateDir.execFifo, root.uid, root.gid);
+    try {
+      fs.chownSync(stateDir.execFifo, root.uid, root.gid);
+    } catch (e) {
+      // Rootless, container root mapped to a subordinate id: not ours to give; 0622 lets it write.
+      if (!rootless || (e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+    }
     step('cgroup_created', cgroup.state.path, () => cgroup.create(), opts.id);
     undo.push('remove cgroup', () => cgroup.destroy());
     saveRecord(stateDir, record);
@@ -93,7 +114,7 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
     const frozen = cgroup.frozenBy();
     if (frozen) throw new TsrunError('TSRUN_E_CGROUP', `container's cgroup unexpectedly frozen (${frozen}): thaw it, or give the container another linux.cgroupsPath`);
     // One step per controller, naming each file written: the limits are those files.
-    cgroup.apply(config.linux?.resources, (controller, writes, us) => emit('cgroup_limits', `${controller}: ${writes.join(', ')}`, us, opts.id));
+    await cgroup.apply(config.linux?.resources, (controller, writes, us) => emit('cgroup_limits', `${controller}: ${writes.join(', ')}`, us, opts.id));
 
     const cgroupJoin = selfJoinFor(config, cgroup);
     const { plan, warnings, notes } = compileCreatePlan(config, {
@@ -107,6 +128,7 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
       events: tracing(),
       hostBounding: ownBoundingSet(),
       cgroupJoin,
+      idMaps,
     });
     for (const w of warnings) logWarn(w);
     for (const n of notes) logDebug(n);

@@ -39,7 +39,7 @@ export async function deleteContainer(root: string, id: string, force: boolean):
     assertCanDelete(id, status, force);
     if (status !== 'stopped') await killAndWait(rec);
     runHooks(rec.config.hooks, 'poststop', hookState(rec, 'stopped'), id);
-    loadCgroupManager(rec.cgroup).destroy();
+    await loadCgroupManager(rec.cgroup).destroy();
     detachSharedRoot(rec.rootfs, rec.sharedRootMount);
     dir.remove();
     emit('deleted', id, 0, id);

@@ -5,7 +5,7 @@ import { emit } from '../events/bus';
 import { loadCgroupManager } from '../cgroups/manager';
 import { parseSignal } from '../oci/signals';
 import { StateDir } from './state-dir';
-import { assertCanKill, liveStatus, loadRecord, type ContainerRecord } from './state';
+import { assertCanKill, containerProcesses, liveStatus, loadRecord, type ContainerRecord } from './state';
 
 
 /**
@@ -19,7 +19,7 @@ export function signalCgroup(rec: ContainerRecord, sig: number): string {
   if (sig === os.constants.signals.SIGKILL && cg.killAll()) what = 'cgroup.kill';
   else {
     // A record whose init never reported its pid has 0 here: only real pids are signalled.
-    const pids = new Set([rec.pid, ...cg.pids()].filter((p) => p > 0));
+    const pids = new Set([rec.pid, ...containerProcesses(rec)].filter((p) => p > 0));
     for (const pid of pids) signalPid(pid, sig);
     what = [...pids].join(' ');
   }

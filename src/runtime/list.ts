@@ -2,9 +2,8 @@
 import { spawnSync } from 'node:child_process';
 import type { OciState } from '../../specs/oci/state';
 import { TsrunError } from '../common/errors';
-import { loadCgroupManager } from '../cgroups/manager';
 import { StateDir } from './state-dir';
-import { loadRecord, ociState } from './state';
+import { containerProcesses, loadRecord, ociState } from './state';
 
 export function listContainers(root: string): OciState[] {
   const out: OciState[] = [];
@@ -25,8 +24,7 @@ export function containerState(root: string, id: string): OciState {
 }
 
 export function containerPids(root: string, id: string): number[] {
-  const rec = loadRecord(new StateDir(root, id));
-  return loadCgroupManager(rec.cgroup).pids();
+  return containerProcesses(loadRecord(new StateDir(root, id)));
 }
 
 /** `ps` output (default -ef) keeping the header and the container's processes. */

@@ -25,3 +25,27 @@ export function isSameProcessAlive(pid: number, startTime: string | undefined): 
   const st = readProcStat(pid);
   return !!st && st.state !== 'Z' && st.state !== 'X' && (startTime === undefined || st.startTime === startTime);
 }
+
+/**
+ * The processes in the PID namespace of `pid` (its own, so the container's), as far as we may
+ * see them: for a rootless container with no cgroup of its own, the only list of its processes.
+ */
+export function pidsInNamespaceOf(pid: number): number[] {
+  let ns: string;
+  try {
+    ns = fs.readlinkSync(`/proc/${pid}/ns/pid`);
+    if (ns === fs.readlinkSync('/proc/self/ns/pid')) return [pid]; // not a namespace of its own
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (fs.readlinkSync(`/proc/${e}/ns/pid`) === ns) out.push(Number(e));
+    } catch {
+      /* gone, or not ours to look at */
+    }
+  }
+  return out;
+}

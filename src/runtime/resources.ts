@@ -13,11 +13,17 @@ import { assertCanPause, assertCanResume, liveStatus, loadRecord, saveRecord } f
 function withContainer<T>(root: string, id: string, fn: (dir: StateDir) => T): T {
   const dir = new StateDir(root, id);
   dir.lock();
+  let r: T;
   try {
-    return fn(dir);
-  } finally {
+    r = fn(dir);
+  } catch (e) {
     dir.unlock();
+    throw e;
   }
+  // An asynchronous step (a D-Bus call of the systemd driver) keeps the lock until it is done.
+  if (r instanceof Promise) return r.finally(() => dir.unlock()) as T;
+  dir.unlock();
+  return r;
 }
 
 export function pauseContainer(root: string, id: string, pause: boolean): void {
@@ -43,15 +49,15 @@ export function mergeResources(base: LinuxResources | undefined, changes: LinuxR
 }
 
 /** Merges `changes` into the container's resources, applies them, and records them. */
-export function updateContainer(root: string, id: string, changes: LinuxResources): void {
+export async function updateContainer(root: string, id: string, changes: LinuxResources): Promise<void> {
   const parsed = Resources.safeParse(changes);
   if (!parsed.success) throw new TsrunError('TSRUN_E_CONFIG', `resources: ${schemaProblem(parsed.error)}`);
-  withContainer(root, id, (dir) => {
+  await withContainer(root, id, async (dir) => {
     const rec = loadRecord(dir);
     const status = liveStatus(dir, rec);
     if (status === 'stopped') throw new TsrunError('TSRUN_E_STATE', `cannot update container ${id}: it is stopped`);
     const linux = (rec.config.linux ??= {});
-    loadCgroupManager(rec.cgroup).apply(parsed.data, (controller, writes, us) => emit('updated', `${controller}: ${writes.join(', ')}`, us, id));
+    await loadCgroupManager(rec.cgroup).apply(parsed.data, (controller, writes, us) => emit('updated', `${controller}: ${writes.join(', ')}`, us, id));
     linux.resources = mergeResources(linux.resources, parsed.data);
     saveRecord(dir, rec);
   });

@@ -8,6 +8,17 @@ import { flock } from '../sys/native';
 
 export const DEFAULT_ROOT = '/run/tsrun';
 
+/** A state root an ordinary user may not use: say what to do instead. */
+function rootDenied(root: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if ((code !== 'EACCES' && code !== 'EPERM') || process.geteuid?.() === 0) return e;
+  return new TsrunError(
+    'TSRUN_E_PERMISSION',
+    `tsrun runs as uid ${process.geteuid?.()} (rootless) and may not use the state root ${root} (${code}): set XDG_RUNTIME_DIR ` +
+      '(the state then goes to $XDG_RUNTIME_DIR/tsrun, as runc\'s to $XDG_RUNTIME_DIR/runc), give --root DIR, or run tsrun as root',
+  );
+}
+
 export class StateDir {
   private lockFd?: number;
 
@@ -34,12 +45,16 @@ export class StateDir {
 
   /** Creates the directory; fails if the id is taken. Locks it. */
   reserve(): void {
-    fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    try {
+      fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    } catch (e) {
+      throw rootDenied(this.root, e);
+    }
     try {
       fs.mkdirSync(this.dir, { mode: 0o711 });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new TsrunError('TSRUN_E_EXISTS', `container with id ${this.id} already exists`);
-      throw e;
+      throw rootDenied(this.root, e);
     }
     this.lock();
   }
@@ -52,7 +67,7 @@ export class StateDir {
       fd = fs.openSync(this.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new TsrunError('TSRUN_E_NOT_FOUND', `container ${this.id} does not exist`);
-      throw e;
+      throw rootDenied(this.root, e);
     }
     flock(fd, true, true);
     this.lockFd = fd;
@@ -78,7 +93,7 @@ export class StateDir {
         .sort();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw e;
+      throw rootDenied(root, e);
     }
   }
 }

@@ -7,7 +7,7 @@ import type { ContainerStatus, OciState } from '../../specs/oci/state';
 import { atomicWriteFileSync } from '../common/atomic-write';
 import { TsrunError } from '../common/errors';
 import { loadCgroupManager, type CgroupState } from '../cgroups/manager';
-import { isSameProcessAlive } from './proc';
+import { isSameProcessAlive, pidsInNamespaceOf } from './proc';
 import type { StateDir } from './state-dir';
 
 export const OCI_VERSION = '1.2.0';
@@ -110,4 +110,14 @@ export function assertCanResume(id: string, s: ContainerStatus): void {
 }
 export function assertCanExec(id: string, s: ContainerStatus): void {
   if (s !== 'running' && s !== 'created') throw new TsrunError('TSRUN_E_STATE', `cannot exec in container ${id}: it is ${s}${creatingAdvice(id, s)}`);
+}
+
+/**
+ * The container's processes: its cgroup's, or for a rootless container that has none of its
+ * own (it stays in its caller's), those in its PID namespace.
+ */
+export function containerProcesses(rec: ContainerRecord): number[] {
+  const pids = loadCgroupManager(rec.cgroup).pids();
+  if (pids.length || !rec.cgroup.shared?.length || !isSameProcessAlive(rec.pid, rec.pidStartTime)) return pids;
+  return pidsInNamespaceOf(rec.pid);
 }

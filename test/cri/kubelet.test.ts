@@ -11,6 +11,9 @@ import { freePort, httpGet, kubeletBin, startKubelet, type KubeletHandle } from 
 import { tsrun } from '../helpers/tsrun';
 
 const KUBELET = kubeletBin();
+// The lane runs this file once more in a guest whose PID 1 is systemd, with both the CRI server
+// (tsrun --systemd-cgroup cri) and the kubelet on the systemd cgroup driver.
+const SYSTEMD = process.env['TSRUN_TEST_CGROUP_DRIVER'] === 'systemd';
 const NODE = `tsrun-node-${process.pid}`;
 const POD = 'web'; // the kubelet names a static pod <name>-<node>
 const POD_NAME = `${POD}-${NODE}`;
@@ -68,8 +71,8 @@ test.before(async (t) => {
   t.timeout(10 * 60_000, 'images, CRI server and kubelet start');
   if (!KUBELET) return;
   const { mirrorDir } = await ensureCriImages();
-  cri = await startCriServer({ registryConfig: mirrorDir });
-  kubelet = await startKubelet({ criSocket: cri.socket, name: NODE });
+  cri = await startCriServer({ registryConfig: mirrorDir, systemd: SYSTEMD });
+  kubelet = await startKubelet({ criSocket: cri.socket, name: NODE, cgroupDriver: SYSTEMD ? 'systemd' : 'cgroupfs' });
   hostPort = await freePort();
 });
 
@@ -156,14 +159,19 @@ spec:
   );
   t.regex(probed, /\d\d:\d\d:\d\d/);
 
-  // nginx runs in the pod cgroup the kubelet made for a BestEffort pod, under its own root.
+  // nginx runs in the pod cgroup the kubelet made for a BestEffort pod, under its own root:
+  // with systemd, a scope of tsrun's in the kubelet's pod slice (the uid's dashes are underscores there).
   const pid = JSON.parse((await cri!.rt('ContainerStatus', { container_id: container.id, verbose: true })).info.info).pid as number;
   const memCgroup = fs
     .readFileSync(`/proc/${pid}/cgroup`, 'utf8')
     .split('\n')
-    .find((l) => /:memory:/.test(l))!
+    .find((l) => (SYSTEMD ? /^0::/ : /:memory:/).test(l))!
     .split(':')[2]!;
-  t.true(memCgroup.startsWith(`${k.cgroupRoot}/kubepods/besteffort/pod${uid}/`), `nginx's memory cgroup ${memCgroup}`);
+  if (SYSTEMD) {
+    const slice = `kubepods-besteffort-pod${uid!.replace(/-/g, '_')}.slice`;
+    t.is(memCgroup, `/kubepods.slice/kubepods-besteffort.slice/${slice}/tsrun-${container.id}.scope`);
+    t.is((await cri!.rt('RuntimeConfig', {})).linux.cgroup_driver, 'SYSTEMD', 'what the kubelet took its driver from');
+  } else t.true(memCgroup.startsWith(`${k.cgroupRoot}/kubepods/besteffort/pod${uid}/`), `nginx's memory cgroup ${memCgroup}`);
 
   // With PodAndContainerStatsFromCRI, /metrics/cadvisor is what ListPodSandboxMetrics returns,
   // rendered by the kubelet: nginx's working set, and the bytes our requests brought the pod.
@@ -220,7 +228,9 @@ test.serial('removing the manifest makes the kubelet tear the pod down', async (
   await until('no sandbox of the pod left', async () => ((await sandboxes()).length === 0 ? true : undefined), 240_000);
   t.deepEqual(await cri!.rt('ListContainers', {}).then((r) => r.containers), []);
   await t.throwsAsync(httpGet(`http://127.0.0.1:${hostPort}/`, 2000));
-  const podCgroup = path.join('/sys/fs/cgroup/memory', kubelet!.cgroupRoot, 'kubepods', 'besteffort', `pod${uid}`);
+  const podCgroup = SYSTEMD
+    ? path.join('/sys/fs/cgroup/kubepods.slice/kubepods-besteffort.slice', `kubepods-besteffort-pod${uid!.replace(/-/g, '_')}.slice`)
+    : path.join('/sys/fs/cgroup/memory', kubelet!.cgroupRoot, 'kubepods', 'besteffort', `pod${uid}`);
   await until(`the kubelet to remove ${podCgroup}`, async () => (fs.existsSync(podCgroup) ? undefined : true), 60_000);
   t.pass();
 });

@@ -21,6 +21,8 @@ export interface CriServerHandle {
   cniConfDir: string;
   subnet: string;
   bridge: string;
+  /** the systemd driver: the slice this server's own pod slices go in */
+  cgroupSlice?: string;
   proc: ChildProcess;
   rt: Call;
   img: Call;
@@ -52,7 +54,11 @@ async function waitFor(file: string, proc: ChildProcess, ms: number, log: () => 
   }
 }
 
-export async function startCriServer(opts: { registryConfig?: string; extraArgs?: string[]; store?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CriServerHandle> {
+/**
+ * `systemd`: the systemd cgroup driver (tsrun --systemd-cgroup cri); pods without a cgroup
+ * parent then get slices in a slice of this server's own (cgroupSlice).
+ */
+export async function startCriServer(opts: { registryConfig?: string; extraArgs?: string[]; store?: string; systemd?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<CriServerHandle> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cri-'));
   // Searchable by all: containers in a pod's user namespace reach their rootfs below it.
   fs.chmodSync(dir, 0o711);
@@ -85,12 +91,13 @@ export async function startCriServer(opts: { registryConfig?: string; extraArgs?
     cniConfDir,
     subnet,
     bridge,
+    ...(opts.systemd ? { cgroupSlice: `tsrtest${randomBytes(4).toString('hex')}.slice` } : {}),
   } as CriServerHandle;
   let log = '';
   let env = opts.env ?? {};
   let extraArgs = opts.extraArgs ?? [];
   const launch = async (): Promise<void> => {
-    const args = ['--store', h.store, 'cri', '--listen', `unix://${h.socket}`, '--state-dir', h.stateDir, '--run-dir', h.runDir, '--cni-conf-dir', cniConfDir, '--cgroup-parent', `/tsrun-test-${path.basename(dir)}`];
+    const args = [...(opts.systemd ? ['--systemd-cgroup'] : []), '--store', h.store, 'cri', '--listen', `unix://${h.socket}`, '--state-dir', h.stateDir, '--run-dir', h.runDir, '--cni-conf-dir', cniConfDir, '--cgroup-parent', h.cgroupSlice ?? `/tsrun-test-${path.basename(dir)}`];
     if (opts.registryConfig) args.push('--registry-config', opts.registryConfig);
     args.push(...extraArgs);
     fs.rmSync(h.socket, { force: true });
@@ -99,7 +106,8 @@ export async function startCriServer(opts: { registryConfig?: string; extraArgs?
     h.proc = spawn(TSRUN, args, { stdio: ['ignore', err, err], env: { ...process.env, ...env } });
     fs.closeSync(err);
     log = errFile;
-    await waitFor(h.socket, h.proc, 20_000, () => fs.readFileSync(log, 'utf8'));
+    // A deadline, not a delay: under qemu (the lanes) on a busy machine the server takes many seconds to load.
+    await waitFor(h.socket, h.proc, 120_000, () => fs.readFileSync(log, 'utf8'));
     const cri = loadCri();
     h.runtimeClient = new cri.runtimeClient(`unix://${h.socket}`, grpc.credentials.createInsecure());
     // The socket file appears at bind(2), a moment before listen(2): a call in between is refused.

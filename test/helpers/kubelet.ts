@@ -1,7 +1,7 @@
 // The real kubelet (built once per machine by scripts/install-kubernetes.sh), run standalone (no
 // API server) against a CRI endpoint, with a static Pod directory, everything it writes under
 // a temp dir of its own, and nothing changed on the host that it does not put back.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -70,8 +70,9 @@ export interface KubeletHandle {
   rootDir: string;
   manifestDir: string;
   podLogsDir: string;
-  /** The cgroup (cgroupfs form, "/tsrun-kubelet-...") all pods' cgroups live under. */
+  /** The cgroup (cgroupfs form, "/tsrun-kubelet-...") all pods' cgroups live under; "/" with systemd. */
   cgroupRoot: string;
+  cgroupDriver: 'cgroupfs' | 'systemd';
   healthzPort: number;
   /** The kubelet's own HTTPS API on 127.0.0.1 (anonymous allowed): /metrics/cadvisor, /stats/summary. */
   port: number;
@@ -99,9 +100,12 @@ function subdirsDeepestFirst(dir: string): string[] {
 /**
  * Starts the kubelet and waits for its healthz. Pods get cgroups per QoS class under a cgroup
  * root made for this kubelet alone (the kubelet only checks, never creates, its root), so it
- * creates and removes cgroups only inside a tree this helper owns.
+ * creates and removes cgroups only inside a tree this helper owns. With `cgroupDriver: systemd`
+ * (only where systemd is PID 1: the lane's guest, a machine of its own) the kubelet makes its
+ * slices through systemd from the root ("kubepods.slice"), as on a kubeadm node.
  */
-export async function startKubelet(opts: { criSocket: string; name: string; resolvConf?: string }): Promise<KubeletHandle> {
+export async function startKubelet(opts: { criSocket: string; name: string; resolvConf?: string; cgroupDriver?: 'cgroupfs' | 'systemd' }): Promise<KubeletHandle> {
+  const driver = opts.cgroupDriver ?? 'cgroupfs';
   const bin = kubeletBin();
   if (!bin) throw new Error('the kubelet is not built: run scripts/install-kubernetes.sh');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-kubelet-'));
@@ -111,8 +115,8 @@ export async function startKubelet(opts: { criSocket: string; name: string; reso
   const tunables = path.join(dir, 'sysctl');
   for (const d of [rootDir, manifestDir, podLogsDir, tunables]) fs.mkdirSync(d, { recursive: true });
 
-  const cgroupRoot = `/tsrun-kubelet-${path.basename(dir).slice('tsrun-kubelet-'.length)}`;
-  for (const h of cgroupHierarchies()) {
+  const cgroupRoot = driver === 'systemd' ? '/' : `/tsrun-kubelet-${path.basename(dir).slice('tsrun-kubelet-'.length)}`;
+  for (const h of driver === 'systemd' ? [] : cgroupHierarchies()) {
     const cg = path.join(V1_CONTROLLERS_DIR, h, cgroupRoot);
     fs.mkdirSync(cg);
     // A v1 cpuset cgroup starts with no CPUs and no memory nodes: nothing could join it.
@@ -141,7 +145,7 @@ export async function startKubelet(opts: { criSocket: string; name: string; reso
     imageServiceEndpoint: endpoint,
     podLogsDir,
     resolvConf,
-    cgroupDriver: 'cgroupfs',
+    cgroupDriver: driver,
     cgroupsPerQOS: true,
     cgroupRoot,
     // This host mounts cgroup v1 controllers; 1.34 still runs there when told to.
@@ -193,6 +197,7 @@ export async function startKubelet(opts: { criSocket: string; name: string; reso
     manifestDir,
     podLogsDir,
     cgroupRoot,
+    cgroupDriver: driver,
     healthzPort,
     port,
     proc,
@@ -205,6 +210,11 @@ export async function startKubelet(opts: { criSocket: string; name: string; reso
       clearTimeout(killer);
     },
     removeCgroups() {
+      // systemd removes the kubelet's slices once they are stopped (and empty).
+      if (driver === 'systemd') {
+        spawnSync('systemctl', ['stop', 'kubepods.slice']);
+        return;
+      }
       const left: string[] = [];
       for (const h of cgroupHierarchies()) {
         const top = path.join(V1_CONTROLLERS_DIR, h, cgroupRoot);
@@ -221,7 +231,8 @@ export async function startKubelet(opts: { criSocket: string; name: string; reso
     },
   };
 
-  const until = Date.now() + 60_000;
+  // A deadline, not a delay: under qemu (the systemd lane) the kubelet takes long to load.
+  const until = Date.now() + 240_000;
   for (;;) {
     if (proc.exitCode !== null || proc.signalCode !== null) {
       h.removeCgroups();
@@ -235,7 +246,7 @@ export async function startKubelet(opts: { criSocket: string; name: string; reso
     if (Date.now() > until) {
       await h.stop();
       h.removeCgroups();
-      throw new Error(`kubelet not healthy on :${healthzPort} in 60 s:\n${log().slice(-6000)}`);
+      throw new Error(`kubelet not healthy on :${healthzPort} in 240 s:\n${log().slice(-6000)}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }

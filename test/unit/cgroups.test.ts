@@ -39,15 +39,15 @@ test('cgroup paths: default under /tsrun, relative ones anchored at the root', (
 });
 
 test('v1 manager has a directory per hierarchy; v2 one in the unified tree', (t) => {
-  const v1 = newCgroupManager('c', '/a/c', parseMountinfo(HYBRID));
+  const v1 = newCgroupManager('c', '/a/c', { layout: parseMountinfo(HYBRID) });
   t.deepEqual(v1.state.dirs, {
     'cpu,cpuacct': '/sys/fs/cgroup/cpu,cpuacct/a/c',
     memory: '/sys/fs/cgroup/memory/a/c',
     'name=systemd': '/sys/fs/cgroup/systemd/a/c',
     unified: '/sys/fs/cgroup/unified/a/c',
   });
-  t.deepEqual(newCgroupManager('c', '/a/c', parseMountinfo(V2)).state.dirs, { unified: '/sys/fs/cgroup/a/c' });
-  t.throws(() => newCgroupManager('c', '/', parseMountinfo(V2)), { message: /root cgroup/ });
+  t.deepEqual(newCgroupManager('c', '/a/c', { layout: parseMountinfo(V2) }).state.dirs, { unified: '/sys/fs/cgroup/a/c' });
+  t.throws(() => newCgroupManager('c', '/', { layout: parseMountinfo(V2) }), { message: /root cgroup/ });
 });
 
 import { blkioWeightToIoWeight, sharesToWeight, swapToV2 } from '../../src/cgroups/convert';

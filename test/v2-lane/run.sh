@@ -9,6 +9,10 @@
 #   --cpus N            guest vCPUs (default 2)
 #   --env NAME=VALUE    export a variable to the command (repeatable)
 #   --quiet             do not stream the guest console (it is still shown on failure)
+#   --init systemd      boot the host's systemd as the guest's PID 1 (with dbus), the command
+#                       running as a service; default: a busybox shell as PID 1
+#   --cgroup hybrid     (with --init systemd) cgroup v1 controllers and a controller-less
+#                       cgroup2, as systemd mounts them with unified_cgroup_hierarchy=0
 #   --prepare-only      install/cache everything, boot nothing
 #
 # The guest sees the host's / read-only through 9p with a tmpfs overlay on top
@@ -28,6 +32,8 @@ mem=4096
 cpus=2
 quiet=0
 prepare_only=0
+init=busybox
+cgroup=v2
 extra_env=()
 usage() { sed -n '2,19s/^# \{0,1\}//p' "$V2_HERE/run.sh" >&2; exit 2; }
 while (($#)); do
@@ -38,6 +44,10 @@ while (($#)); do
     --cpus) cpus=${2:?}; shift 2 ;;
     --env) extra_env+=("${2:?}"); shift 2 ;;
     --quiet) quiet=1; shift ;;
+    --init) init=${2:?}; shift 2 ;;
+    --init=*) init=${1#*=}; shift ;;
+    --cgroup) cgroup=${2:?}; shift 2 ;;
+    --cgroup=*) cgroup=${1#*=}; shift ;;
     --prepare-only) prepare_only=1; shift ;;
     --) shift; break ;;
     -h|--help) usage ;;
@@ -48,6 +58,11 @@ done
 [[ $timeout =~ ^[0-9]+$ && $timeout -gt 0 ]] || v2_die "bad --timeout: $timeout"
 [[ $mem =~ ^[0-9]+$ && $cpus =~ ^[0-9]+$ ]] || v2_die "bad --mem/--cpus"
 if ((prepare_only == 0 && $# == 0)); then usage; fi
+[[ $init == busybox || $init == systemd ]] || v2_die "bad --init: $init (busybox or systemd)"
+[[ $cgroup == v2 || ( $cgroup == hybrid && $init == systemd ) ]] || v2_die "bad --cgroup: $cgroup (v2, or hybrid with --init systemd)"
+if [[ $init == systemd && ! -x /lib/systemd/systemd ]]; then
+  v2_die "--init systemd needs the host's systemd (/lib/systemd/systemd): apt-get install systemd dbus (scripts/install.sh does)"
+fi
 
 project=${TSRUN_V2_LANE_PROJECT_DIR:-$(git -C "$V2_HERE" rev-parse --show-toplevel 2>/dev/null || (cd "$V2_HERE/../.." && pwd))}
 project=$(cd "$project" && pwd -P)
@@ -94,6 +109,8 @@ cwd=$(pwd -P)
   printf 'V2_PROJECT=%s\n' "$(sq "$project")"
   printf 'V2_CWD=%s\n' "$(sq "$cwd")"
   printf 'V2_PROJECT_CACHE=%s\n' "$(sq "${TSRUN_V2_LANE_PROJECT_CACHE:-mmap}")"
+  printf 'V2_INIT=%s\n' "$init"
+  printf 'V2_CGROUP=%s\n' "$cgroup"
 } >"$ctl/config"
 {
   for v in CI TERM LANG LC_ALL TZ NODE_OPTIONS DEBUG; do
@@ -111,7 +128,12 @@ cwd=$(pwd -P)
 } >"$ctl/cmd"
 printf '%s\n' "$*" >"$ctl/cmd.txt"
 
-append="console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 mitigations=off 8250.nr_uarts=1 ${TSRUN_V2_LANE_APPEND:-}"
+cgroup_args="cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"
+[[ $cgroup == hybrid ]] && cgroup_args="systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=0"
+append="console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init $cgroup_args mitigations=off 8250.nr_uarts=1 ${TSRUN_V2_LANE_APPEND:-}"
+# systemd as PID 1: only the lane's target, nothing on the console but the command's output.
+[[ $init == systemd ]] && append+=" systemd.unit=v2-lane.target systemd.show_status=0 systemd.log_level=warning systemd.log_target=console"
+
 bios=${TSRUN_V2_LANE_BIOS-/usr/share/qemu/qboot.rom} # qboot: a much shorter firmware stage than SeaBIOS
 [[ -n $bios && ! -e $bios ]] && bios=
 pdeath=()

@@ -8,7 +8,8 @@ import type { Controller } from '../controller';
 import type { CgroupLayout } from '../detect';
 import { collectWrites, hasFile, mkdirTracked, readCgroupFile, readIfThere, readPids, removeCgroups, writeCgroupFile } from '../fs-ops';
 import { frozenV2 } from '../v2/freezer';
-import type { CgroupManager, CgroupSelfJoin, CgroupState, OnApplied } from '../manager';
+import { isPermissionError, rootlessDenied, type CgroupManager, type CgroupSelfJoin, type CgroupState, type FsOptions, type OnApplied } from '../manager';
+import { ownCgroups } from '../own';
 import { emptyStats, type CgroupStats } from '../stats';
 import { blkio } from './blkio';
 import { cpu } from './cpu';
@@ -38,38 +39,73 @@ function fillCpusetChain(mountpoint: string, dir: string): void {
       if (readCgroupFile(level, f) === '') writeCgroupFile(level, f, readCgroupFile(path.dirname(level), f));
 }
 
+/** The key of a hierarchy in /proc/self/cgroup: its controllers ("" for cgroup2). */
+function procKey(name: string): string {
+  return name === 'unified' ? '' : name;
+}
+
 export class CgroupV1Manager implements CgroupManager {
   readonly state: CgroupState;
+  private readonly mounts: Record<string, string> = {};
 
-  constructor(layout: CgroupLayout, cgroupPath: string, saved?: CgroupState) {
+  constructor(
+    layout: CgroupLayout,
+    cgroupPath: string,
+    saved?: CgroupState,
+    private readonly opts?: FsOptions,
+  ) {
+    for (const h of layout.v1) this.mounts[hierarchyName(h.controllers, h.mountpoint)] = h.mountpoint;
+    if (layout.unified) this.mounts['unified'] = layout.unified;
     if (saved) {
       this.state = saved;
       return;
     }
     const dirs: Record<string, string> = {};
-    for (const h of layout.v1) dirs[hierarchyName(h.controllers, h.mountpoint)] = path.join(h.mountpoint, cgroupPath);
-    if (layout.unified) dirs['unified'] = path.join(layout.unified, cgroupPath);
-    this.state = { driver: 'v1', path: cgroupPath, dirs, created: [] };
+    for (const [name, mount] of Object.entries(this.mounts)) dirs[name] = path.join(mount, opts?.parents?.[procKey(name)] ?? '/', cgroupPath);
+    this.state = { driver: 'v1', path: cgroupPath, dirs, created: [], ...(opts?.rootless ? { rootless: true } : {}) };
+  }
+
+  /** rootless hierarchies the container could not get a cgroup of its own in */
+  private isShared(name: string): boolean {
+    return !!this.state.shared?.includes(name);
+  }
+
+  /** name -> dir of the hierarchies the container has a cgroup of its own in */
+  private get ownDirs(): [string, string][] {
+    return Object.entries(this.state.dirs).filter(([name]) => !this.isShared(name));
   }
 
   create(): void {
     for (const [name, dir] of Object.entries(this.state.dirs)) {
-      for (const d of mkdirTracked(dir)) if (!this.state.created.includes(d)) this.state.created.push(d);
-      if (name.split(',').includes('cpuset')) fillCpusetChain(dir.slice(0, dir.length - this.state.path.length), dir);
+      try {
+        for (const d of mkdirTracked(dir)) if (!this.state.created.includes(d)) this.state.created.push(d);
+      } catch (e) {
+        // Rootless, as runc: a hierarchy the caller may not make cgroups in is left out; limits
+        // that need it fail in apply().
+        if (!this.state.rootless || !isPermissionError(e)) throw e;
+        if (this.opts?.explicitPath) throw rootlessDenied(`linux.cgroupsPath ${this.state.path}`, e);
+        this.state.created = this.state.created.filter((d) => !d.startsWith(this.mounts[name]! + '/'));
+        (this.state.shared ??= []).push(name);
+        this.state.dirs[name] = path.join(this.mounts[name]!, ownCgroups()[procKey(name)] ?? '/');
+        continue;
+      }
+      if (name.split(',').includes('cpuset')) fillCpusetChain(this.mounts[name] ?? dir.slice(0, dir.length - this.state.path.length), dir);
     }
   }
 
   addProcess(pid: number): void {
-    for (const dir of Object.values(this.state.dirs)) writeCgroupFile(dir, 'cgroup.procs', String(pid));
+    for (const [, dir] of this.ownDirs) writeCgroupFile(dir, 'cgroup.procs', String(pid));
   }
 
   selfJoin(): CgroupSelfJoin {
-    const { unified, ...v1 } = this.state.dirs;
+    // Only the container's own cgroups: a rootless caller's own ones are left as they are.
+    const { unified, ...v1 } = Object.fromEntries(this.ownDirs);
     return { taskDirs: Object.values(v1), cloneInto: unified };
   }
 
   pids(): number[] {
-    const dirs = this.state.dirs;
+    // The caller's own cgroups are not the container's: none of their processes are listed (or killed).
+    const dirs = Object.fromEntries(this.ownDirs);
     const dir = dirs['pids'] ?? dirs['freezer'] ?? dirs['memory'] ?? Object.values(dirs)[0];
     return dir ? readPids(path.join(dir, 'cgroup.procs')) : [];
   }
@@ -80,8 +116,12 @@ export class CgroupV1Manager implements CgroupManager {
 
   /** The directory of the hierarchy that holds `controller` (cpu may live in "cpu,cpuacct"). */
   private dirOf(controller: string): string | undefined {
-    for (const [name, dir] of Object.entries(this.state.dirs)) if (name.split(',').includes(controller)) return dir;
+    for (const [name, dir] of this.ownDirs) if (name.split(',').includes(controller)) return dir;
     return undefined;
+  }
+
+  private sharedHas(controller: string): boolean {
+    return !!this.state.shared?.some((name) => name.split(',').includes(controller));
   }
 
   apply(r: LinuxResources | undefined, onApplied?: OnApplied): void {
@@ -91,6 +131,10 @@ export class CgroupV1Manager implements CgroupManager {
     for (const c of CONTROLLERS) {
       if (!c.wanted(r)) continue;
       const dir = this.dirOf(c.name);
+      // Device rules do not work rootless: the devices are the host's nodes, bound in (runc ignores them too).
+      if (this.state.rootless && c === devices) continue;
+      if (!dir && this.sharedHas(c.name))
+        throw rootlessDenied(`cannot set ${c.name} limit: container could not join or create cgroup`, new Error(`no permission in the ${c.name} hierarchy`));
       if (!dir) throw new TsrunError('TSRUN_E_CGROUP', `linux.resources: the ${c.name} controller is not mounted on this host`);
       const t0 = process.hrtime.bigint();
       const writes = collectWrites(() => c.apply(dir, r));
@@ -100,6 +144,8 @@ export class CgroupV1Manager implements CgroupManager {
 
   freeze(frozen: boolean): void {
     const dir = this.dirOf('freezer');
+    if (!dir && this.sharedHas('freezer'))
+      throw new TsrunError('TSRUN_E_CGROUP', `the container has no freezer cgroup of its own (rootless: uid ${process.geteuid?.()} may not make cgroups in the v1 freezer hierarchy): it cannot be ${frozen ? 'paused' : 'resumed'}`);
     if (!dir) throw new TsrunError('TSRUN_E_CGROUP', 'the freezer controller is not mounted on this host');
     setFreezerV1(dir, frozen);
   }
@@ -137,7 +183,7 @@ export class CgroupV1Manager implements CgroupManager {
   }
 
   killAll(): boolean {
-    const dir = this.state.dirs['unified'];
+    const dir = this.isShared('unified') ? undefined : this.state.dirs['unified'];
     if (!dir || !hasFile(dir, 'cgroup.kill')) return false;
     writeCgroupFile(dir, 'cgroup.kill', '1');
     return true;

@@ -6,7 +6,8 @@ import { TsrunError } from '../../common/errors';
 import type { Controller } from '../controller';
 import type { CgroupLayout } from '../detect';
 import { collectWrites, hasFile, mkdirTracked, readCgroupFile, readKeyValues, readPids, removeCgroups, writeCgroupFile } from '../fs-ops';
-import type { CgroupManager, CgroupSelfJoin, CgroupState, OnApplied } from '../manager';
+import { isPermissionError, rootlessDenied, type CgroupManager, type CgroupSelfJoin, type CgroupState, type FsOptions, type OnApplied } from '../manager';
+import { ownCgroups } from '../own';
 import { emptyStats, type CgroupStats } from '../stats';
 import { cpu } from './cpu';
 import { cpuset } from './cpuset';
@@ -24,17 +25,38 @@ const KERNEL_CONTROLLERS = new Set(['cpuset', 'cpu', 'io', 'memory', 'hugetlb', 
 
 export class CgroupV2Manager implements CgroupManager {
   readonly state: CgroupState;
+  private readonly mount: string;
 
-  constructor(layout: CgroupLayout, cgroupPath: string, saved?: CgroupState) {
-    this.state = saved ?? { driver: 'v2', path: cgroupPath, dirs: { unified: path.join(layout.unified ?? '/sys/fs/cgroup', cgroupPath) }, created: [] };
+  constructor(
+    layout: CgroupLayout,
+    cgroupPath: string,
+    saved?: CgroupState,
+    private readonly opts?: FsOptions,
+  ) {
+    this.mount = layout.unified ?? '/sys/fs/cgroup';
+    const p = path.posix.join(opts?.parents?.[''] ?? '/', cgroupPath);
+    this.state = saved ?? { driver: 'v2', path: p, dirs: { unified: path.join(this.mount, p) }, created: [], ...(opts?.rootless ? { rootless: true } : {}) };
   }
 
   private get dir(): string {
     return this.state.dirs['unified']!;
   }
 
+  /** rootless and denied a cgroup of its own: the container stays in the caller's */
+  private get shared(): boolean {
+    return !!this.state.shared?.includes('unified');
+  }
+
   create(): void {
-    for (const d of mkdirTracked(this.dir)) if (!this.state.created.includes(d)) this.state.created.push(d);
+    try {
+      for (const d of mkdirTracked(this.dir)) if (!this.state.created.includes(d)) this.state.created.push(d);
+    } catch (e) {
+      if (!this.state.rootless || !isPermissionError(e)) throw e;
+      if (this.opts?.explicitPath) throw rootlessDenied(`linux.cgroupsPath ${this.state.path}`, e);
+      this.state.created = [];
+      this.state.shared = ['unified'];
+      this.state.dirs['unified'] = path.join(this.mount, ownCgroups()[''] ?? '/');
+    }
   }
 
   /** Delegates the controllers the root offers down to the container's parent (subtree_control). */
@@ -60,9 +82,14 @@ export class CgroupV2Manager implements CgroupManager {
     if (!r) return;
     if (r.network?.classID !== undefined || r.network?.priorities?.length)
       throw new TsrunError('TSRUN_E_CGROUP', 'linux.resources.network: net_cls and net_prio do not exist in cgroup v2');
+    // Device rules are an eBPF program only real root may attach: a rootless container's devices
+    // are the host's own nodes, bound in with the host's permissions (runc ignores them too).
+    const wanted = CONTROLLERS.filter((c) => c.wanted(r) && !(this.state.rootless && c === devices));
+    if (this.shared && wanted.length)
+      throw rootlessDenied(`cannot set ${wanted[0]!.name} limit: container could not join or create cgroup`, new Error(`no permission in ${path.dirname(this.dir)}`));
+    if (!wanted.length) return;
     this.enableControllers();
-    for (const c of CONTROLLERS) {
-      if (!c.wanted(r)) continue;
+    for (const c of wanted) {
       if (KERNEL_CONTROLLERS.has(c.name) && !readCgroupFile(this.dir, 'cgroup.controllers').split(/\s+/).includes(c.name))
         throw new TsrunError('TSRUN_E_CGROUP', `linux.resources: the ${c.name} controller is not available in ${this.dir}`);
       const t0 = process.hrtime.bigint();
@@ -72,10 +99,16 @@ export class CgroupV2Manager implements CgroupManager {
   }
 
   freeze(frozen: boolean): void {
+    if (this.shared)
+      throw new TsrunError(
+        'TSRUN_E_CGROUP',
+        `the container has no cgroup of its own (rootless: uid ${process.geteuid?.()} may not make one beside its own cgroup, which is not in a subtree delegated to it): it cannot be ${frozen ? 'paused' : 'resumed'}`,
+      );
     setFreezeV2(this.dir, frozen);
   }
 
   isFrozen(): boolean {
+    if (this.shared) return false;
     return (readKeyValues(this.dir, 'cgroup.events')['frozen'] ?? 0) === 1;
   }
 
@@ -85,30 +118,33 @@ export class CgroupV2Manager implements CgroupManager {
 
   stats(): CgroupStats {
     const s = emptyStats();
-    if (!fs.existsSync(this.dir)) return s;
+    if (this.shared || !fs.existsSync(this.dir)) return s;
     for (const c of CONTROLLERS) c.stats?.(this.dir, s);
     return s;
   }
 
   oomKills(): number {
-    return oomKillsV2(this.dir);
+    return this.shared ? 0 : oomKillsV2(this.dir);
   }
 
   killAll(): boolean {
-    if (!hasFile(this.dir, 'cgroup.kill')) return false;
+    if (this.shared || !hasFile(this.dir, 'cgroup.kill')) return false;
     writeCgroupFile(this.dir, 'cgroup.kill', '1');
     return true;
   }
 
   selfJoin(): CgroupSelfJoin {
-    return { taskDirs: [], cloneInto: this.dir };
+    return { taskDirs: [], cloneInto: this.shared ? undefined : this.dir };
   }
 
   addProcess(pid: number): void {
+    if (this.shared) return;
     writeCgroupFile(this.dir, 'cgroup.procs', String(pid));
   }
 
   pids(): number[] {
+    // The caller's own cgroup is not the container's: none of its processes are listed (or killed).
+    if (this.shared) return [];
     return readPids(path.join(this.dir, 'cgroup.procs'));
   }
 

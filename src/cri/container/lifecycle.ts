@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { removeTracked } from '../../cgroups/fs-ops';
 import { newCgroupManager, type CgroupManager } from '../../cgroups/manager';
+import { containerCgroupsPath } from '../cgroup-paths';
 import { logDebug, logWarn } from '../../common/log';
 import { ensureDir, PRIVATE } from '../../common/private-dir';
 import { emit } from '../../events/bus';
@@ -70,7 +71,7 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
       if (!target || target.state !== 'CONTAINER_RUNNING') throw invalid(`namespace_options.target_id ${JSON.stringify(config.linux?.security_context?.namespace_options?.target_id)}: no such running container`);
       pidNamespace = `/proc/${target.pid}/ns/pid`;
     }
-    const cgroupsPath = `${sandbox.cgroupParent}/${id}`;
+    const cgroupsPath = containerCgroupsPath(sandbox, id);
     for (const m of config.mounts) {
       if (m.propagation !== 'PROPAGATION_BIDIRECTIONAL' || !m.host_path) continue;
       fs.mkdirSync(m.host_path, { recursive: true });
@@ -100,6 +101,7 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
       logPath,
       bundle,
       cgroupsPath,
+      ...(sandbox.systemdCgroup ? { systemdCgroup: true } : {}),
       mounts: gen.mounts,
       // The CRI reports the primary group among the supplementary ones, as `id -G` lists it.
       user: { uid: gen.user.uid, gid: gen.user.gid, supplementalGroups: [...new Set([gen.user.gid, ...gen.user.additionalGids])] },
@@ -353,5 +355,5 @@ function bundleDir(bundle: string, idmap: { rootGid: number } | undefined): void
 
 /** The container's cgroup, for stats and updates. */
 export function containerCgroup(c: ContainerRecord): CgroupManager {
-  return newCgroupManager(c.id, c.cgroupsPath);
+  return newCgroupManager(c.id, c.cgroupsPath, { systemd: !!c.systemdCgroup });
 }

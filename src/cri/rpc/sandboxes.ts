@@ -74,7 +74,7 @@ export async function UpdatePodSandboxResources(ctx: CriContext, req: CriReceive
     if (req.overhead) linux.overhead = req.overhead;
     if (req.resources) linux.resources = req.resources;
     s.config.linux = linux as typeof s.config.linux;
-    applyPodResources(s);
+    await applyPodResources(s);
     ctx.sandboxes.save(s);
   });
   return {};

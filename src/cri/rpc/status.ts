@@ -32,8 +32,9 @@ export async function Status(ctx: CriContext, req: CriReceived<'StatusRequest'>)
   };
 }
 
-export async function RuntimeConfig(_ctx: CriContext, _req: CriReceived<'RuntimeConfigRequest'>) {
-  return { linux: { cgroup_driver: 'CGROUPFS' as const } };
+/** The cgroup driver, which a kubelet (KubeletCgroupDriverFromCRI) takes as its own. */
+export async function RuntimeConfig(ctx: CriContext, _req: CriReceived<'RuntimeConfigRequest'>) {
+  return { linux: { cgroup_driver: ctx.opts.systemdCgroup ? ('SYSTEMD' as const) : ('CGROUPFS' as const) } };
 }
 
 /** The kubelet's pod CIDR: with no network config yet, a bridge network on that CIDR is written. */

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { RuntimeConfig } from '../../../specs/oci/runtime-config';
 import { defaultSpec } from '../../oci/default-spec';
 import { PAUSE_BINARY } from '../../sys/native';
+import { containerCgroupsPath } from '../cgroup-paths';
 import type { SandboxRecord } from '../store/types';
 
 export function writeInfraBundle(dir: string, sandbox: SandboxRecord): string {
@@ -25,7 +26,7 @@ export function writeInfraBundle(dir: string, sandbox: SandboxRecord): string {
   if (sandbox.ipcns) ns.push({ type: 'ipc', path: sandbox.ipcns });
   if (sandbox.utsns) ns.push({ type: 'uts', path: sandbox.utsns });
   if (!sandbox.utsns) delete spec.hostname;
-  spec.linux = { ...spec.linux!, namespaces: ns, cgroupsPath: `${sandbox.cgroupParent}/infra-${sandbox.id.slice(0, 12)}` };
+  spec.linux = { ...spec.linux!, namespaces: ns, cgroupsPath: containerCgroupsPath(sandbox, `infra-${sandbox.id.slice(0, 12)}`) };
   fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec, null, 1));
   return bundle;
 }

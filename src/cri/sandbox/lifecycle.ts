@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { removeTracked } from '../../cgroups/fs-ops';
 import { newCgroupManager } from '../../cgroups/manager';
+import { podCgroupParent, podSlicePath } from '../cgroup-paths';
 import { logWarn } from '../../common/log';
 import { UndoStack } from '../../common/undo';
 import { emit, step } from '../../events/bus';
@@ -122,7 +123,7 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
     }
     const files = step('pod_files', `hostname ${hostname}, hosts, resolv.conf in ${runDir}`, () => writePodFiles(runDir, hostname, config.dns_config, ip, hostNetwork), id);
     const ownCgroupParent = !config.linux?.cgroup_parent;
-    const cgroupParent = config.linux?.cgroup_parent || `${ctx.opts.defaultCgroupParent}/pod-${id.slice(0, 16)}`;
+    const cgroupParent = podCgroupParent(ctx.opts, config.linux?.cgroup_parent, id);
     const rec: SandboxRecord = {
       id,
       name,
@@ -142,12 +143,13 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
       networkAttached: !hostNetwork,
       cgroupParent,
       ownCgroupParent,
+      ...(ctx.opts.systemdCgroup ? { systemdCgroup: true } : {}),
       hostname,
       shm,
       files,
     };
     if (ownCgroupParent && config.linux?.resources) {
-      applyPodResources(rec);
+      await applyPodResources(rec);
       undo.push('remove the pod cgroup', () => removePodCgroup(rec));
     }
     // Containers of a pod that shares its PID namespace need a PID 1 to join.
@@ -242,7 +244,7 @@ export async function removeSandbox(ctx: CriContext, s: SandboxRecord, removeCon
   if (s.infra) ctx.trash.discard(ctx.paths.monitorDir(s.infra.id));
   if (s.ownCgroupParent) {
     try {
-      removePodCgroup(s);
+      await removePodCgroup(s);
     } catch (e) {
       logWarn(`pod ${s.id}: removing cgroup ${s.cgroupParent}: ${(e as Error).message}`);
     }
@@ -252,8 +254,9 @@ export async function removeSandbox(ctx: CriContext, s: SandboxRecord, removeCon
   emit('pod_removed', s.config.metadata?.name ?? s.id, 0, s.id);
 }
 
-/** The pod's own cgroup directories, in every hierarchy (its containers' are gone by then). */
-function removePodCgroup(s: SandboxRecord): void {
+/** The pod's own cgroup directories, in every hierarchy (its containers' are gone by then); systemd: its slice. */
+async function removePodCgroup(s: SandboxRecord): Promise<void> {
+  if (s.systemdCgroup) return newCgroupManager(`pod-${s.id}`, podSlicePath(s), { systemd: true }).destroy();
   removeTracked(Object.values(newCgroupManager(`pod-${s.id}`, s.cgroupParent).state.dirs));
 }
 
@@ -261,7 +264,7 @@ function removePodCgroup(s: SandboxRecord): void {
  * Limits for a pod cgroup that tsrun made (no cgroup_parent from a kubelet, which sizes its own):
  * the containers' sum plus the pod overhead, as the kubelet sizes a pod cgroup.
  */
-export function applyPodResources(s: SandboxRecord): void {
+export async function applyPodResources(s: SandboxRecord): Promise<void> {
   const r = s.config.linux?.resources;
   if (!s.ownCgroupParent || !r) return;
   const o = s.config.linux?.overhead;
@@ -272,7 +275,7 @@ export function applyPodResources(s: SandboxRecord): void {
     cpu_quota: plus(r.cpu_quota, o?.cpu_quota),
     cpu_shares: plus(r.cpu_shares, o?.cpu_shares),
   };
-  const cg = newCgroupManager(`pod-${s.id}`, s.cgroupParent);
+  const cg = s.systemdCgroup ? newCgroupManager(`pod-${s.id}`, podSlicePath(s), { systemd: true }) : newCgroupManager(`pod-${s.id}`, s.cgroupParent);
   step('cgroup_created', cg.state.path, () => cg.create(), s.id);
-  cg.apply(ociResources(total), (controller, writes, us) => emit('cgroup_limits', `${controller}: ${writes.join(', ')}`, us, s.id));
+  await cg.apply(ociResources(total), (controller, writes, us) => emit('cgroup_limits', `${controller}: ${writes.join(', ')}`, us, s.id));
 }

@@ -36,6 +36,8 @@ export interface SandboxRecord {
   cgroupParent: string;
   /** true when the server made the cgroup parent (and so removes it) */
   ownCgroupParent: boolean;
+  /** the systemd driver: cgroupParent is a slice, containers are scopes in it */
+  systemdCgroup?: boolean;
   hostname: string;
   /** /dev/shm of the pod: a tmpfs the containers share, or the host's */
   shm: string;
@@ -79,6 +81,8 @@ export interface ContainerRecord {
   logPath: string;
   bundle: string;
   cgroupsPath: string;
+  /** the systemd driver: cgroupsPath is "slice:tsrun:id" */
+  systemdCgroup?: boolean;
   /** the host side of each mount, as ContainerStatus reports it */
   mounts: ContainerConfig__Output['mounts'];
   /** the user the process runs as (for ContainerStatus.user) */
