@@ -60,7 +60,11 @@ ${timed}
   i=$((i + 1))
 done
 ${teardown}`;
-  const out = execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  const out = execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 24,
+  });
   const res: number[][] = bodies.map(() => []);
   for (const line of out.trim().split('\n').filter(Boolean)) {
     const [k, ns] = line.split(' ');
@@ -79,7 +83,8 @@ const VERBS = ['state', 'start', 'kill', 'delete'] as const;
  * (untimed), delete. Tools take turns as in timeLoop.
  */
 function verbLoop(bundleDir: string, runs = RUNS): Record<(typeof VERBS)[number], number[][]> {
-  const timed = (verb: string, k: number, cmd: string): string => `  s=$(date +%s%N); ${cmd} > /dev/null; e=$(date +%s%N); [ $i -ge 0 ] && echo "${verb} ${k} $((e - s))"`;
+  const timed = (verb: string, k: number, cmd: string): string =>
+    `  s=$(date +%s%N); ${cmd} > /dev/null; e=$(date +%s%N); [ $i -ge 0 ] && echo "${verb} ${k} $((e - s))"`;
   const turns = TOOLS.map((t, k) => {
     const c = `${t.bin} ${root(t)}`;
     const id = `${t.name}-v-$((i + 1))`;
@@ -100,7 +105,11 @@ while [ $i -lt ${runs} ]; do
 ${turns.join('\n')}
   i=$((i + 1))
 done`;
-  const out = execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  const out = execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 24,
+  });
   const res = Object.fromEntries(VERBS.map((v) => [v, TOOLS.map(() => [] as number[])])) as Record<(typeof VERBS)[number], number[][]>;
   for (const line of out.trim().split('\n').filter(Boolean)) {
     const [verb, k, ns] = line.split(' ');
@@ -127,8 +136,25 @@ runBench('cli', async () => {
     const perTool = (bench: string, times: number[][]): void => TOOLS.forEach((t, k) => measure(bench, t.name, times[k]!));
     const [nodeFloor] = timeLoop('', ['node -e 0'], '');
     measure('node -e 0', 'node', nodeFloor!);
-    perTool('run true', timeLoop(`cd ${trueBundle}`, TOOLS.map((t) => `${t.bin} ${root(t)} run -b ${trueBundle} ${t.name}-b-$i > /dev/null`), ''));
-    perTool('create+start+delete', timeLoop('', TOOLS.map((t) => `${t.bin} ${root(t)} create -b ${trueBundle} ${t.name}-c-$i; ${t.bin} ${root(t)} start ${t.name}-c-$i; while [ "$(${t.bin} ${root(t)} state ${t.name}-c-$i | grep -c stopped)" = 0 ]; do :; done; ${t.bin} ${root(t)} delete ${t.name}-c-$i`), ''));
+    perTool(
+      'run true',
+      timeLoop(
+        `cd ${trueBundle}`,
+        TOOLS.map((t) => `${t.bin} ${root(t)} run -b ${trueBundle} ${t.name}-b-$i > /dev/null`),
+        '',
+      ),
+    );
+    perTool(
+      'create+start+delete',
+      timeLoop(
+        '',
+        TOOLS.map(
+          (t) =>
+            `${t.bin} ${root(t)} create -b ${trueBundle} ${t.name}-c-$i; ${t.bin} ${root(t)} start ${t.name}-c-$i; while [ "$(${t.bin} ${root(t)} state ${t.name}-c-$i | grep -c stopped)" = 0 ]; do :; done; ${t.bin} ${root(t)} delete ${t.name}-c-$i`,
+        ),
+        '',
+      ),
+    );
     const verbs = verbLoop(sleepBundle);
     for (const v of VERBS) perTool(v, verbs[v]);
     perTool(
@@ -145,7 +171,11 @@ runBench('cli', async () => {
     const narration = path.join(work, 'narration');
     const [plainRuns, textRuns, jsonRuns] = timeLoop(
       '',
-      [`${ts.bin} ${root(ts)} run -b ${trueBundle} p-$i > /dev/null`, `${ts.bin} ${root(ts)} run --explain -b ${trueBundle} e-$i > /dev/null 2> ${narration}`, `${ts.bin} ${root(ts)} run --explain=json -b ${trueBundle} j-$i > /dev/null 2> ${narration}`],
+      [
+        `${ts.bin} ${root(ts)} run -b ${trueBundle} p-$i > /dev/null`,
+        `${ts.bin} ${root(ts)} run --explain -b ${trueBundle} e-$i > /dev/null 2> ${narration}`,
+        `${ts.bin} ${root(ts)} run --explain=json -b ${trueBundle} j-$i > /dev/null 2> ${narration}`,
+      ],
       '',
       EXPLAIN_RUNS,
     );
@@ -167,7 +197,8 @@ runBench('cli', async () => {
     }
     const floor = p50(m('node -e 0', 'node')!);
     const plain = p50(m('run true', 'tsrun')!);
-    if (m('run true', 'runc')) rows.push(row('cli', 'run true above the `node -e 0` floor', 'ms', plain - floor, p50(m('run true', 'runc')!), 'runc, whole run'));
+    if (m('run true', 'runc'))
+      rows.push(row('cli', 'run true above the `node -e 0` floor', 'ms', plain - floor, p50(m('run true', 'runc')!), 'runc, whole run'));
     const plainTurns = p50(m('explain', 'plain')!);
     rows.push(row('cli', 'run true --explain (narrated)', 'ms', p50(m('explain', 'text')!), plainTurns, 'tsrun run, no --explain'));
     rows.push(row('cli', 'run true --explain=json', 'ms', p50(m('explain', 'json')!), plainTurns, 'tsrun run, no --explain'));

@@ -28,7 +28,13 @@ interface Samples {
 }
 
 function samples(label: string, pull: number): Samples {
-  return { label, pull, start: { RunPodSandbox: [], CreateContainer: [], StartContainer: [], total: [] }, stop: { StopContainer: [], RemoveContainer: [], StopPodSandbox: [], RemovePodSandbox: [], total: [] }, execSync: [] };
+  return {
+    label,
+    pull,
+    start: { RunPodSandbox: [], CreateContainer: [], StartContainer: [], total: [] },
+    stop: { StopContainer: [], RemoveContainer: [], StopPodSandbox: [], RemovePodSandbox: [], total: [] },
+    execSync: [],
+  };
 }
 
 /** One pod through its life; iteration -1 is the warm-up (checked, not recorded). */
@@ -36,7 +42,8 @@ async function iteration(rt: CriRuntime, env: CriEnv, s: Samples, i: number): Pr
   const started: Started = await startPod(rt.client, podSpec(env, `lat-${rt.name}-${i + 1}`, path.join(env.dir, 'logs', rt.name)));
   if (i < 0) s.ip = await verifyPod(rt.client, started);
   const [ex, execMs] = await timed(() => rt.client.runtime('ExecSync', { container_id: started.containerId, cmd: ['echo', 'probe'], timeout: 10 }));
-  if (Buffer.from(ex['stdout'] as Uint8Array).toString() !== 'probe\n') throw new Error(`${rt.name}: ExecSync printed ${JSON.stringify(Buffer.from(ex['stdout'] as Uint8Array).toString())}`);
+  if (Buffer.from(ex['stdout'] as Uint8Array).toString() !== 'probe\n')
+    throw new Error(`${rt.name}: ExecSync printed ${JSON.stringify(Buffer.from(ex['stdout'] as Uint8Array).toString())}`);
   const stopped: Stopped = await stopPod(rt.client, started);
   if (i < 0) return;
   s.execSync.push(execMs);
@@ -74,7 +81,8 @@ runBench('cri', async () => {
     }
     if (missing) ts = undefined;
     const rows: Row[] = [];
-    const add = (name: string, t: number[] | undefined, r: number[], q: (xs: number[]) => number): void => void rows.push(row('cri', name, 'ms', t && q(t), q(r), ref.label, missing));
+    const add = (name: string, t: number[] | undefined, r: number[], q: (xs: number[]) => number): void =>
+      void rows.push(row('cri', name, 'ms', t && q(t), q(r), ref.label, missing));
     for (const op of START_OPS) {
       const name = op === 'total' ? 'pod+container start' : op;
       add(`${name} p50`, ts?.start[op], ref.start[op], p50);
@@ -91,7 +99,9 @@ runBench('cri', async () => {
     return {
       rows,
       extra: { runs: RUNS, samples: { containerd: ref, ...(ts ? { tsrun: ts } : {}) } },
-      notes: [`${RUNS} pods per runtime after one warm-up, one at a time, the runtimes taking turns: RunPodSandbox (CNI bridge + host-local + portmap), a busybox container that exits on SIGTERM, StopContainer with a 10 s grace period`],
+      notes: [
+        `${RUNS} pods per runtime after one warm-up, one at a time, the runtimes taking turns: RunPodSandbox (CNI bridge + host-local + portmap), a busybox container that exits on SIGTERM, StopContainer with a 10 s grace period`,
+      ],
     };
   } finally {
     await env.close();

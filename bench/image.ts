@@ -46,7 +46,10 @@ runBench('image', async () => {
 async function startContainerd(): Promise<{ sock: string; proc: ChildProcess; stop: () => Promise<void> }> {
   const ctrDir = tmp('ctrd-');
   const sock = path.join(ctrDir, 'containerd.sock');
-  fs.writeFileSync(path.join(ctrDir, 'config.toml'), `version = 2\nroot = "${ctrDir}/root"\nstate = "${ctrDir}/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "${sock}"\n[ttrpc]\n  address = "${sock}.ttrpc"\n`);
+  fs.writeFileSync(
+    path.join(ctrDir, 'config.toml'),
+    `version = 2\nroot = "${ctrDir}/root"\nstate = "${ctrDir}/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "${sock}"\n[ttrpc]\n  address = "${sock}.ttrpc"\n`,
+  );
   const proc = spawn('containerd', ['--config', path.join(ctrDir, 'config.toml')], { stdio: 'ignore' });
   await waitFor(() => fs.existsSync(sock), 20_000);
   return {
@@ -93,7 +96,8 @@ function tarUnpack(blob: string): void {
 
 /** Runs a command to its end: wall time and its peak RSS (getrusage of the child, via python3). */
 function measured(cmd: string[]): { ms: number; maxRssMiB: number } {
-  const script = 'import resource,subprocess,sys\nr=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL)\nprint(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\nsys.exit(r.returncode)';
+  const script =
+    'import resource,subprocess,sys\nr=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL)\nprint(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\nsys.exit(r.returncode)';
   const t = process.hrtime.bigint();
   const out = execFileSync('python3', ['-c', script, ...cmd], { encoding: 'utf8' });
   return { ms: Number(process.hrtime.bigint() - t) / 1e6, maxRssMiB: Number(out.trim()) / 1024 };
@@ -130,10 +134,19 @@ async function measureDebian(): Promise<BenchResult> {
       rows: [
         row('image', name, 'ms', t, p50(ctr), 'ctr pull (containerd)'),
         row('image', `peak RSS of that pull`, 'MiB', Math.max(...tsrun.map((m) => m.maxRssMiB)), ctrHwm, 'containerd VmHWM'),
-        row('image', `unpack one Debian layer (${(layer.unpacked / 1e6).toFixed(0)} MB, ${layer.files} files)`, 'ms', p50(unpack), p50(tar), 'gzip -dc | tar -x'),
+        row(
+          'image',
+          `unpack one Debian layer (${(layer.unpacked / 1e6).toFixed(0)} MB, ${layer.files} files)`,
+          'ms',
+          p50(unpack),
+          p50(tar),
+          'gzip -dc | tar -x',
+        ),
       ],
       extra: { image: { compressed: image.compressed, unpacked: image.unpacked, files: image.files }, tsrun, ctr, ctrHwmMiB: ctrHwm, unpack, tar },
-      notes: [`the Debian image: ${(image.compressed / 1e6).toFixed(0)} MB gzip'd, ${gb} GB unpacked, built once per machine from Debian 12 packages (apt-get download + dpkg-deb -x) into ${path.dirname(image.storage)}; median of ${runs} cold pulls each`],
+      notes: [
+        `the Debian image: ${(image.compressed / 1e6).toFixed(0)} MB gzip'd, ${gb} GB unpacked, built once per machine from Debian 12 packages (apt-get download + dpkg-deb -x) into ${path.dirname(image.storage)}; median of ${runs} cold pulls each`,
+      ],
     };
   } finally {
     await ctrd.stop();
@@ -145,7 +158,10 @@ async function measure(): Promise<BenchResult> {
   // Half random (incompressible), half text-like: what real layers look like.
   const layers = [tarOfDir(busyboxRootfs())];
   for (let i = 0; i < LAYERS - 1; i++) {
-    const files = Array.from({ length: 8 }, (_, j) => ({ name: `data${i}/f${j}`, body: j % 2 ? randomBytes((LAYER_MB * 1024 * 1024) / 8) : Buffer.from('tsrun '.repeat((LAYER_MB * 1024 * 1024) / 48)) }));
+    const files = Array.from({ length: 8 }, (_, j) => ({
+      name: `data${i}/f${j}`,
+      body: j % 2 ? randomBytes((LAYER_MB * 1024 * 1024) / 8) : Buffer.from('tsrun '.repeat((LAYER_MB * 1024 * 1024) / 48)),
+    }));
     layers.push(await tarOf([{ name: `data${i}/`, type: 'directory', mode: 0o755 }, ...files]));
   }
   const layout = new OciLayout(tmp('oci-'));
@@ -160,15 +176,29 @@ async function measure(): Promise<BenchResult> {
     const times: Record<string, number[]> = {};
     const add = (key: string, xs: number[]): void => void (times[key] = xs);
     const runs = (f: () => void): number[] => Array.from({ length: RUNS }, () => ms(f));
-    add('tsrun pull', runs(() => execFileSync(TSRUN, ['--store', tmp('store-'), 'pull', '-q', ref])));
-    add('ctr pull', runs(() => ctrPull(sock, ref)));
-    add('skopeo+umoci', runs(() => {
-      const d = tmp('skopeo-');
-      execFileSync('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${d}/oci:v1`]);
-      execFileSync('umoci', ['unpack', '--image', `${d}/oci:v1`, `${d}/bundle`], { stdio: 'ignore' });
-    }));
+    add(
+      'tsrun pull',
+      runs(() => execFileSync(TSRUN, ['--store', tmp('store-'), 'pull', '-q', ref])),
+    );
+    add(
+      'ctr pull',
+      runs(() => ctrPull(sock, ref)),
+    );
+    add(
+      'skopeo+umoci',
+      runs(() => {
+        const d = tmp('skopeo-');
+        execFileSync('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${d}/oci:v1`]);
+        execFileSync('umoci', ['unpack', '--image', `${d}/oci:v1`, `${d}/bundle`], { stdio: 'ignore' });
+      }),
+    );
     // Unpack alone: the biggest layer, from the same gzip blob.
-    const big = JSON.parse(fs.readFileSync(path.join(layout.dir, 'blobs', 'sha256', JSON.parse(fs.readFileSync(path.join(layout.dir, 'index.json'), 'utf8')).manifests[0].digest.slice(7)), 'utf8')).layers[1];
+    const big = JSON.parse(
+      fs.readFileSync(
+        path.join(layout.dir, 'blobs', 'sha256', JSON.parse(fs.readFileSync(path.join(layout.dir, 'index.json'), 'utf8')).manifests[0].digest.slice(7)),
+        'utf8',
+      ),
+    ).layers[1];
     const blob = path.join(layout.dir, 'blobs', 'sha256', big.digest.slice(7));
     const unpackTimes: number[] = [];
     const tarTimes: number[] = [];

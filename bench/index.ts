@@ -52,7 +52,9 @@ function main(): number {
   const json = JSON.stringify(results, null, 2);
   fs.writeFileSync(path.join(RESULTS, `${stamp}.json`), json);
   fs.writeFileSync(path.join(RESULTS, 'latest.json'), json);
-  const failedNames = Object.entries(results.benches).filter(([, v]) => 'failed' in v).map(([k]) => k);
+  const failedNames = Object.entries(results.benches)
+    .filter(([, v]) => 'failed' in v)
+    .map(([k]) => k);
   const notes = Object.entries(results.benches).flatMap(([k, v]) => ('notes' in v && v.notes ? v.notes.map((n) => `- ${k}: ${n}`) : []));
   const md = [
     `# tsrun benchmarks${quick ? ' (quick)' : ''}`,
@@ -66,7 +68,9 @@ function main(): number {
     '',
   ].join('\n');
   fs.writeFileSync(path.join(RESULTS, 'latest.md'), md);
-  process.stdout.write(`\n${md}\nwrote ${path.relative(process.cwd(), path.join(RESULTS, `${stamp}.json`))} and latest.md in ${path.relative(process.cwd(), RESULTS)}\n`);
+  process.stdout.write(
+    `\n${md}\nwrote ${path.relative(process.cwd(), path.join(RESULTS, `${stamp}.json`))} and latest.md in ${path.relative(process.cwd(), RESULTS)}\n`,
+  );
   return failed ? 1 : 0;
 }
 

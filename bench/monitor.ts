@@ -39,12 +39,45 @@ function only(pids: number[], what: string): number {
 /** conmon, as podman starts it for `podman run -d` with runc. */
 async function conmon(cgroupParent: string): Promise<Mem> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-bench-podman-'));
-  const global = ['--root', `${work}/storage`, '--runroot', `${work}/run`, '--tmpdir', `${work}/tmp`, '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
-  const podman = (args: string[]): string => execFileSync('podman', [...global, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 }).trim();
+  const global = [
+    '--root',
+    `${work}/storage`,
+    '--runroot',
+    `${work}/run`,
+    '--tmpdir',
+    `${work}/tmp`,
+    '--runtime',
+    'runc',
+    '--cgroup-manager',
+    'cgroupfs',
+    '--events-backend',
+    'file',
+  ];
+  const podman = (args: string[]): string =>
+    execFileSync('podman', [...global, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 }).trim();
   try {
-    const id = podman(['run', '-d', '--network', 'none', '--cgroup-parent', `${cgroupParent}/podman`, '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', `oci:${busyboxOciLayout().layout}:latest`, 'sleep', '3600']);
+    const id = podman([
+      'run',
+      '-d',
+      '--network',
+      'none',
+      '--cgroup-parent',
+      `${cgroupParent}/podman`,
+      '--ulimit',
+      'nofile=1024:1024',
+      '--ulimit',
+      'nproc=1024:1024',
+      `oci:${busyboxOciLayout().layout}:latest`,
+      'sleep',
+      '3600',
+    ]);
     try {
-      const pid = only(allProcs().filter((p) => p.comm === 'conmon' && p.cmdline.includes(id)).map((p) => p.pid), `conmon for ${id}`);
+      const pid = only(
+        allProcs()
+          .filter((p) => p.comm === 'conmon' && p.cmdline.includes(id))
+          .map((p) => p.pid),
+        `conmon for ${id}`,
+      );
       return await settle(pid);
     } finally {
       podman(['rm', '-f', '-t', '0', id]);
@@ -57,15 +90,22 @@ async function conmon(cgroupParent: string): Promise<Mem> {
 
 /** containerd-shim-runc-v2 for one container started with `ctr run -d` (no pod, no pause). */
 async function ctrShim(rt: CriRuntime, env: CriEnv): Promise<Mem> {
-  const ctr = (args: string[]): string => execFileSync('ctr', ['-a', rt.socket, '-n', 'tsrun-bench', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  const ctr = (args: string[]): string =>
+    execFileSync('ctr', ['-a', rt.socket, '-n', 'tsrun-bench', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
   ctr(['images', 'import', '--index-name', 'bench/busybox:oci', busyboxOciLayout().tar]);
   const before = new Set(rt.processes().helpers);
   ctr(['run', '-d', '--cgroup', `${env.cgroupParent}/ctr`, 'bench/busybox:oci', 'bench-idle', 'sleep', '3600']);
   try {
-    return await settle(only(rt.processes().helpers.filter((p) => !before.has(p)), 'new shim'));
+    return await settle(
+      only(
+        rt.processes().helpers.filter((p) => !before.has(p)),
+        'new shim',
+      ),
+    );
   } finally {
     spawnSync('ctr', ['-a', rt.socket, '-n', 'tsrun-bench', 'tasks', 'kill', '-s', 'SIGKILL', 'bench-idle'], { stdio: 'ignore' });
-    for (let i = 0; i < 50 && spawnSync('ctr', ['-a', rt.socket, '-n', 'tsrun-bench', 'tasks', 'delete', 'bench-idle'], { stdio: 'ignore' }).status !== 0; i++) await sleep(100);
+    for (let i = 0; i < 50 && spawnSync('ctr', ['-a', rt.socket, '-n', 'tsrun-bench', 'tasks', 'delete', 'bench-idle'], { stdio: 'ignore' }).status !== 0; i++)
+      await sleep(100);
     spawnSync('ctr', ['-a', rt.socket, '-n', 'tsrun-bench', 'containers', 'delete', 'bench-idle'], { stdio: 'ignore' });
   }
 }
@@ -76,7 +116,12 @@ async function podHelper(rt: CriRuntime, env: CriEnv): Promise<Mem> {
   const before = new Set(rt.processes().helpers);
   const s = await startPod(rt.client, podSpec(env, `idle-${rt.name}`, path.join(env.dir, 'logs', `monitor-${rt.name}`)));
   await verifyPod(rt.client, s);
-  return settle(only(rt.processes().helpers.filter((p) => !before.has(p)), `new ${rt.helperName}`));
+  return settle(
+    only(
+      rt.processes().helpers.filter((p) => !before.has(p)),
+      `new ${rt.helperName}`,
+    ),
+  );
 }
 
 async function withRuntime<T>(rt: CriRuntime, f: (rt: CriRuntime) => Promise<T>): Promise<T> {
@@ -95,16 +140,41 @@ runBench('monitor', async () => {
     const { value: ts, missing } = await measureTsrun(async () => withRuntime(await startTsrunCri(env), (rt) => podHelper(rt, env)));
     const MiB = (k: number | undefined): number | undefined => (k === undefined ? undefined : k / 1024);
     const rows: Row[] = [];
-    for (const [metric, key] of [['VmRSS', 'rssKiB'], ['Pss', 'pssKiB']] as const) {
+    for (const [metric, key] of [
+      ['VmRSS', 'rssKiB'],
+      ['Pss', 'pssKiB'],
+    ] as const) {
       rows.push(row('monitor', `${metric} of the helper of one idle container`, 'MiB', MiB(ts?.[key]), MiB(cm[key]), 'conmon, via podman + runc', missing));
-      rows.push(row('monitor', `${metric} of the helper of one idle container`, 'MiB', MiB(ts?.[key]), MiB(ctrShimMem[key]), 'containerd-shim-runc-v2, ctr run', missing));
-      rows.push(row('monitor', `${metric} of the helper of a pod (pause + 1 idle container)`, 'MiB', MiB(ts?.[key]), MiB(podShimMem[key]), 'containerd-shim-runc-v2, CRI pod', missing));
+      rows.push(
+        row(
+          'monitor',
+          `${metric} of the helper of one idle container`,
+          'MiB',
+          MiB(ts?.[key]),
+          MiB(ctrShimMem[key]),
+          'containerd-shim-runc-v2, ctr run',
+          missing,
+        ),
+      );
+      rows.push(
+        row(
+          'monitor',
+          `${metric} of the helper of a pod (pause + 1 idle container)`,
+          'MiB',
+          MiB(ts?.[key]),
+          MiB(podShimMem[key]),
+          'containerd-shim-runc-v2, CRI pod',
+          missing,
+        ),
+      );
     }
     removeCgroups(env.cgroupParent);
     return {
       rows,
       extra: { conmon: cm, ctrShim: ctrShimMem, podShim: podShimMem, ...(ts ? { tsrunMonitor: ts } : {}), settleMs: SETTLE_MS, samples: SAMPLES },
-      notes: [`helpers sampled ${SAMPLES} times after the container idled ${SETTLE_MS / 1000} s; tsrun's figure is tsrun-monitor for a CRI pod with one container (it watches a pod)`],
+      notes: [
+        `helpers sampled ${SAMPLES} times after the container idled ${SETTLE_MS / 1000} s; tsrun's figure is tsrun-monitor for a CRI pod with one container (it watches a pod)`,
+      ],
     };
   } finally {
     await env.close();

@@ -92,8 +92,22 @@ function plot(ref: Curve, ts: Curve | undefined, missing: string | undefined): s
   const memSeries = (c: Curve | undefined, name: 'containerd' | 'tsrun'): Series[] =>
     c
       ? [
-          { title: `${c.label}: RSS`, points: [[0, MiB(c.idle.daemonRssKiB + c.idle.helperRssKiB)], ...c.points.map((p): [number, number] => [p.pods, MiB(p.daemonRssKiB + p.helperRssKiB)])], style: `lines lw 2 lc rgb ${color[name]}` },
-          { title: `${c.label}: PSS`, points: [[0, MiB(c.idle.daemonPssKiB + c.idle.helperPssKiB)], ...c.points.map((p): [number, number] => [p.pods, MiB(p.daemonPssKiB + p.helperPssKiB)])], style: `lines lw 2 dt 2 lc rgb ${color[name]}` },
+          {
+            title: `${c.label}: RSS`,
+            points: [
+              [0, MiB(c.idle.daemonRssKiB + c.idle.helperRssKiB)],
+              ...c.points.map((p): [number, number] => [p.pods, MiB(p.daemonRssKiB + p.helperRssKiB)]),
+            ],
+            style: `lines lw 2 lc rgb ${color[name]}`,
+          },
+          {
+            title: `${c.label}: PSS`,
+            points: [
+              [0, MiB(c.idle.daemonPssKiB + c.idle.helperPssKiB)],
+              ...c.points.map((p): [number, number] => [p.pods, MiB(p.daemonPssKiB + p.helperPssKiB)]),
+            ],
+            style: `lines lw 2 dt 2 lc rgb ${color[name]}`,
+          },
         ]
       : [];
   const label = missing ? `tsrun cri: not available (${missing})` : undefined;
@@ -103,8 +117,18 @@ function plot(ref: Curve, ts: Curve | undefined, missing: string | undefined): s
       out,
       `Pods with one sleeping container, started one at a time (${os.cpus().length} CPUs)`,
       [
-        { title: 'time to start one pod + container', xlabel: 'pods running (including this one)', ylabel: 'RunPodSandbox + CreateContainer + StartContainer (ms)', series: [...startSeries(ref, 'containerd'), ...startSeries(ts, 'tsrun')] },
-        { title: "memory of the runtime's own processes", xlabel: 'pods running', ylabel: 'daemon + per-pod helpers (MiB)', series: [...memSeries(ref, 'containerd'), ...memSeries(ts, 'tsrun')] },
+        {
+          title: 'time to start one pod + container',
+          xlabel: 'pods running (including this one)',
+          ylabel: 'RunPodSandbox + CreateContainer + StartContainer (ms)',
+          series: [...startSeries(ref, 'containerd'), ...startSeries(ts, 'tsrun')],
+        },
+        {
+          title: "memory of the runtime's own processes",
+          xlabel: 'pods running',
+          ylabel: 'daemon + per-pod helpers (MiB)',
+          series: [...memSeries(ref, 'containerd'), ...memSeries(ts, 'tsrun')],
+        },
       ],
       work,
       label,
@@ -124,7 +148,17 @@ runBench('scale', async () => {
     const { value: ts, missing } = await measureTsrun(() => withRuntime(env, startTsrunCri));
     const rows: Row[] = [];
     for (const n of COUNTS) {
-      rows.push(row('scale', `start per pod, pods ${(COUNTS[COUNTS.indexOf(n) - 1] ?? 0) + 1}-${n} (mean)`, 'ms', ts && stepMean(ts, n), stepMean(ref, n), ref.label, missing));
+      rows.push(
+        row(
+          'scale',
+          `start per pod, pods ${(COUNTS[COUNTS.indexOf(n) - 1] ?? 0) + 1}-${n} (mean)`,
+          'ms',
+          ts && stepMean(ts, n),
+          stepMean(ref, n),
+          ref.label,
+          missing,
+        ),
+      );
     }
     for (const n of COUNTS) {
       const mem = (c: Curve | undefined): number | undefined => c && MiB(at(c, n).daemonRssKiB + at(c, n).helperRssKiB);
@@ -133,7 +167,8 @@ runBench('scale', async () => {
     const n = COUNTS[COUNTS.length - 1]!;
     const pss = (c: Curve | undefined): number | undefined => c && MiB(at(c, n).daemonPssKiB + at(c, n).helperPssKiB);
     rows.push(row('scale', `runtime PSS with ${n} pods`, 'MiB', pss(ts), pss(ref), `${ref.label} + shims`, missing));
-    const perPod = (c: Curve | undefined): number | undefined => (c && at(c, n).helpers > 0 ? MiB((at(c, n).helperRssKiB - c.idle.helperRssKiB) / n) : undefined);
+    const perPod = (c: Curve | undefined): number | undefined =>
+      c && at(c, n).helpers > 0 ? MiB((at(c, n).helperRssKiB - c.idle.helperRssKiB) / n) : undefined;
     const noHelpers = ts && at(ts, n).helpers === 0 ? 'no tsrun-monitor processes found' : undefined;
     rows.push(row('scale', `helper RSS per pod (${n} pods)`, 'MiB', perPod(ts), perPod(ref), 'containerd-shim-runc-v2', missing ?? noHelpers));
     rows.push(row('scale', `stop+remove per pod, ${n} pods running`, 'ms', ts?.teardownMsPerPod, ref.teardownMsPerPod, ref.label, missing));

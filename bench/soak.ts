@@ -55,7 +55,10 @@ function treeDirs(dir: string): number {
 function counts(rt: CriRuntime, env: CriEnv): Counts {
   const server = rt.processes().daemon[0]!;
   const dir = rt.dir!;
-  const mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' '));
+  const mountinfo = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' '));
   const ours = mountinfo.filter((f) => (f[4] ?? '').startsWith(dir));
   // nsfs mounts below the run dir: the pods' pinned namespaces (net, ipc, uts).
   const netns = ours.filter((f) => f[4]!.endsWith('/ns/net')).length;
@@ -91,7 +94,8 @@ const LEAK_KEYS = ['fds', 'mounts', 'cgroups', 'netns', 'veths', 'ipamLeases', '
 /** Counts once background removals (trashed records, exits being released) are done. */
 async function settled(rt: CriRuntime, env: CriEnv, start: Counts): Promise<Counts> {
   let c = counts(rt, env);
-  for (const end = Date.now() + 30_000; Date.now() < end && LEAK_KEYS.some((k) => c[k] > start[k]); c = counts(rt, env)) await new Promise((r) => setTimeout(r, 250));
+  for (const end = Date.now() + 30_000; Date.now() < end && LEAK_KEYS.some((k) => c[k] > start[k]); c = counts(rt, env))
+    await new Promise((r) => setTimeout(r, 250));
   return c;
 }
 
@@ -120,7 +124,8 @@ runBench('soak', async () => {
       const spec = podSpec(env, `soak-${i}`, path.join(env.dir, 'logs'));
       const s = await startPod(rt.client, spec);
       const ex = await rt.client.runtime('ExecSync', { container_id: s.containerId, cmd: ['echo', `cycle-${i}`], timeout: 10 });
-      if (Buffer.from(ex['stdout'] as Uint8Array).toString() !== `cycle-${i}\n`) throw new Error(`cycle ${i}: ExecSync printed ${JSON.stringify(Buffer.from(ex['stdout'] as Uint8Array).toString())}`);
+      if (Buffer.from(ex['stdout'] as Uint8Array).toString() !== `cycle-${i}\n`)
+        throw new Error(`cycle ${i}: ExecSync printed ${JSON.stringify(Buffer.from(ex['stdout'] as Uint8Array).toString())}`);
       await stopPod(rt.client, s);
       fs.rmSync(path.join(env.dir, 'logs', `soak-${i}`), { recursive: true, force: true });
       if (i % EVERY === 0 || i === CYCLES) {
@@ -143,7 +148,7 @@ runBench('soak', async () => {
   const leaked = LEAK_KEYS.filter((k) => end[k] > start[k]).map((k) => `${k} ${start[k]} -> ${end[k]}`);
   const notes = [
     leaked.length ? `LEAK after ${CYCLES} pods: ${leaked.join(', ')}` : `after ${CYCLES} pods every count is back where it started`,
-    `server RSS ${start.rssMiB.toFixed(1)} -> ${end.rssMiB.toFixed(1)} MiB (${(end.rssMiB - start.rssMiB >= 0 ? '+' : '')}${(end.rssMiB - start.rssMiB).toFixed(1)} MiB); ${((Date.now() - t0) / 1000 / CYCLES).toFixed(2)} s per pod`,
+    `server RSS ${start.rssMiB.toFixed(1)} -> ${end.rssMiB.toFixed(1)} MiB (${end.rssMiB - start.rssMiB >= 0 ? '+' : ''}${(end.rssMiB - start.rssMiB).toFixed(1)} MiB); ${((Date.now() - t0) / 1000 / CYCLES).toFixed(2)} s per pod`,
   ];
   return { rows, notes, extra: { cycles: CYCLES, samples } };
 });

@@ -62,4 +62,7 @@ const check = new vm.Script(wrap(fs.readFileSync(BUNDLE, 'utf8')), { filename: B
 if (check.cachedDataRejected) {
   fs.rmSync(CACHE, { force: true });
   process.stderr.write('bundle-cli: V8 refused the code cache it just made; bin/tsrun runs the bundle without one\n');
-} else process.stdout.write(`bundle-cli: ${path.relative(ROOT, BUNDLE)} (${(fs.statSync(BUNDLE).size / 1024).toFixed(0)} KiB) and its code cache (${(bytes / 1024).toFixed(0)} KiB)\n`);
+} else
+  process.stdout.write(
+    `bundle-cli: ${path.relative(ROOT, BUNDLE)} (${(fs.statSync(BUNDLE).size / 1024).toFixed(0)} KiB) and its code cache (${(bytes / 1024).toFixed(0)} KiB)\n`,
+  );

@@ -25,7 +25,11 @@ export async function startContainerd(env: CriEnv): Promise<CriRuntime> {
   process.on('exit', () => child.kill('SIGKILL'));
   const client = criClient(sock);
   try {
-    await waitForCri(client, 30_000, () => (child.exitCode !== null ? `containerd exited (${child.exitCode}); see ${dir}/containerd.log:\n${fs.readFileSync(path.join(dir, 'containerd.log'), 'utf8').slice(-2000)}` : undefined));
+    await waitForCri(client, 30_000, () =>
+      child.exitCode !== null
+        ? `containerd exited (${child.exitCode}); see ${dir}/containerd.log:\n${fs.readFileSync(path.join(dir, 'containerd.log'), 'utf8').slice(-2000)}`
+        : undefined,
+    );
   } catch (e) {
     child.kill('SIGKILL');
     throw e;

@@ -21,13 +21,20 @@ export function criProtoPath(): string {
   const mod = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-bench-gomod-'));
   try {
     fs.writeFileSync(path.join(mod, 'go.mod'), 'module tsrunbench/criproto\n\ngo 1.21\n');
-    const out = execFileSync('go', ['mod', 'download', '-json', CRI_API], { cwd: mod, encoding: 'utf8', env: { ...process.env, GOFLAGS: '-mod=mod' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('go', ['mod', 'download', '-json', CRI_API], {
+      cwd: mod,
+      encoding: 'utf8',
+      env: { ...process.env, GOFLAGS: '-mod=mod' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const dir = (JSON.parse(out) as { Dir?: string }).Dir;
     const file = dir && path.join(dir, 'pkg', 'apis', 'runtime', 'v1', 'api.proto');
     if (file && fs.existsSync(file)) return file;
     throw new Error(`go mod download ${CRI_API} gave no api.proto`);
   } catch (e) {
-    throw new Error(`no CRI proto: specs/cri/api.proto is missing, $TSRUN_CRI_PROTO is unset, and fetching ${CRI_API} failed (${(e as Error).message})`, { cause: e });
+    throw new Error(`no CRI proto: specs/cri/api.proto is missing, $TSRUN_CRI_PROTO is unset, and fetching ${CRI_API} failed (${(e as Error).message})`, {
+      cause: e,
+    });
   } finally {
     fs.rmSync(mod, { recursive: true, force: true });
   }
@@ -59,9 +66,13 @@ export function criClient(socket: string): CriClient {
   const im = new ImageService(addr, grpc.credentials.createInsecure(), opts);
   const call = (c: grpc.Client, method: string, req: Msg, timeoutMs = 120_000): Promise<Msg> =>
     new Promise((resolve, reject) => {
-      const fn = (c as unknown as Record<string, (r: Msg, m: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Msg) => void) => void>)[method];
+      const fn = (c as unknown as Record<string, (r: Msg, m: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Msg) => void) => void>)[
+        method
+      ];
       if (!fn) return reject(new Error(`CRI has no method ${method}`));
-      fn.call(c, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(new Error(`${method}: ${e.details || e.message}`)) : resolve(r)));
+      fn.call(c, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (e, r) =>
+        e ? reject(new Error(`${method}: ${e.details || e.message}`)) : resolve(r),
+      );
     });
   return {
     runtime: (m, r, t) => call(rt, m, r, t),

@@ -66,7 +66,10 @@ export async function criEnv(): Promise<CriEnv> {
 
   const hostsDir = path.join(dir, 'certs.d');
   fs.mkdirSync(path.join(hostsDir, registry.addr), { recursive: true });
-  fs.writeFileSync(path.join(hostsDir, registry.addr, 'hosts.toml'), `server = "http://${registry.addr}"\n\n[host."http://${registry.addr}"]\n  capabilities = ["pull", "resolve"]\n`);
+  fs.writeFileSync(
+    path.join(hostsDir, registry.addr, 'hosts.toml'),
+    `server = "http://${registry.addr}"\n\n[host."http://${registry.addr}"]\n  capabilities = ["pull", "resolve"]\n`,
+  );
   // One lease store for both runtimes: they share the bridge and subnet, at times at once.
   const cniConfDir = path.join(dir, 'net.d');
   writeConflist(cniConfDir, path.join(dir, 'ipam'));

@@ -19,8 +19,38 @@ export const DEBIAN_TAG = 'v1';
 
 /** Lowest layer first; each a list of Debian 12 packages. */
 const LAYERS: string[][] = [
-  ['libc6', 'libgcc-s1', 'libstdc++6', 'coreutils', 'bash', 'dash', 'perl-base', 'zlib1g', 'libzstd1', 'libselinux1', 'libacl1', 'libattr1', 'libpcre2-8-0', 'libgmp10', 'libtinfo6'],
-  ['gcc-12', 'cpp-12', 'g++-12', 'binutils', 'binutils-x86-64-linux-gnu', 'libbinutils', 'libgcc-12-dev', 'libstdc++-12-dev', 'libc6-dev', 'linux-libc-dev', 'libisl23', 'libmpc3', 'libmpfr6'],
+  [
+    'libc6',
+    'libgcc-s1',
+    'libstdc++6',
+    'coreutils',
+    'bash',
+    'dash',
+    'perl-base',
+    'zlib1g',
+    'libzstd1',
+    'libselinux1',
+    'libacl1',
+    'libattr1',
+    'libpcre2-8-0',
+    'libgmp10',
+    'libtinfo6',
+  ],
+  [
+    'gcc-12',
+    'cpp-12',
+    'g++-12',
+    'binutils',
+    'binutils-x86-64-linux-gnu',
+    'libbinutils',
+    'libgcc-12-dev',
+    'libstdc++-12-dev',
+    'libc6-dev',
+    'linux-libc-dev',
+    'libisl23',
+    'libmpc3',
+    'libmpfr6',
+  ],
   ['python3.11', 'python3.11-minimal', 'libpython3.11-stdlib', 'libpython3.11-minimal', 'perl-modules-5.36', 'libperl5.36'],
   ['golang-1.19-go', 'golang-1.19-src'],
   ['libllvm15', 'libclang-cpp15', 'libicu72', 'libxml2'],
@@ -87,9 +117,19 @@ export async function debianImage(log: (s: string) => void): Promise<DebianImage
       fs.rmSync(debs, { recursive: true, force: true });
       log(`  layer ${i + 1}/${LAYERS.length}: ${(l.tarSize / 1e6).toFixed(0)} MB in ${l.files} entries, ${(l.size / 1e6).toFixed(0)} MB gzip'd`);
     }
-    const config = layout.blob(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/usr/bin/true'] }, rootfs: { type: 'layers', diff_ids: diffIds } })), 'application/vnd.oci.image.config.v1+json');
+    const config = layout.blob(
+      Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/usr/bin/true'] }, rootfs: { type: 'layers', diff_ids: diffIds } })),
+      'application/vnd.oci.image.config.v1+json',
+    );
     const manifest = layout.blob(
-      Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size })) })),
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          config,
+          layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size })),
+        }),
+      ),
       'application/vnd.oci.image.manifest.v1+json',
     );
     layout.tag('debian', manifest);
@@ -121,7 +161,9 @@ export async function debianImage(log: (s: string) => void): Promise<DebianImage
 /** GNU tar of a directory (sorted, root-owned) -> gzip blob named by its digest in `blobs`. */
 async function tarGzip(dir: string, blobs: string): Promise<{ digest: string; size: number; diffId: string; tarSize: number; files: number }> {
   const tmp = path.join(blobs, `.tmp-${process.pid}`);
-  const tar = spawn('tar', ['-C', dir, '--numeric-owner', '--format=gnu', '--sort=name', '--owner=0', '--group=0', '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const tar = spawn('tar', ['-C', dir, '--numeric-owner', '--format=gnu', '--sort=name', '--owner=0', '--group=0', '-cf', '-', '.'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const diff = createHash('sha256');
   const blob = createHash('sha256');
   let tarSize = 0;

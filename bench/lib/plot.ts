@@ -31,8 +31,19 @@ const q = (s: string): string => `'${s.replace(/'/g, "''")}'`;
  */
 export function plotPanels(out: string, title: string, panels: Panel[], workDir: string, subtitle?: string): void {
   // A double-quoted gnuplot string, so that \n breaks the title into two lines.
-  const head = `"${[title, subtitle].filter(Boolean).map((t) => t!.replace(/["\\]/g, '')).join('\\n')}"`;
-  const lines = [`set terminal pngcairo size ${560 * panels.length},${subtitle ? 500 : 480} font 'DejaVu Sans,10'`, `set output ${q(out)}`, `set multiplot layout 1,${panels.length} title ${head} font 'DejaVu Sans,12'`, 'set grid', 'set key bottom right box opaque', 'set yrange [0:*]', 'set xrange [0:*]'];
+  const head = `"${[title, subtitle]
+    .filter(Boolean)
+    .map((t) => t!.replace(/["\\]/g, ''))
+    .join('\\n')}"`;
+  const lines = [
+    `set terminal pngcairo size ${560 * panels.length},${subtitle ? 500 : 480} font 'DejaVu Sans,10'`,
+    `set output ${q(out)}`,
+    `set multiplot layout 1,${panels.length} title ${head} font 'DejaVu Sans,12'`,
+    'set grid',
+    'set key bottom right box opaque',
+    'set yrange [0:*]',
+    'set xrange [0:*]',
+  ];
   panels.forEach((p, i) => {
     lines.push(`set title ${q(p.title)}`, `set xlabel ${q(p.xlabel)}`, `set ylabel ${q(p.ylabel)}`);
     const plots = p.series
@@ -42,7 +53,11 @@ export function plotPanels(out: string, title: string, panels: Panel[], workDir:
         fs.writeFileSync(file, s.points.map(([x, y]) => `${x} ${y}`).join('\n') + '\n');
         return `${q(file)} using 1:2 with ${s.style} title ${q(s.title)}`;
       });
-    lines.push(...(plots.length ? [`plot ${plots.join(', ')}`] : ["set label 9 'no data' at graph 0.5, graph 0.5 center", 'plot [0:1] [0:1] -1 notitle', 'unset label 9']));
+    lines.push(
+      ...(plots.length
+        ? [`plot ${plots.join(', ')}`]
+        : ["set label 9 'no data' at graph 0.5, graph 0.5 center", 'plot [0:1] [0:1] -1 notitle', 'unset label 9']),
+    );
   });
   lines.push('unset multiplot');
   const script = path.join(workDir, 'plot.gp');

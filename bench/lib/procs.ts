@@ -42,12 +42,13 @@ export function allProcs(): Proc[] {
 /** pid and everything below it. */
 export function descendants(root: number, procs = allProcs()): Set<number> {
   const set = new Set([root]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
-    for (const p of procs) if (!set.has(p.pid) && set.has(p.ppid)) {
-      set.add(p.pid);
-      grew = true;
-    }
+    for (const p of procs)
+      if (!set.has(p.pid) && set.has(p.ppid)) {
+        set.add(p.pid);
+        grew = true;
+      }
   }
   return set;
 }

@@ -11,11 +11,16 @@ export function readmeSection(r: Results): string {
   // p95s and the full notes stay in bench/results/latest.md: the README keeps to the medians.
   const rows = r.rows.filter((x) => !/\bp95\b/.test(x.name));
   const day = r.date.slice(0, 10);
-  const crashed = Object.entries(r.benches).filter(([, v]) => 'failed' in v).map(([k]) => k);
+  const crashed = Object.entries(r.benches)
+    .filter(([, v]) => 'failed' in v)
+    .map(([k]) => k);
   return [
     BEGIN,
     `Measured ${day} with \`npm run bench${r.quick ? ' -- --quick' : ''}\` on ${machineLine(r.machine)}.`,
-    `References: ${Object.entries(r.machine.tools).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ')}. Ratio = tsrun / reference (below 1: tsrun is faster or smaller).`,
+    `References: ${Object.entries(r.machine.tools)
+      .filter(([, v]) => v)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}. Ratio = tsrun / reference (below 1: tsrun is faster or smaller).`,
     '',
     markdownTable(rows).trimEnd(),
     ...(crashed.length ? ['', `Not measured in that run (crashed): ${crashed.join(', ')}.`] : []),

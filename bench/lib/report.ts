@@ -39,7 +39,15 @@ export interface Part {
   seconds: number;
 }
 
-export function row(group: string, name: string, unit: Unit, tsrun: number | null | undefined, reference: number | null | undefined, refTool: string, note?: string): Row {
+export function row(
+  group: string,
+  name: string,
+  unit: Unit,
+  tsrun: number | null | undefined,
+  reference: number | null | undefined,
+  refTool: string,
+  note?: string,
+): Row {
   const t = tsrun ?? null;
   const r = reference ?? null;
   return { group, name, unit, tsrun: t, reference: r, refTool, ratio: t !== null && r !== null && r !== 0 ? t / r : null, ...(note ? { note } : {}) };

@@ -80,7 +80,9 @@ export async function startTsrunCri(env: CriEnv): Promise<CriRuntime> {
   process.on('exit', () => child.kill('SIGKILL'));
   const client = criClient(d.socket);
   try {
-    await waitForCri(client, 30_000, () => (child.exitCode !== null ? `tsrun cri exited (${child.exitCode}):\n${fs.readFileSync(logFile, 'utf8').slice(-2000)}` : undefined));
+    await waitForCri(client, 30_000, () =>
+      child.exitCode !== null ? `tsrun cri exited (${child.exitCode}):\n${fs.readFileSync(logFile, 'utf8').slice(-2000)}` : undefined,
+    );
   } catch (e) {
     child.kill('SIGKILL');
     throw e;

@@ -12,11 +12,11 @@
 
 #include <napi.h>
 
+#include <sys/ioctl.h>
+#include <termios.h>
 #include "device_filter.h"
 #include "idmapped_overlay.h"
 #include "pod_ns.h"
-#include <sys/ioctl.h>
-#include <termios.h>
 #include "seccomp.h"
 
 namespace {
@@ -159,7 +159,8 @@ Napi::Value Lsetxattr(const Napi::CallbackInfo& info) {
   std::string path = info[0].As<Napi::String>();
   std::string name = info[1].As<Napi::String>();
   Napi::Buffer<char> value = info[2].As<Napi::Buffer<char>>();
-  if (lsetxattr(path.c_str(), name.c_str(), value.Data(), value.Length(), 0) < 0) return ThrowSys(env, errno, "lsetxattr", path + " " + name);
+  if (lsetxattr(path.c_str(), name.c_str(), value.Data(), value.Length(), 0) < 0)
+    return ThrowSys(env, errno, "lsetxattr", path + " " + name);
   return env.Undefined();
 }
 

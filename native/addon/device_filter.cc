@@ -30,12 +30,9 @@ std::string Err(const char* what) { return std::string(what) + ": " + strerror(e
 // the v1 devices.allow/deny files do). No match: deny.
 std::vector<bpf_insn> Program(const std::vector<DeviceRuleIn>& rules) {
   std::vector<bpf_insn> p = {
-      Insn(BPF_LDX | BPF_W | BPF_MEM, 2, 1, 0, 0),
-      Insn(BPF_ALU | BPF_AND | BPF_K, 2, 0, 0, 0xFFFF),
-      Insn(BPF_LDX | BPF_W | BPF_MEM, 3, 1, 0, 0),
-      Insn(BPF_ALU | BPF_RSH | BPF_K, 3, 0, 0, 16),
-      Insn(BPF_LDX | BPF_W | BPF_MEM, 4, 1, 4, 0),
-      Insn(BPF_LDX | BPF_W | BPF_MEM, 5, 1, 8, 0),
+      Insn(BPF_LDX | BPF_W | BPF_MEM, 2, 1, 0, 0), Insn(BPF_ALU | BPF_AND | BPF_K, 2, 0, 0, 0xFFFF),
+      Insn(BPF_LDX | BPF_W | BPF_MEM, 3, 1, 0, 0), Insn(BPF_ALU | BPF_RSH | BPF_K, 3, 0, 0, 16),
+      Insn(BPF_LDX | BPF_W | BPF_MEM, 4, 1, 4, 0), Insn(BPF_LDX | BPF_W | BPF_MEM, 5, 1, 8, 0),
   };
   bool matched_all = false;
   for (auto it = rules.rbegin(); it != rules.rend() && !matched_all; ++it) {

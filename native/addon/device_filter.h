@@ -9,9 +9,9 @@ namespace tsrun {
 
 struct DeviceRuleIn {
   bool allow;
-  char type;        // 'a', 'c' or 'b'
-  int64_t major;    // -1: any
-  int64_t minor;    // -1: any
+  char type;           // 'a', 'c' or 'b'
+  int64_t major;       // -1: any
+  int64_t minor;       // -1: any
   std::string access;  // subset of "rwm"
 };
 

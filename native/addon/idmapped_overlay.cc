@@ -55,12 +55,10 @@ std::string MountIdmappedOverlay(const std::string& target, const std::vector<st
     std::string at = scratch_dir + "/" + std::to_string(i);
     if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
       err = Errno("idmap the layer " + lowers[i] + " (does its filesystem support idmapped mounts?)");
-    else if (mkdir(at.c_str(), 0700) < 0 && errno != EEXIST)
-      err = Errno("mkdir " + at);
+    else if (mkdir(at.c_str(), 0700) < 0 && errno != EEXIST) err = Errno("mkdir " + at);
     else if (syscall(SYS_move_mount, tree, "", AT_FDCWD, at.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
       err = Errno("attach the idmapped layer " + lowers[i] + " at " + at);
-    else
-      attached.push_back(at);
+    else attached.push_back(at);
     close(tree);
   }
   close(userns);

@@ -1,15 +1,15 @@
 #include "pod_ns.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,8 +29,8 @@ bool WriteFile(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-std::string PinNamespaces(const std::vector<std::string>& types, const std::vector<std::string>& targets,
-                          const std::string& hostname, const std::string& uid_map, const std::string& gid_map) {
+std::string PinNamespaces(const std::vector<std::string>& types, const std::vector<std::string>& targets, const std::string& hostname,
+                          const std::string& uid_map, const std::string& gid_map) {
   int flags = 0;
   bool userns = false;
   for (const auto& t : types) {
@@ -115,8 +115,7 @@ std::string PinNamespaces(const std::vector<std::string>& types, const std::vect
   close(down[1]);
   close(up[0]);
   int status;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   return err;
 }
 

@@ -12,8 +12,8 @@ namespace tsrun {
 // process in them. A user namespace comes first, with the given maps ("inside outside count"
 // lines), and owns the others. hostname is set in the new UTS namespace when not empty.
 // Returns "" or an error.
-std::string PinNamespaces(const std::vector<std::string>& types, const std::vector<std::string>& targets,
-                          const std::string& hostname, const std::string& uid_map, const std::string& gid_map);
+std::string PinNamespaces(const std::vector<std::string>& types, const std::vector<std::string>& targets, const std::string& hostname,
+                          const std::string& uid_map, const std::string& gid_map);
 
 // Binds and listens on a unix socket at path; returns the listening socket, or -errno with err
 // set. Done before the sender is started, so that it never finds the path missing.

@@ -27,10 +27,13 @@ bool Action(const std::string& name, bool has_errno, uint32_t errno_ret, uint32_
 }
 
 bool Op(const std::string& name, scmp_compare* out) {
-  static const std::pair<const char*, scmp_compare> ops[] = {
-      {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
-      {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
-      {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}};
+  static const std::pair<const char*, scmp_compare> ops[] = {{"SCMP_CMP_NE", SCMP_CMP_NE},
+                                                             {"SCMP_CMP_LT", SCMP_CMP_LT},
+                                                             {"SCMP_CMP_LE", SCMP_CMP_LE},
+                                                             {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+                                                             {"SCMP_CMP_GE", SCMP_CMP_GE},
+                                                             {"SCMP_CMP_GT", SCMP_CMP_GT},
+                                                             {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}};
   for (auto& [n, v] : ops)
     if (name == n) {
       *out = v;
@@ -96,8 +99,7 @@ SeccompOut CompileSeccomp(const SeccompProfileIn& p) {
     std::vector<std::vector<scmp_arg_cmp>> sets;
     if (arg_twice)
       for (const scmp_arg_cmp& c : cmps) sets.push_back({c});
-    else
-      sets.push_back(cmps);
+    else sets.push_back(cmps);
     for (const std::string& name : r.names) {
       if (!out.error.empty()) break;
       int nr = seccomp_syscall_resolve_name(name.c_str());

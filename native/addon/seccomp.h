@@ -27,9 +27,9 @@ struct SeccompProfileIn {
   std::vector<SeccompRuleIn> rules;
 };
 struct SeccompOut {
-  std::string bpf;                     // struct sock_filter[]
-  std::vector<std::string> unknown;    // syscall names this libseccomp does not know
-  std::string error;                   // non-empty: the profile is invalid
+  std::string bpf;                   // struct sock_filter[]
+  std::vector<std::string> unknown;  // syscall names this libseccomp does not know
+  std::string error;                 // non-empty: the profile is invalid
 };
 
 SeccompOut CompileSeccomp(const SeccompProfileIn& profile);

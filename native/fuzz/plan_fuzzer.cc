@@ -12,7 +12,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     tsrun::Plan plan = tsrun::DecodePlan(std::string(reinterpret_cast<const char*>(data), size));
     // What a decoded plan promises the init: a mode and argv.
     if ((plan.mode != 1 && plan.mode != 2) || plan.args.empty()) __builtin_trap();
-  } catch (const tsrun::FuzzAbort&) {
-  }
+  } catch (const tsrun::FuzzAbort&) {}
   return 0;
 }

@@ -29,8 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (type == tsrun::kPlanFrame) {
       try {
         tsrun::DecodePlan(payload);
-      } catch (const tsrun::FuzzAbort&) {
-      }
+      } catch (const tsrun::FuzzAbort&) {}
     }
   }
   close(fd);

@@ -44,9 +44,10 @@ void ApplyCapabilities(const Plan& plan) {
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
       FailErrno(Fmt("raise ambient capability %d (it must also be permitted and inheritable)", c));
   }
-  Event("capabilities", Fmt("effective %016llx permitted %016llx inheritable %016llx ambient %016llx",
-                            static_cast<unsigned long long>(plan.cap_effective), static_cast<unsigned long long>(plan.cap_permitted),
-                            static_cast<unsigned long long>(plan.cap_inheritable), static_cast<unsigned long long>(plan.cap_ambient)),
+  Event("capabilities",
+        Fmt("effective %016llx permitted %016llx inheritable %016llx ambient %016llx", static_cast<unsigned long long>(plan.cap_effective),
+            static_cast<unsigned long long>(plan.cap_permitted), static_cast<unsigned long long>(plan.cap_inheritable),
+            static_cast<unsigned long long>(plan.cap_ambient)),
         t0);
 }
 

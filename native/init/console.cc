@@ -2,18 +2,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <termios.h>
-#include <linux/magic.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -98,7 +98,9 @@ void MountConsole(int peer) {
   struct stat st;
   if (fstat(fd, &st) < 0) FailErrno("stat /dev/console");
   if (S_ISLNK(st.st_mode))
-    Fail(ELOOP, "/dev/console in the container is a symlink: refusing to bind the terminal through it (mount a tmpfs on /dev, or remove the link from the image)");
+    Fail(ELOOP,
+         "/dev/console in the container is a symlink: refusing to bind the terminal through it (mount a tmpfs on /dev, or remove the link "
+         "from the image)");
   if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
     Fail(EINVAL, "/dev/console in the container is neither a file nor a device node: refusing to bind the terminal on it");
   BindFdOnto(peer, fd, "", "bind the terminal on /dev/console");

@@ -64,11 +64,10 @@ void RunHook(const Hook& h, const std::string& state_json) {
     struct timespec ts = {0, 5L * 1000 * 1000};
     nanosleep(&ts, nullptr);
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-    Fail(0, Fmt("%s hook %s could not be executed", PhaseName(h.phase), h.path.c_str()));
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127) Fail(0, Fmt("%s hook %s could not be executed", PhaseName(h.phase), h.path.c_str()));
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    Fail(0, Fmt("%s hook %s failed with %s %d", PhaseName(h.phase), h.path.c_str(),
-                WIFEXITED(status) ? "exit status" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status)));
+    Fail(0, Fmt("%s hook %s failed with %s %d", PhaseName(h.phase), h.path.c_str(), WIFEXITED(status) ? "exit status" : "signal",
+                WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status)));
   Event(PhaseName(h.phase), h.path, t0);
 }
 

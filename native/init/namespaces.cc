@@ -4,10 +4,10 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <stdio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,14 +26,22 @@ namespace tsrun {
 
 const char* NamespaceName(uint64_t flag) {
   switch (flag) {
-    case CLONE_NEWUSER: return "user";
-    case CLONE_NEWPID: return "pid";
-    case CLONE_NEWNS: return "mount";
-    case CLONE_NEWNET: return "network";
-    case CLONE_NEWIPC: return "ipc";
-    case CLONE_NEWUTS: return "uts";
-    case CLONE_NEWCGROUP: return "cgroup";
-    case CLONE_NEWTIME: return "time";
+    case CLONE_NEWUSER:
+      return "user";
+    case CLONE_NEWPID:
+      return "pid";
+    case CLONE_NEWNS:
+      return "mount";
+    case CLONE_NEWNET:
+      return "network";
+    case CLONE_NEWIPC:
+      return "ipc";
+    case CLONE_NEWUTS:
+      return "uts";
+    case CLONE_NEWCGROUP:
+      return "cgroup";
+    case CLONE_NEWTIME:
+      return "time";
   }
   return "?";
 }
@@ -125,8 +133,7 @@ static void RunMapHelper(const std::string& helper, pid_t pid, const std::string
   }
   close(out[0]);
   int status = 0;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
   while (!said.empty() && (said.back() == '\n' || said.back() == ' ')) said.pop_back();
   std::string how = WIFEXITED(status) ? Fmt("exit status %d", WEXITSTATUS(status)) : Fmt("killed by signal %d", WTERMSIG(status));
@@ -149,7 +156,9 @@ void WriteIdMaps(const Plan& plan, pid_t pid) {
     else RunMapHelper(plan.newgidmap, pid, plan.gid_map);
   }
   std::string how = plan.newuidmap.empty() && plan.newgidmap.empty() ? "" : " (through newuidmap/newgidmap)";
-  Event("id_maps", "uid_map: " + OneLine(plan.uid_map) + "; gid_map: " + OneLine(plan.gid_map) + how + (plan.setgroups_deny ? " setgroups: deny" : ""), t0);
+  Event("id_maps",
+        "uid_map: " + OneLine(plan.uid_map) + "; gid_map: " + OneLine(plan.gid_map) + how + (plan.setgroups_deny ? " setgroups: deny" : ""),
+        t0);
 }
 
 void PrepareTimeNamespace(const Plan& plan) {

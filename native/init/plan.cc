@@ -64,9 +64,15 @@ Plan DecodePlan(const std::string& bytes) {
     Reader r(bytes.data() + off, len, tag);
     off += len;
     switch (tag) {
-      case kMode: plan.mode = r.Int<uint32_t>(); break;
-      case kForeground: plan.foreground = r.Int<uint32_t>(); break;
-      case kCloneFlags: plan.clone_flags = r.Int<uint64_t>(); break;
+      case kMode:
+        plan.mode = r.Int<uint32_t>();
+        break;
+      case kForeground:
+        plan.foreground = r.Int<uint32_t>();
+        break;
+      case kCloneFlags:
+        plan.clone_flags = r.Int<uint64_t>();
+        break;
       case kJoinNs: {
         JoinNs j;
         j.type = r.Int<uint32_t>();
@@ -74,17 +80,31 @@ Plan DecodePlan(const std::string& bytes) {
         plan.join.push_back(j);
         break;
       }
-      case kUidMap: plan.uid_map = r.Rest(); break;
-      case kGidMap: plan.gid_map = r.Rest(); break;
+      case kUidMap:
+        plan.uid_map = r.Rest();
+        break;
+      case kGidMap:
+        plan.gid_map = r.Rest();
+        break;
       case kIdMapHelpers:
         plan.newuidmap = r.CStr();
         plan.newgidmap = r.CStr();
         break;
-      case kSetgroupsDeny: plan.setgroups_deny = r.Int<uint32_t>(); break;
-      case kTimensOffsets: plan.timens_offsets = r.Rest(); break;
-      case kRootfs: plan.rootfs = r.Rest(); break;
-      case kRootReadonly: plan.root_readonly = r.Int<uint32_t>(); break;
-      case kRootPropagation: plan.root_propagation = r.Int<uint64_t>(); break;
+      case kSetgroupsDeny:
+        plan.setgroups_deny = r.Int<uint32_t>();
+        break;
+      case kTimensOffsets:
+        plan.timens_offsets = r.Rest();
+        break;
+      case kRootfs:
+        plan.rootfs = r.Rest();
+        break;
+      case kRootReadonly:
+        plan.root_readonly = r.Int<uint32_t>();
+        break;
+      case kRootPropagation:
+        plan.root_propagation = r.Int<uint64_t>();
+        break;
       case kMount: {
         MountOp m;
         m.flags = r.Int<uint64_t>();
@@ -109,11 +129,23 @@ Plan DecodePlan(const std::string& bytes) {
         plan.devices.push_back(d);
         break;
       }
-      case kSetupDev: plan.setup_dev = r.Int<uint32_t>(); break;
-      case kMaskedPath: plan.masked.push_back(r.Rest()); break;
-      case kReadonlyPath: plan.readonly.push_back(r.Rest()); break;
-      case kHostname: plan.has_hostname = true; plan.hostname = r.Rest(); break;
-      case kDomainname: plan.has_domainname = true; plan.domainname = r.Rest(); break;
+      case kSetupDev:
+        plan.setup_dev = r.Int<uint32_t>();
+        break;
+      case kMaskedPath:
+        plan.masked.push_back(r.Rest());
+        break;
+      case kReadonlyPath:
+        plan.readonly.push_back(r.Rest());
+        break;
+      case kHostname:
+        plan.has_hostname = true;
+        plan.hostname = r.Rest();
+        break;
+      case kDomainname:
+        plan.has_domainname = true;
+        plan.domainname = r.Rest();
+        break;
       case kSysctl: {
         Sysctl s;
         s.path = r.CStr();
@@ -129,17 +161,41 @@ Plan DecodePlan(const std::string& bytes) {
         plan.rlimits.push_back(l);
         break;
       }
-      case kOomScoreAdj: plan.has_oom = true; plan.oom_score_adj = r.Int<int32_t>(); break;
-      case kUid: plan.uid = r.Int<uint32_t>(); break;
-      case kGid: plan.gid = r.Int<uint32_t>(); break;
-      case kAdditionalGid: plan.additional_gids.push_back(r.Int<uint32_t>()); break;
-      case kUmask: plan.has_umask = true; plan.umask = r.Int<uint32_t>(); break;
-      case kCwd: plan.cwd = r.Rest(); break;
-      case kEnv: plan.env.push_back(r.Rest()); break;
-      case kArg: plan.args.push_back(r.Rest()); break;
-      case kTerminal: plan.terminal = r.Int<uint32_t>(); break;
-      case kConsoleSocket: plan.console_socket = r.Rest(); break;
-      case kNoNewPrivs: plan.no_new_privs = r.Int<uint32_t>(); break;
+      case kOomScoreAdj:
+        plan.has_oom = true;
+        plan.oom_score_adj = r.Int<int32_t>();
+        break;
+      case kUid:
+        plan.uid = r.Int<uint32_t>();
+        break;
+      case kGid:
+        plan.gid = r.Int<uint32_t>();
+        break;
+      case kAdditionalGid:
+        plan.additional_gids.push_back(r.Int<uint32_t>());
+        break;
+      case kUmask:
+        plan.has_umask = true;
+        plan.umask = r.Int<uint32_t>();
+        break;
+      case kCwd:
+        plan.cwd = r.Rest();
+        break;
+      case kEnv:
+        plan.env.push_back(r.Rest());
+        break;
+      case kArg:
+        plan.args.push_back(r.Rest());
+        break;
+      case kTerminal:
+        plan.terminal = r.Int<uint32_t>();
+        break;
+      case kConsoleSocket:
+        plan.console_socket = r.Rest();
+        break;
+      case kNoNewPrivs:
+        plan.no_new_privs = r.Int<uint32_t>();
+        break;
       case kCaps:
         plan.has_caps = true;
         plan.cap_bounding = r.Int<uint64_t>();
@@ -148,7 +204,9 @@ Plan DecodePlan(const std::string& bytes) {
         plan.cap_permitted = r.Int<uint64_t>();
         plan.cap_ambient = r.Int<uint64_t>();
         break;
-      case kExecFifo: plan.exec_fifo = r.Rest(); break;
+      case kExecFifo:
+        plan.exec_fifo = r.Rest();
+        break;
       case kHook: {
         Hook h;
         h.phase = r.Int<uint32_t>();
@@ -160,13 +218,27 @@ Plan DecodePlan(const std::string& bytes) {
         plan.hooks.push_back(h);
         break;
       }
-      case kPreserveFds: plan.preserve_fds = r.Int<uint32_t>(); break;
-      case kEvents: plan.events = r.Int<uint32_t>(); break;
-      case kNoPivot: plan.no_pivot = r.Int<uint32_t>(); break;
-      case kSeccompBpf: plan.seccomp_bpf = r.Rest(); break;
-      case kSeccompFlags: plan.seccomp_flags = r.Int<uint32_t>(); break;
-      case kSeccompListener: plan.seccomp_listener = r.Rest(); break;
-      case kSeccompListenerPrefix: plan.seccomp_listener_prefix = r.Rest(); break;
+      case kPreserveFds:
+        plan.preserve_fds = r.Int<uint32_t>();
+        break;
+      case kEvents:
+        plan.events = r.Int<uint32_t>();
+        break;
+      case kNoPivot:
+        plan.no_pivot = r.Int<uint32_t>();
+        break;
+      case kSeccompBpf:
+        plan.seccomp_bpf = r.Rest();
+        break;
+      case kSeccompFlags:
+        plan.seccomp_flags = r.Int<uint32_t>();
+        break;
+      case kSeccompListener:
+        plan.seccomp_listener = r.Rest();
+        break;
+      case kSeccompListenerPrefix:
+        plan.seccomp_listener_prefix = r.Rest();
+        break;
       case kMountIdmap: {
         uint32_t index = r.Int<uint32_t>();
         if (index >= plan.mounts.size()) Fail(0, Fmt("plan: idmap for mount %u, which does not exist", index));
@@ -174,8 +246,12 @@ Plan DecodePlan(const std::string& bytes) {
         plan.mounts[index].gid_map = r.Rest();
         break;
       }
-      case kCgroupTasks: plan.cgroup_tasks.push_back(r.Rest()); break;
-      case kCloneIntoCgroup: plan.clone_into_cgroup = r.Rest(); break;
+      case kCgroupTasks:
+        plan.cgroup_tasks.push_back(r.Rest());
+        break;
+      case kCloneIntoCgroup:
+        plan.clone_into_cgroup = r.Rest();
+        break;
       case kMountAttr: {
         uint32_t index = r.Int<uint32_t>();
         if (index >= plan.mounts.size()) Fail(0, Fmt("plan: recursive options for mount %u, which does not exist", index));
@@ -185,7 +261,8 @@ Plan DecodePlan(const std::string& bytes) {
         m.attr_clr = r.Int<uint64_t>();
         break;
       }
-      default: Fail(0, Fmt("plan: unknown record tag %u", tag));
+      default:
+        Fail(0, Fmt("plan: unknown record tag %u", tag));
     }
   }
   if (plan.mode != 1 && plan.mode != 2) Fail(0, "plan: no mode");

@@ -64,20 +64,62 @@
 namespace tsrun {
 
 enum PlanTag : uint16_t {
-  kMode = 1, kForeground, kCloneFlags, kJoinNs, kUidMap, kGidMap, kTimensOffsets, kRootfs,
-  kRootReadonly, kRootPropagation, kMount, kDevice, kSetupDev, kMaskedPath, kReadonlyPath,
-  kHostname, kDomainname, kSysctl, kRlimit, kOomScoreAdj, kUid, kGid, kAdditionalGid, kUmask,
-  kCwd, kEnv, kArg, kTerminal, kConsoleSocket, kNoNewPrivs, kCaps, kExecFifo, kHook,
-  kPreserveFds, kEvents, kNoPivot, kSeccompBpf, kSeccompFlags, kSeccompListener, kSeccompListenerPrefix, kMountIdmap,
-  kMountAttr, kCgroupTasks, kCloneIntoCgroup,
+  kMode = 1,
+  kForeground,
+  kCloneFlags,
+  kJoinNs,
+  kUidMap,
+  kGidMap,
+  kTimensOffsets,
+  kRootfs,
+  kRootReadonly,
+  kRootPropagation,
+  kMount,
+  kDevice,
+  kSetupDev,
+  kMaskedPath,
+  kReadonlyPath,
+  kHostname,
+  kDomainname,
+  kSysctl,
+  kRlimit,
+  kOomScoreAdj,
+  kUid,
+  kGid,
+  kAdditionalGid,
+  kUmask,
+  kCwd,
+  kEnv,
+  kArg,
+  kTerminal,
+  kConsoleSocket,
+  kNoNewPrivs,
+  kCaps,
+  kExecFifo,
+  kHook,
+  kPreserveFds,
+  kEvents,
+  kNoPivot,
+  kSeccompBpf,
+  kSeccompFlags,
+  kSeccompListener,
+  kSeccompListenerPrefix,
+  kMountIdmap,
+  kMountAttr,
+  kCgroupTasks,
+  kCloneIntoCgroup,
   // Rootless id maps (numbered apart, so other tags can be added above without renumbering).
-  kIdMapHelpers = 60, kSetgroupsDeny = 61,
+  kIdMapHelpers = 60,
+  kSetgroupsDeny = 61,
 };
 
 enum MountKind : uint32_t { kMountFs = 0, kSymlink = 1 };
 enum HookPhase : uint32_t { kCreateContainer = 1, kStartContainer = 2 };
 
-struct JoinNs { uint32_t type; std::string path; };
+struct JoinNs {
+  uint32_t type;
+  std::string path;
+};
 struct MountOp {
   uint64_t flags = 0, propagation = 0;
   uint32_t kind = kMountFs;
@@ -88,9 +130,17 @@ struct MountOp {
   bool has_attr = false;         // recursive options: mount_setattr(AT_RECURSIVE) after mounting
   uint64_t attr_set = 0, attr_clr = 0;
 };
-struct Device { uint32_t type, major, minor, mode, uid, gid; std::string path; };
-struct Sysctl { std::string path, value; };
-struct Rlimit { uint32_t resource; uint64_t soft, hard; };
+struct Device {
+  uint32_t type, major, minor, mode, uid, gid;
+  std::string path;
+};
+struct Sysctl {
+  std::string path, value;
+};
+struct Rlimit {
+  uint32_t resource;
+  uint64_t soft, hard;
+};
 struct Hook {
   uint32_t phase, timeout;
   std::string path;

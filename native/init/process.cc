@@ -24,10 +24,9 @@ namespace tsrun {
 namespace {
 
 const char* RlimitName(uint32_t r) {
-  static const char* names[] = {"RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE",
-                                "RLIMIT_RSS", "RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS",
-                                "RLIMIT_LOCKS", "RLIMIT_SIGPENDING", "RLIMIT_MSGQUEUE", "RLIMIT_NICE",
-                                "RLIMIT_RTPRIO", "RLIMIT_RTTIME"};
+  static const char* names[] = {"RLIMIT_CPU",      "RLIMIT_FSIZE",  "RLIMIT_DATA",    "RLIMIT_STACK", "RLIMIT_CORE",  "RLIMIT_RSS",
+                                "RLIMIT_NPROC",    "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS",    "RLIMIT_LOCKS", "RLIMIT_SIGPENDING",
+                                "RLIMIT_MSGQUEUE", "RLIMIT_NICE",   "RLIMIT_RTPRIO",  "RLIMIT_RTTIME"};
   return r < sizeof names / sizeof names[0] ? names[r] : "RLIMIT_?";
 }
 
@@ -40,8 +39,7 @@ void SetHostnames(const Plan& plan) {
     Event("hostname", plan.hostname, t0);
   }
   if (plan.has_domainname) {
-    if (setdomainname(plan.domainname.data(), plan.domainname.size()) < 0)
-      FailErrno(Fmt("setdomainname %s", plan.domainname.c_str()));
+    if (setdomainname(plan.domainname.data(), plan.domainname.size()) < 0) FailErrno(Fmt("setdomainname %s", plan.domainname.c_str()));
     Event("domainname", plan.domainname, t0);
   }
 }
@@ -77,11 +75,10 @@ void SetRlimits(const Plan& plan) {
       getrlimit(static_cast<__rlimit_resource>(l.resource), &cur);
       Fail(err, Fmt("setrlimit %s soft=%llu hard=%llu (current hard limit %llu%s)", RlimitName(l.resource),
                     static_cast<unsigned long long>(l.soft), static_cast<unsigned long long>(l.hard),
-                    static_cast<unsigned long long>(cur.rlim_max),
-                    err == EPERM ? "; raising a hard limit needs CAP_SYS_RESOURCE" : ""));
+                    static_cast<unsigned long long>(cur.rlim_max), err == EPERM ? "; raising a hard limit needs CAP_SYS_RESOURCE" : ""));
     }
-    Event("rlimit", Fmt("%s %llu/%llu", RlimitName(l.resource), static_cast<unsigned long long>(l.soft),
-                        static_cast<unsigned long long>(l.hard)),
+    Event("rlimit",
+          Fmt("%s %llu/%llu", RlimitName(l.resource), static_cast<unsigned long long>(l.soft), static_cast<unsigned long long>(l.hard)),
           t0);
   }
 }
@@ -95,7 +92,8 @@ static void FixStdioPermissions(const Plan& plan) {
     struct stat st;
     if (fstat(fd, &st) < 0 || st.st_uid == plan.uid) continue;
     if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) continue;
-    if (fchown(fd, plan.uid, st.st_gid) < 0 && errno != EINVAL && errno != EPERM) FailErrno(Fmt("chown stdio fd %d to uid %u", fd, plan.uid));
+    if (fchown(fd, plan.uid, st.st_gid) < 0 && errno != EINVAL && errno != EPERM)
+      FailErrno(Fmt("chown stdio fd %d to uid %u", fd, plan.uid));
   }
 }
 

@@ -44,7 +44,8 @@ void OpenProcfs() {
   if (fd < 0) FailErrno("open the runtime's /proc");
   struct stat st;
   if (fstat(fd, &st) < 0) FailErrno("stat the runtime's /proc");
-  if (!IsProcfs(fd) || st.st_ino != kProcRootIno) Fail(0, "the runtime's /proc is not the root of a procfs mount (something is mounted over it)");
+  if (!IsProcfs(fd) || st.st_ino != kProcRootIno)
+    Fail(0, "the runtime's /proc is not the root of a procfs mount (something is mounted over it)");
   g_procfs = fd;
   g_last_cap = ReadLastCap();
 }

@@ -52,8 +52,7 @@ static int MkdirAllDepth(int root_fd, const std::string& path, mode_t mode, int 
   SplitPath(path, &parent, &name);
   if (name.empty() || name == "." || name == "..") Fail(EINVAL, Fmt("mkdir %s in the rootfs", path.c_str()));
   int parent_fd = MkdirAllDepth(root_fd, parent, mode, depth + 1);
-  if (mkdirat(parent_fd, name.c_str(), mode) < 0 && errno != EEXIST)
-    FailErrno(Fmt("mkdir %s in the rootfs", path.c_str()));
+  if (mkdirat(parent_fd, name.c_str(), mode) < 0 && errno != EEXIST) FailErrno(Fmt("mkdir %s in the rootfs", path.c_str()));
   // A dangling symlink is in the way: make its target, resolved inside the rootfs (as runc's
   // securejoin does), so the mount lands where the link points within the container.
   char link[4096];

@@ -1,14 +1,14 @@
 #include "rootfs.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/mount.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sched.h>
-#include <signal.h>
-#include <linux/magic.h>
-#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -51,8 +51,7 @@ void ApplyPropagation(const std::string& target, uint64_t propagation, const std
   unsigned long rec = propagation & MS_REC;
   for (unsigned long bit : {MS_SHARED, MS_SLAVE, MS_PRIVATE, MS_UNBINDABLE}) {
     if (!(propagation & bit)) continue;
-    if (mount(nullptr, target.c_str(), nullptr, bit | rec, nullptr) < 0)
-      FailErrno(Fmt("set propagation of %s", dest.c_str()));
+    if (mount(nullptr, target.c_str(), nullptr, bit | rec, nullptr) < 0) FailErrno(Fmt("set propagation of %s", dest.c_str()));
   }
 }
 
@@ -67,11 +66,12 @@ void ApplyRecursiveAttr(int fd, const MountOp& m) {
   // Never go on with a mount the config asked to be (say) read-only and is not.
   if (err == ENOSYS)
     Fail(err, Fmt("recursive mount options (rro, rnosuid, ...) of %s need mount_setattr(2), which this kernel "
-                  "does not have (Linux 5.12 or later)", m.dest.c_str()));
+                  "does not have (Linux 5.12 or later)",
+                  m.dest.c_str()));
   if (err == EINVAL && (m.attr_set | m.attr_clr) & MOUNT_ATTR_NOSYMFOLLOW)
     Fail(err, Fmt("recursive mount options of %s: rnosymfollow/rsymfollow need Linux 5.14 or later", m.dest.c_str()));
-  Fail(err, Fmt("apply the recursive mount options of %s (mount_setattr set %#llx clear %#llx, AT_RECURSIVE)",
-                m.dest.c_str(), static_cast<unsigned long long>(m.attr_set), static_cast<unsigned long long>(m.attr_clr)));
+  Fail(err, Fmt("apply the recursive mount options of %s (mount_setattr set %#llx clear %#llx, AT_RECURSIVE)", m.dest.c_str(),
+                static_cast<unsigned long long>(m.attr_set), static_cast<unsigned long long>(m.attr_clr)));
 }
 
 void DoSymlink(int root_fd, const MountOp& m) {
@@ -80,8 +80,7 @@ void DoSymlink(int root_fd, const MountOp& m) {
   int parent_fd = MkdirAllInRoot(root_fd, parent, 0755);
   struct stat st;
   // Replace a file or link in the way (e.g. /dev/ptmx becomes a link to pts/ptmx); keep directories.
-  if (fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
-    unlinkat(parent_fd, name.c_str(), 0);
+  if (fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode)) unlinkat(parent_fd, name.c_str(), 0);
   if (symlinkat(m.source.c_str(), parent_fd, name.c_str()) < 0 && errno != EEXIST)
     FailErrno(Fmt("symlink %s -> %s", m.dest.c_str(), m.source.c_str()));
   close(parent_fd);
@@ -98,7 +97,8 @@ void RefuseRedirectIntoProc(int fd, const std::string& source, const std::string
   struct statfs sfs;
   if (fstatfs(fd, &sfs) < 0) FailErrno(Fmt("statfs the mount target %s", dest.c_str()));
   if (sfs.f_type == PROC_SUPER_MAGIC && !UnderProc(dest))
-    Fail(EPERM, Fmt("mount %s on %s: the destination resolves into /proc through a symlink in the rootfs; refusing to mount over procfs (fix the image's link, or choose another destination)",
+    Fail(EPERM, Fmt("mount %s on %s: the destination resolves into /proc through a symlink in the rootfs; refusing to mount over procfs "
+                    "(fix the image's link, or choose another destination)",
                     source.c_str(), dest.c_str()));
 }
 
@@ -110,7 +110,8 @@ void DoMount(int root_fd, const MountOp& m) {
   std::string source = m.source_fd >= 0 ? Fmt("/proc/self/fd/%d", m.source_fd) : m.source;
   if (bind) {
     struct stat st;
-    if ((m.source_fd >= 0 ? fstat(m.source_fd, &st) : stat(m.source.c_str(), &st)) < 0) FailErrno(Fmt("bind mount source %s", m.source.c_str()));
+    if ((m.source_fd >= 0 ? fstat(m.source_fd, &st) : stat(m.source.c_str(), &st)) < 0)
+      FailErrno(Fmt("bind mount source %s", m.source.c_str()));
     directory = S_ISDIR(st.st_mode);
   }
   int fd = MakeTargetInRoot(root_fd, m.dest, directory);
@@ -137,8 +138,7 @@ void DoMount(int root_fd, const MountOp& m) {
     if ((!sysfs && !cgroup2) || (err != EPERM && err != EBUSY))
       Fail(err, Fmt("mount %s (%s) on %s", m.source.c_str(), m.type.c_str(), m.dest.c_str()));
     const char* from = sysfs ? "/sys" : m.source.c_str();
-    if (mount(from, target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
-      FailErrno(Fmt("bind mount %s on %s", from, m.dest.c_str()));
+    if (mount(from, target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) FailErrno(Fmt("bind mount %s on %s", from, m.dest.c_str()));
     bind = true;
   }
   close(fd);
@@ -156,8 +156,10 @@ void DoMount(int root_fd, const MountOp& m) {
   close(fd);
   if (m.idmap_tree_fd >= 0) close(m.idmap_tree_fd);
   if (m.source_fd >= 0) close(m.source_fd);
-  Event("mount", m.type + " " + m.source + " -> " + m.dest + (m.data.empty() ? "" : " (" + m.data + ")") +
-                     (m.idmap_tree_fd >= 0 ? " idmapped" : "") + (m.has_attr ? " recursive-attrs" : ""), t0);
+  Event("mount",
+        m.type + " " + m.source + " -> " + m.dest + (m.data.empty() ? "" : " (" + m.data + ")") +
+            (m.idmap_tree_fd >= 0 ? " idmapped" : "") + (m.has_attr ? " recursive-attrs" : ""),
+        t0);
 }
 
 void MakeDevice(int root_fd, const Device& d) {
@@ -167,8 +169,7 @@ void MakeDevice(int root_fd, const Device& d) {
   int parent_fd = MkdirAllInRoot(root_fd, parent, 0755);
   std::string how = "mknod";
   if (mknodat(parent_fd, name.c_str(), d.type | (d.mode & 07777), makedev(d.major, d.minor)) == 0) {
-    if (fchownat(parent_fd, name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0)
-      FailErrno(Fmt("chown device %s", d.path.c_str()));
+    if (fchownat(parent_fd, name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0) FailErrno(Fmt("chown device %s", d.path.c_str()));
     if (fchmodat(parent_fd, name.c_str(), d.mode & 07777, 0) < 0) FailErrno(Fmt("chmod device %s", d.path.c_str()));
   } else if (errno == EEXIST) {
     how = "kept existing";
@@ -177,8 +178,7 @@ void MakeDevice(int root_fd, const Device& d) {
     how = "bind from host";
     int fd = MakeTargetInRoot(root_fd, d.path, false);
     RefuseRedirectIntoProc(fd, d.path, d.path);
-    if (mount(d.path.c_str(), FdPath(fd).c_str(), nullptr, MS_BIND, nullptr) < 0)
-      FailErrno(Fmt("bind mount device %s", d.path.c_str()));
+    if (mount(d.path.c_str(), FdPath(fd).c_str(), nullptr, MS_BIND, nullptr) < 0) FailErrno(Fmt("bind mount device %s", d.path.c_str()));
     close(fd);
   } else {
     FailErrno(Fmt("mknod %s", d.path.c_str()));
@@ -254,7 +254,8 @@ void HideHostProcAndSys(const std::string& rootfs) {
     }
     if (umount2(mp.c_str(), MNT_DETACH) == 0) continue;
     if (errno != EINVAL && errno != EPERM) FailErrno(Fmt("unmount the host's %s", mp.c_str()));
-    if (mount("tmpfs", mp.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0) FailErrno(Fmt("cover the host's %s", mp.c_str()));
+    if (mount("tmpfs", mp.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
+      FailErrno(Fmt("cover the host's %s", mp.c_str()));
   }
   Event("hide_host_proc_sys", std::to_string(targets.size()) + " host procfs/sysfs mounts", t0);
 }
@@ -398,7 +399,9 @@ static int OpenNullDevice() {
   struct stat st;
   if (fstat(fd, &st) < 0) FailErrno("stat /dev/null");
   if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
-    Fail(EINVAL, "/dev/null in the container is not the null device (char 1:3): refusing to mask paths with it (mount a tmpfs on /dev, or fix the image's /dev/null)");
+    Fail(EINVAL,
+         "/dev/null in the container is not the null device (char 1:3): refusing to mask paths with it (mount a tmpfs on /dev, or fix the "
+         "image's /dev/null)");
   return fd;
 }
 
@@ -437,8 +440,7 @@ void FinalizeRootfs(const Plan& plan) {
   if (null_fd >= 0) close(null_fd);
   if (plan.root_readonly) {
     uint64_t t0 = NowMicros();
-    if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | LockedFlags("/"), nullptr) < 0)
-      FailErrno("remount / read-only");
+    if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | LockedFlags("/"), nullptr) < 0) FailErrno("remount / read-only");
     Event("readonly_root", "/", t0);
   }
   if (plan.root_propagation) ApplyPropagation("/", plan.root_propagation, "/");

@@ -10,7 +10,7 @@ namespace tsrun {
 // Opened before pivot_root and used after it; close-on-exec and closed before execve (as is the
 // runtime's procfs, procfs.h, through which the fifo is reopened).
 struct HostHandles {
-  int fifo_fd = -1;   // O_PATH fd of the exec fifo, opened by the runtime stage (real root)
+  int fifo_fd = -1;  // O_PATH fd of the exec fifo, opened by the runtime stage (real root)
 };
 
 // In the runtime stage, as real root (mount_setattr needs the filesystem's own user namespace):

@@ -25,8 +25,8 @@ namespace tsrun {
 
 enum FrameType : uint32_t { kPlanFrame = 1, kPidFrame, kContinueFrame, kReadyFrame, kErrorFrame, kEventFrame, kJoinedFrame };
 
-extern int g_sync_fd;      // -1 once closed
-extern bool g_events;      // send EVENT frames
+extern int g_sync_fd;  // -1 once closed
+extern bool g_events;  // send EVENT frames
 
 bool WriteFrame(int fd, uint32_t type, const std::string& payload);
 // Reads one frame; returns false on EOF or error.

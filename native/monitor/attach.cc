@@ -26,9 +26,7 @@ void PutLe32(char* p, uint32_t v) {
   p[3] = static_cast<char>(v >> 24);
 }
 
-uint32_t GetLe32(const uint8_t* p) {
-  return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
-}
+uint32_t GetLe32(const uint8_t* p) { return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24); }
 
 // Frames a client's socket did not take yet, consumed from the front.
 class Backlog {

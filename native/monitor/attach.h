@@ -60,7 +60,7 @@ class Attach {
   bool stdin_once_ = false;
   bool stdin_closing_ = false;  // close once pending_ is written
   bool exiting_ = false;
-  std::string pending_;         // input the container's stdin did not take yet
+  std::string pending_;  // input the container's stdin did not take yet
   std::vector<Client*> clients_;
 };
 

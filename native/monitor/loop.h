@@ -16,10 +16,10 @@ enum class Kind {
   kConsoleConn,    // the runtime's connection on it, carrying the pty master
   kAttachListen,   // DIR/attach.sock
   kAttachClient,
-  kCtlListen,      // DIR/ctl.sock
+  kCtlListen,  // DIR/ctl.sock
   kCtlConn,
-  kStdin,          // the container's stdin, watched only while input waits to be written
-  kServer,         // the sync fd during an in-process create: the server's word on the init
+  kStdin,   // the container's stdin, watched only while input waits to be written
+  kServer,  // the sync fd during an in-process create: the server's word on the init
 };
 
 struct Watch {

@@ -105,8 +105,7 @@ void Report(const std::string& json) {
   g_log.Discard();
   if (g_log_created) unlink(g_opt.log_path.c_str());
   for (const char* name : {"console.sock", "attach.sock", "ctl.sock"}) unlink(Path(name).c_str());
-  while (waitpid(-1, nullptr, WNOHANG) > 0) {
-  }
+  while (waitpid(-1, nullptr, WNOHANG) > 0) {}
   _exit(1);
 }
 
@@ -152,10 +151,7 @@ bool ParseArgs(int argc, char** argv, std::string* err) {
     *err = "--init-sync-fd must name another open fd above 2";
     return false;
   }
-  const char* missing = g_opt.id.empty()            ? "--id"
-                        : g_opt.init_binary.empty() ? "--init"
-                        : g_opt.dir.empty()         ? "--dir"
-                                                    : nullptr;
+  const char* missing = g_opt.id.empty() ? "--id" : g_opt.init_binary.empty() ? "--init" : g_opt.dir.empty() ? "--dir" : nullptr;
   if (missing) {
     *err = std::string("missing ") + missing;
     return false;
@@ -213,8 +209,7 @@ void InitExited(int status) {
 
 void Reap() {
   struct signalfd_siginfo info;
-  while (read(g_signals.fd, &info, sizeof info) > 0) {
-  }
+  while (read(g_signals.fd, &info, sizeof info) > 0) {}
   for (;;) {
     int status;
     pid_t pid = waitpid(-1, &status, WNOHANG);
@@ -287,18 +282,27 @@ void OnServer(Watch* w) {
 
 void Dispatch(Watch* w, uint32_t events) {
   switch (w->kind) {
-    case Kind::kServer: return OnServer(w);
-    case Kind::kSignal: return Reap();
+    case Kind::kServer:
+      return OnServer(w);
+    case Kind::kSignal:
+      return Reap();
     case Kind::kStdout:
     case Kind::kStderr:
-    case Kind::kPty: return ReadOutput(w);
+    case Kind::kPty:
+      return ReadOutput(w);
     case Kind::kConsoleListen:
-    case Kind::kConsoleConn: return OnConsole(w);
-    case Kind::kAttachListen: return g_attach.OnAccept();
-    case Kind::kAttachClient: return g_attach.OnClient(w, events);
-    case Kind::kCtlListen: return g_control.OnAccept();
-    case Kind::kCtlConn: return g_control.OnConn(w, events);
-    case Kind::kStdin: return g_attach.OnStdinWritable();
+    case Kind::kConsoleConn:
+      return OnConsole(w);
+    case Kind::kAttachListen:
+      return g_attach.OnAccept();
+    case Kind::kAttachClient:
+      return g_attach.OnClient(w, events);
+    case Kind::kCtlListen:
+      return g_control.OnAccept();
+    case Kind::kCtlConn:
+      return g_control.OnConn(w, events);
+    case Kind::kStdin:
+      return g_attach.OnStdinWritable();
   }
 }
 
@@ -415,9 +419,8 @@ uint32_t WriteExitRecord() {
   char at[kTimestampLen + 1];
   FormatTimestamp(g_exited_at, at);
   char json[256];
-  int n = snprintf(json, sizeof json,
-                   "{\"pid\":%d,\"exitCode\":%d,\"signal\":%d,\"exitedAt\":\"%s\",\"exitedAtNs\":\"%lld\"}\n", g_init_pid,
-                   code, sig, at, static_cast<long long>(g_exited_at.tv_sec) * 1000000000LL + g_exited_at.tv_nsec);
+  int n = snprintf(json, sizeof json, "{\"pid\":%d,\"exitCode\":%d,\"signal\":%d,\"exitedAt\":\"%s\",\"exitedAtNs\":\"%lld\"}\n",
+                   g_init_pid, code, sig, at, static_cast<long long>(g_exited_at.tv_sec) * 1000000000LL + g_exited_at.tv_nsec);
   std::string tmp = Path(".exit.json.tmp");
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   bool ok = fd >= 0 && fchmod(fd, 0644) == 0 && WriteAll(fd, json, static_cast<size_t>(n)) && fsync(fd) == 0;
@@ -448,8 +451,7 @@ int main(int argc, char** argv) {
   g_signals.fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
   if (g_signals.fd < 0 || !LoopInit()) FailErrno("set up the event loop");
   LoopAdd(&g_signals, EPOLLIN);
-  if (!g_opt.log_path.empty() && !g_log.Open(g_opt.log_path, &g_log_created))
-    FailErrno("open the container log " + g_opt.log_path);
+  if (!g_opt.log_path.empty() && !g_log.Open(g_opt.log_path, &g_log_created)) FailErrno("open the container log " + g_opt.log_path);
 
   Create();
   g_phase = g_init_done ? Phase::kDraining : Phase::kRunning;

@@ -15,9 +15,7 @@ namespace monitor {
 
 static int g_diag_fd = -1;
 
-void OpenDiag(const std::string& path) {
-  g_diag_fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-}
+void OpenDiag(const std::string& path) { g_diag_fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600); }
 
 void Diag(const char* fmt, ...) {
   if (g_diag_fd < 0) return;
@@ -75,8 +73,8 @@ int ListenUnix(const std::string& dir, const char* name) {
   if (!tsrun::UnixAddress(path, &addr, &dir_fd)) return -1;
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   // umask 077 (set in main) makes the socket 0600 from the start; chmod says so explicitly.
-  bool ok = fd >= 0 && bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) == 0 &&
-            chmod(path.c_str(), 0600) == 0 && listen(fd, 16) == 0;
+  bool ok = fd >= 0 && bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) == 0 && chmod(path.c_str(), 0600) == 0 &&
+            listen(fd, 16) == 0;
   int saved = errno;
   if (dir_fd >= 0) close(dir_fd);
   if (!ok) {

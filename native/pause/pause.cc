@@ -1,14 +1,13 @@
 // tsrun-pause: the PID 1 of a pod whose containers share one PID namespace. It holds the
 // namespace open, reaps the orphans its children leave, and exits on SIGINT/SIGTERM.
 // Linked statically so a pod needs no image for it: the binary is its whole rootfs.
-#include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 static void Stop(int) { _exit(0); }
 static void Reap(int) {
-  while (waitpid(-1, nullptr, WNOHANG) > 0) {
-  }
+  while (waitpid(-1, nullptr, WNOHANG) > 0) {}
 }
 
 int main() {

@@ -57,7 +57,11 @@ export function createCgroups(plan: ClusterPlan): void {
     // On a pure v2 host the kubelets' roots need the controllers handed down to them.
     const controllers = path.join(top, 'cgroup.controllers');
     if (h === ROOT && fs.existsSync(controllers)) {
-      const want = fs.readFileSync(controllers, 'utf8').trim().split(/\s+/).filter((c) => ['cpu', 'cpuset', 'memory', 'pids', 'io', 'hugetlb'].includes(c));
+      const want = fs
+        .readFileSync(controllers, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter((c) => ['cpu', 'cpuset', 'memory', 'pids', 'io', 'hugetlb'].includes(c));
       if (want.length) fs.writeFileSync(path.join(top, 'cgroup.subtree_control'), want.map((c) => `+${c}`).join(' '));
     }
     for (const n of plan.nodes) mkCgroup(plan, path.join(top, n.name));

@@ -61,7 +61,9 @@ function args(plan: ClusterPlan, name: (typeof CONTROL_PLANE)[number]): string[]
         '--allow-privileged=true',
         '--profiling=false',
         // How long a pod stays bound to a node that stopped answering (taint-based eviction).
-        ...(o.tolerationSeconds !== undefined ? [`--default-not-ready-toleration-seconds=${o.tolerationSeconds}`, `--default-unreachable-toleration-seconds=${o.tolerationSeconds}`] : []),
+        ...(o.tolerationSeconds !== undefined
+          ? [`--default-not-ready-toleration-seconds=${o.tolerationSeconds}`, `--default-unreachable-toleration-seconds=${o.tolerationSeconds}`]
+          : []),
       ];
     case 'kube-controller-manager': {
       const kc = kubeconfigPath(plan, 'controller-manager');
@@ -84,12 +86,21 @@ function args(plan: ClusterPlan, name: (typeof CONTROL_PLANE)[number]): string[]
         '--leader-elect=false',
         '--profiling=false',
         // How long a node may be silent before it is NotReady (and its pods' eviction starts).
-        ...(o.nodeMonitorGracePeriodSeconds !== undefined ? [`--node-monitor-grace-period=${o.nodeMonitorGracePeriodSeconds}s`, '--node-monitor-period=2s'] : []),
+        ...(o.nodeMonitorGracePeriodSeconds !== undefined
+          ? [`--node-monitor-grace-period=${o.nodeMonitorGracePeriodSeconds}s`, '--node-monitor-period=2s']
+          : []),
       ];
     }
     case 'kube-scheduler': {
       const kc = kubeconfigPath(plan, 'scheduler');
-      return [`--kubeconfig=${kc}`, `--authentication-kubeconfig=${kc}`, `--authorization-kubeconfig=${kc}`, '--bind-address=127.0.0.1', '--leader-elect=false', '--profiling=false'];
+      return [
+        `--kubeconfig=${kc}`,
+        `--authentication-kubeconfig=${kc}`,
+        `--authorization-kubeconfig=${kc}`,
+        '--bind-address=127.0.0.1',
+        '--leader-elect=false',
+        '--profiling=false',
+      ];
     }
   }
 }
@@ -106,7 +117,10 @@ export function checkAlive(plan: ClusterPlan, name: string, log: string): void {
 
 /** A component's /healthz inside the control plane's namespace (it listens on that loopback). */
 function healthz(plan: ClusterPlan, port: number): boolean {
-  return tryRun('nsenter', [`--net=/run/netns/${plan.controlPlane.netns}`, '--', 'curl', '-sk', '--max-time', '2', `https://127.0.0.1:${port}/healthz`]).stdout === 'ok';
+  return (
+    tryRun('nsenter', [`--net=/run/netns/${plan.controlPlane.netns}`, '--', 'curl', '-sk', '--max-time', '2', `https://127.0.0.1:${port}/healthz`]).stdout ===
+    'ok'
+  );
 }
 
 /** docker-registry on the control plane's address, serving a copy of the stand-ins' storage. */
@@ -115,7 +129,22 @@ export async function startRegistry(plan: ClusterPlan): Promise<void> {
   const storage = path.join(dir, 'storage');
   if (!fs.existsSync(storage)) fs.cpSync(await clusterImagesStorage(), storage, { recursive: true });
   const config = path.join(dir, 'config.yml');
-  fs.writeFileSync(config, ['version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${storage}`, '  delete:', '    enabled: true', 'http:', `  addr: ${plan.registry}`, ''].join('\n'));
+  fs.writeFileSync(
+    config,
+    [
+      'version: 0.1',
+      'log:',
+      '  level: error',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${storage}`,
+      '  delete:',
+      '    enabled: true',
+      'http:',
+      `  addr: ${plan.registry}`,
+      '',
+    ].join('\n'),
+  );
   writeClusterMirrors(mirrorsDir(plan), plan.registry);
   const log = path.join(dir, 'registry.log');
   await startDaemon(plan, { name: 'registry', bin: 'docker-registry', args: ['serve', config], netns: plan.controlPlane.netns, log });
@@ -137,7 +166,10 @@ export async function startControlPlane(plan: ClusterPlan): Promise<void> {
   await start(plan, 'kube-controller-manager');
   await start(plan, 'kube-scheduler');
   await waitFor('the controller manager and the scheduler to be healthy', 60_000, () => {
-    for (const [name, port] of [['kube-controller-manager', 10257], ['kube-scheduler', 10259]] as const) {
+    for (const [name, port] of [
+      ['kube-controller-manager', 10257],
+      ['kube-scheduler', 10259],
+    ] as const) {
       checkAlive(plan, name, cpLog(plan, name));
       if (!healthz(plan, port)) return `${name} not healthy yet`;
     }

@@ -49,11 +49,15 @@ export async function startDaemon(plan: ClusterPlan, spec: DaemonSpec): Promise<
   fs.mkdirSync(path.join(plan.dir, 'pids'), { recursive: true });
   const out = fs.openSync(spec.log, 'a');
   const enter = [`--net=/run/netns/${spec.netns}`, ...(spec.mntns ? [`--mount=${spec.mntns}`] : [])];
-  const child = spawn('sh', ['-c', 'echo $$ > "$0" && exec "$@"', path.join(daemonsCgroup(plan), 'cgroup.procs'), 'nsenter', ...enter, '--', spec.bin, ...spec.args], {
-    detached: true,
-    stdio: ['ignore', out, out],
-    env: { PATH: PATH_ENV, HOME: '/root', LANG: 'C.UTF-8' },
-  });
+  const child = spawn(
+    'sh',
+    ['-c', 'echo $$ > "$0" && exec "$@"', path.join(daemonsCgroup(plan), 'cgroup.procs'), 'nsenter', ...enter, '--', spec.bin, ...spec.args],
+    {
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: { PATH: PATH_ENV, HOME: '/root', LANG: 'C.UTF-8' },
+    },
+  );
   fs.closeSync(out);
   const pid = child.pid;
   if (!pid) throw new Error(`could not start ${spec.name} (${spec.bin})`);
@@ -62,7 +66,10 @@ export async function startDaemon(plan: ClusterPlan, spec: DaemonSpec): Promise<
   fs.writeFileSync(pidFile(plan, spec.name), String(pid));
   const end = Date.now() + 10_000;
   while (!pidInCluster(plan, pid)) {
-    if (exited || Date.now() > end) throw new Error(`${spec.name} did not start (${exited ? 'it exited' : 'not in the cluster cgroup after 10 s'}); the end of ${spec.log}:\n${logTail(spec.log)}`);
+    if (exited || Date.now() > end)
+      throw new Error(
+        `${spec.name} did not start (${exited ? 'it exited' : 'not in the cluster cgroup after 10 s'}); the end of ${spec.log}:\n${logTail(spec.log)}`,
+      );
     await sleep(20);
   }
   child.unref();

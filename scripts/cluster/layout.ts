@@ -26,7 +26,10 @@ export const NAME_RE = /^[a-z][a-z0-9]{0,7}$/;
 export const MAX_NODES = 20;
 
 export function checkName(name: string): void {
-  if (!NAME_RE.test(name)) throw new Error(`cluster name ${JSON.stringify(name)}: use 1 to 8 lowercase letters and digits, starting with a letter (it prefixes interface names, which are limited to 15 bytes)`);
+  if (!NAME_RE.test(name))
+    throw new Error(
+      `cluster name ${JSON.stringify(name)}: use 1 to 8 lowercase letters and digits, starting with a letter (it prefixes interface names, which are limited to 15 bytes)`,
+    );
 }
 
 /** Something made on the host, recorded before it is made so a crash leaves a trail. */

@@ -47,8 +47,11 @@ function needRoot(): void {
 
 function needTools(): void {
   const missing = [...[...CONTROL_PLANE, 'kubelet', 'kube-proxy', 'kubectl'].map((c) => path.join(K8S_BIN, c)).filter((f) => !fs.existsSync(f))];
-  if (missing.length) throw new Error(`${missing.join(', ')} missing: run scripts/install-kubernetes.sh (it builds Kubernetes ${K8S_VERSION} once per machine)`);
-  const tools = ['ip', 'nsenter', 'unshare', 'openssl', 'curl', 'docker-registry', 'skopeo', 'iptables', 'mount'].filter((t) => tryRun('sh', ['-c', `command -v ${t}`]).code !== 0);
+  if (missing.length)
+    throw new Error(`${missing.join(', ')} missing: run scripts/install-kubernetes.sh (it builds Kubernetes ${K8S_VERSION} once per machine)`);
+  const tools = ['ip', 'nsenter', 'unshare', 'openssl', 'curl', 'docker-registry', 'skopeo', 'iptables', 'mount'].filter(
+    (t) => tryRun('sh', ['-c', `command -v ${t}`]).code !== 0,
+  );
   if (tools.length) throw new Error(`${tools.join(', ')} not found: run scripts/install.sh`);
 }
 
@@ -96,7 +99,10 @@ async function teardown(plan: ClusterPlan): Promise<void> {
       if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EBUSY') left.push(`${m.path}: ${(e as Error).message}`);
     }
   }
-  if (left.length) throw new Error(`could not remove everything of cluster ${plan.name} (its record stays in ${plan.dir}; run down again once fixed):\n  ${left.join('\n  ')}`);
+  if (left.length)
+    throw new Error(
+      `could not remove everything of cluster ${plan.name} (its record stays in ${plan.dir}; run down again once fixed):\n  ${left.join('\n  ')}`,
+    );
   fs.rmSync(plan.dir, { recursive: true, force: true });
   try {
     fs.rmdirSync(CLUSTERS_DIR); // the last cluster on this machine: its parent goes too
@@ -123,7 +129,8 @@ async function up(name: string, o: UpOptions): Promise<void> {
   const started = Date.now();
   const previous = loadPlan(name);
   if (previous) {
-    if (previous.complete && apiServerReady(previous)) throw new Error(`cluster ${name} is already up (scripts/cluster.sh${name === DEFAULT_NAME ? '' : ` --name ${name}`} down removes it)`);
+    if (previous.complete && apiServerReady(previous))
+      throw new Error(`cluster ${name} is already up (scripts/cluster.sh${name === DEFAULT_NAME ? '' : ` --name ${name}`} down removes it)`);
     say(`cluster ${name}: removing what a previous run left (${previous.dir})`);
     await teardown(previous);
   }
@@ -152,11 +159,16 @@ async function up(name: string, o: UpOptions): Promise<void> {
       return true;
     });
     await waitFor('kube-proxy on every node to have synced', 60_000, () => {
-      for (const n of plan.nodes) if (tryRun('curl', ['-sf', '--max-time', '2', `http://${n.ip}:10256/healthz`]).code !== 0) return `kube-proxy of ${n.name} not healthy yet`;
+      for (const n of plan.nodes)
+        if (tryRun('curl', ['-sf', '--max-time', '2', `http://${n.ip}:10256/healthz`]).code !== 0) return `kube-proxy of ${n.name} not healthy yet`;
       return true;
     });
     // Pods are refused until the namespace's service account exists.
-    await waitFor('the default service account', 60_000, () => tryKubectl(plan, ['get', 'serviceaccount', 'default', '-o', 'name']).code === 0 || 'not made yet');
+    await waitFor(
+      'the default service account',
+      60_000,
+      () => tryKubectl(plan, ['get', 'serviceaccount', 'default', '-o', 'name']).code === 0 || 'not made yet',
+    );
   } catch (e) {
     const keep = fs.mkdtempSync(path.join(os.tmpdir(), `tsrun-cluster-${name}-failed-`));
     for (const f of logsOf(plan)) fs.copyFileSync(f, path.join(keep, path.relative(plan.dir, f).replace(/\//g, '_')));
@@ -213,7 +225,9 @@ function status(name: string): number {
   };
   const upNow = apiServerReady(plan);
   const unfinished = plan.complete ? '' : '; its bring-up did not finish (scripts/cluster.sh up removes it and starts again)';
-  say(`cluster ${name}: ${upNow ? 'up' : 'API server not answering'} (https://${plan.controlPlane.ip}:6443), ${clusterPids(plan).length} processes${unfinished}`);
+  say(
+    `cluster ${name}: ${upNow ? 'up' : 'API server not answering'} (https://${plan.controlPlane.ip}:6443), ${clusterPids(plan).length} processes${unfinished}`,
+  );
   say(`  kubeconfig: ${kubeconfigPath(plan, 'admin')}`);
   say(`  control plane ${plan.controlPlane.ip}: ${[...CONTROL_PLANE, 'registry'].map((c) => `${c} ${pid(c)}`).join(', ')}`);
   const nodes = upNow ? getNodes(plan) : undefined;
@@ -244,7 +258,8 @@ function url(name: string, args: string[]): void {
 
 function intOption(v: string | undefined, flag: string, min: number, max: number): number {
   const n = Number(v);
-  if (!v || !Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} wants a whole number from ${min} to ${max}, not ${JSON.stringify(v ?? '')}`);
+  if (!v || !Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`${flag} wants a whole number from ${min} to ${max}, not ${JSON.stringify(v ?? '')}`);
   return n;
 }
 

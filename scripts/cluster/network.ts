@@ -73,7 +73,9 @@ export function pickOctet(name: string): number {
     if (prefixes.some((p) => overlaps(p, `10.${o}.0.0/16`))) continue;
     return o;
   }
-  throw new Error(`no free 10.x.0.0/16 among 10.${OCTETS[0]}-${OCTETS[OCTETS.length - 1]}: every one is routed on this host or planned by another cluster under ${CLUSTERS_DIR}`);
+  throw new Error(
+    `no free 10.x.0.0/16 among 10.${OCTETS[0]}-${OCTETS[OCTETS.length - 1]}: every one is routed on this host or planned by another cluster under ${CLUSTERS_DIR}`,
+  );
 }
 
 export function linkExists(name: string): boolean {
@@ -87,7 +89,10 @@ export function netnsExists(name: string): boolean {
 function refuseTaken(plan: ClusterPlan): void {
   const taken = [plan.bridge, plan.controlPlane.veth, ...plan.nodes.map((n) => n.veth)].filter(linkExists).map((l) => `interface ${l}`);
   taken.push(...[plan.controlPlane.netns, ...plan.nodes.map((n) => n.netns)].filter(netnsExists).map((n) => `network namespace ${n}`));
-  if (taken.length) throw new Error(`${taken.join(', ')} already exist${taken.length === 1 ? 's' : ''} and ${taken.length === 1 ? 'is' : 'are'} not this cluster's: pick another name with --name`);
+  if (taken.length)
+    throw new Error(
+      `${taken.join(', ')} already exist${taken.length === 1 ? 's' : ''} and ${taken.length === 1 ? 'is' : 'are'} not this cluster's: pick another name with --name`,
+    );
 }
 
 /** A namespace on the bridge: its veth's host side joins the bridge, eth0 inside gets `ip`. */

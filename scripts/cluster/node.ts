@@ -194,7 +194,16 @@ function kubeProxyConfig(plan: ClusterPlan, n: NodePlan): string {
 
 /** The node's files and mount namespace; idempotent. */
 export function prepareNode(plan: ClusterPlan, n: NodePlan): void {
-  for (const d of [['etc', 'cni', 'net.d'], ['var', 'lib', 'kubelet'], ['var', 'lib', 'kube-proxy'], ['var', 'lib', 'tsrun'], ['var', 'lib', 'cni', 'networks'], ['var', 'log', 'pods'], ['run', 'tsrun']]) fs.mkdirSync(p(n, ...d), { recursive: true });
+  for (const d of [
+    ['etc', 'cni', 'net.d'],
+    ['var', 'lib', 'kubelet'],
+    ['var', 'lib', 'kube-proxy'],
+    ['var', 'lib', 'tsrun'],
+    ['var', 'lib', 'cni', 'networks'],
+    ['var', 'log', 'pods'],
+    ['run', 'tsrun'],
+  ])
+    fs.mkdirSync(p(n, ...d), { recursive: true });
   // Searchable by all: containers in a pod's user namespace reach their rootfs below it.
   for (const d of [path.dirname(n.root), n.root, p(n, 'var'), p(n, 'var', 'lib'), p(n, 'var', 'lib', 'tsrun')]) fs.chmodSync(d, 0o711);
   fs.writeFileSync(p(n, 'etc', 'cni', 'net.d', '10-tsrun-cluster.conflist'), JSON.stringify(cniConfig(n), null, 2) + '\n');
@@ -210,7 +219,12 @@ export function prepareNode(plan: ClusterPlan, n: NodePlan): void {
  * cluster's. The kubelet finds the Node registered and takes it over.
  */
 export function registerNode(plan: ClusterPlan, n: NodePlan): void {
-  const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } }, spec: { podCIDR: n.podCidr, podCIDRs: [n.podCidr] } };
+  const node = {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } },
+    spec: { podCIDR: n.podCidr, podCIDRs: [n.podCidr] },
+  };
   if (kubectl(plan, ['get', 'nodes', '-o', 'name']).split('\n').includes(`node/${n.name}`)) return;
   kubectl(plan, ['create', '-f', '-'], JSON.stringify(node));
 }
@@ -279,10 +293,15 @@ function alive(plan: ClusterPlan, n: NodePlan, d: NodeDaemon): void {
 /** tsrun cri (waited for: the kubelet gives up on a runtime that is not there), the kubelet and kube-proxy. */
 export async function startNode(plan: ClusterPlan, n: NodePlan): Promise<void> {
   await startOne(plan, n, 'tsrun-cri');
-  await waitFor(`tsrun cri of ${n.name} to listen`, 30_000, () => {
-    alive(plan, n, 'tsrun-cri');
-    return fs.existsSync(criSocket(n)) || 'no socket yet';
-  }, 100);
+  await waitFor(
+    `tsrun cri of ${n.name} to listen`,
+    30_000,
+    () => {
+      alive(plan, n, 'tsrun-cri');
+      return fs.existsSync(criSocket(n)) || 'no socket yet';
+    },
+    100,
+  );
   await startOne(plan, n, 'kubelet');
   await startOne(plan, n, 'kube-proxy');
 }

@@ -65,7 +65,24 @@ function leaf(pki: string, base: string, spec: LeafSpec): void {
       ...(san.length ? [`subjectAltName=${san.join(',')}`] : []),
     ].join('\n') + '\n',
   );
-  run('openssl', ['x509', '-req', '-in', csr, '-CA', path.join(pki, 'ca.crt'), '-CAkey', path.join(pki, 'ca.key'), '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-days', '365', '-extfile', ext, '-out', `${base}.crt`]);
+  run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    path.join(pki, 'ca.crt'),
+    '-CAkey',
+    path.join(pki, 'ca.key'),
+    '-set_serial',
+    `0x${randomBytes(16).toString('hex')}`,
+    '-days',
+    '365',
+    '-extfile',
+    ext,
+    '-out',
+    `${base}.crt`,
+  ]);
   fs.rmSync(csr);
   fs.rmSync(ext);
 }
@@ -103,7 +120,23 @@ export function makePki(plan: ClusterPlan): void {
   const pki = pkiDir(plan);
   fs.mkdirSync(pki, { recursive: true, mode: 0o700 });
   ecKey(path.join(pki, 'ca.key'));
-  run('openssl', ['req', '-x509', '-new', '-key', path.join(pki, 'ca.key'), '-subj', '/CN=kubernetes', '-days', '3650', '-out', path.join(pki, 'ca.crt'), '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign']);
+  run('openssl', [
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    path.join(pki, 'ca.key'),
+    '-subj',
+    '/CN=kubernetes',
+    '-days',
+    '3650',
+    '-out',
+    path.join(pki, 'ca.crt'),
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign',
+  ]);
 
   leaf(pki, path.join(pki, 'apiserver'), {
     subject: '/CN=kube-apiserver',

@@ -33,7 +33,12 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
  * Polls `fn` until it gives a value (not a string, undefined or false); a string is the reason
  * it is not there yet, which the timeout's error names along with `what`.
  */
-export async function waitFor<T>(what: string, ms: number, fn: () => Promise<T | string | undefined | false> | T | string | undefined | false, everyMs = 500): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  ms: number,
+  fn: () => Promise<T | string | undefined | false> | T | string | undefined | false,
+  everyMs = 500,
+): Promise<T> {
   const end = Date.now() + ms;
   let last = '';
   for (;;) {

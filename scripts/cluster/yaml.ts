@@ -19,7 +19,8 @@ function emit(v: Value, indent: string): string[] {
   if (typeof v === 'object') {
     if (Object.keys(v).length === 0) return ['{}'];
     return Object.entries(v).flatMap(([k, val]) => {
-      if (typeof val === 'object' && (Array.isArray(val) ? val.length : Object.keys(val).length)) return [`${indent}${k}:`, ...emit(val, Array.isArray(val) ? indent : indent + '  ')];
+      if (typeof val === 'object' && (Array.isArray(val) ? val.length : Object.keys(val).length))
+        return [`${indent}${k}:`, ...emit(val, Array.isArray(val) ? indent : indent + '  ')];
       return [`${indent}${k}: ${typeof val === 'object' ? emit(val, indent)[0] : scalar(val)}`];
     });
   }

@@ -44,7 +44,9 @@ async function main(argv: string[]): Promise<number> {
       }
       return r;
     });
-    const files = only ? renderSome(lessons, chosen, runs, fs.readFileSync(path.join(LESSONS_DIR, 'README.md'), 'utf8')) : renderAll(lessons, runs, fs.readFileSync(path.join(LESSONS_DIR, 'README.md'), 'utf8'));
+    const files = only
+      ? renderSome(lessons, chosen, runs, fs.readFileSync(path.join(LESSONS_DIR, 'README.md'), 'utf8'))
+      : renderAll(lessons, runs, fs.readFileSync(path.join(LESSONS_DIR, 'README.md'), 'utf8'));
     for (const [rel, text] of files) {
       const file = path.join(outDir, rel);
       fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -65,7 +67,10 @@ async function main(argv: string[]): Promise<number> {
             fs.writeFileSync(path.join(dir, name), html);
             // The PNG is the picture (the pod, the timeline, the container beside the host); the
             // list of every step, with its texts, stays in the page.
-            const page = await browser.open(path.join(dir, name), { width: 1000, script: "document.querySelectorAll('section.stage').forEach((s) => s.remove())" });
+            const page = await browser.open(path.join(dir, name), {
+              width: 1000,
+              script: "document.querySelectorAll('section.stage').forEach((s) => s.remove())",
+            });
             if (page.errors.length) throw new Error(`${lang}/pictures/${name}: ${page.errors.join('; ')}`);
             fs.writeFileSync(path.join(dir, name.replace(/\.html$/, '.png')), page.png);
             pictures++;

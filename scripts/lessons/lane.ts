@@ -32,7 +32,10 @@ let seq = 0;
 export function runInLane(source: LessonSource, rewrite: Rewrite): Promise<LessonResult> {
   const out = path.join(REPO_DIR, `.lesson-lane-${process.pid}-${++seq}.json`);
   fs.rmSync(out, { force: true });
-  const child = spawn('bash', ['test/v2-lane/run.sh', '--timeout', '2400', '--', 'node', 'dist/scripts/lessons/lane.js', source.file, rewrite, out], { cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', ['test/v2-lane/run.sh', '--timeout', '2400', '--', 'node', 'dist/scripts/lessons/lane.js', source.file, rewrite, out], {
+    cwd: REPO_DIR,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let log = '';
   const keep = (d: Buffer): void => {
     log = (log + d.toString('utf8')).slice(-20_000);
@@ -62,7 +65,8 @@ async function main(argv: string[]): Promise<number> {
   const { startLessonRegistry } = require('./setup') as typeof import('./setup');
   // Only ever in the lane's guest, whose / is the host's under a tmpfs overlay: what is
   // removed here is removed from the guest's view alone.
-  if (!fs.readFileSync('/proc/cmdline', 'utf8').includes('cgroup_no_v1=all')) throw new Error('lane.js runs inside the cgroup v2 lane (test/v2-lane/run.sh), not on this host');
+  if (!fs.readFileSync('/proc/cmdline', 'utf8').includes('cgroup_no_v1=all'))
+    throw new Error('lane.js runs inside the cgroup v2 lane (test/v2-lane/run.sh), not on this host');
   // skopeo's blob cache as the host last wrote it, seen through 9p, may be half a write: the
   // guest starts without it.
   fs.rmSync('/var/lib/containers/cache/blob-info-cache-v1.boltdb', { force: true });

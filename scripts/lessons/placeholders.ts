@@ -27,7 +27,15 @@ const CRI_ID_LINE = /^([0-9a-f]{64})$/gm;
 const HEX_RUN = /(?<![0-9a-f])[0-9a-f]{12,64}(?![0-9a-f])/g;
 const MAC = /\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b/g;
 const AGO = /\b(?:Less than a second|About an? (?:minute|hour)|\d+ (?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)) ago\b/g;
-const PID_CONTEXTS = [/\bpid (\d{3,})\b/g, /"pid": (\d{3,})\b/g, /\bjoined the cgroup: (\d{3,})\b/g, /への参加: (\d{3,})\b/g, /\/proc\/(\d{3,})\//g, /-> (\d{3,})$/gm, /^ +(\d{3,}) -> \d+ /gm];
+const PID_CONTEXTS = [
+  /\bpid (\d{3,})\b/g,
+  /"pid": (\d{3,})\b/g,
+  /\bjoined the cgroup: (\d{3,})\b/g,
+  /への参加: (\d{3,})\b/g,
+  /\/proc\/(\d{3,})\//g,
+  /-> (\d{3,})$/gm,
+  /^ +(\d{3,}) -> \d+ /gm,
+];
 
 export class Placeholders {
   private readonly literals: [string, string][];

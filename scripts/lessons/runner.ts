@@ -58,7 +58,10 @@ async function runLesson(env: LessonEnv, source: LessonSource, opts: RunOptions)
     pictures = takePictures(env, placeholders);
     // Each lesson starts where the last one left the machine: with images, but nothing running.
     const left = env.leftovers();
-    if (left.length) throw new Error(`${source.file}: the lesson leaves behind ${left.join(', ')}: end it with tsrun delete / tsrun bundle --remove, and stop what it started in the background`);
+    if (left.length)
+      throw new Error(
+        `${source.file}: the lesson leaves behind ${left.join(', ')}: end it with tsrun delete / tsrun bundle --remove, and stop what it started in the background`,
+      );
     passed = true;
   } finally {
     // A failed lesson may have left a server running in the background: stop it (the run ends

@@ -88,13 +88,22 @@ export class LessonEnv {
   constructor(registry: string) {
     this.base = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-lessons-'));
     fs.chmodSync(this.base, 0o755);
-    this.vars = { REGISTRY: registry, TSRUN_STORE: path.join(this.base, 'store'), TSRUN_ROOT: path.join(this.base, 'root'), LESSONS: path.join(this.base, 'lessons') };
+    this.vars = {
+      REGISTRY: registry,
+      TSRUN_STORE: path.join(this.base, 'store'),
+      TSRUN_ROOT: path.join(this.base, 'root'),
+      LESSONS: path.join(this.base, 'lessons'),
+    };
     for (const d of ['lessons', 'out']) fs.mkdirSync(path.join(this.base, d));
     const env: Record<string, string> = {};
     for (const k of ['HOME', 'USER', 'TERM']) if (process.env[k]) env[k] = process.env[k]!;
     // This checkout's tsrun first, crictl where scripts/install-cri-tools.sh puts it; English
     // unless a command asks (--lang) and UTC times, whatever the caller's locale.
-    Object.assign(env, { PATH: `${path.join(REPO_DIR, 'bin')}:${process.env['PATH'] ?? '/usr/bin:/bin'}:${CRI_TOOLS_BIN_DIR}`, LANG: 'C.UTF-8', TZ: 'UTC' }, this.vars);
+    Object.assign(
+      env,
+      { PATH: `${path.join(REPO_DIR, 'bin')}:${process.env['PATH'] ?? '/usr/bin:/bin'}:${CRI_TOOLS_BIN_DIR}`, LANG: 'C.UTF-8', TZ: 'UTC' },
+      this.vars,
+    );
     this.env = env;
     this.shell = new Shell(this.vars.LESSONS, env, path.join(this.base, 'out'));
   }
@@ -108,7 +117,11 @@ export class LessonEnv {
   leftovers(): string[] {
     const tsrun = path.join(REPO_DIR, 'bin', 'tsrun');
     const ids = execFileSync(tsrun, ['--root', this.vars.TSRUN_ROOT, 'list', '-q'], { encoding: 'utf8' }).split('\n').filter(Boolean);
-    return [...ids.map((id) => `container ${id}`), ...mountsUnder(this.base).map((m) => `mount ${m}`), ...this.shell.background().map((p) => `process ${p.pid} (${p.comm})`)];
+    return [
+      ...ids.map((id) => `container ${id}`),
+      ...mountsUnder(this.base).map((m) => `mount ${m}`),
+      ...this.shell.background().map((p) => `process ${p.pid} (${p.comm})`),
+    ];
   }
 
   /**

@@ -137,9 +137,12 @@ export function checkSameCommands(l: Lesson): void {
     const i = want.findIndex((c, k) => c !== got[k]);
     if (i >= 0 || got.length !== want.length) {
       const k = i >= 0 ? i : Math.min(want.length, got.length);
-      throw new Error(`lesson ${l.name}: ${lang} command ${k + 1} differs from ${first}:\n  ${first}: ${want[k] ?? '(none)'}\n  ${lang}: ${got[k] ?? '(none)'}`);
+      throw new Error(
+        `lesson ${l.name}: ${lang} command ${k + 1} differs from ${first}:\n  ${first}: ${want[k] ?? '(none)'}\n  ${lang}: ${got[k] ?? '(none)'}`,
+      );
     }
-    if (cleanupOf(l.sources[lang]).join('\n') !== cleanupOf(l.sources[first]).join('\n')) throw new Error(`lesson ${l.name}: the ${lang} cleanup blocks differ from ${first}'s`);
+    if (cleanupOf(l.sources[lang]).join('\n') !== cleanupOf(l.sources[first]).join('\n'))
+      throw new Error(`lesson ${l.name}: the ${lang} cleanup blocks differ from ${first}'s`);
   }
 }
 
@@ -162,7 +165,11 @@ export function withExplain(cmd: string, mode: 'json' | LessonLang): string {
     const html = /\s--explain=html\s+\S+/.exec(call)?.[0] ?? '';
     const bare = call.replace(html, ' \u0000').replace(/\s--lang(?:=|\s+)\S+/g, '');
     const text = /\s--explain(?:=(?:text|json))?(?=\s|$)/;
-    const out = text.test(bare) ? bare.replace(text, mode === 'json' ? ' --explain=json' : ` --explain --lang ${mode}`) : mode === 'json' ? bare : `${bare} --lang ${mode}`;
+    const out = text.test(bare)
+      ? bare.replace(text, mode === 'json' ? ' --explain=json' : ` --explain --lang ${mode}`)
+      : mode === 'json'
+        ? bare
+        : `${bare} --lang ${mode}`;
     return out.replace(' \u0000', html);
   });
 }

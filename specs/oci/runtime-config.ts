@@ -144,9 +144,7 @@ export const Resources = z.object({
     })
     .optional(),
   hugepageLimits: list(z.object({ pageSize: z.string(), limit: uint64 })).optional(),
-  network: z
-    .object({ classID: uint32.optional(), priorities: list(z.object({ name: z.string(), priority: uint32 })).optional() })
-    .optional(),
+  network: z.object({ classID: uint32.optional(), priorities: list(z.object({ name: z.string(), priority: uint32 })).optional() }).optional(),
   rdma: z.record(z.string(), z.object({ hcaHandles: uint32.optional(), hcaObjects: uint32.optional() })).optional(),
   unified: z.record(z.string(), z.string()).optional(),
 });

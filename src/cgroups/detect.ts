@@ -27,8 +27,14 @@ export function parseMountinfo(text: string): CgroupLayout {
     const left = line.slice(0, sep).split(' ');
     const [fstype = '', , superOpts] = line.slice(sep + 3).split(' ');
     const mountpoint = left[4]!.replace(/\\040/g, ' ');
-    for (let i = mounts.length - 1; i >= 0; i--) if (mounts[i]!.mountpoint === mountpoint || mounts[i]!.mountpoint.startsWith(mountpoint === '/' ? '/' : mountpoint + '/')) mounts.splice(i, 1);
-    const controllers = fstype === 'cgroup' ? (superOpts ?? '').split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr') : [];
+    for (let i = mounts.length - 1; i >= 0; i--)
+      if (mounts[i]!.mountpoint === mountpoint || mounts[i]!.mountpoint.startsWith(mountpoint === '/' ? '/' : mountpoint + '/')) mounts.splice(i, 1);
+    const controllers =
+      fstype === 'cgroup'
+        ? (superOpts ?? '')
+            .split(',')
+            .filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr')
+        : [];
     mounts.push({ mountpoint, fstype, controllers });
   }
   const v1: V1Hierarchy[] = mounts.filter((m) => m.fstype === 'cgroup').map(({ mountpoint, controllers }) => ({ mountpoint, controllers }));

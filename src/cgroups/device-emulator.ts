@@ -50,8 +50,9 @@ export class DeviceEmulator {
   static fromRules(rules: readonly DeviceRule[]): DeviceEmulator {
     const e = new DeviceEmulator();
     for (const [i, r] of rules.entries()) {
-      const type = r.type === 'u' ? 'c' : r.type ?? 'a';
-      if (!['a', 'b', 'c'].includes(type)) throw new TsrunError('TSRUN_E_CGROUP', `linux.resources.devices[${i}].type: ${JSON.stringify(r.type)} is not a, b or c`);
+      const type = r.type === 'u' ? 'c' : (r.type ?? 'a');
+      if (!['a', 'b', 'c'].includes(type))
+        throw new TsrunError('TSRUN_E_CGROUP', `linux.resources.devices[${i}].type: ${JSON.stringify(r.type)} is not a, b or c`);
       const perms = permsOf(r.access ?? 'rwm');
       try {
         if (r.allow) e.allowDevice(type, num(r.major), num(r.minor), perms);
@@ -105,7 +106,6 @@ export class DeviceEmulator {
     else this.exceptions.delete(own);
   }
 
-
   /**
    * The fewest writes that turn this state into `target`. A cgroup that allows everything is
    * reset with "a" first, since devices.list does not show what it denies.
@@ -136,7 +136,9 @@ export class DeviceEmulator {
 
   /** Same default, same exceptions. */
   equals(o: DeviceEmulator): boolean {
-    return this.defaultAllow === o.defaultAllow && this.exceptions.size === o.exceptions.size && [...this.exceptions].every(([k, p]) => o.exceptions.get(k) === p);
+    return (
+      this.defaultAllow === o.defaultAllow && this.exceptions.size === o.exceptions.size && [...this.exceptions].every(([k, p]) => o.exceptions.get(k) === p)
+    );
   }
 }
 

@@ -115,11 +115,7 @@ export function writeCgroupFile(dir: string, file: string, value: string): void 
 
 export function readPids(file: string): number[] {
   try {
-    return fs
-      .readFileSync(file, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
+    return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;

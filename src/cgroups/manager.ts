@@ -120,7 +120,11 @@ export function newCgroupManager(id: string, cgroupsPath: string | undefined, op
   const relative = opts.rootless && !cgroupsPath?.startsWith('/');
   const p = relative ? path.posix.normalize('/' + (cgroupsPath || id)) : cgroupPathFor(id, cgroupsPath);
   if (p === '/') throw new TsrunError('TSRUN_E_CGROUP', 'linux.cgroupsPath: the root cgroup cannot hold a container');
-  const fsOpts = { rootless: !!opts.rootless, explicitPath: !!cgroupsPath, parents: relative ? rootlessParents(ownCgroups(), layout.mode === 'v2') : undefined };
+  const fsOpts = {
+    rootless: !!opts.rootless,
+    explicitPath: !!cgroupsPath,
+    parents: relative ? rootlessParents(ownCgroups(), layout.mode === 'v2') : undefined,
+  };
   return layout.mode === 'v2' ? new (v2())(layout, p, undefined, fsOpts) : new (v1())(layout, p, undefined, fsOpts);
 }
 

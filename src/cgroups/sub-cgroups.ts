@@ -57,8 +57,7 @@ export function subCgroupDirs(state: CgroupState, wanted: Map<string, string>): 
       dirs[hierarchy!] = below(state.dirs[hierarchy!]!, sub, `${ctrl}:${sub}`);
     }
   }
-  for (const dir of Object.values(dirs))
-    if (!fs.existsSync(dir)) fail(`${dir} does not exist: exec joins an existing sub-cgroup (make it first)`);
+  for (const dir of Object.values(dirs)) if (!fs.existsSync(dir)) fail(`${dir} does not exist: exec joins an existing sub-cgroup (make it first)`);
   return Object.values(dirs);
 }
 

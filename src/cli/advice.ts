@@ -25,7 +25,8 @@ export function idAndBundle(verb: 'run' | 'create', args: string[], bundleFlag: 
   const first = args[0];
   if (!first) throw new TsrunError('TSRUN_E_USAGE', `"${verb}" requires a container id${verb === 'run' ? ' (or a bundle directory: tsrun run DIR/)' : ''}`);
   if (looksLikePath(first) && !bundleFlag) {
-    if (!fs.existsSync(first)) throw new TsrunError('TSRUN_E_BUNDLE', `${first}: no such directory (a container id has no slash; a bundle directory must exist)`);
+    if (!fs.existsSync(first))
+      throw new TsrunError('TSRUN_E_BUNDLE', `${first}: no such directory (a container id has no slash; a bundle directory must exist)`);
     if (!fs.statSync(first).isDirectory()) throw new TsrunError('TSRUN_E_BUNDLE', `${first}: not a directory; ${makeABundle()}`);
     if (!hasConfig(first)) throw new TsrunError('TSRUN_E_BUNDLE', `${first} has no config.json; ${makeABundle(first)}`);
     if (verb === 'create') throw new TsrunError('TSRUN_E_USAGE', `"create" takes a container id and the bundle with -b: tsrun create -b ${first} ID`);
@@ -47,7 +48,10 @@ export function idAndBundle(verb: 'run' | 'create', args: string[], bundleFlag: 
     const where = bundleFlag ? `${bundle}` : 'the current directory (the bundle when -b is not given)';
     // `tsrun run mybundle`: the name of a bundle directory where the id goes.
     if (!bundleFlag && hasConfig(first))
-      throw new TsrunError('TSRUN_E_BUNDLE', `no config.json in ${where}, but ./${first} holds one: run it with \`tsrun ${verb} ${verb === 'run' ? `./${first}/\`` : `-b ${first} ID\``}${verb === 'run' ? ` (a generated id) or \`tsrun run -b ${first} ID\`` : ''}`);
+      throw new TsrunError(
+        'TSRUN_E_BUNDLE',
+        `no config.json in ${where}, but ./${first} holds one: run it with \`tsrun ${verb} ${verb === 'run' ? `./${first}/\`` : `-b ${first} ID\``}${verb === 'run' ? ` (a generated id) or \`tsrun run -b ${first} ID\`` : ''}`,
+      );
     throw new TsrunError('TSRUN_E_BUNDLE', `no config.json in ${where}; ${makeABundle(bundleFlag)}`);
   }
   return { id: first, bundle };
@@ -67,7 +71,12 @@ export function notRootAdvice(e: unknown, verb: string | undefined): TsrunError 
   if (e instanceof TsrunError && e.code === 'TSRUN_E_PERMISSION') return undefined;
   const code = (e as NodeJS.ErrnoException).code;
   const errno = e instanceof TsrunError ? e.errno : undefined;
-  const denied = code === 'EACCES' || code === 'EPERM' || errno === 1 || errno === 13 || /\b(EACCES|EPERM)\b|permission denied|operation not permitted/i.test((e as Error).message ?? '');
+  const denied =
+    code === 'EACCES' ||
+    code === 'EPERM' ||
+    errno === 1 ||
+    errno === 13 ||
+    /\b(EACCES|EPERM)\b|permission denied|operation not permitted/i.test((e as Error).message ?? '');
   if (!denied) return undefined;
   return new TsrunError(
     'TSRUN_E_PERMISSION',

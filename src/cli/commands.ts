@@ -24,7 +24,13 @@ export interface CommandHelp {
 }
 
 const CREATE_FLAGS: readonly FlagHelp[] = [
-  { name: 'bundle', alias: 'b', type: 'string', value: 'DIR', help: 'the bundle: a directory with config.json and the root filesystem (default: the current directory)' },
+  {
+    name: 'bundle',
+    alias: 'b',
+    type: 'string',
+    value: 'DIR',
+    help: 'the bundle: a directory with config.json and the root filesystem (default: the current directory)',
+  },
   { name: 'pid-file', type: 'string', value: 'FILE', help: "write the container's pid to FILE" },
   { name: 'console-socket', type: 'string', value: 'SOCKET', help: "send the terminal's master fd to this unix socket (process.terminal: true)" },
   { name: 'preserve-fds', type: 'int', value: 'N', help: 'pass N more fds (3 to 3+N-1) to the container' },
@@ -75,7 +81,12 @@ export const COMMANDS = {
       { name: 'preserve-fds', type: 'int', value: 'N', help: 'pass N more fds (3 to 3+N-1) to the process' },
       { name: 'process-label', type: 'string', value: 'LABEL', help: "SELinux label (runc's flag; this runtime has no SELinux support)" },
       { name: 'apparmor', type: 'string', value: 'PROFILE', help: "AppArmor profile (runc's flag; this runtime has no AppArmor support)" },
-      { name: 'cgroup', type: 'list', value: '[CTRL[,CTRL]:]SUB', help: "run in an existing sub-cgroup of the container's (all controllers, or the ones named)" },
+      {
+        name: 'cgroup',
+        type: 'list',
+        value: '[CTRL[,CTRL]:]SUB',
+        help: "run in an existing sub-cgroup of the container's (all controllers, or the ones named)",
+      },
       { name: 'ignore-paused', type: 'bool', help: 'exec into a paused container (the process runs once it is resumed)' },
     ],
     stopAtPositional: true,
@@ -115,7 +126,7 @@ export const COMMANDS = {
     ],
   },
   features: { summary: 'print what this runtime supports (the runtime-spec features.json)', usage: [''], flags: [] },
-  pause: { summary: "freeze every process of a container (cgroup freezer)", usage: ['ID'], flags: [], explain: true },
+  pause: { summary: 'freeze every process of a container (cgroup freezer)', usage: ['ID'], flags: [], explain: true },
   resume: { summary: 'thaw a paused container', usage: ['ID'], flags: [], explain: true },
   update: {
     summary: "change a container's resource limits",
@@ -125,7 +136,7 @@ export const COMMANDS = {
       { name: 'memory', type: 'string', value: 'BYTES', help: 'memory limit (64m, 1g; -1: none)' },
       { name: 'memory-reservation', type: 'string', value: 'BYTES', help: 'memory soft limit' },
       { name: 'memory-swap', type: 'string', value: 'BYTES', help: 'memory plus swap limit (-1: none)' },
-      { name: 'kernel-memory', type: 'string', value: 'BYTES', help: "kernel memory limit (deprecated by the kernel; accepted and ignored, as runc does)" },
+      { name: 'kernel-memory', type: 'string', value: 'BYTES', help: 'kernel memory limit (deprecated by the kernel; accepted and ignored, as runc does)' },
       { name: 'kernel-memory-tcp', type: 'string', value: 'BYTES', help: 'kernel TCP buffer limit (cgroup v1 only)' },
       { name: 'cpu-shares', alias: 'cpu-share', type: 'int', value: 'N', help: 'relative CPU weight' },
       { name: 'cpu-quota', type: 'string', value: 'USEC', help: 'CPU time per period (-1: none)' },
@@ -153,7 +164,7 @@ export const COMMANDS = {
     usage: ['[options] IMAGE    (busybox, docker.io/library/busybox:latest, 127.0.0.1:5000/app@sha256:...)'],
     flags: [
       { name: 'platform', type: 'string', value: 'OS/ARCH[/VARIANT]', help: 'the platform to pull from a multi-platform image (default: this machine)' },
-      { name: 'creds', type: 'string', value: 'USER:PASSWORD', help: "credentials (else from a docker config.json: $DOCKER_CONFIG)" },
+      { name: 'creds', type: 'string', value: 'USER:PASSWORD', help: 'credentials (else from a docker config.json: $DOCKER_CONFIG)' },
       { name: 'plain-http', type: 'bool', help: 'talk HTTP, not HTTPS (loopback registries may without it)' },
       { name: 'hosts-dir', type: 'string', value: 'DIR', help: 'mirrors and per-registry settings: DIR/<registry>/hosts.toml (default /etc/tsrun/certs.d)' },
       { name: 'concurrency', type: 'int', value: 'N', help: 'layers downloaded at once (default 3)' },
@@ -165,18 +176,21 @@ export const COMMANDS = {
   images: {
     summary: 'list the images in the store',
     usage: ['[options]'],
-    flags: [FORMAT(['table', 'json'], 'output format (json: the records, sizes in bytes)'), { name: 'quiet', alias: 'q', type: 'bool', help: 'print the names only' }],
+    flags: [
+      FORMAT(['table', 'json'], 'output format (json: the records, sizes in bytes)'),
+      { name: 'quiet', alias: 'q', type: 'bool', help: 'print the names only' },
+    ],
   },
   rmi: { summary: 'remove images from the store, and the blobs and layers no other image uses', usage: ['IMAGE...'], flags: [] },
   prune: { summary: 'remove the blobs and layers no image or bundle uses', usage: [''], flags: [] },
   bundle: {
     summary: "make a bundle from an image: DIR/config.json and DIR/rootfs (an overlay of the image's layers)",
-    usage: ['[options] IMAGE DIR [-- CMD [ARG...]]    (CMD replaces the image\'s Cmd)', '--remove DIR'],
-    flags: [{ name: 'remove', type: 'bool', help: "unmount and remove a bundle made by `tsrun bundle`" }],
+    usage: ["[options] IMAGE DIR [-- CMD [ARG...]]    (CMD replaces the image's Cmd)", '--remove DIR'],
+    flags: [{ name: 'remove', type: 'bool', help: 'unmount and remove a bundle made by `tsrun bundle`' }],
     explain: true,
   },
   inspect: {
-    summary: 'show a running container from the kernel\'s side: namespaces, cgroup, processes, capabilities, seccomp, mounts, layers',
+    summary: "show a running container from the kernel's side: namespaces, cgroup, processes, capabilities, seccomp, mounts, layers",
     usage: ['[options] ID'],
     flags: [
       FORMAT(['text', 'json'], 'output format (json: sizes in bytes)'),
@@ -198,7 +212,11 @@ export const COMMANDS = {
       { name: 'stream-address', type: 'string', value: 'ADDR', help: 'address of the exec/attach/port-forward server (default 127.0.0.1)' },
       { name: 'stream-port', type: 'int', value: 'PORT', help: 'its port (default: any free one)' },
       { name: 'cgroup-parent', type: 'string', value: 'PATH', help: 'cgroup parent of pods the kubelet gives none' },
-      { name: 'restrict-oom-score-adj', type: 'bool', help: "never set a container's oom_score_adj below the server's own (containerd's restrict_oom_score_adj: for hosts without CAP_SYS_RESOURCE)" },
+      {
+        name: 'restrict-oom-score-adj',
+        type: 'bool',
+        help: "never set a container's oom_score_adj below the server's own (containerd's restrict_oom_score_adj: for hosts without CAP_SYS_RESOURCE)",
+      },
     ],
     explain: true,
   },
@@ -212,13 +230,23 @@ export function isVerb(s: string): s is Verb {
 }
 
 export const GLOBAL_FLAGS: readonly FlagHelp[] = [
-  { name: 'root', type: 'string', value: 'DIR', help: 'container state (default $TSRUN_ROOT, else $XDG_RUNTIME_DIR/tsrun for an ordinary user, else /run/tsrun)' },
+  {
+    name: 'root',
+    type: 'string',
+    value: 'DIR',
+    help: 'container state (default $TSRUN_ROOT, else $XDG_RUNTIME_DIR/tsrun for an ordinary user, else /run/tsrun)',
+  },
   { name: 'store', type: 'string', value: 'DIR', help: 'image store (default $TSRUN_STORE, else /var/lib/tsrun)' },
   { name: 'log', type: 'string', value: 'FILE', help: 'also write log lines (and errors) to FILE' },
   { name: 'log-format', type: 'string', values: ['text', 'json'], help: 'format of the log' },
   { name: 'debug', type: 'bool', help: 'log each step the runtime takes' },
-  { name: 'systemd-cgroup', type: 'bool', help: 'systemd makes the container\'s cgroup (a transient scope over D-Bus); cgroupsPath is slice:prefix:name' },
-  { name: 'rootless', type: 'string', value: 'true|false|auto', help: 'rootless mode (auto: when not root, as runc\'s): a user namespace, state under $XDG_RUNTIME_DIR, cgroups only where delegated' },
+  { name: 'systemd-cgroup', type: 'bool', help: "systemd makes the container's cgroup (a transient scope over D-Bus); cgroupsPath is slice:prefix:name" },
+  {
+    name: 'rootless',
+    type: 'string',
+    value: 'true|false|auto',
+    help: "rootless mode (auto: when not root, as runc's): a user namespace, state under $XDG_RUNTIME_DIR, cgroups only where delegated",
+  },
   { name: 'criu', type: 'string', value: 'PATH', help: "runc's flag (accepted, ignored: no checkpoint/restore)" },
   { name: 'version', alias: 'v', type: 'bool', help: 'print the version' },
   { name: 'help', alias: 'h', type: 'bool', help: 'print this usage' },
@@ -226,6 +254,12 @@ export const GLOBAL_FLAGS: readonly FlagHelp[] = [
 
 /** Taken out by main for the verbs with `explain: true`, wherever they stand before the command. */
 export const EXPLAIN_FLAGS: readonly FlagHelp[] = [
-  { name: 'explain', type: 'string', values: ['text', 'json'], value: '[=text|json|html FILE]', help: 'narrate each step as it happens, to stderr (json: one event per line; html FILE: one self-contained page, with cri a DIR of one page per pod)' },
+  {
+    name: 'explain',
+    type: 'string',
+    values: ['text', 'json'],
+    value: '[=text|json|html FILE]',
+    help: 'narrate each step as it happens, to stderr (json: one event per line; html FILE: one self-contained page, with cri a DIR of one page per pod)',
+  },
   { name: 'lang', type: 'string', values: ['en', 'ja'], help: 'language of the narration (default: from $LANG)' },
 ];

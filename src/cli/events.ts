@@ -7,7 +7,7 @@ import type { Globals } from './globals';
 function parseDuration(s: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s);
   if (!m) throw new TsrunError('TSRUN_E_USAGE', `--interval: invalid duration ${JSON.stringify(s)}`);
-  return Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm']);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm'];
 }
 
 export function events(argv: string[], g: Globals): number {

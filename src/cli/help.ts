@@ -70,10 +70,21 @@ export function verbUsage(verb: Verb): string {
 }
 
 export function topUsage(): string {
-  const out = ['tsrun: a container runtime (OCI, runc-compatible), an image store and a Kubernetes CRI server', '', 'usage: tsrun [global options] COMMAND [options] [args]', ''];
+  const out = [
+    'tsrun: a container runtime (OCI, runc-compatible), an image store and a Kubernetes CRI server',
+    '',
+    'usage: tsrun [global options] COMMAND [options] [args]',
+    '',
+  ];
   const width = Math.max(...Object.keys(COMMANDS).map((v) => v.length));
   for (const [title, verbs] of GROUPS) {
-    out.push(`${title ? title + ':' : ''}`, columns(verbs.map((v) => [v, COMMANDS[v].summary]), width).trimEnd());
+    out.push(
+      `${title ? title + ':' : ''}`,
+      columns(
+        verbs.map((v) => [v, COMMANDS[v].summary]),
+        width,
+      ).trimEnd(),
+    );
   }
   out.push('', 'synopsis (every option explained: tsrun help COMMAND):');
   for (const [v, c] of Object.entries(COMMANDS) as [Verb, CommandHelp][]) {

@@ -49,15 +49,22 @@ export function prune(argv: string[], g: Globals): number {
   const u = storeUsage(g.store);
   const empty = !u.blobs && !u.layers;
   const lines = [
-    r.blobs || r.layers ? `removed ${plural(r.blobs, 'blob')} and ${plural(r.layers, 'layer')} (${bytes(r.bytes)})` : `nothing to remove${empty ? ': the store is empty' : ''}`,
+    r.blobs || r.layers
+      ? `removed ${plural(r.blobs, 'blob')} and ${plural(r.layers, 'layer')} (${bytes(r.bytes)})`
+      : `nothing to remove${empty ? ': the store is empty' : ''}`,
   ];
   // What is left, who uses it, and what would free it.
   if (!empty) {
-    const users = [...(u.images ? [`${plural(u.images, 'image')} (tsrun rmi IMAGE removes one)`] : []), ...(u.orphanBundles.length ? [plural(u.orphanBundles.length, 'bundle')] : [])];
+    const users = [
+      ...(u.images ? [`${plural(u.images, 'image')} (tsrun rmi IMAGE removes one)`] : []),
+      ...(u.orphanBundles.length ? [plural(u.orphanBundles.length, 'bundle')] : []),
+    ];
     lines.push(`kept ${plural(u.blobs, 'blob')} and ${plural(u.layers, 'layer')} (${bytes(u.bytes)}), in use by ${users.join(' and ') || 'bundles'}`);
   }
   for (const b of u.orphanBundles)
-    lines.push(`  the bundle ${b.dir} holds layers of ${familiarName(parseReference(b.image))}, which was removed: tsrun bundle --remove ${b.dir}, then tsrun prune, frees them`);
+    lines.push(
+      `  the bundle ${b.dir} holds layers of ${familiarName(parseReference(b.image))}, which was removed: tsrun bundle --remove ${b.dir}, then tsrun prune, frees them`,
+    );
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }

@@ -31,7 +31,8 @@ function render(i: Inspection, lang: Lang, explain: boolean): string {
   };
   out.push(L.container(i.id, i.status, i.pid));
   section('namespaces', L.namespaces);
-  for (const n of i.namespaces) out.push(`  ${n.type.padEnd(8)} ${(n.container || '-').padEnd(24)} ${n.host.padEnd(24)} ${!n.container ? '' : n.shared ? L.shared : L.own}`.trimEnd());
+  for (const n of i.namespaces)
+    out.push(`  ${n.type.padEnd(8)} ${(n.container || '-').padEnd(24)} ${n.host.padEnd(24)} ${!n.container ? '' : n.shared ? L.shared : L.own}`.trimEnd());
   section('cgroup', L.cgroup(i.cgroup.path));
   const mem = i.cgroup.memory;
   const pids = i.cgroup.pids;
@@ -43,7 +44,8 @@ function render(i: Inspection, lang: Lang, explain: boolean): string {
     for (const p of i.processes) out.push(`  ${String(p.hostPid).padStart(7)} -> ${String(p.containerPid).padEnd(5)} ${p.name}`);
   }
   section('capabilities', L.capabilities);
-  for (const [set, caps] of Object.entries(i.capabilities)) out.push(`  ${L.capSets[set as keyof typeof L.capSets].padEnd(11)} ${caps.length ? caps.join(' ') : L.none}`);
+  for (const [set, caps] of Object.entries(i.capabilities))
+    out.push(`  ${L.capSets[set as keyof typeof L.capSets].padEnd(11)} ${caps.length ? caps.join(' ') : L.none}`);
   section('seccomp', L.seccomp(i.seccomp, i.noNewPrivs));
   section('mounts', L.mounts);
   if (i.mounts.length) out.push(...mountLines(i.mounts, L));
@@ -62,7 +64,8 @@ export function inspect(argv: string[], g: Globals): number {
   if (html) {
     const { renderPicture } = require('../events/picture') as typeof import('../events/picture');
     fs.writeFileSync(html, renderPicture({ title: `tsrun inspect ${i.id}`, lang, events: [], container: i }));
-  } else if (str(flags['format']) === 'json') process.stdout.write(JSON.stringify(i, null, 2) + '\n'); // the exact numbers, for programs
+  } else if (str(flags['format']) === 'json')
+    process.stdout.write(JSON.stringify(i, null, 2) + '\n'); // the exact numbers, for programs
   else process.stdout.write(render(i, lang, bool(flags['explain'])));
   return 0;
 }

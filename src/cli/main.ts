@@ -71,7 +71,8 @@ function takeExplainFlags(verb: Verb, argv: string[]): { rest: string[]; explain
   }
   const checked = (flag: string, v: string): string => {
     const spec = EXPLAIN_FLAGS.find((f) => f.name === flag)!;
-    if (!spec.values!.includes(v)) throw new TsrunError('TSRUN_E_USAGE', `invalid value ${JSON.stringify(v)} for flag --${flag}: use ${spec.values!.join(' or ')}`);
+    if (!spec.values!.includes(v))
+      throw new TsrunError('TSRUN_E_USAGE', `invalid value ${JSON.stringify(v)} for flag --${flag}: use ${spec.values!.join(' or ')}`);
     return v;
   };
   for (let i = 0; i < argv.length; i++) {
@@ -86,8 +87,13 @@ function takeExplainFlags(verb: Verb, argv: string[]): { rest: string[]; explain
       // --explain=html FILE (cri: DIR, one page per pod); it may come beside a text or JSON one.
       if (mode === 'html') {
         target = argv[++i];
-        if (!target || target.startsWith('-')) throw new TsrunError('TSRUN_E_USAGE', `--explain=html needs where to write the page: ${verb === 'cri' ? '--explain=html DIR (one page per pod)' : `--explain=html FILE.html`}`);
-      } else if (mode !== 'json' && mode !== 'text') throw new TsrunError('TSRUN_E_USAGE', `--explain=${mode}: say --explain (text), --explain=json or --explain=html FILE`);
+        if (!target || target.startsWith('-'))
+          throw new TsrunError(
+            'TSRUN_E_USAGE',
+            `--explain=html needs where to write the page: ${verb === 'cri' ? '--explain=html DIR (one page per pod)' : `--explain=html FILE.html`}`,
+          );
+      } else if (mode !== 'json' && mode !== 'text')
+        throw new TsrunError('TSRUN_E_USAGE', `--explain=${mode}: say --explain (text), --explain=json or --explain=html FILE`);
       else explain = mode;
     } else if ((a === '--lang' || a === '-lang') && i + 1 < argv.length) lang = checked('lang', argv[++i]!);
     else if (/^--?lang=/.test(a)) lang = checked('lang', a.slice(a.indexOf('=') + 1));

@@ -52,7 +52,8 @@ function summary(ref: string): PullDisplay {
 
 function track(layers: Map<string, Layer>, p: PullProgress): Layer | undefined {
   if (p.kind === 'layers') {
-    for (const l of p.layers) layers.set(l.digest, { size: l.size, received: l.present ? l.size : 0, present: l.present, fetched: false, fetchedBytes: 0, seconds: 0 });
+    for (const l of p.layers)
+      layers.set(l.digest, { size: l.size, received: l.present ? l.size : 0, present: l.present, fetched: false, fetchedBytes: 0, seconds: 0 });
     return undefined;
   }
   const l = layers.get(p.digest);
@@ -91,7 +92,8 @@ function bars(ref: string): PullDisplay {
   const layers = new Map<string, Layer>();
   const multi = new MultiBar({
     stream: process.stderr,
-    format: (_o: unknown, params: { progress: number }, payload: { digest: string; status: string }) => layerLine(short(payload.digest), layers.get(payload.digest)!, payload.status, params.progress),
+    format: (_o: unknown, params: { progress: number }, payload: { digest: string; status: string }) =>
+      layerLine(short(payload.digest), layers.get(payload.digest)!, payload.status, params.progress),
     hideCursor: true,
     clearOnComplete: false,
     fps: 8,
@@ -109,7 +111,8 @@ function bars(ref: string): PullDisplay {
     progress(p) {
       const l = track(layers, p);
       if (p.kind === 'layers') {
-        for (const [digest, layer] of layers) shown.set(digest, multi.create(layer.size || 1, layer.present ? layer.size || 1 : 0, { digest, status: 'waiting' }));
+        for (const [digest, layer] of layers)
+          shown.set(digest, multi.create(layer.size || 1, layer.present ? layer.size || 1 : 0, { digest, status: 'waiting' }));
         return;
       }
       const bar = shown.get(p.digest);

@@ -139,7 +139,13 @@ export class OciRuntime {
           running();
         },
       });
-      await Promise.race([started, done.then(() => undefined, () => undefined)]);
+      await Promise.race([
+        started,
+        done.then(
+          () => undefined,
+          () => undefined,
+        ),
+      ]);
     });
     return done;
   }

@@ -111,7 +111,10 @@ export function podPictures(ctx: CriContext, dir: string, lang: Lang): Sink {
     views.set(pod, view);
     const mine = events.filter((ev) => ev.containerId && podOf.get(ev.containerId) === pod);
     try {
-      fs.writeFileSync(path.join(dir, `${`${view.namespace}_${view.name}`.replace(/[^A-Za-z0-9_.-]/g, '_')}.html`), renderPicture({ title: `Pod ${view.namespace}/${view.name}`, lang, events: mine, pod: view }));
+      fs.writeFileSync(
+        path.join(dir, `${`${view.namespace}_${view.name}`.replace(/[^A-Za-z0-9_.-]/g, '_')}.html`),
+        renderPicture({ title: `Pod ${view.namespace}/${view.name}`, lang, events: mine, pod: view }),
+      );
     } catch {
       /* the picture is told, never in the way of the pod */
     }

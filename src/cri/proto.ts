@@ -48,7 +48,8 @@ let cached: Cri | undefined;
 
 export function loadCri(): Cri {
   if (cached) return cached;
-  if (!fs.existsSync(CRI_PROTO_PATH)) throw new TsrunError('TSRUN_E_SYS', `CRI API definition ${CRI_PROTO_PATH} is missing (is tsrun run from its built tree?)`);
+  if (!fs.existsSync(CRI_PROTO_PATH))
+    throw new TsrunError('TSRUN_E_SYS', `CRI API definition ${CRI_PROTO_PATH} is missing (is tsrun run from its built tree?)`);
   let pkg: Package;
   try {
     const definition = protoLoader.loadSync(CRI_PROTO_PATH, CRI_LOADER_OPTIONS);

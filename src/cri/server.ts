@@ -53,7 +53,8 @@ function unary<Req, Res>(ctx: CriContext, name: string, fn: (ctx: CriContext, re
 /** Handlers of every unary RPC in the table; an RPC without one answers UNIMPLEMENTED. */
 function handlersOf<S>(ctx: CriContext, table: UnaryTable<S>): grpc.UntypedServiceImplementation {
   const out: grpc.UntypedServiceImplementation = {};
-  for (const [name, fn] of Object.entries(table) as [string, (ctx: CriContext, req: unknown) => Promise<unknown>][]) out[name] = unary(ctx, name, fn) as grpc.UntypedHandleCall;
+  for (const [name, fn] of Object.entries(table) as [string, (ctx: CriContext, req: unknown) => Promise<unknown>][])
+    out[name] = unary(ctx, name, fn) as grpc.UntypedHandleCall;
   return out;
 }
 
@@ -128,7 +129,8 @@ export class CriServer {
       ImageFsInfo: images.ImageFsInfo,
     };
     const runtimeHandlers = handlersOf(ctx, runtimeRpcs);
-    runtimeHandlers['GetContainerEvents'] = ((call: grpc.ServerWritableStream<never, never>) => GetContainerEvents(ctx, call as never)) as grpc.UntypedHandleCall;
+    runtimeHandlers['GetContainerEvents'] = ((call: grpc.ServerWritableStream<never, never>) =>
+      GetContainerEvents(ctx, call as never)) as grpc.UntypedHandleCall;
     const imageHandlers = handlersOf(ctx, imageRpcs);
     this.grpc.addService(cri.RuntimeService, runtimeHandlers);
     this.grpc.addService(cri.ImageService, imageHandlers);
@@ -163,10 +165,11 @@ export class CriServer {
       }
     });
     // watchExit may have called back at once (an exit already recorded): then nothing to keep.
-    if (this.ctx.containers.get(id)?.state !== 'CONTAINER_EXITED') this.exitWatches.set(id, () => {
-      stop();
-      this.exitWatches.delete(id);
-    });
+    if (this.ctx.containers.get(id)?.state !== 'CONTAINER_EXITED')
+      this.exitWatches.set(id, () => {
+        stop();
+        this.exitWatches.delete(id);
+      });
   }
 
   async stop(): Promise<void> {

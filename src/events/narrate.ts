@@ -68,7 +68,8 @@ export const INSPECT_LABELS = {
     processes: 'processes (host pid -> container pid):',
   },
   ja: {
-    container: (id: string, status: string, pid: number) => `コンテナ ${id}: ${({ created: '作成済み', running: '実行中', stopped: '停止', paused: '一時停止中', creating: '作成中' } as Record<string, string>)[status] ?? status}、pid ${pid}`,
+    container: (id: string, status: string, pid: number) =>
+      `コンテナ ${id}: ${({ created: '作成済み', running: '実行中', stopped: '停止', paused: '一時停止中', creating: '作成中' } as Record<string, string>)[status] ?? status}、pid ${pid}`,
     namespaces: '名前空間（コンテナ / ホスト）:',
     shared: 'ホストと共有',
     own: '専用',
@@ -79,7 +80,8 @@ export const INSPECT_LABELS = {
     capabilities: 'capability:',
     capSets: { bounding: 'バウンディング', effective: '実効', permitted: '許可', inheritable: '継承', ambient: 'アンビエント' },
     none: '（なし）',
-    seccomp: (mode: string, nnp: boolean) => `seccomp: ${({ disabled: '無効', strict: 'strict', filter: 'filter' } as Record<string, string>)[mode] ?? mode}、no_new_privs: ${nnp ? 'あり' : 'なし'}`,
+    seccomp: (mode: string, nnp: boolean) =>
+      `seccomp: ${({ disabled: '無効', strict: 'strict', filter: 'filter' } as Record<string, string>)[mode] ?? mode}、no_new_privs: ${nnp ? 'あり' : 'なし'}`,
     mounts: 'マウント（コンテナの中から見たもの）:',
     masked: 'マスク',
     maskedFile: 'ファイルの上に /dev/null をバインド',

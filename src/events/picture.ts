@@ -11,7 +11,12 @@ export interface ContainerView {
   status: string;
   pid: number;
   namespaces: { type: string; container: string; host: string; shared: boolean }[];
-  cgroup: { path: string; memory: { usage: number; limit: number }; pids: { current: number; limit: number }; cpu: { usageNs: number; throttledPeriods: number } };
+  cgroup: {
+    path: string;
+    memory: { usage: number; limit: number };
+    pids: { current: number; limit: number };
+    cpu: { usageNs: number; throttledPeriods: number };
+  };
   processes: { hostPid: number; containerPid: number; ppid: number; name: string }[];
   overlay?: { lower: DirView[]; upper?: DirView; work?: string };
   capabilities?: { bounding: string[]; effective: string[] };
@@ -51,9 +56,46 @@ export interface PictureInput {
 export type Stage = 'image' | 'runtime' | 'init' | 'init-before' | 'init-after' | 'pod';
 
 const IMAGE_KINDS = new Set<StepKind>(['image_resolved', 'platform_selected', 'blob_fetched', 'layer_unpacked', 'image_stored', 'rootfs_mounted']);
-const POD_KINDS = new Set<StepKind>(['pod_namespaces', 'pod_shm', 'pod_network', 'pod_files', 'pod_infra', 'pod_stopped', 'pod_removed', 'container_spec', 'monitor_started', 'container_exited']);
+const POD_KINDS = new Set<StepKind>([
+  'pod_namespaces',
+  'pod_shm',
+  'pod_network',
+  'pod_files',
+  'pod_infra',
+  'pod_stopped',
+  'pod_removed',
+  'container_spec',
+  'monitor_started',
+  'container_exited',
+]);
 // What the native init reports over the sync socket, from clone to execve.
-const INIT_KINDS = new Set<StepKind>(['setns', 'clone', 'id_maps', 'namespace', 'rootfs', 'mount', 'idmap', 'device', 'createContainer', 'startContainer', 'pivot_root', 'chroot', 'readonly_path', 'masked_path', 'readonly_root', 'hostname', 'domainname', 'sysctl', 'console', 'oom_score_adj', 'rlimit', 'cap_bounding', 'user', 'capabilities', 'seccomp']);
+const INIT_KINDS = new Set<StepKind>([
+  'setns',
+  'clone',
+  'id_maps',
+  'namespace',
+  'rootfs',
+  'mount',
+  'idmap',
+  'device',
+  'createContainer',
+  'startContainer',
+  'pivot_root',
+  'chroot',
+  'readonly_path',
+  'masked_path',
+  'readonly_root',
+  'hostname',
+  'domainname',
+  'sysctl',
+  'console',
+  'oom_score_adj',
+  'rlimit',
+  'cap_bounding',
+  'user',
+  'capabilities',
+  'seccomp',
+]);
 const PIVOTS = new Set<StepKind>(['pivot_root', 'chroot']);
 
 /**
@@ -80,18 +122,24 @@ const WORDS = {
     image: ['image: registry → content store', 'イメージ: レジストリ → コンテンツストア'],
     runtime: ['runtime: tsrun on the host', 'ランタイム: ホスト側の tsrun'],
     init: ["init: inside the container's namespaces", 'init: コンテナの名前空間の中'],
-    'init-before': ["init, before pivot_root: new namespaces, the host's files still in view", 'init（pivot_root の前）: 新しい名前空間の中、ホストのファイルはまだ見える'],
+    'init-before': [
+      "init, before pivot_root: new namespaces, the host's files still in view",
+      'init（pivot_root の前）: 新しい名前空間の中、ホストのファイルはまだ見える',
+    ],
     'init-after': ["init, after pivot_root: only the container's root is left", 'init（pivot_root の後）: 見えるのはコンテナのルートだけ'],
     pod: ['pod: the CRI server', 'Pod: CRI サーバー'],
   } as Record<Stage, readonly [string, string]>,
   timeline: ['The steps, end to end, each as long as it took', 'ステップを順に並べたもの（長さはかかった時間）'],
   steps: ['Every step, in order', 'すべてのステップ（順番どおり）'],
-  noSteps: ['No steps were recorded here: inspect looks at a container that already runs.', 'ここにはステップの記録がありません。inspect は動いているコンテナを見るだけです。'],
+  noSteps: [
+    'No steps were recorded here: inspect looks at a container that already runs.',
+    'ここにはステップの記録がありません。inspect は動いているコンテナを見るだけです。',
+  ],
   total: ['total', '合計'],
   beside: ['The container beside the host', 'ホストとコンテナ'],
   host: ['host', 'ホスト'],
   container: ['container', 'コンテナ'],
-  namespaces: ['Namespaces: the same inode as the host is shared, another is the container\'s own', '名前空間: ホストと同じ inode なら共有、違えば専用'],
+  namespaces: ["Namespaces: the same inode as the host is shared, another is the container's own", '名前空間: ホストと同じ inode なら共有、違えば専用'],
   shared: ['shared with the host', 'ホストと共有'],
   own: ['own', '専用'],
   cgroup: ['cgroup: what the container uses, against its limits', 'cgroup: 使用量と上限'],
@@ -100,15 +148,18 @@ const WORDS = {
   cpu: ['CPU time', 'CPU 時間'],
   noLimit: ['no limit', '上限なし'],
   throttled: ['throttled periods', 'スロットリング回数'],
-  processes: ['Processes: the host\'s pid beside the container\'s', 'プロセス: ホストの pid とコンテナの pid'],
+  processes: ["Processes: the host's pid beside the container's", 'プロセス: ホストの pid とコンテナの pid'],
   hostPid: ['host pid', 'ホストの pid'],
   containerPid: ['container pid', 'コンテナの pid'],
   name: ['program', 'プログラム'],
   noProcesses: ['no process is left in the cgroup', 'cgroup にプロセスは残っていません'],
-  overlay: ['The root filesystem: overlayfs stacks the image layers under a writable upper dir', 'ルートファイルシステム: overlayfs がイメージのレイヤーを重ね、一番上に書き込み用の upper を置く'],
-  upper: ['upper (writable, this container\'s)', 'upper（書き込み用、このコンテナ専用）'],
+  overlay: [
+    'The root filesystem: overlayfs stacks the image layers under a writable upper dir',
+    'ルートファイルシステム: overlayfs がイメージのレイヤーを重ね、一番上に書き込み用の upper を置く',
+  ],
+  upper: ["upper (writable, this container's)", 'upper（書き込み用、このコンテナ専用）'],
   lower: ['layer (read-only, shared)', 'レイヤー（読み取り専用、共有）'],
-  work: ['work dir (overlayfs\'s scratch space)', 'work ディレクトリ（overlayfs の作業用）'],
+  work: ["work dir (overlayfs's scratch space)", 'work ディレクトリ（overlayfs の作業用）'],
   files: ['files', 'ファイル'],
   notOverlay: ['The root is not an overlay (a plain directory bundle).', 'ルートは overlay ではありません（ふつうのディレクトリのバンドル）。'],
   pod: ['The pod: what its containers join', 'Pod: コンテナが参加するもの'],
@@ -131,7 +182,14 @@ function both([en, ja]: readonly [string, string], tag = 'span'): string {
 }
 
 const ms = (us: number): string => (us / 1000).toFixed(2);
-const STAGE_COLOR: Record<Stage, string> = { image: '#8e6bbf', runtime: '#3b7dd8', init: '#d9822b', 'init-before': '#d9822b', 'init-after': '#2f9e6b', pod: '#c0392b' };
+const STAGE_COLOR: Record<Stage, string> = {
+  image: '#8e6bbf',
+  runtime: '#3b7dd8',
+  init: '#d9822b',
+  'init-before': '#d9822b',
+  'init-after': '#2f9e6b',
+  pod: '#c0392b',
+};
 
 function timelineSvg(events: StepEvent[], stages: Stage[]): string {
   const W = 960;
@@ -158,7 +216,9 @@ function stepsHtml(events: StepEvent[], stages: Stage[]): string {
       if (open) out.push('</ol></section>');
       let sum = 0;
       for (let k = i; k < events.length && stages[k] === st; k++) sum += events[k]!.durationUs;
-      out.push(`<section class="stage" data-stage="${st}"><h3 style="border-color:${STAGE_COLOR[st]}">${both(WORDS.stage[st])} <small>${ms(sum)} ms</small></h3><ol class="steps">`);
+      out.push(
+        `<section class="stage" data-stage="${st}"><h3 style="border-color:${STAGE_COLOR[st]}">${both(WORDS.stage[st])} <small>${ms(sum)} ms</small></h3><ol class="steps">`,
+      );
       open = st;
     }
     const pct = Math.max(0.5, (100 * e.durationUs) / longest);
@@ -216,14 +276,20 @@ function processesHtml(c: ContainerView): string {
     for (let q = p; pids.has(q.ppid) && d < 32; d++) q = c.processes.find((r) => r.hostPid === q.ppid)!;
     return d;
   };
-  const rows = c.processes.map((p) => `<tr data-host-pid="${p.hostPid}"><td>${p.hostPid}</td><td>${p.containerPid}</td><td style="padding-left:${0.5 + depth(p) * 1.2}em">${esc(p.name)}</td></tr>`);
+  const rows = c.processes.map(
+    (p) =>
+      `<tr data-host-pid="${p.hostPid}"><td>${p.hostPid}</td><td>${p.containerPid}</td><td style="padding-left:${0.5 + depth(p) * 1.2}em">${esc(p.name)}</td></tr>`,
+  );
   return `<table class="procs"><thead><tr><th>${both(WORDS.hostPid)}</th><th>${both(WORDS.containerPid)}</th><th>${both(WORDS.name)}</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function overlaySvg(c: ContainerView): string {
   const o = c.overlay;
   if (!o) return `<p>${both(WORDS.notOverlay)}</p>`;
-  const dirs: { d: DirView; kind: 'upper' | 'lower' }[] = [...(o.upper ? [{ d: o.upper, kind: 'upper' as const }] : []), ...o.lower.map((d) => ({ d, kind: 'lower' as const }))];
+  const dirs: { d: DirView; kind: 'upper' | 'lower' }[] = [
+    ...(o.upper ? [{ d: o.upper, kind: 'upper' as const }] : []),
+    ...o.lower.map((d) => ({ d, kind: 'lower' as const })),
+  ];
   const row = 46;
   const W = 960;
   const H = 16 + row * dirs.length + (o.work ? 30 : 0);
@@ -267,15 +333,23 @@ function podSvg(p: PodView): string {
     `<text x="16" y="24" class="head">${both(WORDS.host, 'tspan')}</text>`,
   ];
   if (p.bridge) {
-    parts.push(`<g class="bridge"><rect x="40" y="36" width="260" height="30" rx="6"/><text x="52" y="56">${both(WORDS.bridge, 'tspan')} ${esc(p.bridge)}</text></g>`);
-    parts.push(`<line x1="170" y1="66" x2="170" y2="${podTop + 20}" class="wire"/><text x="180" y="${podTop - 6}" class="path">${both(WORDS.veth, 'tspan')} ${esc(p.hostVeth ?? '')} ↔ ${esc(p.podInterface ?? 'eth0')}</text>`);
+    parts.push(
+      `<g class="bridge"><rect x="40" y="36" width="260" height="30" rx="6"/><text x="52" y="56">${both(WORDS.bridge, 'tspan')} ${esc(p.bridge)}</text></g>`,
+    );
+    parts.push(
+      `<line x1="170" y1="66" x2="170" y2="${podTop + 20}" class="wire"/><text x="180" y="${podTop - 6}" class="path">${both(WORDS.veth, 'tspan')} ${esc(p.hostVeth ?? '')} ↔ ${esc(p.podInterface ?? 'eth0')}</text>`,
+    );
   }
   parts.push(`<rect x="30" y="${podTop}" width="${W - 60}" height="${H - podTop - 16}" rx="10" class="ctrbox"/>`);
-  parts.push(`<text x="44" y="${podTop + 20}" class="head">Pod ${esc(p.namespace)}/${esc(p.name)}${p.ip ? ` · ${both(WORDS.podIp, 'tspan')} ${esc(p.ip)}` : ''}${p.ports.length ? ` · ${both(WORDS.ports, 'tspan')} ${esc(p.ports.join(', '))}` : ''}</text>`);
+  parts.push(
+    `<text x="44" y="${podTop + 20}" class="head">Pod ${esc(p.namespace)}/${esc(p.name)}${p.ip ? ` · ${both(WORDS.podIp, 'tspan')} ${esc(p.ip)}` : ''}${p.ports.length ? ` · ${both(WORDS.ports, 'tspan')} ${esc(p.ports.join(', '))}` : ''}</text>`,
+  );
   parts.push(`<text x="44" y="${podTop + 40}" class="path">${both(WORDS.pinned, 'tspan')}</text>`);
   p.namespaces.forEach((n, i) => {
     const y = podTop + 48 + i * nsRow;
-    parts.push(`<g class="ns pinned" data-type="${esc(n.type)}"><rect x="44" y="${y}" width="${W - 88}" height="20" rx="10"/><text x="56" y="${y + 14}">${esc(n.type)}  ${esc(n.path)}</text></g>`);
+    parts.push(
+      `<g class="ns pinned" data-type="${esc(n.type)}"><rect x="44" y="${y}" width="${W - 88}" height="20" rx="10"/><text x="56" y="${y + 14}">${esc(n.type)}  ${esc(n.path)}</text></g>`,
+    );
   });
   p.containers.forEach((c, i) => {
     const y = podTop + nsH + 30 + i * ctrH;
@@ -318,7 +392,9 @@ const SCRIPT = `document.getElementById('switch').addEventListener('click',funct
 export function renderPicture(p: PictureInput): string {
   const stages = stagesOf(p.events);
   const total = p.events.reduce((s, e) => s + e.durationUs, 0);
-  const legend = [...new Set(stages)].map((s) => `<span class="key"><i style="display:inline-block;width:.8em;height:.8em;background:${STAGE_COLOR[s]}"></i> ${both(WORDS.stage[s])}</span>`).join(' ');
+  const legend = [...new Set(stages)]
+    .map((s) => `<span class="key"><i style="display:inline-block;width:.8em;height:.8em;background:${STAGE_COLOR[s]}"></i> ${both(WORDS.stage[s])}</span>`)
+    .join(' ');
   const steps = p.events.length
     ? `<h2>${both(WORDS.timeline)} <small>(${both(WORDS.total)} ${ms(total)} ms)</small></h2>
 ${timelineSvg(p.events, stages)}

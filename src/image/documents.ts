@@ -39,13 +39,18 @@ export function selectFromIndex(body: Buffer, name: string, platform: string | u
   const index = parseDocument(body, ImageIndex, `${name}: index`);
   const want = parsePlatform(platform);
   const desc = selectManifest(index.manifests, want);
-  if (!desc) throw new TsrunError('TSRUN_E_REGISTRY', `${name}: no manifest for platform ${formatPlatform(want)} (has: ${index.manifests.map((m) => (m.platform ? formatPlatform(m.platform) : '?')).join(', ')})`);
+  if (!desc)
+    throw new TsrunError(
+      'TSRUN_E_REGISTRY',
+      `${name}: no manifest for platform ${formatPlatform(want)} (has: ${index.manifests.map((m) => (m.platform ? formatPlatform(m.platform) : '?')).join(', ')})`,
+    );
   return desc;
 }
 
 export function parseManifest(body: Buffer, name: string): ImageManifest {
   const manifest = parseDocument(body, ImageManifest, `${name}: manifest`);
-  if (manifest.config.size > MAX_CONFIG_BYTES) throw new TsrunError('TSRUN_E_REGISTRY', `${name}: the image config is declared as ${manifest.config.size} bytes, more than ${MAX_CONFIG_BYTES >> 20} MiB`);
+  if (manifest.config.size > MAX_CONFIG_BYTES)
+    throw new TsrunError('TSRUN_E_REGISTRY', `${name}: the image config is declared as ${manifest.config.size} bytes, more than ${MAX_CONFIG_BYTES >> 20} MiB`);
   return manifest;
 }
 
@@ -53,6 +58,9 @@ export function parseManifest(body: Buffer, name: string): ImageManifest {
 export function parseImageConfig(body: Buffer, manifest: ImageManifest, name: string): ImageConfig {
   const config = parseDocument(body, ImageConfig, `${name}: image config`);
   if (config.rootfs.diff_ids.length !== manifest.layers.length)
-    throw new TsrunError('TSRUN_E_REGISTRY', `${name}: the manifest lists ${manifest.layers.length} layers but the config ${config.rootfs.diff_ids.length} diff IDs`);
+    throw new TsrunError(
+      'TSRUN_E_REGISTRY',
+      `${name}: the manifest lists ${manifest.layers.length} layers but the config ${config.rootfs.diff_ids.length} diff IDs`,
+    );
   return config;
 }

@@ -22,7 +22,9 @@ function leaseFile(store: string, dir: string): string {
  */
 export function addLease(store: string, dir: string, rec: ImageRecord, opts: { durable?: boolean } = {}): void {
   fs.mkdirSync(leaseDir(store), { recursive: true });
-  atomicWriteFileSync(leaseFile(store, dir), JSON.stringify({ dir: path.resolve(dir), image: rec.name, diffIds: rec.diffIds }), { durable: opts.durable ?? true });
+  atomicWriteFileSync(leaseFile(store, dir), JSON.stringify({ dir: path.resolve(dir), image: rec.name, diffIds: rec.diffIds }), {
+    durable: opts.durable ?? true,
+  });
 }
 
 export function hasLease(store: string, dir: string): boolean {

@@ -8,7 +8,15 @@ export interface Platform {
   variant?: string;
 }
 
-const ARCH: Record<string, [string, string?]> = { x64: ['amd64'], arm64: ['arm64', 'v8'], arm: ['arm', 'v7'], ia32: ['386'], ppc64: ['ppc64le'], s390x: ['s390x'], riscv64: ['riscv64'] };
+const ARCH: Record<string, [string, string?]> = {
+  x64: ['amd64'],
+  arm64: ['arm64', 'v8'],
+  arm: ['arm', 'v7'],
+  ia32: ['386'],
+  ppc64: ['ppc64le'],
+  s390x: ['s390x'],
+  riscv64: ['riscv64'],
+};
 
 export function hostPlatform(): Platform {
   const [architecture, variant] = ARCH[process.arch] ?? [process.arch];

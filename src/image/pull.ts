@@ -73,7 +73,8 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRe
   const top = await client.manifest(r.digest ?? r.tag!);
   const topDigest = sha256(top.body);
   if (r.digest && topDigest !== r.digest) throw new TsrunError('TSRUN_E_DIGEST', `${name}: the registry's manifest hashes to ${topDigest}, not ${r.digest}`);
-  if (top.digestHeader && top.digestHeader !== topDigest) throw new TsrunError('TSRUN_E_DIGEST', `${name}: manifest hashes to ${topDigest} but the registry says ${top.digestHeader}`);
+  if (top.digestHeader && top.digestHeader !== topDigest)
+    throw new TsrunError('TSRUN_E_DIGEST', `${name}: manifest hashes to ${topDigest} but the registry says ${top.digestHeader}`);
   emit('image_resolved', `${name} -> ${topDigest} (${top.mediaType})`, Number((process.hrtime.bigint() - t0) / 1000n));
 
   let manifestBody = top.body;
@@ -84,7 +85,8 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRe
     const desc = selectFromIndex(top.body, name, opts.platform);
     emit('platform_selected', `${formatPlatform(want)} -> ${desc.digest}`);
     const child = await client.manifest(desc.digest);
-    if (sha256(child.body) !== desc.digest) throw new TsrunError('TSRUN_E_DIGEST', `${name}: the manifest for ${formatPlatform(want)} hashes to ${sha256(child.body)}, not ${desc.digest}`);
+    if (sha256(child.body) !== desc.digest)
+      throw new TsrunError('TSRUN_E_DIGEST', `${name}: the manifest for ${formatPlatform(want)} hashes to ${sha256(child.body)}, not ${desc.digest}`);
     indexDigest = topDigest;
     manifestBody = child.body;
     manifestDigest = desc.digest;
@@ -137,13 +139,17 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRe
   const config = parseImageConfig(content.read(manifest.config.digest), manifest, name);
   const diffIds = config.rootfs.diff_ids;
   const missing = manifest.layers.map((l, i) => ({ l, diffId: diffIds[i]! })).filter(({ diffId }) => !layers.has(diffId));
-  report({ kind: 'layers', layers: manifest.layers.map((l, i) => ({ digest: l.digest, size: l.size, present: !missing.some((m) => m.diffId === diffIds[i]) })) });
+  report({
+    kind: 'layers',
+    layers: manifest.layers.map((l, i) => ({ digest: l.digest, size: l.size, present: !missing.some((m) => m.diffId === diffIds[i]) })),
+  });
   // Each layer is unpacked while it downloads: the bytes go to the content store and to the
   // unpacker at once (no second read), a stalled unpacker holds the download back (memory
   // stays bounded), and the layer becomes visible only once both the blob's digest and the
   // layer's diff ID are checked. A blob already in the store is unpacked from there.
   // One pull at a time unpacks a given layer (the others then find it in the store).
-  const fetchAndUnpack = ({ l, diffId }: { l: Descriptor; diffId: string }): Promise<void> => layerUnpacks.run(layers.dir(diffId), () => fetchAndUnpackAlone(l, diffId));
+  const fetchAndUnpack = ({ l, diffId }: { l: Descriptor; diffId: string }): Promise<void> =>
+    layerUnpacks.run(layers.dir(diffId), () => fetchAndUnpackAlone(l, diffId));
   const fetchAndUnpackAlone = async (l: Descriptor, diffId: string): Promise<void> => {
     if (layers.has(diffId)) return;
     const t = process.hrtime.bigint();

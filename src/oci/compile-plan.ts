@@ -85,10 +85,35 @@ function cgroupMounts(m: MountConfig, cgroup: CgroupView, cgroupns: boolean): Pl
   if (cgroup.driver === 'v2') {
     // The source of a cgroup2 mount is only a name to the kernel: it carries the container's cgroup
     // directory, which the init binds instead where a user namespace may not mount cgroup2 (runc, crun).
-    if (cgroupns) return [{ kind: 'mount', source: cgroup.dirs['unified']!, dest: m.destination, type: 'cgroup2', flags: opts.flags | safe, propagation: opts.propagation, data: '', recursive }];
-    return [{ kind: 'mount', source: cgroup.dirs['unified']!, dest: m.destination, type: 'bind', flags: MS.BIND | MS.REC | opts.flags | safe, propagation: opts.propagation, data: '', recursive }];
+    if (cgroupns)
+      return [
+        {
+          kind: 'mount',
+          source: cgroup.dirs['unified']!,
+          dest: m.destination,
+          type: 'cgroup2',
+          flags: opts.flags | safe,
+          propagation: opts.propagation,
+          data: '',
+          recursive,
+        },
+      ];
+    return [
+      {
+        kind: 'mount',
+        source: cgroup.dirs['unified']!,
+        dest: m.destination,
+        type: 'bind',
+        flags: MS.BIND | MS.REC | opts.flags | safe,
+        propagation: opts.propagation,
+        data: '',
+        recursive,
+      },
+    ];
   }
-  const out: PlanMount[] = [{ kind: 'mount', source: 'tmpfs', dest: m.destination, type: 'tmpfs', flags: safe, propagation: opts.propagation, data: 'mode=755' }];
+  const out: PlanMount[] = [
+    { kind: 'mount', source: 'tmpfs', dest: m.destination, type: 'tmpfs', flags: safe, propagation: opts.propagation, data: 'mode=755' },
+  ];
   const links: PlanMount[] = [];
   for (const [name, dir] of Object.entries(cgroup.dirs)) {
     const dirName = name.replace(/^name=/, '');
@@ -96,7 +121,17 @@ function cgroupMounts(m: MountConfig, cgroup: CgroupView, cgroupns: boolean): Pl
     if (dirName.includes(',')) for (const c of dirName.split(',')) links.push(symlink(path.posix.join(m.destination, c), dirName));
   }
   // The last step covers the whole tree: the recursive options go there, once every bind is in place.
-  if (ro || recursive) out.push({ kind: 'mount', source: 'tmpfs', dest: m.destination, type: 'tmpfs', flags: MS.REMOUNT | ro | safe, propagation: 0, data: 'mode=755', recursive });
+  if (ro || recursive)
+    out.push({
+      kind: 'mount',
+      source: 'tmpfs',
+      dest: m.destination,
+      type: 'tmpfs',
+      flags: MS.REMOUNT | ro | safe,
+      propagation: 0,
+      data: 'mode=755',
+      recursive,
+    });
   return [...out, ...links];
 }
 
@@ -114,7 +149,7 @@ function compileMounts(config: RuntimeConfig, cgroup: CgroupView, cgroupns: bool
     if (dest === '/dev' && !bind) setupDev = true;
     mounts.push({
       kind: 'mount',
-      source: bind ? path.resolve(m.source!) : m.source ?? m.type ?? 'none',
+      source: bind ? path.resolve(m.source!) : (m.source ?? m.type ?? 'none'),
       dest,
       type: bind ? 'bind' : m.type!,
       flags: opts.flags | (bind ? MS.BIND : 0),
@@ -133,7 +168,15 @@ function compileDevices(config: RuntimeConfig, setupDev: boolean): PlanDevice[] 
   const byPath = new Map<string, PlanDevice>();
   if (setupDev) for (const d of DEFAULT_DEVICES) byPath.set(d.path, d);
   for (const d of config.linux?.devices ?? [])
-    byPath.set(d.path, { type: d.type === 'u' ? 'c' : d.type, path: d.path, major: d.major ?? 0, minor: d.minor ?? 0, mode: d.fileMode ?? 0o666, uid: d.uid ?? 0, gid: d.gid ?? 0 });
+    byPath.set(d.path, {
+      type: d.type === 'u' ? 'c' : d.type,
+      path: d.path,
+      major: d.major ?? 0,
+      minor: d.minor ?? 0,
+      mode: d.fileMode ?? 0o666,
+      uid: d.uid ?? 0,
+      gid: d.gid ?? 0,
+    });
   return [...byPath.values()];
 }
 
@@ -158,11 +201,20 @@ function compileCaps(p: ProcessConfig, hostBounding: bigint, warnings: string[],
     missing |= m & ~hostBounding;
     return m & hostBounding;
   };
-  const caps = { bounding: mask(c.bounding), effective: mask(c.effective), inheritable: mask(c.inheritable), permitted: mask(c.permitted), ambient: mask(c.ambient) };
+  const caps = {
+    bounding: mask(c.bounding),
+    effective: mask(c.effective),
+    inheritable: mask(c.inheritable),
+    permitted: mask(c.permitted),
+    ambient: mask(c.ambient),
+  };
   // Validation refused them for a 1.0.x config: here they are warned about and left out.
-  const unknown = [...new Set(unknownCapabilities([...(c.bounding ?? []), ...(c.effective ?? []), ...(c.inheritable ?? []), ...(c.permitted ?? []), ...(c.ambient ?? [])]))];
+  const unknown = [
+    ...new Set(unknownCapabilities([...(c.bounding ?? []), ...(c.effective ?? []), ...(c.inheritable ?? []), ...(c.permitted ?? []), ...(c.ambient ?? [])])),
+  ];
   if (unknown.length) warnings.push(`process.capabilities: ignoring unknown capabilities ${unknown.join(', ')}`);
-  if (missing) warnings.push(`capabilities ${capabilityNames(missing).join(', ')} are not in tsrun's own bounding set on this host; the container runs without them`);
+  if (missing)
+    warnings.push(`capabilities ${capabilityNames(missing).join(', ')} are not in tsrun's own bounding set on this host; the container runs without them`);
   // The kernel raises an ambient capability only if it is permitted and inheritable; runc
   // skips the others (runc's own default spec has ambient without inheritable), and so do we.
   const skipped = caps.ambient & ~(caps.permitted & caps.inheritable);

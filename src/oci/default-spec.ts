@@ -36,8 +36,16 @@ export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: numb
       resources: { devices: [{ allow: false, access: 'rwm' }] },
       namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }],
       maskedPaths: [
-        '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-        '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi',
+        '/proc/acpi',
+        '/proc/asound',
+        '/proc/kcore',
+        '/proc/keys',
+        '/proc/latency_stats',
+        '/proc/timer_list',
+        '/proc/timer_stats',
+        '/proc/sched_debug',
+        '/sys/firmware',
+        '/proc/scsi',
       ],
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
     },
@@ -45,15 +53,24 @@ export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: numb
   if (opts.cgroupns === false) spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'cgroup');
   if (opts.rootless) {
     const l = spec.linux!;
-    l.namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...(opts.cgroupns === false ? [] : [{ type: 'cgroup' as const }]), { type: 'user' }];
+    l.namespaces = [
+      { type: 'pid' },
+      { type: 'ipc' },
+      { type: 'uts' },
+      { type: 'mount' },
+      ...(opts.cgroupns === false ? [] : [{ type: 'cgroup' as const }]),
+      { type: 'user' },
+    ];
     // The caller's own id alone: the kernel lets it write this map itself (no newuidmap).
     l.uidMappings = [{ containerID: 0, hostID: opts.uid ?? 0, size: 1 }];
     l.gidMappings = [{ containerID: 0, hostID: opts.gid ?? 0, size: 1 }];
     delete l.resources;
     // As runc's ToRootless: sysfs cannot be mounted without a network namespace of our own, so
     // /sys is the host's, bound read-only; uid=/gid= options name ids that are not mapped.
-    spec.mounts = spec.mounts!
-      .map((m) => (m.type === 'sysfs' ? { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] } : m))
+    spec.mounts = spec
+      .mounts!.map((m) =>
+        m.type === 'sysfs' ? { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] } : m,
+      )
       .map((m) => (m.options ? { ...m, options: m.options.filter((o) => !o.startsWith('uid=') && !o.startsWith('gid=')) } : m));
   }
   return spec;

@@ -9,8 +9,20 @@ import { checkConfig } from './load-bundle';
 
 /** What containerd and docker give a container made from an image (runc's spec default is narrower). */
 export const IMAGE_DEFAULT_CAPS = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
-  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
 ];
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -28,7 +40,10 @@ function lookup(file: string | undefined, name: string, field: number): { id: nu
 
 /** The /etc/passwd fields of the user with this uid (decimal, as written there). */
 function passwdById(passwd: string | undefined, uid: string): string[] | undefined {
-  return (passwd ?? '').split('\n').map((l) => l.split(':')).find((f) => f[2] === uid);
+  return (passwd ?? '')
+    .split('\n')
+    .map((l) => l.split(':'))
+    .find((f) => f[2] === uid);
 }
 
 /** The gids of the /etc/group entries that list `name` as a member. */
@@ -107,6 +122,7 @@ export function specFromImage(image: ImageConfig, read: RootReader | undefined, 
   // An image is input from a registry: what it gives must make a container the runtime takes,
   // or it is refused here, naming the image, not later by `run` or StartContainer.
   const checked = checkConfig(spec);
-  if (checked.problem !== undefined) throw new TsrunError('TSRUN_E_CONFIG', `image ${imageName}: its config makes an invalid container config: ${checked.problem}`);
+  if (checked.problem !== undefined)
+    throw new TsrunError('TSRUN_E_CONFIG', `image ${imageName}: its config makes an invalid container config: ${checked.problem}`);
   return spec;
 }

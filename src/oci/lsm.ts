@@ -19,7 +19,11 @@ export function checkSecurityModules(config: RuntimeConfig, file = 'config.json'
     const why = appArmorEnabled() ? 'tsrun cannot apply AppArmor profiles yet' : 'AppArmor is not enabled on this host';
     throw new TsrunError('TSRUN_E_UNSUPPORTED', `${file}: process.apparmorProfile: ${JSON.stringify(p.apparmorProfile)} requested, but ${why}`);
   }
-  const label = p?.selinuxLabel ? ['process.selinuxLabel', p.selinuxLabel] : config.linux?.mountLabel ? ['linux.mountLabel', config.linux.mountLabel] : undefined;
+  const label = p?.selinuxLabel
+    ? ['process.selinuxLabel', p.selinuxLabel]
+    : config.linux?.mountLabel
+      ? ['linux.mountLabel', config.linux.mountLabel]
+      : undefined;
   if (label) {
     const why = selinuxEnabled() ? 'tsrun cannot apply SELinux labels yet' : 'SELinux is not enabled on this host';
     throw new TsrunError('TSRUN_E_UNSUPPORTED', `${file}: ${label[0]}: ${JSON.stringify(label[1])} requested, but ${why}`);

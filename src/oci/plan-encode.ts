@@ -2,12 +2,52 @@
 import type { Plan } from './plan';
 
 const enum Tag {
-  Mode = 1, Foreground, CloneFlags, JoinNs, UidMap, GidMap, TimensOffsets, Rootfs, RootReadonly,
-  RootPropagation, Mount, Device, SetupDev, MaskedPath, ReadonlyPath, Hostname, Domainname, Sysctl,
-  Rlimit, OomScoreAdj, Uid, Gid, AdditionalGid, Umask, Cwd, Env, Arg, Terminal, ConsoleSocket,
-  NoNewPrivs, Caps, ExecFifo, Hook, PreserveFds, Events, NoPivot, SeccompBpf, SeccompFlags, SeccompListener,
-  SeccompListenerPrefix, MountIdmap, MountAttr, CgroupTasks, CloneIntoCgroup,
-  IdMapHelpers = 60, SetgroupsDeny = 61,
+  Mode = 1,
+  Foreground,
+  CloneFlags,
+  JoinNs,
+  UidMap,
+  GidMap,
+  TimensOffsets,
+  Rootfs,
+  RootReadonly,
+  RootPropagation,
+  Mount,
+  Device,
+  SetupDev,
+  MaskedPath,
+  ReadonlyPath,
+  Hostname,
+  Domainname,
+  Sysctl,
+  Rlimit,
+  OomScoreAdj,
+  Uid,
+  Gid,
+  AdditionalGid,
+  Umask,
+  Cwd,
+  Env,
+  Arg,
+  Terminal,
+  ConsoleSocket,
+  NoNewPrivs,
+  Caps,
+  ExecFifo,
+  Hook,
+  PreserveFds,
+  Events,
+  NoPivot,
+  SeccompBpf,
+  SeccompFlags,
+  SeccompListener,
+  SeccompListenerPrefix,
+  MountIdmap,
+  MountAttr,
+  CgroupTasks,
+  CloneIntoCgroup,
+  IdMapHelpers = 60,
+  SetgroupsDeny = 61,
 }
 
 const S_IF = { c: 0o020000, b: 0o060000, p: 0o010000 } as const;
@@ -91,7 +131,16 @@ export function encodePlan(p: Plan): Buffer {
   if (p.caps) w.record(Tag.Caps, u64(p.caps.bounding), u64(p.caps.effective), u64(p.caps.inheritable), u64(p.caps.permitted), u64(p.caps.ambient));
   if (p.execFifo) w.record(Tag.ExecFifo, str(p.execFifo));
   for (const h of p.hooks)
-    w.record(Tag.Hook, u32(h.phase === 'createContainer' ? 1 : 2), u32(h.timeout), u32(h.args.length), u32(h.env.length), cstr(h.path), ...h.args.map(cstr), ...h.env.map(cstr));
+    w.record(
+      Tag.Hook,
+      u32(h.phase === 'createContainer' ? 1 : 2),
+      u32(h.timeout),
+      u32(h.args.length),
+      u32(h.env.length),
+      cstr(h.path),
+      ...h.args.map(cstr),
+      ...h.env.map(cstr),
+    );
   w.record(Tag.PreserveFds, u32(p.preserveFds));
   w.record(Tag.Events, u32(p.events ? 1 : 0));
   w.record(Tag.NoPivot, u32(p.noPivot ? 1 : 0));

@@ -48,5 +48,12 @@ export function compileSeccompSection(seccomp: NonNullable<NonNullable<RuntimeCo
   }
   const warnings = out.unknown.length ? [`seccomp: syscalls unknown to this libseccomp were skipped: ${[...new Set(out.unknown)].join(', ')}`] : [];
   const prefix = `{"ociVersion":${JSON.stringify(ociVersion)},"fds":["seccompFd"],"metadata":${JSON.stringify(seccomp.listenerMetadata ?? '')},"state":`;
-  return { bpf: out.bpf, flags, listenerPath: notify ? seccomp.listenerPath! : '', listenerPrefix: notify ? prefix : '', warnings, rules: (seccomp.syscalls ?? []).length };
+  return {
+    bpf: out.bpf,
+    flags,
+    listenerPath: notify ? seccomp.listenerPath! : '',
+    listenerPrefix: notify ? prefix : '',
+    warnings,
+    rules: (seccomp.syscalls ?? []).length,
+  };
 }

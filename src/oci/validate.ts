@@ -27,7 +27,10 @@ function checkHooks(name: string, hooks: HookConfig[] | undefined): ConfigProble
 // Which namespace a sysctl needs, as runc decides it.
 function sysctlNamespace(key: string): 'ipc' | 'network' | 'uts' | undefined {
   if (key.startsWith('net.')) return 'network';
-  if (key.startsWith('fs.mqueue.') || ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'].includes(key))
+  if (
+    key.startsWith('fs.mqueue.') ||
+    ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'].includes(key)
+  )
     return 'ipc';
   if (key === 'kernel.hostname' || key === 'kernel.domainname') return 'uts';
   return undefined;
@@ -45,7 +48,10 @@ export function validateProcess(p: ProcessConfig, prefix: string, ociVersion: st
   for (const set of ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const)
     for (const [i, name] of (p.capabilities?.[set] ?? []).entries())
       if (capabilityNumber(name) === undefined && unknownCapabilityIsError(ociVersion))
-        return problem(`${prefix}.capabilities.${set}[${i}]`, `unknown capability ${JSON.stringify(name)} (runtime spec ${ociVersion} makes it an error; from 1.1.0 it is a warning)`);
+        return problem(
+          `${prefix}.capabilities.${set}[${i}]`,
+          `unknown capability ${JSON.stringify(name)} (runtime spec ${ociVersion} makes it an error; from 1.1.0 it is a warning)`,
+        );
   const seen = new Set<string>();
   for (const [i, r] of (p.rlimits ?? []).entries()) {
     if (rlimitNumber(r.type) === undefined) return problem(`${prefix}.rlimits[${i}].type`, `unknown rlimit ${JSON.stringify(r.type)}`);
@@ -78,7 +84,8 @@ export function validateConfig(c: RuntimeConfig, opts: { requireProcess: boolean
     const bind = m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
     if (bind && !m.source) return problem(`mounts[${i}].source`, 'a bind mount needs a source');
     if (!bind && !m.type) return problem(`mounts[${i}].type`, 'is required unless the mount is a bind mount');
-    if ((m.uidMappings?.length ?? 0) > 0 !== (m.gidMappings?.length ?? 0) > 0) return problem(`mounts[${i}]`, 'an idmapped mount needs both uidMappings and gidMappings');
+    if ((m.uidMappings?.length ?? 0) > 0 !== (m.gidMappings?.length ?? 0) > 0)
+      return problem(`mounts[${i}]`, 'an idmapped mount needs both uidMappings and gidMappings');
     if (m.uidMappings?.length && !bind) return problem(`mounts[${i}].uidMappings`, 'only bind mounts can be idmapped');
   }
 
@@ -92,7 +99,8 @@ export function validateConfig(c: RuntimeConfig, opts: { requireProcess: boolean
   const ns = new Map<string, { path?: string }>();
   for (const [i, n] of (l.namespaces ?? []).entries()) {
     if (ns.has(n.type)) return problem(`linux.namespaces[${i}].type`, `namespace ${n.type} is listed twice`);
-    if (n.path !== undefined && !n.path.startsWith('/')) return problem(`linux.namespaces[${i}].path`, `must be an absolute path, got ${JSON.stringify(n.path)}`);
+    if (n.path !== undefined && !n.path.startsWith('/'))
+      return problem(`linux.namespaces[${i}].path`, `must be an absolute path, got ${JSON.stringify(n.path)}`);
     ns.set(n.type, n);
   }
   const newUserns = ns.has('user') && !ns.get('user')!.path;
@@ -114,8 +122,10 @@ export function validateConfig(c: RuntimeConfig, opts: { requireProcess: boolean
     if (!ns.has(need)) return problem(`linux.sysctl.${key}`, `needs a ${need} namespace in linux.namespaces`);
   }
   for (const [i, d] of (l.devices ?? []).entries()) {
-    if (!d.path.startsWith('/dev/') || d.path.split('/').includes('..')) return problem(`linux.devices[${i}].path`, `must be an absolute path under /dev, got ${JSON.stringify(d.path)}`);
-    if (d.type !== 'p' && (d.major === undefined || d.minor === undefined)) return problem(`linux.devices[${i}]`, `a ${d.type} device needs major and minor numbers`);
+    if (!d.path.startsWith('/dev/') || d.path.split('/').includes('..'))
+      return problem(`linux.devices[${i}].path`, `must be an absolute path under /dev, got ${JSON.stringify(d.path)}`);
+    if (d.type !== 'p' && (d.major === undefined || d.minor === undefined))
+      return problem(`linux.devices[${i}]`, `a ${d.type} device needs major and minor numbers`);
   }
   for (const key of ['maskedPaths', 'readonlyPaths'] as const)
     for (const [i, m] of (l[key] ?? []).entries())

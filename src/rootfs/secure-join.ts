@@ -7,7 +7,7 @@ import { TsrunError } from '../common/errors';
 export function secureJoin(root: string, unsafe: string): string {
   const parts = unsafe.split('/').filter(Boolean);
   const done: string[] = [];
-  for (let hops = 0; parts.length; ) {
+  for (let hops = 0; parts.length;) {
     const p = parts.shift()!;
     if (p === '.') continue;
     if (p === '..') {
@@ -51,7 +51,8 @@ export function readInRoot(root: string, file: string): string | undefined {
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) throw new TsrunError('TSRUN_E_CONFIG', `the image's ${file} is not a regular file: refusing to read it`);
-    if (st.size > MAX_READ_BYTES) throw new TsrunError('TSRUN_E_CONFIG', `the image's ${file} is ${st.size} bytes, more than ${MAX_READ_BYTES >> 20} MiB: refusing to read it`);
+    if (st.size > MAX_READ_BYTES)
+      throw new TsrunError('TSRUN_E_CONFIG', `the image's ${file} is ${st.size} bytes, more than ${MAX_READ_BYTES >> 20} MiB: refusing to read it`);
     return fs.readFileSync(fd, 'utf8');
   } finally {
     fs.closeSync(fd);

@@ -16,6 +16,9 @@ export function checkSpecialMountTargets(config: RuntimeConfig, rootfs: string):
       continue; // made as a directory when mounted
     }
     if (!st.isDirectory())
-      throw new TsrunError('TSRUN_E_BUNDLE', `mounts[${i}]: filesystem "${m.type}" must be mounted on an ordinary directory, and ${m.destination} in the rootfs is ${st.isSymbolicLink() ? `a symlink to ${fs.readlinkSync(path.join(rootfs, m.destination))}` : 'not a directory'}`);
+      throw new TsrunError(
+        'TSRUN_E_BUNDLE',
+        `mounts[${i}]: filesystem "${m.type}" must be mounted on an ordinary directory, and ${m.destination} in the rootfs is ${st.isSymbolicLink() ? `a symlink to ${fs.readlinkSync(path.join(rootfs, m.destination))}` : 'not a directory'}`,
+      );
   }
 }

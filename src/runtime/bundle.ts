@@ -41,7 +41,8 @@ export interface ImageRootfsPlace {
  */
 export function mountImageRootfs(store: string, rec: ImageRecord, place: ImageRootfsPlace): { rootfs: string; config: ImageConfig } {
   const layers = new LayerStore(store);
-  for (const d of rec.diffIds) if (!layers.has(d)) throw new TsrunError('TSRUN_E_IMAGE_NOT_FOUND', `layer ${d} of ${rec.name} is missing from the store: pull it again`);
+  for (const d of rec.diffIds)
+    if (!layers.has(d)) throw new TsrunError('TSRUN_E_IMAGE_NOT_FOUND', `layer ${d} of ${rec.name} is missing from the store: pull it again`);
   const config = ImageConfig.parse(JSON.parse(new ContentStore(store).read(rec.config).toString('utf8')));
   const rootfs = path.join(place.bundle, 'rootfs');
   addLease(store, place.bundle, rec, { durable: place.durableLease ?? true });

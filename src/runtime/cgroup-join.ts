@@ -16,9 +16,20 @@ export function selfJoinFor(config: RuntimeConfig, cgroup: CgroupManager, frozen
 }
 
 /** The process `pid` is in its cgroups once this resolves: it said so, or the runtime moved it. */
-export async function joinCgroups(init: InitProcess, pid: number, cgroup: CgroupManager, selfJoin: CgroupSelfJoin | undefined, containerId: string): Promise<void> {
+export async function joinCgroups(
+  init: InitProcess,
+  pid: number,
+  cgroup: CgroupManager,
+  selfJoin: CgroupSelfJoin | undefined,
+  containerId: string,
+): Promise<void> {
   const t0 = process.hrtime.bigint();
   if (selfJoin) await init.sync.expectJoined();
   else await cgroup.addProcess(pid);
-  emit('cgroup_joined', `${pid} -> ${cgroup.state.systemd?.unit ?? cgroup.state.path}${selfJoin ? ' (by the process itself)' : ''}`, Number((process.hrtime.bigint() - t0) / 1000n), containerId);
+  emit(
+    'cgroup_joined',
+    `${pid} -> ${cgroup.state.systemd?.unit ?? cgroup.state.path}${selfJoin ? ' (by the process itself)' : ''}`,
+    Number((process.hrtime.bigint() - t0) / 1000n),
+    containerId,
+  );
 }

@@ -112,7 +112,8 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
     saveRecord(stateDir, record);
     // An init placed in a frozen cgroup would never report back: refuse it, as runc does.
     const frozen = cgroup.frozenBy();
-    if (frozen) throw new TsrunError('TSRUN_E_CGROUP', `container's cgroup unexpectedly frozen (${frozen}): thaw it, or give the container another linux.cgroupsPath`);
+    if (frozen)
+      throw new TsrunError('TSRUN_E_CGROUP', `container's cgroup unexpectedly frozen (${frozen}): thaw it, or give the container another linux.cgroupsPath`);
     // One step per controller, naming each file written: the limits are those files.
     await cgroup.apply(config.linux?.resources, (controller, writes, us) => emit('cgroup_limits', `${controller}: ${writes.join(', ')}`, us, opts.id));
 
@@ -174,9 +175,7 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
 
 /** The host ids that uid/gid 0 of the container map to. */
 function containerRootIds(config: RuntimeConfig): { uid: number; gid: number } {
-  const find = (maps: { containerID: number; hostID: number; size: number }[] | undefined): number =>
-    maps?.find((m) => m.containerID === 0)?.hostID ?? 0;
+  const find = (maps: { containerID: number; hostID: number; size: number }[] | undefined): number => maps?.find((m) => m.containerID === 0)?.hostID ?? 0;
   const userns = config.linux?.namespaces?.some((n) => n.type === 'user' && !n.path);
   return userns ? { uid: find(config.linux?.uidMappings), gid: find(config.linux?.gidMappings) } : { uid: 0, gid: 0 };
 }
-

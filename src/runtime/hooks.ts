@@ -28,7 +28,8 @@ function runHook(phase: RuntimeHookPhase, h: HookConfig, state: string): void {
   const tail = output ? `: ${output}` : '';
   // EPIPE: the hook exited without reading its stdin, which is allowed.
   if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') {
-    if ((r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') throw new TsrunError('TSRUN_E_HOOK', `${phase} hook ${h.path} ran past its timeout of ${h.timeout}s`);
+    if ((r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT')
+      throw new TsrunError('TSRUN_E_HOOK', `${phase} hook ${h.path} ran past its timeout of ${h.timeout}s`);
     throw new TsrunError('TSRUN_E_HOOK', `${phase} hook ${h.path}: ${r.error.message}`);
   }
   if (r.signal) throw new TsrunError('TSRUN_E_HOOK', `${phase} hook ${h.path} was killed by ${r.signal}${tail}`);

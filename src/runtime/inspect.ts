@@ -11,7 +11,12 @@ export interface Inspection {
   status: string;
   pid: number;
   namespaces: { type: string; container: string; host: string; shared: boolean }[];
-  cgroup: { path: string; memory: { usage: number; limit: number }; pids: { current: number; limit: number }; cpu: { usageNs: number; throttledPeriods: number } };
+  cgroup: {
+    path: string;
+    memory: { usage: number; limit: number };
+    pids: { current: number; limit: number };
+    cpu: { usageNs: number; throttledPeriods: number };
+  };
   /**
    * As /proc/PID/mountinfo has them: `options` are the mount's own (per mount: ro, nosuid...),
    * `superOptions` its filesystem's (shared by every mount of it: size=, mode=...). `masked`: a
@@ -122,7 +127,8 @@ export function inspectContainer(root: string, id: string): Inspection {
         })
     : [];
   const rootMount = mounts.find((m) => m.target === '/');
-  const overlayOpt = (k: string): string | undefined => (rootMount?.fstype === 'overlay' ? new RegExp(`(?:^|,)${k}=([^,]+)`).exec(rootMount.superOptions)?.[1] : undefined);
+  const overlayOpt = (k: string): string | undefined =>
+    rootMount?.fstype === 'overlay' ? new RegExp(`(?:^|,)${k}=([^,]+)`).exec(rootMount.superOptions)?.[1] : undefined;
   const lower = overlayOpt('lowerdir');
   const upper = overlayOpt('upperdir');
   const work = overlayOpt('workdir');

@@ -7,7 +7,6 @@ import { parseSignal } from '../oci/signals';
 import { StateDir } from './state-dir';
 import { assertCanKill, containerProcesses, liveStatus, loadRecord, type ContainerRecord } from './state';
 
-
 /**
  * Signals every process of a container's cgroup: SIGKILL through cgroup.kill where the kernel
  * has it (it reaches tasks that are forking), else each pid; a frozen cgroup is thawed after a

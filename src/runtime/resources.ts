@@ -43,7 +43,8 @@ export function mergeResources(base: LinuxResources | undefined, changes: LinuxR
   for (const [k, v] of Object.entries(changes) as [keyof LinuxResources, unknown][]) {
     if (v === undefined) continue;
     const cur = merged[k];
-    (merged as Record<string, unknown>)[k] = cur && typeof cur === 'object' && !Array.isArray(cur) && typeof v === 'object' && !Array.isArray(v) ? { ...cur, ...v } : v;
+    (merged as Record<string, unknown>)[k] =
+      cur && typeof cur === 'object' && !Array.isArray(cur) && typeof v === 'object' && !Array.isArray(v) ? { ...cur, ...v } : v;
   }
   return merged;
 }

@@ -127,22 +127,28 @@ export function rootlessIdMaps(
   if (host.uid === 0) return {};
   // runc's rootless validation, in its words, naming the field.
   if (!userns)
-    throw new TsrunError('TSRUN_E_CONFIG', `linux.namespaces: rootless container requires user namespaces (tsrun runs as uid ${host.uid}, not root: give the container a user namespace, as tsrun spec --rootless writes, or run tsrun as root)`);
+    throw new TsrunError(
+      'TSRUN_E_CONFIG',
+      `linux.namespaces: rootless container requires user namespaces (tsrun runs as uid ${host.uid}, not root: give the container a user namespace, as tsrun spec --rootless writes, or run tsrun as root)`,
+    );
   config.mounts?.forEach((m, i) => {
     if (m.uidMappings?.length || m.gidMappings?.length)
       throw new TsrunError(
         'TSRUN_E_CONFIG',
         `mounts[${i}]: id-mapped mounts are not supported for rootless containers (the kernel lets only a process with CAP_SYS_ADMIN over the mounted ` +
           "filesystem's user namespace, real root for the host's filesystems, idmap a mount). A rootless container sees files through its own " +
-          'user namespace instead: files of your uid are its root\'s; give others owners in your subordinate range (e.g. podman unshare chown) ' +
-          'to show them as the container\'s other users',
+          "user namespace instead: files of your uid are its root's; give others owners in your subordinate range (e.g. podman unshare chown) " +
+          "to show them as the container's other users",
       );
     for (const opt of m.options ?? []) {
       const [k, v] = opt.split('=');
       if ((k !== 'uid' && k !== 'gid') || !/^\d+$/.test(v ?? '')) continue;
       const maps = (k === 'uid' ? linux.uidMappings : linux.gidMappings) ?? [];
       if (!maps.some((x) => Number(v) >= x.containerID && Number(v) < x.containerID + x.size))
-        throw new TsrunError('TSRUN_E_CONFIG', `mounts[${i}].options: cannot specify ${opt} mount option for rootless container: ${k} ${v} is not mapped in linux.${k}Mappings`);
+        throw new TsrunError(
+          'TSRUN_E_CONFIG',
+          `mounts[${i}].options: cannot specify ${opt} mount option for rootless container: ${k} ${v} is not mapped in linux.${k}Mappings`,
+        );
     }
   });
   if (userns.path) return {};

@@ -15,7 +15,7 @@ function rootDenied(root: string, e: unknown): unknown {
   return new TsrunError(
     'TSRUN_E_PERMISSION',
     `tsrun runs as uid ${process.geteuid?.()} (rootless) and may not use the state root ${root} (${code}): set XDG_RUNTIME_DIR ` +
-      '(the state then goes to $XDG_RUNTIME_DIR/tsrun, as runc\'s to $XDG_RUNTIME_DIR/runc), give --root DIR, or run tsrun as root',
+      "(the state then goes to $XDG_RUNTIME_DIR/tsrun, as runc's to $XDG_RUNTIME_DIR/runc), give --root DIR, or run tsrun as root",
   );
 }
 

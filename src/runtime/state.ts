@@ -96,11 +96,15 @@ export function assertCanStart(id: string, s: ContainerStatus): void {
   if (s !== 'created') throw new TsrunError('TSRUN_E_STATE', `cannot start container ${id}: it is ${s}, not created${creatingAdvice(id, s)}`);
 }
 export function assertCanKill(id: string, s: ContainerStatus): void {
-  if (s === 'stopped' || s === 'creating') throw new TsrunError('TSRUN_E_STATE', `cannot kill container ${id}: container not running (${s})${creatingAdvice(id, s)}`);
+  if (s === 'stopped' || s === 'creating')
+    throw new TsrunError('TSRUN_E_STATE', `cannot kill container ${id}: container not running (${s})${creatingAdvice(id, s)}`);
 }
 export function assertCanDelete(id: string, s: ContainerStatus, force: boolean): void {
   if (s !== 'stopped' && !force)
-    throw new TsrunError('TSRUN_E_STATE', `cannot delete container ${id} that is not stopped: ${s}${s === 'creating' ? creatingAdvice(id, s) : `; \`tsrun delete --force ${id}\` kills it first`}`);
+    throw new TsrunError(
+      'TSRUN_E_STATE',
+      `cannot delete container ${id} that is not stopped: ${s}${s === 'creating' ? creatingAdvice(id, s) : `; \`tsrun delete --force ${id}\` kills it first`}`,
+    );
 }
 export function assertCanPause(id: string, s: ContainerStatus): void {
   if (s !== 'running' && s !== 'created') throw new TsrunError('TSRUN_E_STATE', `cannot pause container ${id}: it is ${s}`);

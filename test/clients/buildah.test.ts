@@ -74,14 +74,21 @@ test('buildah bud --runtime tsrun: RUN steps in tsrun containers; the image is p
   );
   const build = buildah([
     'bud',
-    '--isolation', 'oci',
-    '--runtime', TSRUN,
-    '--runtime-flag', `root=${runtimeRoot}`,
-    '--runtime-flag', `log=${runtimeLog}`,
-    '--runtime-flag', 'debug',
-    '--network', 'none',
+    '--isolation',
+    'oci',
+    '--runtime',
+    TSRUN,
+    '--runtime-flag',
+    `root=${runtimeRoot}`,
+    '--runtime-flag',
+    `log=${runtimeLog}`,
+    '--runtime-flag',
+    'debug',
+    '--network',
+    'none',
     '--tls-verify=false',
-    '-t', 'localhost/tsrun-test/app:1',
+    '-t',
+    'localhost/tsrun-test/app:1',
     ctx,
   ]);
   t.is(build.code, 0, build.out);
@@ -93,7 +100,7 @@ test('buildah bud --runtime tsrun: RUN steps in tsrun containers; the image is p
   const steps = (kind: string): number => log.split('\n').filter((l) => new RegExp(`level=debug msg="\\[ *[\\d.]+ ms\\] ${kind} `).test(l)).length;
   t.is(steps('started'), 2, log.slice(-3000));
   t.is(steps('deleted'), 2);
-  t.true(steps('pivot_root') === 2 && steps('seccomp') === 2, 'namespaces, pivot_root and buildah\'s seccomp filter');
+  t.true(steps('pivot_root') === 2 && steps('seccomp') === 2, "namespaces, pivot_root and buildah's seccomp filter");
   t.false(/level=error/.test(log), log);
   t.deepEqual(fs.existsSync(runtimeRoot) ? fs.readdirSync(runtimeRoot) : [], [], 'no container left with the runtime');
 
@@ -106,10 +113,17 @@ test('buildah bud --runtime tsrun: RUN steps in tsrun containers; the image is p
   t.is(tsrun(root, ['--store', store, 'pull', '-q', dest]).code, 0);
   const bundle = path.join(work, 'bundle');
   t.is(tsrun(root, ['--store', store, 'bundle', dest, bundle]).code, 0);
-  t.is(fs.readFileSync(path.join(bundle, 'rootfs', 'built-by-run.txt'), 'utf8'), 'hello from a C program built by buildah, its RUN steps in tsrun containers\n', 'what the RUN step wrote is in the image');
+  t.is(
+    fs.readFileSync(path.join(bundle, 'rootfs', 'built-by-run.txt'), 'utf8'),
+    'hello from a C program built by buildah, its RUN steps in tsrun containers\n',
+    'what the RUN step wrote is in the image',
+  );
   const run = tsrun(root, ['--store', store, 'run', `${bundle}/`]);
   t.is(run.code, 0, run.stderr);
   t.is(run.stdout, 'hello from a C program built by buildah, its RUN steps in tsrun containers\n');
   t.is(tsrun(root, ['--store', store, 'bundle', '--remove', bundle]).code, 0);
-  t.deepEqual(fs.readdirSync(root).flatMap((id) => leftovers(root, id)), []);
+  t.deepEqual(
+    fs.readdirSync(root).flatMap((id) => leftovers(root, id)),
+    [],
+  );
 });

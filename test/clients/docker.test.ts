@@ -75,7 +75,12 @@ test.before(async (t) => {
   ]);
   layout.tag(
     'nginx',
-    layout.image([base, tarOfDir(nginxLayerDir()), conf], { Cmd: ['nginx', '-c', '/etc/nginx/docker.conf'], Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], ExposedPorts: { '80/tcp': {} }, StopSignal: 'SIGQUIT' }),
+    layout.image([base, tarOfDir(nginxLayerDir()), conf], {
+      Cmd: ['nginx', '-c', '/etc/nginx/docker.conf'],
+      Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'],
+      ExposedPorts: { '80/tcp': {} },
+      StopSignal: 'SIGQUIT',
+    }),
   );
   busybox = `${registry.addr}/tsrun-test/busybox:1`;
   nginx = `${registry.addr}/tsrun-test/nginx:1`;
@@ -106,7 +111,10 @@ test.serial('docker run: output and exit code come back; tsrun created, started 
   t.is(r.code, 3, r.stderr);
   t.is(r.stdout, 'hello from docker on tsrun\n');
   const id = fs.readFileSync(cidfile, 'utf8').trim();
-  const verbs = d.runtimeCalls().filter((l) => l.endsWith(` ${id}`)).map((l) => / --log-format json (\w+)/.exec(l)?.[1]);
+  const verbs = d
+    .runtimeCalls()
+    .filter((l) => l.endsWith(` ${id}`))
+    .map((l) => / --log-format json (\w+)/.exec(l)?.[1]);
   t.deepEqual(verbs.slice(0, 2), ['create', 'start'], d.runtimeCalls().join('\n'));
   t.true(verbs.includes('delete'));
 });
@@ -117,7 +125,11 @@ test.serial('docker run -d -p, ps, logs, exec -it, stop, rm: nginx answers on th
   t.is(run.code, 0, `${run.stderr}\n${d.log().slice(-2000)}`);
   const id = run.stdout.trim();
   // The user's view: the page on the published port (through docker-proxy, over the bridge).
-  const page = await until('nginx on the published port', async () => ((await get(`http://127.0.0.1:${port}/`)).code === 200 ? get(`http://127.0.0.1:${port}/`) : undefined), 30_000);
+  const page = await until(
+    'nginx on the published port',
+    async () => ((await get(`http://127.0.0.1:${port}/`)).code === 200 ? get(`http://127.0.0.1:${port}/`) : undefined),
+    30_000,
+  );
   t.is(page.body, 'hello from nginx in a tsrun container\n');
   const ps = docker(['ps', '--filter', 'name=web', '--format', '{{.Names}} {{.Status}} {{.Ports}}']);
   t.regex(ps.stdout, new RegExp(`^web Up .* 127\\.0\\.0\\.1:${port}->80/tcp\\n$`));
@@ -144,7 +156,10 @@ test.serial('docker run -d -p, ps, logs, exec -it, stop, rm: nginx answers on th
   // <exec-root>/runtime-runc/moby, whatever the runtime's name), no cgroup.
   const runtimeRoot = path.join(d.dir, 'exec', 'runtime-runc', 'moby');
   t.true(fs.existsSync(runtimeRoot));
-  t.deepEqual(fs.readdirSync(runtimeRoot).filter((e) => e === id), []);
+  t.deepEqual(
+    fs.readdirSync(runtimeRoot).filter((e) => e === id),
+    [],
+  );
   t.false(fs.existsSync(path.join('/sys/fs/cgroup/memory', d.cgroupParent, id)));
 });
 
@@ -180,10 +195,15 @@ test.serial('a bind volume: the container reads and writes a host directory', (t
 
 test.serial('a restart policy: on-failure:2 runs the container three times, then it stays exited', async (t) => {
   t.is(docker(['run', '-d', '--name', 'flaky', '--restart', 'on-failure:2', busybox, 'sh', '-c', 'echo attempt; exit 3']).code, 0);
-  const end = await until('two restarts, then exited', async () => {
-    const s = inspect('flaky', '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}');
-    return s === 'exited 2 3' ? s : undefined;
-  }, 60_000, 250);
+  const end = await until(
+    'two restarts, then exited',
+    async () => {
+      const s = inspect('flaky', '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}');
+      return s === 'exited 2 3' ? s : undefined;
+    },
+    60_000,
+    250,
+  );
   t.is(end, 'exited 2 3');
   t.is(docker(['logs', 'flaky']).stdout, 'attempt\nattempt\nattempt\n');
   t.is(docker(['rm', 'flaky']).code, 0);

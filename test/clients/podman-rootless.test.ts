@@ -46,7 +46,10 @@ function podman(args: string[]): { code: number; out: string; stdout: string } {
 test.serial('podman as an ordinary user runs a container through tsrun: output, exit code, its own user namespace', (t) => {
   const r = podman(['run', '--rm', '--network', 'none', ...RUN, `oci:${image}:latest`, 'sh', '-c', 'id -u; cat /proc/self/uid_map; exit 5']);
   t.is(r.code, 5, r.out);
-  const lines = r.out.split('\n').filter((l) => /^\s*\d/.test(l)).map((l) => l.trim().split(/\s+/).join(' '));
+  const lines = r.out
+    .split('\n')
+    .filter((l) => /^\s*\d/.test(l))
+    .map((l) => l.trim().split(/\s+/).join(' '));
   // podman's user namespace: root is the user, then the user's subordinate range.
   t.true(lines.includes(`0 ${user.uid} 1`), r.out);
   t.true(lines.includes(`1 ${user.sub.start} ${user.sub.count}`), r.out);

@@ -62,7 +62,12 @@ test.serial('up after a crashed up removes what the crash left, then brings up t
   first.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   first.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
   const exited = new Promise<void>((r) => first.once('exit', () => r()));
-  await until('the first up to start its nodes', async () => (out.includes('nodes (kubelet, tsrun cri, kube-proxy each)') ? true : undefined), 10 * 60_000, 50).catch((e: Error) => {
+  await until(
+    'the first up to start its nodes',
+    async () => (out.includes('nodes (kubelet, tsrun cri, kube-proxy each)') ? true : undefined),
+    10 * 60_000,
+    50,
+  ).catch((e: Error) => {
     throw new Error(`${e.message}: ${out}`);
   });
   first.kill('SIGKILL');
@@ -81,12 +86,20 @@ test.serial('up after a crashed up removes what the crash left, then brings up t
   t.is(r.code, 0, r.stderr + r.stdout);
   t.regex(r.stdout, new RegExp(`cluster ${NAME}: removing what a previous run left`));
   t.regex(r.stdout, /is up in \d+ s/);
-  t.false(fs.existsSync(`/proc/${apiserverPid}`) && fs.readFileSync(`/proc/${apiserverPid}/cmdline`, 'utf8').includes('kube-apiserver'), 'the crashed run\'s API server is gone');
+  t.false(
+    fs.existsSync(`/proc/${apiserverPid}`) && fs.readFileSync(`/proc/${apiserverPid}/cmdline`, 'utf8').includes('kube-apiserver'),
+    "the crashed run's API server is gone",
+  );
   const again = await cluster.sh(['up']);
   t.is(again.code, 1);
   t.regex(again.stderr, /is already up/);
 
-  const got = await cluster.json<{ items: { metadata: { name: string }; status: { nodeInfo: { containerRuntimeVersion: string; kubeletVersion: string }; conditions: { type: string; status: string }[] } }[] }>(['get', 'nodes']);
+  const got = await cluster.json<{
+    items: {
+      metadata: { name: string };
+      status: { nodeInfo: { containerRuntimeVersion: string; kubeletVersion: string }; conditions: { type: string; status: string }[] };
+    }[];
+  }>(['get', 'nodes']);
   nodes = got.items.map((n) => n.metadata.name).sort();
   t.deepEqual(nodes, [`${NAME}-node1`, `${NAME}-node2`]);
   for (const n of got.items) {
@@ -138,33 +151,50 @@ spec:
 `;
 
 async function readyPods(selector: string, count: number, ms = 120_000): Promise<Pod[]> {
-  return until(`${count} ready pods of ${selector}`, async () => {
-    const pods = (await cluster.pods(selector)).filter((p) => !p.metadata.deletionTimestamp);
-    return pods.length === count && pods.every(isReady) ? pods : undefined;
-  }, ms, 500);
+  return until(
+    `${count} ready pods of ${selector}`,
+    async () => {
+      const pods = (await cluster.pods(selector)).filter((p) => !p.metadata.deletionTimestamp);
+      return pods.length === count && pods.every(isReady) ? pods : undefined;
+    },
+    ms,
+    500,
+  );
 }
 
-test.serial('kubectl apply -f: an nginx Deployment of 2 replicas spreads over both nodes; each pod answers on its IP from the host and from a pod', async (t) => {
-  if (!need(t)) return;
-  t.timeout(4 * 60_000);
-  t.regex(await cluster.kubectl(['apply', '-f', '-'], NGINX_DEPLOYMENT), /deployment.apps\/nginx-deployment created/);
-  await cluster.kubectl(['rollout', 'status', 'deployment/nginx-deployment', '--timeout=180s']);
-  const pods = await readyPods('app=nginx', 2);
-  t.deepEqual([...podsOn(pods)].sort(), nodes, 'one pod on each node');
-  for (const p of pods) {
-    const r = await get(`http://${p.status.podIP}/`);
-    t.is(r.status, 200);
-    t.regex(r.body, /Welcome to nginx!/);
-  }
-  // From a pod on one node to the nginx pod on the other: pod CIDRs are routed, not NATed.
-  await cluster.kubectl(['run', 'client', '--image=busybox:1.36', '--restart=Never', `--overrides={"spec":{"nodeName":"${nodes[0]}"}}`, '--', 'sleep', '3600']);
-  await cluster.kubectl(['wait', '--for=condition=Ready', 'pod/client', '--timeout=120s']);
-  const remote = pods.find((p) => p.spec.nodeName === nodes[1])!;
-  t.regex(await cluster.kubectl(['exec', 'client', '--', 'wget', '-qO-', `http://${remote.status.podIP}/`]), /Welcome to nginx!/);
-  const clientIp = (await cluster.json<Pod>(['get', 'pod', 'client'])).status.podIP!;
-  const log = await cluster.kubectl(['logs', remote.metadata.name]);
-  t.true(log.includes(`${clientIp} - - [`), `nginx saw the client pod's own address ${clientIp}:\n${log}`);
-});
+test.serial(
+  'kubectl apply -f: an nginx Deployment of 2 replicas spreads over both nodes; each pod answers on its IP from the host and from a pod',
+  async (t) => {
+    if (!need(t)) return;
+    t.timeout(4 * 60_000);
+    t.regex(await cluster.kubectl(['apply', '-f', '-'], NGINX_DEPLOYMENT), /deployment.apps\/nginx-deployment created/);
+    await cluster.kubectl(['rollout', 'status', 'deployment/nginx-deployment', '--timeout=180s']);
+    const pods = await readyPods('app=nginx', 2);
+    t.deepEqual([...podsOn(pods)].sort(), nodes, 'one pod on each node');
+    for (const p of pods) {
+      const r = await get(`http://${p.status.podIP}/`);
+      t.is(r.status, 200);
+      t.regex(r.body, /Welcome to nginx!/);
+    }
+    // From a pod on one node to the nginx pod on the other: pod CIDRs are routed, not NATed.
+    await cluster.kubectl([
+      'run',
+      'client',
+      '--image=busybox:1.36',
+      '--restart=Never',
+      `--overrides={"spec":{"nodeName":"${nodes[0]}"}}`,
+      '--',
+      'sleep',
+      '3600',
+    ]);
+    await cluster.kubectl(['wait', '--for=condition=Ready', 'pod/client', '--timeout=120s']);
+    const remote = pods.find((p) => p.spec.nodeName === nodes[1])!;
+    t.regex(await cluster.kubectl(['exec', 'client', '--', 'wget', '-qO-', `http://${remote.status.podIP}/`]), /Welcome to nginx!/);
+    const clientIp = (await cluster.json<Pod>(['get', 'pod', 'client'])).status.podIP!;
+    const log = await cluster.kubectl(['logs', remote.metadata.name]);
+    t.true(log.includes(`${clientIp} - - [`), `nginx saw the client pod's own address ${clientIp}:\n${log}`);
+  },
+);
 
 test.serial('kubectl scale to 6: six Running pods over both nodes; a ClusterIP Service answers from a pod, a NodePort Service on every node IP', async (t) => {
   if (!need(t)) return;
@@ -177,14 +207,31 @@ test.serial('kubectl scale to 6: six Running pods over both nodes; a ClusterIP S
   const cip = (await cluster.json<{ spec: { clusterIP: string } }>(['get', 'service', 'nginx-cluster'])).spec.clusterIP;
   const served = new Set<string>();
   // Each request from the client pod goes through its node's kube-proxy rules to one of six pods.
-  await until('the ClusterIP to answer from the client pod', async () => (await cluster.sh(['kubectl', 'exec', 'client', '--', 'wget', '-qO-', `http://${cip}/`])).stdout.includes('Welcome to nginx!') || undefined, 60_000, 500);
+  await until(
+    'the ClusterIP to answer from the client pod',
+    async () => (await cluster.sh(['kubectl', 'exec', 'client', '--', 'wget', '-qO-', `http://${cip}/`])).stdout.includes('Welcome to nginx!') || undefined,
+    60_000,
+    500,
+  );
   const nodePort = (await cluster.json<{ spec: { ports: { nodePort: number }[] } }>(['get', 'service', 'nginx'])).spec.ports[0]!.nodePort;
   for (const [node, ip] of ips) {
-    const r = await until(`NodePort ${nodePort} on ${node}`, async () => get(`http://${ip}:${nodePort}/`).then((x) => (x.status === 200 ? x : undefined), () => undefined), 60_000, 500);
+    const r = await until(
+      `NodePort ${nodePort} on ${node}`,
+      async () =>
+        get(`http://${ip}:${nodePort}/`).then(
+          (x) => (x.status === 200 ? x : undefined),
+          () => undefined,
+        ),
+      60_000,
+      500,
+    );
     t.regex(r.body, /Welcome to nginx!/, node);
   }
   const urls = (await cluster.sh(['url', 'nginx', '--all'])).stdout.trim().split('\n');
-  t.deepEqual(urls, [...ips.values()].map((ip) => `http://${ip}:${nodePort}`));
+  t.deepEqual(
+    urls,
+    [...ips.values()].map((ip) => `http://${ip}:${nodePort}`),
+  );
   // The logs show which pods served: many of the six, not one.
   for (let i = 0; i < 30; i++) await get(`http://${[...ips.values()][i % 2]}:${nodePort}/`);
   for (const p of pods) if ((await cluster.kubectl(['logs', p.metadata.name])).includes('GET / HTTP/1.1" 200')) served.add(p.metadata.name);
@@ -200,10 +247,15 @@ test.serial('kubectl create deployment hello --image=...echoserver, expose --typ
   const url = (await cluster.sh(['url', 'hello'])).stdout.trim();
   t.regex(url, /^http:\/\/10\.\d+\.0\.11:\d+$/);
   // `curl $(scripts/cluster.sh url hello)`, as the notes do it.
-  const r = await until('the hello Service to answer', async () => {
-    const c = await runAsync('curl', ['-s', '--max-time', '3', url]);
-    return c.code === 0 && c.stdout ? c : undefined;
-  }, 60_000, 500);
+  const r = await until(
+    'the hello Service to answer',
+    async () => {
+      const c = await runAsync('curl', ['-s', '--max-time', '3', url]);
+      return c.code === 0 && c.stdout ? c : undefined;
+    },
+    60_000,
+    500,
+  );
   t.is(r.stdout, pod!.metadata.name, 'the echo server answers with the name of the pod that served');
 });
 
@@ -247,7 +299,12 @@ test.serial('a rolling update to nginx:1.16.1 replaces the pods one at a time, a
   watching = false;
   await watcher;
   // Until the old pods' preStop pause is over, they still answer: wait for the last one to go.
-  await until('the old pods to be gone', async () => ((await cluster.pods('app=nginx')).every((p) => p.spec.containers[0]!.image === 'nginx:1.16.1') ? true : undefined), 120_000, 500);
+  await until(
+    'the old pods to be gone',
+    async () => ((await cluster.pods('app=nginx')).every((p) => p.spec.containers[0]!.image === 'nginx:1.16.1') ? true : undefined),
+    120_000,
+    500,
+  );
   polling = false;
   await poller;
   t.deepEqual(failures, [], `every request answered (${ok} did)`);
@@ -267,7 +324,12 @@ test.serial('kubectl logs, exec (with stdin, with a terminal), run -it, port-for
   const name = pod!.metadata.name;
   // logs: the request the host just made, as nginx logged it on its stdout.
   await get(`http://${pod!.status.podIP}/from-the-host`).catch(() => undefined);
-  await until('the request in kubectl logs', async () => ((await cluster.kubectl(['logs', name])).includes('GET /from-the-host HTTP/1.1" 404') ? true : undefined), 30_000, 500);
+  await until(
+    'the request in kubectl logs',
+    async () => ((await cluster.kubectl(['logs', name])).includes('GET /from-the-host HTTP/1.1" 404') ? true : undefined),
+    30_000,
+    500,
+  );
   // exec: a command, and one that reads stdin.
   t.regex(await cluster.kubectl(['exec', name, '--', 'cat', '/usr/share/nginx/html/index.html']), /stand-in for nginx:1\.16\.1/);
   t.is(await cluster.kubectl(['exec', '-i', name, '--', 'tr', 'a-z', 'A-Z'], 'through the kubelet\n'), 'THROUGH THE KUBELET\n');
@@ -280,7 +342,11 @@ test.serial('kubectl logs, exec (with stdin, with a terminal), run -it, port-for
   const it = await runAsync('script', ['-qec', `stty rows 31 cols 101; ${kubectl} exec -it ${name} -- sh -c ${waitSize}`, '/dev/null']);
   t.regex(it.stdout, /size 31 101\r?$/m, it.stdout + it.stderr);
   // run -it --rm: a Pod with a terminal, attached; what is typed reaches it; it is removed after.
-  const run = await runAsync('script', ['-qec', `${kubectl} run -it --rm --restart=Never typed --image=busybox:1.36 -- sh -c 'read line; echo got:$line'`, '/dev/null'], { input: 'hello\n', timeoutMs: 120_000 });
+  const run = await runAsync(
+    'script',
+    ['-qec', `${kubectl} run -it --rm --restart=Never typed --image=busybox:1.36 -- sh -c 'read line; echo got:$line'`, '/dev/null'],
+    { input: 'hello\n', timeoutMs: 120_000 },
+  );
   t.regex(run.stdout, /got:hello/, run.stdout + run.stderr);
   t.regex(run.stdout, /pod "typed" deleted/);
   // port-forward: a local port on the host to the pod's port 80.
@@ -338,10 +404,15 @@ spec:
   );
   await cluster.kubectl(['wait', '--for=condition=Ready', 'pod/two-containers', '--timeout=120s']);
   // The writer reaches the web container on localhost: one network namespace for the pod.
-  const body = await until('the page through localhost', async () => {
-    const r = await cluster.sh(['kubectl', 'exec', 'two-containers', '-c', 'writer', '--', 'wget', '-qO-', 'http://localhost/']);
-    return r.code === 0 ? r.stdout : undefined;
-  }, 30_000, 500);
+  const body = await until(
+    'the page through localhost',
+    async () => {
+      const r = await cluster.sh(['kubectl', 'exec', 'two-containers', '-c', 'writer', '--', 'wget', '-qO-', 'http://localhost/']);
+      return r.code === 0 ? r.stdout : undefined;
+    },
+    30_000,
+    500,
+  );
   t.is(body, 'written by the other container\n');
   t.is(await cluster.kubectl(['exec', 'two-containers', '-c', 'web', '--', 'cat', '/usr/share/nginx/html/index.html']), 'written by the other container\n');
 });
@@ -419,44 +490,71 @@ spec:
   t.deepEqual(ds.map((p) => p.spec.nodeName).sort(), nodes);
 });
 
-test.serial('stopping a node\'s kubelet and tsrun cri: it goes NotReady and its Deployment pods are replaced on the other node; started again, it is Ready', async (t) => {
-  if (!need(t)) return;
-  t.timeout(6 * 60_000);
-  const [alive, dead] = nodes as [string, string];
-  const before = await readyPods('app=nginx', 6);
-  const lost = before.filter((p) => p.spec.nodeName === dead).map((p) => p.metadata.name);
-  t.true(lost.length > 0, 'some nginx pods ran on the node that stops');
-  const stopped = Date.now();
-  const r = await cluster.sh(['stop-node', dead]);
-  t.is(r.code, 0, r.stderr);
-  await until(`${dead} to be NotReady`, async () => {
-    const n = await cluster.json<{ status: { conditions: { type: string; status: string }[] } }>(['get', 'node', dead]);
-    return n.status.conditions.find((c) => c.type === 'Ready')?.status === 'Unknown' ? true : undefined;
-  }, 120_000, 1000);
-  const replaced = await until('6 ready nginx pods, all on the live node', async () => {
-    const pods = (await cluster.pods('app=nginx')).filter(isReady);
-    return pods.length === 6 && pods.every((p) => p.spec.nodeName === alive) ? pods : undefined;
-  }, 180_000, 1000);
-  t.log(`pods replaced ${Math.round((Date.now() - stopped) / 1000)} s after the node stopped (grace ${GRACE_S} s + toleration ${TOLERATION_S} s)`);
-  t.false(replaced.some((p) => lost.includes(p.metadata.name)));
-  // The Service kept answering through the live node.
-  const nodePort = (await cluster.json<{ spec: { ports: { nodePort: number }[] } }>(['get', 'service', 'nginx'])).spec.ports[0]!.nodePort;
-  t.is((await get(`http://${ips.get(alive)}:${nodePort}/`)).status, 200);
+test.serial(
+  "stopping a node's kubelet and tsrun cri: it goes NotReady and its Deployment pods are replaced on the other node; started again, it is Ready",
+  async (t) => {
+    if (!need(t)) return;
+    t.timeout(6 * 60_000);
+    const [alive, dead] = nodes as [string, string];
+    const before = await readyPods('app=nginx', 6);
+    const lost = before.filter((p) => p.spec.nodeName === dead).map((p) => p.metadata.name);
+    t.true(lost.length > 0, 'some nginx pods ran on the node that stops');
+    const stopped = Date.now();
+    const r = await cluster.sh(['stop-node', dead]);
+    t.is(r.code, 0, r.stderr);
+    await until(
+      `${dead} to be NotReady`,
+      async () => {
+        const n = await cluster.json<{ status: { conditions: { type: string; status: string }[] } }>(['get', 'node', dead]);
+        return n.status.conditions.find((c) => c.type === 'Ready')?.status === 'Unknown' ? true : undefined;
+      },
+      120_000,
+      1000,
+    );
+    const replaced = await until(
+      '6 ready nginx pods, all on the live node',
+      async () => {
+        const pods = (await cluster.pods('app=nginx')).filter(isReady);
+        return pods.length === 6 && pods.every((p) => p.spec.nodeName === alive) ? pods : undefined;
+      },
+      180_000,
+      1000,
+    );
+    t.log(`pods replaced ${Math.round((Date.now() - stopped) / 1000)} s after the node stopped (grace ${GRACE_S} s + toleration ${TOLERATION_S} s)`);
+    t.false(replaced.some((p) => lost.includes(p.metadata.name)));
+    // The Service kept answering through the live node.
+    const nodePort = (await cluster.json<{ spec: { ports: { nodePort: number }[] } }>(['get', 'service', 'nginx'])).spec.ports[0]!.nodePort;
+    t.is((await get(`http://${ips.get(alive)}:${nodePort}/`)).status, 200);
 
-  // Back again: Ready, and the pods evicted while it was away are stopped and gone.
-  const s = await cluster.sh(['start-node', dead]);
-  t.is(s.code, 0, s.stderr);
-  await until(`${dead} to be Ready again`, async () => {
-    const n = await cluster.json<{ status: { conditions: { type: string; status: string }[] } }>(['get', 'node', dead]);
-    return n.status.conditions.find((c) => c.type === 'Ready')?.status === 'True' ? true : undefined;
-  }, 120_000, 1000);
-  await until('the evicted pods to be gone', async () => ((await cluster.pods('app=nginx')).some((p) => lost.includes(p.metadata.name)) ? undefined : true), 120_000, 1000);
-});
+    // Back again: Ready, and the pods evicted while it was away are stopped and gone.
+    const s = await cluster.sh(['start-node', dead]);
+    t.is(s.code, 0, s.stderr);
+    await until(
+      `${dead} to be Ready again`,
+      async () => {
+        const n = await cluster.json<{ status: { conditions: { type: string; status: string }[] } }>(['get', 'node', dead]);
+        return n.status.conditions.find((c) => c.type === 'Ready')?.status === 'True' ? true : undefined;
+      },
+      120_000,
+      1000,
+    );
+    await until(
+      'the evicted pods to be gone',
+      async () => ((await cluster.pods('app=nginx')).some((p) => lost.includes(p.metadata.name)) ? undefined : true),
+      120_000,
+      1000,
+    );
+  },
+);
 
 test.serial('down removes every process, namespace, interface, mount, cgroup and file the cluster made', async (t) => {
   if (!BUILT) return t.fail('Kubernetes is not built: run scripts/install-kubernetes.sh');
   t.timeout(3 * 60_000);
-  const plan = JSON.parse(fs.readFileSync(`/var/lib/tsrun-cluster/${NAME}/cluster.json`, 'utf8')) as { cgroup: string; bridge: string; made: { kind: string; name?: string; path?: string }[] };
+  const plan = JSON.parse(fs.readFileSync(`/var/lib/tsrun-cluster/${NAME}/cluster.json`, 'utf8')) as {
+    cgroup: string;
+    bridge: string;
+    made: { kind: string; name?: string; path?: string }[];
+  };
   const pidsDir = `/var/lib/tsrun-cluster/${NAME}/pids`;
   const pids = fs.readdirSync(pidsDir).map((f) => Number(fs.readFileSync(`${pidsDir}/${f}`, 'utf8')));
   const r = await cluster.sh(['down'], { timeoutMs: 120_000 });

@@ -97,7 +97,12 @@ class Lab {
 
   writeBridge(file = '10-tsrun.conflist', o: { cniVersion?: string; dualStack?: boolean } = {}): void {
     const subnet = o.dualStack ? `${this.subnet},${this.subnet6}` : this.subnet;
-    fs.writeFileSync(path.join(this.confDir, file), JSON.stringify(bridgeConflist({ name: this.net, bridge: this.bridge, subnet, dataDir: this.ipamDir, ...(o.cniVersion ? { cniVersion: o.cniVersion } : {}) })));
+    fs.writeFileSync(
+      path.join(this.confDir, file),
+      JSON.stringify(
+        bridgeConflist({ name: this.net, bridge: this.bridge, subnet, dataDir: this.ipamDir, ...(o.cniVersion ? { cniVersion: o.cniVersion } : {}) }),
+      ),
+    );
   }
 
   manager(): CniManager {
@@ -172,7 +177,10 @@ function purgeRules(lines: string[]): void {
     byTable.set(table, cmds);
   }
   // Deletes first, then flush/delete of the chains (a chain goes only once nothing jumps to it).
-  for (const [table, cmds] of byTable) iptables(table, [...new Set([...cmds.filter((c) => c.startsWith('-D')), ...cmds.filter((c) => c.startsWith('-F')), ...cmds.filter((c) => c.startsWith('-X'))])]);
+  for (const [table, cmds] of byTable)
+    iptables(table, [
+      ...new Set([...cmds.filter((c) => c.startsWith('-D')), ...cmds.filter((c) => c.startsWith('-F')), ...cmds.filter((c) => c.startsWith('-X'))]),
+    ]);
 }
 
 function lab(t: ExecutionContext): Lab {
@@ -190,9 +198,15 @@ const SCAFFOLD: Record<string, string[]> = {
     '-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE',
     '-A CNI-HOSTPORT-SETMARK -m comment --comment "CNI portfwd masquerade mark" -j MARK --set-xmark 0x2000/0x2000',
   ],
-  filter: ['-A FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD', '-A CNI-FORWARD -m comment --comment "CNI firewall plugin admin overrides" -j CNI-ADMIN'],
+  filter: [
+    '-A FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD',
+    '-A CNI-FORWARD -m comment --comment "CNI firewall plugin admin overrides" -j CNI-ADMIN',
+  ],
 };
-const SCAFFOLD_CHAINS: Record<string, string[]> = { nat: ['CNI-HOSTPORT-DNAT', 'CNI-HOSTPORT-MASQ', 'CNI-HOSTPORT-SETMARK'], filter: ['CNI-FORWARD', 'CNI-ADMIN'] };
+const SCAFFOLD_CHAINS: Record<string, string[]> = {
+  nat: ['CNI-HOSTPORT-DNAT', 'CNI-HOSTPORT-MASQ', 'CNI-HOSTPORT-SETMARK'],
+  filter: ['CNI-FORWARD', 'CNI-ADMIN'],
+};
 
 test.after.always(() => {
   // Forwarding goes back as found, unless another bridge (someone else's pods) may rely on it now.
@@ -208,7 +222,9 @@ test.after.always(() => {
       const inUse = now.filter((l) => inTable(l) && l.includes('|-A ') && SHARED.test(l) && !scaffold.includes(l));
       if (inUse.length || !now.some((l) => inTable(l) && SHARED.test(l))) continue;
       // Pods set up at once can each add the jump (check-then-append in the plugins): delete every copy.
-      const jumps = SCAFFOLD[table]!.filter((r) => /^-A (PREROUTING|OUTPUT|POSTROUTING|FORWARD) /.test(r)).flatMap((r) => now.filter((l) => l === `${key}|${r}`).map(() => `-D ${r.slice(3)}`));
+      const jumps = SCAFFOLD[table]!.filter((r) => /^-A (PREROUTING|OUTPUT|POSTROUTING|FORWARD) /.test(r)).flatMap((r) =>
+        now.filter((l) => l === `${key}|${r}`).map(() => `-D ${r.slice(3)}`),
+      );
       iptables(key, [...jumps, ...SCAFFOLD_CHAINS[table]!.map((c) => `-F ${c}`), ...SCAFFOLD_CHAINS[table]!.map((c) => `-X ${c}`)]);
     }
 });
@@ -282,23 +298,46 @@ test('setUp gives eth0 an address in the subnet, host and pod reach each other a
   serveInNetns(l, ns, 8080);
   t.is(await tcpReadRetry('127.0.0.1', hp), `pong ${l.gateway}`);
   t.regex(await tcpReadRetry(l.gateway, hp), /^pong /);
-  const hairpin = sh('ip', ['netns', 'exec', ns.name, process.execPath, '-e', `const s=require('net').connect(${hp}, '${l.gateway}');s.pipe(process.stdout);s.on('error',e=>{console.error(e.message);process.exit(1)})`]);
+  const hairpin = sh('ip', [
+    'netns',
+    'exec',
+    ns.name,
+    process.execPath,
+    '-e',
+    `const s=require('net').connect(${hp}, '${l.gateway}');s.pipe(process.stdout);s.on('error',e=>{console.error(e.message);process.exit(1)})`,
+  ]);
   t.is(hairpin.code, 0, hairpin.out);
   t.regex(hairpin.out, /^pong /);
   t.is(fs.readFileSync(`/proc/sys/net/ipv4/conf/${l.bridge}/route_localnet`, 'utf8').trim(), '1');
 
   const added = l.mine(rules()).filter((r) => !before.includes(r));
-  t.true(added.some((r) => r.includes(`--to-destination ${podIp}:8080`)), 'portmap DNAT rule present');
-  t.true(added.some((r) => r.startsWith('nat|-A POSTROUTING') && r.includes(`-s ${podIp}/32`)), 'bridge ipMasq rule present');
-  t.true(added.some((r) => r.startsWith('filter|') && r.includes(podIp)), 'firewall accept rule present');
+  t.true(
+    added.some((r) => r.includes(`--to-destination ${podIp}:8080`)),
+    'portmap DNAT rule present',
+  );
+  t.true(
+    added.some((r) => r.startsWith('nat|-A POSTROUTING') && r.includes(`-s ${podIp}/32`)),
+    'bridge ipMasq rule present',
+  );
+  t.true(
+    added.some((r) => r.startsWith('filter|') && r.includes(podIp)),
+    'firewall accept rule present',
+  );
 
   // A restart: a fresh manager knows the pod only from the cache.
   const m2 = l.manager();
   t.is(m2.podIp(req.podId), podIp);
   await m2.tearDown(req);
   const after = rules();
-  t.true(added.some((r) => r.startsWith('nat|:CNI-DN-')), 'the pod chains are among the rules compared');
-  t.deepEqual(added.filter((r) => after.includes(r)), [], 'every per-pod iptables rule and chain is gone');
+  t.true(
+    added.some((r) => r.startsWith('nat|:CNI-DN-')),
+    'the pod chains are among the rules compared',
+  );
+  t.deepEqual(
+    added.filter((r) => after.includes(r)),
+    [],
+    'every per-pod iptables rule and chain is gone',
+  );
   t.deepEqual(l.mine(after), []);
   t.not(sh('ip', ['-n', ns.name, 'link', 'show', 'dev', 'eth0']).code, 0, 'eth0 is gone from the pod');
   const hostVeth = res.interfaces.find((i) => !i.sandbox && i.name !== l.bridge)!.name;
@@ -329,10 +368,18 @@ test('tearDown after the netns was deleted, by a fresh manager, releases the lea
   const after = rules();
   // bridge cannot remove its ipMasq rule without the namespace (it learns the address from the
   // interface: containernetworking/plugins#810); everything else must be gone.
-  const masqChain = added.map((r) => new RegExp(`^nat\\|-A POSTROUTING -s ${podIp.replace(/\./g, '\\.')}/32 .* -j (CNI-[0-9a-f]+)$`).exec(r)?.[1]).find(Boolean);
+  const masqChain = added
+    .map((r) => new RegExp(`^nat\\|-A POSTROUTING -s ${podIp.replace(/\./g, '\\.')}/32 .* -j (CNI-[0-9a-f]+)$`).exec(r)?.[1])
+    .find(Boolean);
   t.truthy(masqChain);
-  t.deepEqual(added.filter((r) => after.includes(r) && !r.includes(masqChain!)), []);
-  t.false(after.some((r) => r.includes('CNI-DN-') && r.includes(req.podId)), 'portmap chain removed');
+  t.deepEqual(
+    added.filter((r) => after.includes(r) && !r.includes(masqChain!)),
+    [],
+  );
+  t.false(
+    after.some((r) => r.includes('CNI-DN-') && r.includes(req.podId)),
+    'portmap chain removed',
+  );
 });
 
 test('a dual-stack pod CIDR gives the pod an IPv4 and an IPv6 address, IPv4 first, both reachable; tearDown removes the rules of both families', async (t) => {
@@ -354,10 +401,16 @@ test('a dual-stack pod CIDR gives the pod an IPv4 and an IPv6 address, IPv4 firs
   // The first echo can wait for duplicate address detection in the pod; -W bounds the wait.
   t.is(sh('busybox', ['ping', '-c', '3', '-W', '10', v6.split('/')[0]!]).code, 0, 'host pings the pod over IPv6');
   const added = l.mine(rules()).filter((r) => !before.includes(r));
-  t.true(added.some((r) => r.startsWith('nat6|') && r.includes('DNAT')), 'portmap made an IPv6 DNAT rule');
+  t.true(
+    added.some((r) => r.startsWith('nat6|') && r.includes('DNAT')),
+    'portmap made an IPv6 DNAT rule',
+  );
   await m.tearDown(req);
   const after = rules();
-  t.deepEqual(added.filter((r) => after.includes(r)), []);
+  t.deepEqual(
+    added.filter((r) => after.includes(r)),
+    [],
+  );
   t.deepEqual(l.leases(), []);
 });
 
@@ -366,9 +419,19 @@ test('the first config file in lexical order is the network (a .conf wraps into 
   // 10-*.conf sorts before 20-*.conflist, so the single-plugin .conf is used.
   fs.writeFileSync(
     path.join(l.confDir, '10-single.conf'),
-    JSON.stringify({ cniVersion: '0.4.0', name: l.net, type: 'bridge', bridge: l.bridge, isGateway: true, ipam: { type: 'host-local', subnet: l.subnet, dataDir: l.ipamDir } }),
+    JSON.stringify({
+      cniVersion: '0.4.0',
+      name: l.net,
+      type: 'bridge',
+      bridge: l.bridge,
+      isGateway: true,
+      ipam: { type: 'host-local', subnet: l.subnet, dataDir: l.ipamDir },
+    }),
   );
-  fs.writeFileSync(path.join(l.confDir, '20-other.conflist'), JSON.stringify(bridgeConflist({ name: 'tsrcni-unused', bridge: 'tsrcniunused', subnet: '10.233.255.0/24' })));
+  fs.writeFileSync(
+    path.join(l.confDir, '20-other.conflist'),
+    JSON.stringify(bridgeConflist({ name: 'tsrcni-unused', bridge: 'tsrcniunused', subnet: '10.233.255.0/24' })),
+  );
   const m = l.manager();
   const st = m.status();
   t.true(st.ready, JSON.stringify(st));
@@ -417,10 +480,20 @@ test('no config, a broken config, a missing plugin or an unspoken version: not r
   fs.writeFileSync(file, '{"cniVersion": "1.0.0", "name": "x", "plugins": [');
   await expectNotReady(/10-broken\.conflist: not JSON/);
 
-  fs.writeFileSync(file, JSON.stringify({ cniVersion: '1.0.0', name: l.net, plugins: [{ type: 'bridge', bridge: l.bridge, ipam: { type: 'host-local', subnet: l.subnet, dataDir: l.ipamDir } }, { type: 'tsrun-no-such-plugin' }] }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      cniVersion: '1.0.0',
+      name: l.net,
+      plugins: [{ type: 'bridge', bridge: l.bridge, ipam: { type: 'host-local', subnet: l.subnet, dataDir: l.ipamDir } }, { type: 'tsrun-no-such-plugin' }],
+    }),
+  );
   await expectNotReady(/"tsrun-no-such-plugin".*not found in \/usr\/lib\/cni/);
 
-  fs.writeFileSync(file, JSON.stringify({ cniVersion: '1.0.0', name: l.net, plugins: [{ type: 'bridge', bridge: l.bridge, ipam: { type: 'host-locale', subnet: l.subnet } }] }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({ cniVersion: '1.0.0', name: l.net, plugins: [{ type: 'bridge', bridge: l.bridge, ipam: { type: 'host-locale', subnet: l.subnet } }] }),
+  );
   await expectNotReady(/"host-locale".*not found/);
 
   const version = spawnSync(`${PLUGINS}/bridge`, [], { env: { CNI_COMMAND: 'VERSION' }, input: '{}', encoding: 'utf8' });
@@ -434,7 +507,10 @@ test('no config, a broken config, a missing plugin or an unspoken version: not r
   for (const f of fs.readdirSync(l.confDir)) fs.rmSync(path.join(l.confDir, f));
   l.writeBridge();
   t.true(m.status().ready);
-  t.deepEqual(rules().filter((r) => l.pods.some((p) => r.includes(p.podId))), []);
+  t.deepEqual(
+    rules().filter((r) => l.pods.some((p) => r.includes(p.podId))),
+    [],
+  );
 });
 
 test('a plugin failing part-way: its CNI error surfaces with the plugin name, and what the earlier plugins added is removed', async (t) => {
@@ -467,7 +543,10 @@ test('a plugin failing part-way: its CNI error surfaces with the plugin name, an
   // bridge's veth, address, lease and masquerade rule were undone by the DEL.
   t.deepEqual(l.leases(), []);
   t.not(sh('ip', ['-n', ns.name, 'link', 'show', 'dev', 'eth0']).code, 0);
-  t.deepEqual(rules().filter((r) => !before.includes(r) && (r.includes(req.podId) || r.includes(`10.233.${l.x}.`))), []);
+  t.deepEqual(
+    rules().filter((r) => !before.includes(r) && (r.includes(req.podId) || r.includes(`10.233.${l.x}.`))),
+    [],
+  );
   t.is(m.podIp(req.podId), undefined);
   await m.tearDown(req); // nothing recorded: no-op
 });
@@ -519,7 +598,12 @@ function calls(file: string): Call[] {
     .map((block) => {
       const [head, rest] = [block.slice(0, block.indexOf('\n')), block.slice(block.indexOf('\n') + 1)];
       const [envText, stdinText] = rest.split('### stdin\n') as [string, string];
-      const env = Object.fromEntries(envText.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      const env = Object.fromEntries(
+        envText
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
       const [plugin, command] = head.split(' ') as [string, string];
       return { plugin, command, env, stdin: JSON.parse(stdinText) as Record<string, unknown> };
     });
@@ -534,27 +618,54 @@ test('plugins get a clean env with CNI_* and PATH, Kubernetes CNI_ARGS, name/ver
   l.opts = { ...l.opts, binDirs: [bin, PLUGINS] };
   fs.writeFileSync(
     path.join(l.confDir, '10-rec.conflist'),
-    JSON.stringify({ cniVersion: '1.0.0', name: l.net, plugins: [{ type: 'rec-a', capabilities: { portMappings: true, bandwidth: false }, foo: 'bar' }, { type: 'rec-b' }] }),
+    JSON.stringify({
+      cniVersion: '1.0.0',
+      name: l.net,
+      plugins: [{ type: 'rec-a', capabilities: { portMappings: true, bandwidth: false }, foo: 'bar' }, { type: 'rec-b' }],
+    }),
   );
   process.env.TSRUN_CNI_CANARY = 'must-not-leak';
   const m = l.manager();
   const ns = l.netns();
-  const req = l.pod(ns, { namespace: 'kube-system', name: 'coredns-1', uid: 'u-123', portMappings: [{ hostPort: 8081, containerPort: 81, protocol: 'tcp', hostIP: '127.0.0.1' }, { hostPort: 0, containerPort: 9, protocol: 'udp' }], bandwidth: { ingressRate: 1000000, ingressBurst: 100000 } });
+  const req = l.pod(ns, {
+    namespace: 'kube-system',
+    name: 'coredns-1',
+    uid: 'u-123',
+    portMappings: [
+      { hostPort: 8081, containerPort: 81, protocol: 'tcp', hostIP: '127.0.0.1' },
+      { hostPort: 0, containerPort: 9, protocol: 'udp' },
+    ],
+    bandwidth: { ingressRate: 1000000, ingressBurst: 100000 },
+  });
   const res = await m.setUp(req);
   t.is(m.podIp(req.podId), '192.0.2.11');
   t.is(res.network, l.net);
   await m.tearDown(req);
 
   const log = calls(path.join(bin, 'calls.log'));
-  t.deepEqual(log.map((c) => `${c.plugin} ${c.command}`), ['rec-a ADD', 'rec-b ADD', 'rec-b DEL', 'rec-a DEL']);
+  t.deepEqual(
+    log.map((c) => `${c.plugin} ${c.command}`),
+    ['rec-a ADD', 'rec-b ADD', 'rec-b DEL', 'rec-a DEL'],
+  );
   for (const c of log) {
     // sh itself adds PWD; everything else comes from tsrun.
-    t.deepEqual(Object.keys(c.env).filter((k) => k !== 'PWD').sort(), ['CNI_ARGS', 'CNI_COMMAND', 'CNI_CONTAINERID', 'CNI_IFNAME', 'CNI_NETNS', 'CNI_PATH', 'PATH']);
+    t.deepEqual(
+      Object.keys(c.env)
+        .filter((k) => k !== 'PWD')
+        .sort(),
+      ['CNI_ARGS', 'CNI_COMMAND', 'CNI_CONTAINERID', 'CNI_IFNAME', 'CNI_NETNS', 'CNI_PATH', 'PATH'],
+    );
     t.is(c.env.CNI_CONTAINERID, req.podId);
     t.is(c.env.CNI_IFNAME, 'eth0');
     t.is(c.env.CNI_NETNS, ns.path);
     t.is(c.env.CNI_PATH, `${bin}:${PLUGINS}`);
-    t.deepEqual(c.env.CNI_ARGS!.split(';').sort(), ['IgnoreUnknown=1', `K8S_POD_INFRA_CONTAINER_ID=${req.podId}`, 'K8S_POD_NAME=coredns-1', 'K8S_POD_NAMESPACE=kube-system', 'K8S_POD_UID=u-123']);
+    t.deepEqual(c.env.CNI_ARGS!.split(';').sort(), [
+      'IgnoreUnknown=1',
+      `K8S_POD_INFRA_CONTAINER_ID=${req.podId}`,
+      'K8S_POD_NAME=coredns-1',
+      'K8S_POD_NAMESPACE=kube-system',
+      'K8S_POD_UID=u-123',
+    ]);
     t.is(c.stdin.name, l.net);
     t.is(c.stdin.cniVersion, '1.0.0');
   }

@@ -21,7 +21,16 @@ test('receiveFd listens before it returns, with the thread pool busy, and hands 
   // The sender: what the init does with the pty master, here with a file it opened.
   const marker = path.join(dir, 'passed');
   fs.writeFileSync(marker, 'the passed file\n');
-  const sender = spawn('python3', ['-c', 'import socket,sys,os; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); socket.send_fds(s, [b"/dev/pts/0"], [os.open(sys.argv[2], os.O_RDONLY)])', sock, marker], { stdio: 'inherit' });
+  const sender = spawn(
+    'python3',
+    [
+      '-c',
+      'import socket,sys,os; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); socket.send_fds(s, [b"/dev/pts/0"], [os.open(sys.argv[2], os.O_RDONLY)])',
+      sock,
+      marker,
+    ],
+    { stdio: 'inherit' },
+  );
   // Listened for now: the sender may exit before the fd's promise resolves.
   const senderExited = new Promise((r) => sender.once('exit', r));
   const fd = await got;

@@ -57,7 +57,17 @@ async function lifecycle(s: CriServerHandle, marks?: Map<string, number>, events
   let ctr = '';
   const calls: [Rpc, () => Promise<unknown>][] = [
     ['RunPodSandbox', async () => (out.podId = (await s.rt('RunPodSandbox', { config })).pod_sandbox_id)],
-    ['CreateContainer', async () => (ctr = (await s.rt('CreateContainer', { pod_sandbox_id: out.podId, config: { metadata: { name: 'c' }, image: { image }, command: ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'], log_path: 'c.log' }, sandbox_config: config })).container_id)],
+    [
+      'CreateContainer',
+      async () =>
+        (ctr = (
+          await s.rt('CreateContainer', {
+            pod_sandbox_id: out.podId,
+            config: { metadata: { name: 'c' }, image: { image }, command: ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'], log_path: 'c.log' },
+            sandbox_config: config,
+          })
+        ).container_id),
+    ],
     ['StartContainer', () => s.rt('StartContainer', { container_id: ctr })],
     ['StopContainer', () => s.rt('StopContainer', { container_id: ctr, timeout: 10 })],
     ['RemoveContainer', () => s.rt('RemoveContainer', { container_id: ctr })],
@@ -99,18 +109,27 @@ function filesUnder(dir: string, mounts: Set<string>): string[] {
     return []; // not there, or removed in the background while we looked
   }
   const files = entries.filter((e) => !e.isDirectory()).map((e) => path.join(dir, e.name));
-  return [...(files.length > 3 ? [...files.slice(0, 3), `${dir}/... (${files.length} files)`] : files), ...entries.filter((e) => e.isDirectory()).flatMap((e) => filesUnder(path.join(dir, e.name), mounts))];
+  return [
+    ...(files.length > 3 ? [...files.slice(0, 3), `${dir}/... (${files.length} files)`] : files),
+    ...entries.filter((e) => e.isDirectory()).flatMap((e) => filesUnder(path.join(dir, e.name), mounts)),
+  ];
 }
 
 /** What is left of the server's pods and containers on this host, named. */
 function leftovers(s: CriServerHandle): string[] {
   const left: string[] = [];
-  const mounts = new Set(fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? ''));
+  const mounts = new Set(
+    fs
+      .readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[4] ?? ''),
+  );
   for (const m of mounts) if (m.startsWith(s.runDir) || m.startsWith(s.stateDir) || m.startsWith(s.dir)) left.push(`mount ${m}`);
   for (const f of [...filesUnder(s.stateDir, mounts), ...filesUnder(s.runDir, mounts)]) left.push(`file ${f}`);
   for (const h of fs.readdirSync('/sys/fs/cgroup')) {
     const parent = path.join('/sys/fs/cgroup', h, `tsrun-test-${path.basename(s.dir)}`);
-    if (fs.existsSync(parent)) for (const e of fs.readdirSync(parent, { withFileTypes: true })) if (e.isDirectory()) left.push(`cgroup ${path.join(parent, e.name)}`);
+    if (fs.existsSync(parent))
+      for (const e of fs.readdirSync(parent, { withFileTypes: true })) if (e.isDirectory()) left.push(`cgroup ${path.join(parent, e.name)}`);
   }
   // An image lease of a bundle of this server (it keeps layers from GC for ever).
   for (const f of filesUnder(path.join(store, 'leases'), new Set())) {
@@ -150,7 +169,11 @@ async function crashAt(t: import('ava').ExecutionContext, at: string): Promise<b
     const made = await lifecycle(s);
     // The failpoint took the server down with SIGKILL, at that step. A step told by an exit
     // watch (container_exited) comes when the exit is seen, so a run may end without it.
-    const dead = await until(`the server killed at ${at}`, async () => (s.proc.exitCode !== null || s.proc.signalCode !== null ? true : undefined), 15_000).catch(() => false);
+    const dead = await until(
+      `the server killed at ${at}`,
+      async () => (s.proc.exitCode !== null || s.proc.signalCode !== null ? true : undefined),
+      15_000,
+    ).catch(() => false);
     if (!dead) {
       // Alive: then every call of the lifecycle must have worked.
       t.is(made.error, undefined, `${at}: the server refused a call while alive: ${s.stderr().slice(-1500)}`);
@@ -160,9 +183,13 @@ async function crashAt(t: import('ava').ExecutionContext, at: string): Promise<b
     t.is(s.proc.signalCode, 'SIGKILL', `${at}: ${s.stderr().slice(-500)}`);
     await s.restart();
     // The kubelet's cleanup: every pod the server lists, and the one it was making.
-    const listed = ((await s.rt('ListPodSandbox', {}).catch((e: Error) => {
-      throw new Error(`${at}: the restarted server does not answer (${e.message}): ${s.stderr().slice(-2000)}`);
-    })).items as { id: string }[]).map((p) => p.id);
+    const listed = (
+      (
+        await s.rt('ListPodSandbox', {}).catch((e: Error) => {
+          throw new Error(`${at}: the restarted server does not answer (${e.message}): ${s.stderr().slice(-2000)}`);
+        })
+      ).items as { id: string }[]
+    ).map((p) => p.id);
     for (const id of new Set([...listed, ...(made.podId ? [made.podId] : [])])) {
       await s.rt('StopPodSandbox', { pod_sandbox_id: id }).catch(() => undefined);
       await s.rt('RemovePodSandbox', { pod_sandbox_id: id }).catch(() => undefined);
@@ -177,7 +204,7 @@ async function crashAt(t: import('ava').ExecutionContext, at: string): Promise<b
   }
 }
 
-test.serial('tsrun cri killed at each step of a pod lifecycle: after a restart and the kubelet\'s cleanup nothing is left', async (t) => {
+test.serial("tsrun cri killed at each step of a pod lifecycle: after a restart and the kubelet's cleanup nothing is left", async (t) => {
   t.timeout((process.env['TSRUN_CRASH_ALL'] ? 30 : 6) * 60_000);
   // The whole stream once, with the first step of each RPC marked.
   const probe = await startCriServer({ store, extraArgs: ['--explain=json'] });

@@ -35,17 +35,42 @@ async function podLife(flags: string[], onServer?: (cri: CriServerHandle) => voi
   onServer?.(cri);
   servers.push(cri);
   await cri.img('PullImage', { image: { image } });
-  const config = { metadata: { name: 'explained', namespace: 'default', uid: `explain-${servers.length}`, attempt: 0 }, log_directory: path.join(cri.dir, 'logs'), linux: { security_context: { namespace_options: { pid: 'POD' } } } };
+  const config = {
+    metadata: { name: 'explained', namespace: 'default', uid: `explain-${servers.length}`, attempt: 0 },
+    log_directory: path.join(cri.dir, 'logs'),
+    linux: { security_context: { namespace_options: { pid: 'POD' } } },
+  };
   const { pod_sandbox_id } = await cri.rt('RunPodSandbox', { config });
-  const { container_id } = await cri.rt('CreateContainer', { pod_sandbox_id, config: { metadata: { name: 'hello' }, image: { image }, command: ['echo', 'hi'], log_path: 'hello.log' }, sandbox_config: config });
+  const { container_id } = await cri.rt('CreateContainer', {
+    pod_sandbox_id,
+    config: { metadata: { name: 'hello' }, image: { image }, command: ['echo', 'hi'], log_path: 'hello.log' },
+    sandbox_config: config,
+  });
   await cri.rt('StartContainer', { container_id });
-  await until('hello to exit', async () => ((await cri.rt('ContainerStatus', { container_id })).status.state === 'CONTAINER_EXITED' ? true : undefined), 30_000);
+  await until(
+    'hello to exit',
+    async () => ((await cri.rt('ContainerStatus', { container_id })).status.state === 'CONTAINER_EXITED' ? true : undefined),
+    30_000,
+  );
   await cri.rt('RemovePodSandbox', { pod_sandbox_id });
   return cri.stderr();
 }
 
 // The runtime's own steps (in the server) come in between: the pause's start before pod_infra.
-const POD_STEPS = ['pod_namespaces', 'pod_shm', 'pod_network', 'pod_files', 'started', 'pod_infra', 'container_spec', 'monitor_started', 'started', 'container_exited', 'pod_stopped', 'pod_removed'];
+const POD_STEPS = [
+  'pod_namespaces',
+  'pod_shm',
+  'pod_network',
+  'pod_files',
+  'started',
+  'pod_infra',
+  'container_spec',
+  'monitor_started',
+  'started',
+  'container_exited',
+  'pod_stopped',
+  'pod_removed',
+];
 
 test('cri --explain=json traces a pod from its namespaces to its removal; --explain narrates the same steps in en and ja', async (t) => {
   const events = (await podLife(['--explain=json']))
@@ -93,7 +118,10 @@ test('cri --explain=html DIR: one page per pod, its steps as emitted, with the n
     t.true(page.png.length > 1000);
     const kinds = [...page.dom.matchAll(/<li class="step" data-index="\d+" data-kind="([a-z_A-Z]+)"/g)].map((m) => m[1]);
     // The pod's steps and its container's (not the image pull, which is no pod's), in order.
-    t.deepEqual(kinds, json.map((e) => e.kind));
+    t.deepEqual(
+      kinds,
+      json.map((e) => e.kind),
+    );
     for (const kind of ['pod_namespaces', 'pod_network', 'container_exited'] as const)
       for (const lang of ['en', 'ja'] as const) t.true(page.dom.includes(CATALOGS[lang][kind].explain.replace(/&/g, '&amp;')), `${kind} in ${lang}`);
     t.deepEqual(

@@ -60,7 +60,8 @@ function config(dir: string): RuntimeConfig {
   return JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as RuntimeConfig;
 }
 
-const run = (ref: string, args: string[], edit?: (c: RuntimeConfig) => void, timeout?: number): Result => ts(['run', '-b', bundleOf(ref, args, edit), uniqueId('cri')], timeout);
+const run = (ref: string, args: string[], edit?: (c: RuntimeConfig) => void, timeout?: number): Result =>
+  ts(['run', '-b', bundleOf(ref, args, edit), uniqueId('cri')], timeout);
 
 /** The image config as a registry client sees it. */
 function imageConfig(ref: string): { User?: string; Cmd?: string[]; ExposedPorts?: Record<string, unknown>; WorkingDir?: string } {
@@ -125,8 +126,34 @@ test('every image the specs pull resolves through the mirrors under its public n
 });
 
 test('busybox: the commands the specs run exist as programs of their own', (t) => {
-  const applets = ['sh', 'echo', 'sleep', 'top', 'pgrep', 'pidof', 'ipcs', 'ls', 'cat', 'id', 'hostname', 'netstat', 'brctl', 'ping', 'touch', 'chmod', 'grep', 'mount', 'mkdir', 'dd', 'true'];
-  const r = run(CRI_IMAGE.busybox, ['sh', '-c', `for a in ${applets.join(' ')}; do [ -x /bin/$a ] && [ ! -L /bin/$a ] || echo "missing $a"; done; echo -n hello`]);
+  const applets = [
+    'sh',
+    'echo',
+    'sleep',
+    'top',
+    'pgrep',
+    'pidof',
+    'ipcs',
+    'ls',
+    'cat',
+    'id',
+    'hostname',
+    'netstat',
+    'brctl',
+    'ping',
+    'touch',
+    'chmod',
+    'grep',
+    'mount',
+    'mkdir',
+    'dd',
+    'true',
+  ];
+  const r = run(CRI_IMAGE.busybox, [
+    'sh',
+    '-c',
+    `for a in ${applets.join(' ')}; do [ -x /bin/$a ] && [ ! -L /bin/$a ] || echo "missing $a"; done; echo -n hello`,
+  ]);
   t.is(r.code, 0, r.stderr);
   t.is(r.stdout, 'hello');
   const cfg = imageConfig(CRI_IMAGE.busybox);
@@ -136,7 +163,8 @@ test('busybox: the commands the specs run exist as programs of their own', (t) =
 test('busybox: pgrep sees a sleeping process and prints nothing once it is gone (execSync timeout spec)', (t) => {
   // The subshell's stderr takes the shell's "Terminated" job report. The forked child is `sh`
   // until it has exec'd sleep, so pgrep is asked again (a bounded number of times) until then.
-  const script = '(sleep 4321 & p=$!; i=0; until pgrep sleep || [ $i -ge 3000 ]; do i=$((i+1)); done; kill $p; wait $p) 2>/dev/null; echo ---; pgrep sleep || true';
+  const script =
+    '(sleep 4321 & p=$!; i=0; until pgrep sleep || [ $i -ge 3000 ]; do i=$((i+1)); done; kill $p; wait $p) 2>/dev/null; echo ---; pgrep sleep || true';
   const r = run(CRI_IMAGE.busybox, ['sh', '-c', script]);
   t.is(r.stderr, '');
   t.regex(r.stdout, /^\d+\n---\n$/);
@@ -167,11 +195,16 @@ test('busybox: ping without CAP_NET_RAW prints its header, then "permission deni
 });
 
 test('busybox: id prints what the RunAsUser, RunAsUserName, RunAsGroup and groups specs compare', (t) => {
-  const asUser = (uid: number, gid: number, additionalGids: number[] = []) => (c: RuntimeConfig) => (c.process!.user = { uid, gid, additionalGids });
+  const asUser =
+    (uid: number, gid: number, additionalGids: number[] = []) =>
+    (c: RuntimeConfig) =>
+      (c.process!.user = { uid, gid, additionalGids });
   t.is(run(CRI_IMAGE.busybox, ['id', '-u'], asUser(1001, 0)).stdout, '1001\n');
   t.is(run(CRI_IMAGE.busybox, ['id', '-nu'], asUser(65534, 65534)).stdout, 'nobody\n');
   t.is(run(CRI_IMAGE.busybox, ['sh', '-c', 'echo $(id -u):$(id -g)'], asUser(1001, 1002)).stdout, '1001:1002\n');
-  const g = run(CRI_IMAGE.busybox, ['id', '-G'], asUser(0, 0, [1234, 5678])).stdout.trim().split(' ');
+  const g = run(CRI_IMAGE.busybox, ['id', '-G'], asUser(0, 0, [1234, 5678]))
+    .stdout.trim()
+    .split(' ');
   t.true(g.includes('1234') && g.includes('5678'), g.join(' '));
   // sleep infinity (the SupplementalGroupsPolicy specs) is a sleep, not an error.
   const s = run(CRI_IMAGE.busybox, ['sh', '-c', 'sleep infinity & p=$!; sleep 0.2; kill $p && echo still-sleeping']);
@@ -179,7 +212,9 @@ test('busybox: id prints what the RunAsUser, RunAsUserName, RunAsGroup and group
 });
 
 test('busybox: ipcs -m lists a host segment with the host IPC namespace and not with its own', (t) => {
-  const id = execFileSync('ipcmk', ['-M', '4096'], { encoding: 'utf8' }).trim().replace(/^Shared memory id: /, '');
+  const id = execFileSync('ipcmk', ['-M', '4096'], { encoding: 'utf8' })
+    .trim()
+    .replace(/^Shared memory id: /, '');
   try {
     const host = run(CRI_IMAGE.busybox, ['ipcs', '-m'], (c) => (c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'ipc')));
     t.is(host.code, 0, host.stderr);
@@ -232,7 +267,7 @@ test('predefined-group image: user 1000 (default-user) is in group 50000 through
   t.is(merged.stdout, '1000 1234 50000\n', merged.stderr);
 });
 
-test('nonewprivs: a setuid-root program reports euid 0, or the caller\'s uid under no_new_privs', (t) => {
+test("nonewprivs: a setuid-root program reports euid 0, or the caller's uid under no_new_privs", (t) => {
   t.deepEqual(imageConfig(CRI_IMAGE.nonewprivs).Cmd, ['/usr/local/bin/nnp']);
   const as1000 = (nnp: boolean) => (c: RuntimeConfig) => {
     c.process!.user = { uid: 1000, gid: 1000, additionalGids: [] };
@@ -255,7 +290,9 @@ test('nginx: master process as PID 1, pid file in /var/run/nginx.pid, serves / o
 });
 
 test('hostnet-nginx: a single-arch image serving / on port 12003', async (t) => {
-  const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry}/${CRI_IMAGE.hostnetNginx}`], { encoding: 'utf8' })) as { mediaType: string };
+  const raw = JSON.parse(
+    execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry}/${CRI_IMAGE.hostnetNginx}`], { encoding: 'utf8' }),
+  ) as { mediaType: string };
   t.is(raw.mediaType, 'application/vnd.oci.image.manifest.v1+json');
   const { id } = runDetached(bundleOf(CRI_IMAGE.hostnetNginx));
   const page = await fetchInside(id, 12003);

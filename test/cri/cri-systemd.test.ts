@@ -36,7 +36,12 @@ test.after.always(async () => {
 
 function show(unit: string, props: string[]): Record<string, string> {
   const r = spawnSync('systemctl', ['show', unit, ...props.flatMap((p) => ['-p', p])], { encoding: 'utf8' });
-  return Object.fromEntries(r.stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    r.stdout
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 function podConfig(name: string, linux: object = {}) {
@@ -48,16 +53,25 @@ function podConfig(name: string, linux: object = {}) {
   };
 }
 
-const containerConfig = (name: string, script: string, linux: object = {}) => ({ metadata: { name }, image: { image }, command: ['sh', '-c', script], log_path: `${name}.log`, linux });
+const containerConfig = (name: string, script: string, linux: object = {}) => ({
+  metadata: { name },
+  image: { image },
+  command: ['sh', '-c', script],
+  log_path: `${name}.log`,
+  linux,
+});
 
 test.serial('RuntimeConfig reports the systemd cgroup driver, which a kubelet then uses', async (t) => {
   const r = await cri.rt('RuntimeConfig', {});
   t.is(r.linux.cgroup_driver, 'SYSTEMD');
 });
 
-test.serial('a cgroupfs path as the pod\'s cgroup_parent is refused: the kubelet\'s driver is not systemd', async (t) => {
+test.serial("a cgroupfs path as the pod's cgroup_parent is refused: the kubelet's driver is not systemd", async (t) => {
   const e = await t.throwsAsync(cri.rt('RunPodSandbox', { config: podConfig('cgfs', { cgroup_parent: '/kubepods/besteffort/pod123' }) }));
-  t.regex(e!.message, /linux.cgroup_parent "\/kubepods\/besteffort\/pod123": the systemd cgroup driver takes a slice name \(NAME.slice\); is the kubelet's cgroupDriver cgroupfs\?/);
+  t.regex(
+    e!.message,
+    /linux.cgroup_parent "\/kubepods\/besteffort\/pod123": the systemd cgroup driver takes a slice name \(NAME.slice\); is the kubelet's cgroupDriver cgroupfs\?/,
+  );
 });
 
 if (!SYSTEMD) {
@@ -74,7 +88,9 @@ if (!SYSTEMD) {
 } else {
   test.serial('a pod is a slice with its limits; its container a scope in it; updates and removal go through systemd', async (t) => {
     // The pod's resources (no cgroup_parent: the server makes the pod's cgroup, a slice).
-    const config = podConfig('web', { resources: { memory_limit_in_bytes: String(256 * 1024 * 1024), cpu_quota: '50000', cpu_period: '100000', cpu_shares: '256' } });
+    const config = podConfig('web', {
+      resources: { memory_limit_in_bytes: String(256 * 1024 * 1024), cpu_quota: '50000', cpu_period: '100000', cpu_shares: '256' },
+    });
     const { pod_sandbox_id: pod } = await cri.rt('RunPodSandbox', { config });
     const slice = `${cri.cgroupSlice!.slice(0, -'.slice'.length)}-pod${pod.slice(0, 16)}.slice`;
     const s = show(slice, ['ActiveState', 'MemoryMax', 'CPUQuotaPerSecUSec', 'ControlGroup']);
@@ -112,7 +128,7 @@ if (!SYSTEMD) {
     t.false(fs.existsSync(path.join('/sys/fs/cgroup', s['ControlGroup']!)));
   });
 
-  test.serial('a kubelet\'s pod slice (cgroup_parent) holds the container\'s scope; a shared PID namespace\'s pause too', async (t) => {
+  test.serial("a kubelet's pod slice (cgroup_parent) holds the container's scope; a shared PID namespace's pause too", async (t) => {
     const kubeSlice = `${cri.cgroupSlice!.slice(0, -'.slice'.length)}-kubepods-pod${process.pid}.slice`;
     const config = { ...podConfig('kube', { cgroup_parent: kubeSlice }) };
     config.linux.security_context.namespace_options.pid = 'POD';
@@ -120,7 +136,7 @@ if (!SYSTEMD) {
     const { container_id: id } = await cri.rt('CreateContainer', { pod_sandbox_id: pod, config: containerConfig('app', 'sleep 1000'), sandbox_config: config });
     await cri.rt('StartContainer', { container_id: id });
     t.is(show(`tsrun-${id}.scope`, ['Slice'])['Slice'], kubeSlice);
-    t.is(show(`tsrun-infra-${pod.slice(0, 12)}.scope`, ['Slice'])['Slice'], kubeSlice, 'tsrun-pause, the pod\'s PID 1');
+    t.is(show(`tsrun-infra-${pod.slice(0, 12)}.scope`, ['Slice'])['Slice'], kubeSlice, "tsrun-pause, the pod's PID 1");
     await cri.rt('RemovePodSandbox', { pod_sandbox_id: pod });
     t.is(show(`tsrun-${id}.scope`, ['LoadState'])['LoadState'], 'not-found');
     // The kubelet's slice is the kubelet's: left for it to remove.

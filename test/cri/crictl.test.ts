@@ -19,7 +19,11 @@ let cri: CriServerHandle;
 let image: string;
 
 function crictl(args: string[], input?: string): { code: number; out: string; err: string } {
-  const r = spawnSync(CRICTL!, ['--runtime-endpoint', `unix://${cri.socket}`, '--image-endpoint', `unix://${cri.socket}`, '--timeout', '60s', ...args], { encoding: 'utf8', input, timeout: 90_000 });
+  const r = spawnSync(CRICTL!, ['--runtime-endpoint', `unix://${cri.socket}`, '--image-endpoint', `unix://${cri.socket}`, '--timeout', '60s', ...args], {
+    encoding: 'utf8',
+    input,
+    timeout: 90_000,
+  });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 function ok(args: string[]): string {
@@ -50,8 +54,24 @@ test.serial('crictl runs a pod end to end', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-crictl-'));
   const pod = path.join(dir, 'pod.json');
   const ctr = path.join(dir, 'ctr.json');
-  fs.writeFileSync(pod, JSON.stringify({ metadata: { name: 'crictl-pod', namespace: 'default', uid: `crictl-${process.pid}`, attempt: 1 }, hostname: 'crictl-pod', log_directory: path.join(dir, 'logs'), linux: {} }));
-  fs.writeFileSync(ctr, JSON.stringify({ metadata: { name: 'web' }, image: { image }, command: ['sh', '-c', 'echo started; mkdir -p /www; echo pong > /www/index.html; exec httpd -f -p 8080 -h /www'], log_path: 'web.log' }));
+  fs.writeFileSync(
+    pod,
+    JSON.stringify({
+      metadata: { name: 'crictl-pod', namespace: 'default', uid: `crictl-${process.pid}`, attempt: 1 },
+      hostname: 'crictl-pod',
+      log_directory: path.join(dir, 'logs'),
+      linux: {},
+    }),
+  );
+  fs.writeFileSync(
+    ctr,
+    JSON.stringify({
+      metadata: { name: 'web' },
+      image: { image },
+      command: ['sh', '-c', 'echo started; mkdir -p /www; echo pong > /www/index.html; exec httpd -f -p 8080 -h /www'],
+      log_path: 'web.log',
+    }),
+  );
   const podId = ok(['runp', pod]);
   t.regex(podId, /^[0-9a-f]{64}$/);
   const id = ok(['create', podId, ctr, pod]);
@@ -76,11 +96,13 @@ test.serial('crictl runs a pod end to end', async (t) => {
   try {
     const body = await new Promise<string>((resolve, reject) => {
       const tryGet = (n: number): void => {
-        http.get({ host: '127.0.0.1', port, path: '/' }, (res) => {
-          let b = '';
-          res.on('data', (d) => (b += d));
-          res.on('end', () => resolve(b));
-        }).on('error', (e) => (n > 0 ? setTimeout(() => tryGet(n - 1), 200) : reject(e)));
+        http
+          .get({ host: '127.0.0.1', port, path: '/' }, (res) => {
+            let b = '';
+            res.on('data', (d) => (b += d));
+            res.on('end', () => resolve(b));
+          })
+          .on('error', (e) => (n > 0 ? setTimeout(() => tryGet(n - 1), 200) : reject(e)));
       };
       tryGet(50);
     });
@@ -90,7 +112,9 @@ test.serial('crictl runs a pod end to end', async (t) => {
   }
   t.regex(ok(['stats', '-o', 'json', id]), /workingSetBytes/);
   t.regex(ok(['metricdescs']), /container_memory_working_set_bytes/);
-  const pm = JSON.parse(ok(['metricsp', '-o', 'json'])) as { podMetrics: { podSandboxId: string; containerMetrics: { containerId: string; metrics: { name: string }[] }[] }[] };
+  const pm = JSON.parse(ok(['metricsp', '-o', 'json'])) as {
+    podMetrics: { podSandboxId: string; containerMetrics: { containerId: string; metrics: { name: string }[] }[] }[];
+  };
   const mine = pm.podMetrics.find((p) => p.podSandboxId === podId)?.containerMetrics.find((c) => c.containerId === id);
   t.true(mine?.metrics.some((m) => m.name === 'container_cpu_usage_seconds_total'));
   t.regex(ok(['inspectp', podId]), /SANDBOX_READY/);
@@ -110,41 +134,47 @@ function sleeperFiles(name: string): { dir: string; pod: string; ctr: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-crictl-'));
   const pod = path.join(dir, 'pod.json');
   const ctr = path.join(dir, 'ctr.json');
-  fs.writeFileSync(pod, JSON.stringify({ metadata: { name, namespace: 'default', uid: `${name}-${process.pid}`, attempt: 1 }, log_directory: path.join(dir, 'logs'), linux: {} }));
+  fs.writeFileSync(
+    pod,
+    JSON.stringify({ metadata: { name, namespace: 'default', uid: `${name}-${process.pid}`, attempt: 1 }, log_directory: path.join(dir, 'logs'), linux: {} }),
+  );
   fs.writeFileSync(ctr, JSON.stringify({ metadata: { name: 'sleeper' }, image: { image }, command: ['sleep', '300'], log_path: 'sleeper.log' }));
   return { dir, pod, ctr };
 }
 
 // With crictl's bare configs (no namespace_options) a container behaves as on containerd.
-test.serial('crictl defaults as on containerd: the pod PID namespace is shared, id lists the primary group, a tty exec has TERM=xterm and the terminal size of the client', async (t) => {
-  if (!CRICTL) return t.fail('crictl is not built: run scripts/install-cri-tools.sh');
-  const { pod, ctr } = sleeperFiles('defaults');
-  const podId = ok(['runp', pod]);
-  const id = ok(['create', podId, ctr, pod]);
-  ok(['start', id]);
-  try {
-    // PID 1 is the pod's pause, and the container's own sleep is beside it.
-    t.is(ok(['exec', '-s', id, 'cat', '/proc/1/comm']), 'pause');
-    t.regex(ok(['exec', '-s', id, 'ps', '-o', 'comm']), /sleep/);
-    t.is(ok(['exec', '-s', id, 'id']), 'uid=0(root) gid=0(root) groups=0(root)');
-    // crictl wants a terminal for -it: script(1) gives it one.
-    const cmd = [CRICTL, '--runtime-endpoint', `unix://${cri.socket}`, 'exec', '-it', id, 'sh', '-c', `'echo "TERM=$TERM"'`].join(' ');
-    const term = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', input: '', timeout: 60_000 });
-    t.regex(term.stdout, /TERM=xterm\r?\n/, term.stderr);
-    // The client's terminal size, sent as the exec starts, reaches the container's terminal (as
-    // with containerd, just after the process starts: the loop waits for it; busybox's stty
-    // prints nothing while the size is 0 0, never applied, and the loop gives up after 10 s).
-    const waitSize = `'for i in $(seq 100); do s=$(stty size 2>/dev/null); [ -n "$s" ] && [ "$s" != "0 0" ] && break; sleep 0.1; done; echo "size $s"'`;
-    const sized = [CRICTL, '--runtime-endpoint', `unix://${cri.socket}`, 'exec', '-it', id, 'sh', '-c', waitSize].join(' ');
-    const size = spawnSync('script', ['-qec', `stty rows 31 cols 101; ${sized}`, '/dev/null'], { encoding: 'utf8', input: '', timeout: 60_000 });
-    t.regex(size.stdout, /size 31 101\r?\n/, size.stdout + size.stderr);
-  } finally {
-    ok(['stop', '-t', '0', id]);
-    ok(['rm', id]);
-    ok(['stopp', podId]);
-    ok(['rmp', podId]);
-  }
-});
+test.serial(
+  'crictl defaults as on containerd: the pod PID namespace is shared, id lists the primary group, a tty exec has TERM=xterm and the terminal size of the client',
+  async (t) => {
+    if (!CRICTL) return t.fail('crictl is not built: run scripts/install-cri-tools.sh');
+    const { pod, ctr } = sleeperFiles('defaults');
+    const podId = ok(['runp', pod]);
+    const id = ok(['create', podId, ctr, pod]);
+    ok(['start', id]);
+    try {
+      // PID 1 is the pod's pause, and the container's own sleep is beside it.
+      t.is(ok(['exec', '-s', id, 'cat', '/proc/1/comm']), 'pause');
+      t.regex(ok(['exec', '-s', id, 'ps', '-o', 'comm']), /sleep/);
+      t.is(ok(['exec', '-s', id, 'id']), 'uid=0(root) gid=0(root) groups=0(root)');
+      // crictl wants a terminal for -it: script(1) gives it one.
+      const cmd = [CRICTL, '--runtime-endpoint', `unix://${cri.socket}`, 'exec', '-it', id, 'sh', '-c', `'echo "TERM=$TERM"'`].join(' ');
+      const term = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', input: '', timeout: 60_000 });
+      t.regex(term.stdout, /TERM=xterm\r?\n/, term.stderr);
+      // The client's terminal size, sent as the exec starts, reaches the container's terminal (as
+      // with containerd, just after the process starts: the loop waits for it; busybox's stty
+      // prints nothing while the size is 0 0, never applied, and the loop gives up after 10 s).
+      const waitSize = `'for i in $(seq 100); do s=$(stty size 2>/dev/null); [ -n "$s" ] && [ "$s" != "0 0" ] && break; sleep 0.1; done; echo "size $s"'`;
+      const sized = [CRICTL, '--runtime-endpoint', `unix://${cri.socket}`, 'exec', '-it', id, 'sh', '-c', waitSize].join(' ');
+      const size = spawnSync('script', ['-qec', `stty rows 31 cols 101; ${sized}`, '/dev/null'], { encoding: 'utf8', input: '', timeout: 60_000 });
+      t.regex(size.stdout, /size 31 101\r?\n/, size.stdout + size.stderr);
+    } finally {
+      ok(['stop', '-t', '0', id]);
+      ok(['rm', id]);
+      ok(['stopp', podId]);
+      ok(['rmp', podId]);
+    }
+  },
+);
 
 // One program: a whole pod lifecycle through the CRI runs no Node process besides the server
 // (no `tsrun create|start|exec|kill|delete` per verb). strace follows every process the server
@@ -153,8 +183,12 @@ test.serial('a pod lifecycle (run, create, start, ExecSync, streamed exec, stop,
   if (!CRICTL) return t.fail('crictl is not built: run scripts/install-cri-tools.sh');
   const { dir, pod, ctr } = sleeperFiles('one-program');
   const trace = path.join(dir, 'execs.trace');
-  const strace = spawn('strace', ['-f', '-qq', '-e', 'trace=execve,execveat', '-e', 'signal=none', '-o', trace, '-p', String(cri.proc.pid)], { stdio: 'ignore' });
-  await until('strace to attach', async () => (Number(/TracerPid:\s+(\d+)/.exec(fs.readFileSync(`/proc/${cri.proc.pid}/status`, 'utf8'))?.[1]) > 0 ? true : undefined));
+  const strace = spawn('strace', ['-f', '-qq', '-e', 'trace=execve,execveat', '-e', 'signal=none', '-o', trace, '-p', String(cri.proc.pid)], {
+    stdio: 'ignore',
+  });
+  await until('strace to attach', async () =>
+    Number(/TracerPid:\s+(\d+)/.exec(fs.readFileSync(`/proc/${cri.proc.pid}/status`, 'utf8'))?.[1]) > 0 ? true : undefined,
+  );
   try {
     const podId = ok(['runp', pod]);
     const id = ok(['create', podId, ctr, pod]);
@@ -174,7 +208,17 @@ test.serial('a pod lifecycle (run, create, start, ExecSync, streamed exec, stop,
     .split('\n')
     .map((l) => /^\d+ +execve(?:at)?\((?:\d+, )?"([^"]*)".* = 0$/.exec(l)?.[1])
     .filter((f): f is string => !!f);
-  t.true(execs.some((f) => f.endsWith('tsrun-monitor')), `the trace saw the monitor: ${execs.join(' ')}`);
-  t.true(execs.some((f) => f.endsWith('sleep') || f.endsWith('busybox')), `the trace saw the container: ${execs.join(' ')}`);
-  t.deepEqual(execs.filter((f) => /(^|\/)(node|nodejs|env)$|\/bin\/tsrun$/.test(f)), [], 'no Node process, no tsrun CLI');
+  t.true(
+    execs.some((f) => f.endsWith('tsrun-monitor')),
+    `the trace saw the monitor: ${execs.join(' ')}`,
+  );
+  t.true(
+    execs.some((f) => f.endsWith('sleep') || f.endsWith('busybox')),
+    `the trace saw the container: ${execs.join(' ')}`,
+  );
+  t.deepEqual(
+    execs.filter((f) => /(^|\/)(node|nodejs|env)$|\/bin\/tsrun$/.test(f)),
+    [],
+    'no Node process, no tsrun CLI',
+  );
 });

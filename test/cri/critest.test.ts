@@ -35,7 +35,20 @@ test('critest validation: every spec passes but the listed exceptions', async (t
   const report = path.join(cri.dir, 'critest.log');
   const out = fs.openSync(report, 'w');
   const code = await new Promise<number>((resolve) => {
-    const p = spawn(critest, ['--runtime-endpoint', `unix://${cri!.socket}`, '--image-endpoint', `unix://${cri!.socket}`, '--ginkgo.no-color', `--ginkgo.skip=${skip}`, '--ginkgo.timeout=40m', '--ginkgo.v'], { stdio: ['ignore', out, out] });
+    const p = spawn(
+      critest,
+      [
+        '--runtime-endpoint',
+        `unix://${cri!.socket}`,
+        '--image-endpoint',
+        `unix://${cri!.socket}`,
+        '--ginkgo.no-color',
+        `--ginkgo.skip=${skip}`,
+        '--ginkgo.timeout=40m',
+        '--ginkgo.v',
+      ],
+      { stdio: ['ignore', out, out] },
+    );
     p.on('exit', (c) => resolve(c ?? -1));
   });
   fs.closeSync(out);

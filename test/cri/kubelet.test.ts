@@ -43,12 +43,16 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: numb
     } catch (e) {
       last = e;
     }
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}\n--- kubelet log (tail) ---\n${kubelet?.log().slice(-4000) ?? ''}`);
+    if (Date.now() > end)
+      throw new Error(
+        `timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}\n--- kubelet log (tail) ---\n${kubelet?.log().slice(-4000) ?? ''}`,
+      );
     await new Promise((r) => setTimeout(r, 500));
   }
 }
 
-const sandboxes = async (): Promise<Sandbox[]> => (await cri!.rt('ListPodSandbox', { filter: { label_selector: { 'io.kubernetes.pod.name': POD_NAME } } })).items;
+const sandboxes = async (): Promise<Sandbox[]> =>
+  (await cri!.rt('ListPodSandbox', { filter: { label_selector: { 'io.kubernetes.pod.name': POD_NAME } } })).items;
 const containers = async (sandboxId: string): Promise<Container[]> => (await cri!.rt('ListContainers', { filter: { pod_sandbox_id: sandboxId } })).containers;
 
 async function runningNginx(): Promise<{ sandbox: Sandbox; container: Container } | undefined> {
@@ -143,12 +147,32 @@ spec:
   // reads), in CRI format.
   const uid = sandbox.labels['io.kubernetes.pod.uid'];
   const logFile = path.join(k.podLogsDir, `default_${POD_NAME}_${uid}`, 'nginx', '0.log');
-  const line = await until(`the access log in ${logFile}`, async () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes('"GET / HTTP/1.1" 200') && !l.includes('kube-probe')) : undefined), 10_000);
+  const line = await until(
+    `the access log in ${logFile}`,
+    async () =>
+      fs.existsSync(logFile)
+        ? fs
+            .readFileSync(logFile, 'utf8')
+            .split('\n')
+            .find((l) => l.includes('"GET / HTTP/1.1" 200') && !l.includes('kube-probe'))
+        : undefined,
+    10_000,
+  );
   t.regex(line, /^\S+ stdout F /);
 
   // The kubelet's probes reach the container: its HTTP readiness probe shows in the access log,
   // its exec liveness probe (ExecSync) leaves its mark inside the container.
-  t.truthy(await until('an HTTP probe from the kubelet in the access log', async () => fs.readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes('kube-probe/1.34')), 30_000));
+  t.truthy(
+    await until(
+      'an HTTP probe from the kubelet in the access log',
+      async () =>
+        fs
+          .readFileSync(logFile, 'utf8')
+          .split('\n')
+          .find((l) => l.includes('kube-probe/1.34')),
+      30_000,
+    ),
+  );
   const probed = await until(
     'the liveness probe to run',
     async () => {
@@ -177,10 +201,14 @@ spec:
   // rendered by the kubelet: nginx's working set, and the bytes our requests brought the pod.
   const scrape = async () => (await httpGet(`https://127.0.0.1:${k.port}/metrics/cadvisor`, 10_000)).body;
   const sample = (text: string, name: string, labels: string) => text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
-  const metrics = await until('nginx in /metrics/cadvisor', async () => {
-    const text = await scrape();
-    return sample(text, 'container_memory_working_set_bytes', 'container="nginx"') ? text : undefined;
-  }, 30_000);
+  const metrics = await until(
+    'nginx in /metrics/cadvisor',
+    async () => {
+      const text = await scrape();
+      return sample(text, 'container_memory_working_set_bytes', 'container="nginx"') ? text : undefined;
+    },
+    30_000,
+  );
   const ws = sample(metrics, 'container_memory_working_set_bytes', 'container="nginx"')!;
   t.regex(ws, new RegExp(`id="${container.id}"`));
   t.regex(ws, new RegExp(`namespace="default",pod="${POD_NAME}"`));
@@ -188,7 +216,9 @@ spec:
   const rx = sample(metrics, 'container_network_receive_bytes_total', 'interface="eth0"');
   t.truthy(rx && rx.includes('container="POD"') && Number(rx.split(' ')[1]) > 0, rx);
   // The summary API (what `kubectl top` reads) takes the same cgroup figures through ListPodSandboxStats.
-  const summary = JSON.parse((await httpGet(`https://127.0.0.1:${k.port}/stats/summary`, 10_000)).body) as { pods: { podRef: { name: string }; containers: { name: string; memory?: { workingSetBytes?: number } }[] }[] };
+  const summary = JSON.parse((await httpGet(`https://127.0.0.1:${k.port}/stats/summary`, 10_000)).body) as {
+    pods: { podRef: { name: string }; containers: { name: string; memory?: { workingSetBytes?: number } }[] }[];
+  };
   const podStats = summary.pods.find((p) => p.podRef.name === POD_NAME);
   t.true((podStats?.containers.find((c) => c.name === 'nginx')?.memory?.workingSetBytes ?? 0) > 0, JSON.stringify(podStats?.containers));
 });

@@ -7,7 +7,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RuntimeConfig } from '../../specs/oci/runtime-config';
 import { TsrunError } from '../../src/common/errors';
-import { attach, launchMonitor, readExit, reopenLog, resizeTty, signalInit, waitExit, type ExitRecord, type IoOptions, type StartedMonitor } from '../../src/cri/monitor';
+import {
+  attach,
+  launchMonitor,
+  readExit,
+  reopenLog,
+  resizeTty,
+  signalInit,
+  waitExit,
+  type ExitRecord,
+  type IoOptions,
+  type StartedMonitor,
+} from '../../src/cri/monitor';
 import { OciRuntime } from '../../src/cri/oci-runtime';
 import { makeBundle } from '../fixtures/busybox';
 import { ROOT_DIR, leftovers, newRoot, status, tsrun, uniqueId, waitFor } from '../helpers/tsrun';
@@ -76,7 +87,11 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 const exitOf = (dir: string): Promise<ExitRecord> => within(waitExit(dir), 30_000, `exit.json in ${dir}`);
 
 /** A fresh root, monitor dir and bundle; everything is removed when the test ends. */
-function prepare(t: ExecutionContext, args: string[], edit?: (c: RuntimeConfig) => void): { id: string; root: string; dir: string; bundle: string; logPath: string } {
+function prepare(
+  t: ExecutionContext,
+  args: string[],
+  edit?: (c: RuntimeConfig) => void,
+): { id: string; root: string; dir: string; bundle: string; logPath: string } {
   const id = uniqueId('mon');
   const root = newRoot();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-mon-'));
@@ -142,7 +157,13 @@ test('a 40 KiB line is split into P, P, F records of at most 16 KiB; an unfinish
     recs.map((r) => `${r.stream} ${r.tag} ${r.content.length}`),
     ['stdout P 16384', 'stdout P 16384', 'stdout F 8192', 'stdout F 5', 'stdout P 21'],
   );
-  t.is(recs.slice(0, 3).map((r) => r.content).join(''), 'a'.repeat(40960));
+  t.is(
+    recs
+      .slice(0, 3)
+      .map((r) => r.content)
+      .join(''),
+    'a'.repeat(40960),
+  );
   t.is(recs[4]!.content, 'no newline at the end');
 });
 
@@ -218,8 +239,14 @@ test('reopen: after the log is renamed away, new records go to a new file at the
   s.writeStdin('go\n');
   await exitOf(c.dir);
   s.close();
-  t.deepEqual(records(rotated).map((r) => r.content), ['before']);
-  t.deepEqual(records(c.logPath).map((r) => r.content), ['after']);
+  t.deepEqual(
+    records(rotated).map((r) => r.content),
+    ['before'],
+  );
+  t.deepEqual(
+    records(c.logPath).map((r) => r.content),
+    ['after'],
+  );
 });
 
 test('attach: output reaches every client, stdin reaches cat; close stdin ends it and clients get the exit frame', async (t) => {
@@ -243,7 +270,12 @@ test('attach: output reaches every client, stdin reaches cat; close stdin ends i
   t.is(outA, 'ping\npong\n');
   t.is(errB, 'bye\n');
   t.like(readExit(c.dir), { exitCode: 0 });
-  t.deepEqual(records(c.logPath).map((r) => `${r.stream} ${r.content}`).sort(), ['stderr bye', 'stdout ping', 'stdout pong']);
+  t.deepEqual(
+    records(c.logPath)
+      .map((r) => `${r.stream} ${r.content}`)
+      .sort(),
+    ['stderr bye', 'stdout ping', 'stdout pong'],
+  );
 });
 
 test('stdin the container is not reading yet waits (the sender is paused), in order and complete', async (t) => {
@@ -260,7 +292,10 @@ test('stdin the container is not reading yet waits (the sender is paused), in or
   t.is(out, lines.join('').length, 'everything came back through cat');
   const recs = records(c.logPath);
   t.is(recs.length, lines.length);
-  t.true(recs.every((r, i) => r.content === `line-${String(i).padStart(6, '0')}`), 'in order');
+  t.true(
+    recs.every((r, i) => r.content === `line-${String(i).padStart(6, '0')}`),
+    'in order',
+  );
 });
 
 test('--stdin-once: stdin closes when the client that wrote to it disconnects', async (t) => {
@@ -353,9 +388,11 @@ test('a tty container: the pty output is logged as stdout; resize reaches the te
   t.true(lines.includes('tty-done'), lines.join('|'));
 });
 
-test('a failed create rejects with the runtime\'s own message and leaves no monitor, container or log behind', async (t) => {
+test("a failed create rejects with the runtime's own message and leaves no monitor, container or log behind", async (t) => {
   const p = prepare(t, ['/no/such/program']);
-  const e = await t.throwsAsync(createMonitored({ id: p.id, bundle: p.bundle, runtimeRoot: p.root, dir: p.dir, logPath: p.logPath }), { instanceOf: TsrunError });
+  const e = await t.throwsAsync(createMonitored({ id: p.id, bundle: p.bundle, runtimeRoot: p.root, dir: p.dir, logPath: p.logPath }), {
+    instanceOf: TsrunError,
+  });
   t.regex(e!.message, /exec: \/no\/such\/program: No such file or directory/);
   t.deepEqual(processesNaming(p.dir), [], 'no monitor process');
   t.deepEqual(leftovers(p.root, p.id), []);

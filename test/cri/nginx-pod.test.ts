@@ -27,7 +27,6 @@ function get(host: string, port: number): Promise<{ status: number; body: string
   });
 }
 
-
 test('an nginx Deployment pod: HTTP on the pod IP and on a hostPort', async (t) => {
   t.timeout(3 * 60_000);
   const { mirrorDir } = await ensureCriImages();
@@ -42,7 +41,10 @@ test('an nginx Deployment pod: HTTP on the pod IP and on a hostPort', async (t) 
     log_directory: path.join(cri.dir, 'pods', 'default_nginx'),
     port_mappings: [{ protocol: 'TCP', container_port: 80, host_port: hostPort }],
     labels: { app: 'nginx', 'io.kubernetes.pod.name': 'nginx-deployment-5d59d67564-abcde', 'io.kubernetes.pod.namespace': 'default' },
-    linux: { cgroup_parent: '', security_context: { namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' }, seccomp: { profile_type: 'RuntimeDefault' } } },
+    linux: {
+      cgroup_parent: '',
+      security_context: { namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' }, seccomp: { profile_type: 'RuntimeDefault' } },
+    },
   };
   const { pod_sandbox_id } = await cri.rt('RunPodSandbox', { config: podConfig });
   const { container_id } = await cri.rt('CreateContainer', {
@@ -52,7 +54,14 @@ test('an nginx Deployment pod: HTTP on the pod IP and on a hostPort', async (t) 
       image: { image },
       log_path: 'nginx/0.log',
       labels: { 'io.kubernetes.container.name': 'nginx' },
-      linux: { security_context: { namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' }, seccomp: { profile_type: 'RuntimeDefault' }, masked_paths: ['/proc/kcore'], readonly_paths: ['/proc/sys'] } },
+      linux: {
+        security_context: {
+          namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' },
+          seccomp: { profile_type: 'RuntimeDefault' },
+          masked_paths: ['/proc/kcore'],
+          readonly_paths: ['/proc/sys'],
+        },
+      },
     },
     sandbox_config: podConfig,
   });

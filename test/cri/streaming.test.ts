@@ -286,7 +286,10 @@ goTest('SPDY: older protocol versions negotiate down as with kubelet (v3, v2: er
   // v5 exists only over WebSocket; kubelet's SPDY side refuses it the same way.
   const v5 = await client(['exec', '-protocols', 'v5.channel.k8s.io', '-stdout', exec(['echo', 'v5'])]);
   t.is(v5.code, 125);
-  t.regex(v5.stderr, /unable to negotiate protocol: client supports \[v5.channel.k8s.io\], server accepts \[v4.channel.k8s.io v3.channel.k8s.io v2.channel.k8s.io channel.k8s.io\]/);
+  t.regex(
+    v5.stderr,
+    /unable to negotiate protocol: client supports \[v5.channel.k8s.io\], server accepts \[v4.channel.k8s.io v3.channel.k8s.io v2.channel.k8s.io channel.k8s.io\]/,
+  );
 });
 
 goTest("WebSocket: kubelet's own v4.channel.k8s.io carries the exit code too", async (t) => {
@@ -306,7 +309,18 @@ for (const transport of ['spdy', 'websocket'] as const) {
     t.is(r.stdout, 'reply: first\nreply: second\n');
     t.true(runtime.calls.some((c) => c.containerId === `pod-${transport}` && c.cmd[0] === String(echoPort)));
     const big = randomBytes(48 * 1024).toString('hex'); // 96 KiB: several frames, under the 128 KiB argument limit
-    const par = await client(['portforward', '-transport', transport, '-parallel', server.getPortForward({ pod_sandbox_id: 'p', port: [echoPort] }), String(echoPort), 'a', 'b', big, 'd']);
+    const par = await client([
+      'portforward',
+      '-transport',
+      transport,
+      '-parallel',
+      server.getPortForward({ pod_sandbox_id: 'p', port: [echoPort] }),
+      String(echoPort),
+      'a',
+      'b',
+      big,
+      'd',
+    ]);
     t.is(par.code, 0, par.stderr);
     t.true(par.stdout === `reply: a\nreply: b\nreply: ${big}\nreply: d\n`);
   });

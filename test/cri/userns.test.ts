@@ -41,7 +41,11 @@ const run = async (id: string, script: string) => {
   return { code: r.exit_code as number, out: Buffer.from(r.stdout).toString(), err: Buffer.from(r.stderr).toString() };
 };
 
-const mountsOf = (id: string) => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(id));
+const mountsOf = (id: string) =>
+  fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(id));
 
 test.serial('a container of a POD user namespace sees the image files owned as in the image, and its root writes its rootfs', async (t) => {
   const mapping = [{ container_id: 0, host_id: HOST_ID, length: 65536 }];
@@ -49,7 +53,9 @@ test.serial('a container of a POD user namespace sees the image files owned as i
     metadata: { name: 'userns', namespace: 'default', uid: `uid-userns-${process.pid}`, attempt: 0 },
     hostname: 'userns',
     log_directory: path.join(cri.dir, 'logs', 'userns'),
-    linux: { security_context: { namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD', userns_options: { mode: 'POD', uids: mapping, gids: mapping } } } },
+    linux: {
+      security_context: { namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD', userns_options: { mode: 'POD', uids: mapping, gids: mapping } } },
+    },
   };
   const { pod_sandbox_id: podId } = await cri.rt('RunPodSandbox', { config });
   let id = '';
@@ -65,12 +71,18 @@ test.serial('a container of a POD user namespace sees the image files owned as i
     t.is(ids.code, 0, ids.err);
     const lines = ids.out.trim().split('\n');
     t.deepEqual(lines.slice(0, 6), ['0', '0', '0:0', '0:0', '1000:1001', '0:0']);
-    t.deepEqual(lines.slice(6).map((l) => l.trim().split(/\s+/)), [
-      ['0', String(HOST_ID), '65536'],
-      ['0', String(HOST_ID), '65536'],
-    ]);
+    t.deepEqual(
+      lines.slice(6).map((l) => l.trim().split(/\s+/)),
+      [
+        ['0', String(HOST_ID), '65536'],
+        ['0', String(HOST_ID), '65536'],
+      ],
+    );
 
-    const w = await run(id, 'echo made > /made-here && echo more >> /etc/passwd && mkdir -p /var/new && cat /made-here && stat -c %u:%g /made-here /etc/passwd');
+    const w = await run(
+      id,
+      'echo made > /made-here && echo more >> /etc/passwd && mkdir -p /var/new && cat /made-here && stat -c %u:%g /made-here /etc/passwd',
+    );
     t.is(w.code, 0, w.err);
     t.is(w.out, 'made\n0:0\n0:0\n');
 

@@ -39,9 +39,22 @@ export class Browser {
   private constructor() {
     if (!CHROMIUM) throw new Error('chromium is not installed: run scripts/install.sh');
     this.profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-chromium-'));
-    this.proc = spawn(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-extensions', '--remote-debugging-pipe', `--user-data-dir=${this.profile}`, 'about:blank'], {
-      stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'],
-    });
+    this.proc = spawn(
+      CHROMIUM,
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-extensions',
+        '--remote-debugging-pipe',
+        `--user-data-dir=${this.profile}`,
+        'about:blank',
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'],
+      },
+    );
     const out = this.proc.stdio[4] as Readable;
     out.setEncoding('utf8');
     out.on('data', (d: string) => {
@@ -103,8 +116,12 @@ export class Browser {
     const listen = (m: Message): void => {
       if (m.sessionId !== sessionId) return;
       const p = m.params ?? {};
-      if (m.method === 'Runtime.exceptionThrown') errors.push(`exception: ${JSON.stringify((p['exceptionDetails'] as { text?: string; exception?: { description?: string } })?.exception?.description ?? p['exceptionDetails'])}`);
-      if (m.method === 'Runtime.consoleAPICalled' && (p['type'] === 'error' || p['type'] === 'assert')) errors.push(`console.${String(p['type'])}: ${JSON.stringify(p['args'])}`);
+      if (m.method === 'Runtime.exceptionThrown')
+        errors.push(
+          `exception: ${JSON.stringify((p['exceptionDetails'] as { text?: string; exception?: { description?: string } })?.exception?.description ?? p['exceptionDetails'])}`,
+        );
+      if (m.method === 'Runtime.consoleAPICalled' && (p['type'] === 'error' || p['type'] === 'assert'))
+        errors.push(`console.${String(p['type'])}: ${JSON.stringify(p['args'])}`);
       if (m.method === 'Log.entryAdded' && (p['entry'] as { level?: string })?.level === 'error') errors.push(`log: ${JSON.stringify(p['entry'])}`);
     };
     this.listeners.push(listen);
@@ -120,7 +137,10 @@ export class Browser {
       await loaded;
       let scriptResult: unknown;
       if (opts.script) {
-        const r = (await s('Runtime.evaluate', { expression: opts.script, returnByValue: true })) as { result?: { value?: unknown }; exceptionDetails?: unknown };
+        const r = (await s('Runtime.evaluate', { expression: opts.script, returnByValue: true })) as {
+          result?: { value?: unknown };
+          exceptionDetails?: unknown;
+        };
         if (r.exceptionDetails) errors.push(`script: ${JSON.stringify(r.exceptionDetails)}`);
         scriptResult = r.result?.value;
       }
@@ -145,6 +165,7 @@ export class Browser {
 
 /** Width and height from a PNG's IHDR chunk (and a check that it is a PNG at all). */
 export function pngSize(png: Buffer): { width: number; height: number } {
-  if (png.length < 24 || png.subarray(0, 8).toString('hex') !== '89504e470d0a1a0a' || png.subarray(12, 16).toString('latin1') !== 'IHDR') throw new Error('not a PNG');
+  if (png.length < 24 || png.subarray(0, 8).toString('hex') !== '89504e470d0a1a0a' || png.subarray(12, 16).toString('latin1') !== 'IHDR')
+    throw new Error('not a PNG');
   return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
 }

@@ -67,7 +67,8 @@ export interface Pod {
   status: { phase: string; podIP?: string; conditions?: { type: string; status: string }[] };
 }
 
-export const isReady = (p: Pod): boolean => !p.metadata.deletionTimestamp && p.status.phase === 'Running' && !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+export const isReady = (p: Pod): boolean =>
+  !p.metadata.deletionTimestamp && p.status.phase === 'Running' && !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
 /** One GET on a new connection (no keep-alive: each request is routed afresh). */
 export function get(url: string, timeoutMs = 3000): Promise<{ status: number; body: string }> {

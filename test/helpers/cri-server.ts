@@ -39,7 +39,9 @@ export interface CriServerHandle {
 function promisify(client: grpc.Client): Call {
   return (method, req = {}) =>
     new Promise((resolve, reject) => {
-      (client as unknown as Record<string, (r: object, cb: (e: grpc.ServiceError | null, res: unknown) => void) => void>)[method]!(req, (e, res) => (e ? reject(e) : resolve(res)));
+      (client as unknown as Record<string, (r: object, cb: (e: grpc.ServiceError | null, res: unknown) => void) => void>)[method]!(req, (e, res) =>
+        e ? reject(e) : resolve(res),
+      );
     });
 }
 
@@ -58,7 +60,9 @@ async function waitFor(file: string, proc: ChildProcess, ms: number, log: () => 
  * `systemd`: the systemd cgroup driver (tsrun --systemd-cgroup cri); pods without a cgroup
  * parent then get slices in a slice of this server's own (cgroupSlice).
  */
-export async function startCriServer(opts: { registryConfig?: string; extraArgs?: string[]; store?: string; systemd?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<CriServerHandle> {
+export async function startCriServer(
+  opts: { registryConfig?: string; extraArgs?: string[]; store?: string; systemd?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<CriServerHandle> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cri-'));
   // Searchable by all: containers in a pod's user namespace reach their rootfs below it.
   fs.chmodSync(dir, 0o711);
@@ -77,7 +81,14 @@ export async function startCriServer(opts: { registryConfig?: string; extraArgs?
       cniVersion: '1.0.0',
       name: `tsrun-test-${bridge}`,
       plugins: [
-        { type: 'bridge', bridge, isGateway: true, ipMasq: false, hairpinMode: true, ipam: { type: 'host-local', ranges: [[{ subnet }]], dataDir: path.join(dir, 'ipam') } },
+        {
+          type: 'bridge',
+          bridge,
+          isGateway: true,
+          ipMasq: false,
+          hairpinMode: true,
+          ipam: { type: 'host-local', ranges: [[{ subnet }]], dataDir: path.join(dir, 'ipam') },
+        },
         { type: 'portmap', capabilities: { portMappings: true } },
       ],
     }),
@@ -97,7 +108,22 @@ export async function startCriServer(opts: { registryConfig?: string; extraArgs?
   let env = opts.env ?? {};
   let extraArgs = opts.extraArgs ?? [];
   const launch = async (): Promise<void> => {
-    const args = [...(opts.systemd ? ['--systemd-cgroup'] : []), '--store', h.store, 'cri', '--listen', `unix://${h.socket}`, '--state-dir', h.stateDir, '--run-dir', h.runDir, '--cni-conf-dir', cniConfDir, '--cgroup-parent', h.cgroupSlice ?? `/tsrun-test-${path.basename(dir)}`];
+    const args = [
+      ...(opts.systemd ? ['--systemd-cgroup'] : []),
+      '--store',
+      h.store,
+      'cri',
+      '--listen',
+      `unix://${h.socket}`,
+      '--state-dir',
+      h.stateDir,
+      '--run-dir',
+      h.runDir,
+      '--cni-conf-dir',
+      cniConfDir,
+      '--cgroup-parent',
+      h.cgroupSlice ?? `/tsrun-test-${path.basename(dir)}`,
+    ];
     if (opts.registryConfig) args.push('--registry-config', opts.registryConfig);
     args.push(...extraArgs);
     fs.rmSync(h.socket, { force: true });
@@ -111,7 +137,11 @@ export async function startCriServer(opts: { registryConfig?: string; extraArgs?
     const cri = loadCri();
     h.runtimeClient = new cri.runtimeClient(`unix://${h.socket}`, grpc.credentials.createInsecure());
     // The socket file appears at bind(2), a moment before listen(2): a call in between is refused.
-    await new Promise<void>((resolve, reject) => h.runtimeClient.waitForReady(Date.now() + 20_000, (e) => (e ? reject(new Error(`tsrun cri is not ready on ${h.socket}: ${e.message}: ${fs.readFileSync(log, 'utf8')}`)) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      h.runtimeClient.waitForReady(Date.now() + 20_000, (e) =>
+        e ? reject(new Error(`tsrun cri is not ready on ${h.socket}: ${e.message}: ${fs.readFileSync(log, 'utf8')}`)) : resolve(),
+      ),
+    );
     h.rt = promisify(h.runtimeClient);
     h.img = promisify(new cri.imageClient(`unix://${h.socket}`, grpc.credentials.createInsecure()));
   };

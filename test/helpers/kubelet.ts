@@ -37,7 +37,9 @@ export function freePort(): Promise<number> {
 /** GET over http, or https with the kubelet's self-signed serving certificate accepted. */
 export function httpGet(url: string, timeoutMs = 3000): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const get = url.startsWith('https:') ? (u: string, o: https.RequestOptions, cb: (res: http.IncomingMessage) => void) => https.get(u, { ...o, rejectUnauthorized: false }, cb) : http.get;
+    const get = url.startsWith('https:')
+      ? (u: string, o: https.RequestOptions, cb: (res: http.IncomingMessage) => void) => https.get(u, { ...o, rejectUnauthorized: false }, cb)
+      : http.get;
     const req = get(url, { timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
@@ -104,7 +106,12 @@ function subdirsDeepestFirst(dir: string): string[] {
  * (only where systemd is PID 1: the lane's guest, a machine of its own) the kubelet makes its
  * slices through systemd from the root ("kubepods.slice"), as on a kubeadm node.
  */
-export async function startKubelet(opts: { criSocket: string; name: string; resolvConf?: string; cgroupDriver?: 'cgroupfs' | 'systemd' }): Promise<KubeletHandle> {
+export async function startKubelet(opts: {
+  criSocket: string;
+  name: string;
+  resolvConf?: string;
+  cgroupDriver?: 'cgroupfs' | 'systemd';
+}): Promise<KubeletHandle> {
   const driver = opts.cgroupDriver ?? 'cgroupfs';
   const bin = kubeletBin();
   if (!bin) throw new Error('the kubelet is not built: run scripts/install-kubernetes.sh');
@@ -120,7 +127,8 @@ export async function startKubelet(opts: { criSocket: string; name: string; reso
     const cg = path.join(V1_CONTROLLERS_DIR, h, cgroupRoot);
     fs.mkdirSync(cg);
     // A v1 cpuset cgroup starts with no CPUs and no memory nodes: nothing could join it.
-    if (h === 'cpuset') for (const f of ['cpuset.cpus', 'cpuset.mems']) fs.writeFileSync(path.join(cg, f), fs.readFileSync(path.join(V1_CONTROLLERS_DIR, h, f)));
+    if (h === 'cpuset')
+      for (const f of ['cpuset.cpus', 'cpuset.mems']) fs.writeFileSync(path.join(cg, f), fs.readFileSync(path.join(V1_CONTROLLERS_DIR, h, f)));
   }
 
   const resolvConf = opts.resolvConf ?? path.join(dir, 'resolv.conf');
@@ -184,7 +192,25 @@ export async function startKubelet(opts: { criSocket: string; name: string; reso
   const out = fs.openSync(logFile, 'w');
   const proc = spawn(
     'unshare',
-    ['--mount', '--propagation', 'unchanged', '--', 'sh', '-c', script, 'kubelet', bin, '--config', configFile, '--root-dir', rootDir, '--hostname-override', opts.name, '--v', '2'],
+    [
+      '--mount',
+      '--propagation',
+      'unchanged',
+      '--',
+      'sh',
+      '-c',
+      script,
+      'kubelet',
+      bin,
+      '--config',
+      configFile,
+      '--root-dir',
+      rootDir,
+      '--hostname-override',
+      opts.name,
+      '--v',
+      '2',
+    ],
     { stdio: ['ignore', out, out] },
   );
   fs.closeSync(out);

@@ -30,9 +30,14 @@ export function kubernetesSource(): string {
   if (source) return source;
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-k8s-src-'));
   try {
-    const out = execFileSync(GO, ['mod', 'download', '-json', `k8s.io/kubernetes@${K8S_VERSION}`], { cwd, encoding: 'utf8', env: { ...process.env, GOFLAGS: '-mod=mod' } });
+    const out = execFileSync(GO, ['mod', 'download', '-json', `k8s.io/kubernetes@${K8S_VERSION}`], {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, GOFLAGS: '-mod=mod' },
+    });
     const dir = (JSON.parse(out) as { Dir?: string }).Dir;
-    if (!dir || !fs.existsSync(path.join(dir, 'test', 'images'))) throw new Error(`go mod download k8s.io/kubernetes@${K8S_VERSION} gave no source dir:\n${out}`);
+    if (!dir || !fs.existsSync(path.join(dir, 'test', 'images')))
+      throw new Error(`go mod download k8s.io/kubernetes@${K8S_VERSION} gave no source dir:\n${out}`);
     source = dir;
     return dir;
   } finally {

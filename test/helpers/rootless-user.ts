@@ -80,7 +80,16 @@ export function createRootlessUser(): RootlessUser {
   // below a private directory (/root/...) is shown to it through a bind mount in a private
   // mount namespace of its commands instead.
   const asUserArgs = ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--'];
-  const reachable = spawnSync(asUserArgs[0]!, [...asUserArgs.slice(1), 'test', '-x', path.join(ROOT_DIR, 'bin', 'tsrun'), '-a', '-r', path.join(ROOT_DIR, 'dist', 'src', 'cli', 'main.js')]).status === 0;
+  const reachable =
+    spawnSync(asUserArgs[0]!, [
+      ...asUserArgs.slice(1),
+      'test',
+      '-x',
+      path.join(ROOT_DIR, 'bin', 'tsrun'),
+      '-a',
+      '-r',
+      path.join(ROOT_DIR, 'dist', 'src', 'cli', 'main.js'),
+    ]).status === 0;
   const view = reachable && !process.env['TSRUN_TEST_ROOTLESS_VIEW'] ? ROOT_DIR : fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-checkout-'));
   if (view !== ROOT_DIR) fs.chmodSync(view, 0o755);
   const tsrun = path.join(view, 'bin', 'tsrun');
@@ -101,20 +110,27 @@ export function createRootlessUser(): RootlessUser {
     // (a runuser would stay as root, and the kernel refuses the user to move root's tasks).
     const asUser = [...asUserArgs, 'env', '-i', ...envFor(env), cmd, ...args];
     const moved = cgroup ? ['sh', '-c', 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"', 'sh', cgroup, ...asUser] : asUser;
-    const argv = view === ROOT_DIR ? moved : ['unshare', '--mount', '--propagation', 'slave', '--', 'sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec "$@"', 'sh', ROOT_DIR, view, ...moved];
+    const argv =
+      view === ROOT_DIR
+        ? moved
+        : ['unshare', '--mount', '--propagation', 'slave', '--', 'sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec "$@"', 'sh', ROOT_DIR, view, ...moved];
     // Output to files, as tsrun(): a detached container keeps what it inherited open.
     return runToFiles(argv[0]!, argv.slice(1), { timeout: 120_000, cwd: home, ...rest });
   };
 
   const pids = (): number[] =>
-    fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => {
-      try {
-        const owner = fs.statSync(`/proc/${pid}`).uid;
-        return owner === uid || (owner >= sub.start && owner < sub.start + sub.count);
-      } catch {
-        return false;
-      }
-    });
+    fs
+      .readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .map(Number)
+      .filter((pid) => {
+        try {
+          const owner = fs.statSync(`/proc/${pid}`).uid;
+          return owner === uid || (owner >= sub.start && owner < sub.start + sub.count);
+        } catch {
+          return false;
+        }
+      });
 
   return {
     name,

@@ -69,7 +69,18 @@ test('the top-level usage lists every command, every global flag and the forms p
     t.is(r.code, 0);
     for (const v of VERBS) t.regex(r.stdout, new RegExp(`\\n  ${v} +\\S`), v);
     for (const f of ['--root', '--store', '--log', '--log-format', '--debug', '--version', '--help']) t.true(r.stdout.includes(f), f);
-    for (const form of ['--explain', '--lang en|ja', 'tsrun run [--bundle DIR]', '[-d] [--keep]', '--plain-http', '--concurrency N', '[-q]', 'tsrun bundle', 'IMAGE DIR [-- CMD [ARG...]]', 'tsrun inspect [--format text|json]'])
+    for (const form of [
+      '--explain',
+      '--lang en|ja',
+      'tsrun run [--bundle DIR]',
+      '[-d] [--keep]',
+      '--plain-http',
+      '--concurrency N',
+      '[-q]',
+      'tsrun bundle',
+      'IMAGE DIR [-- CMD [ARG...]]',
+      'tsrun inspect [--format text|json]',
+    ])
       t.true(r.stdout.includes(form), form);
   }
   // Nothing at all is a usage error; the usage goes to stderr.
@@ -128,7 +139,10 @@ test('bin/tsrun runs the lifecycle verbs from the bundle the build made, and pul
     t.true(fs.existsSync(path.join(ROOT_DIR, 'dist', 'src', 'cli', 'tsrun.bundle.js')), 'npm run build made the bundle');
     t.true(fs.existsSync(path.join(ROOT_DIR, 'dist', 'src', 'cli', 'tsrun.bundle.cache')), 'and its code cache');
     t.deepEqual(loaded(['state', 'no-such-container']), [], 'state: no module of dist/src loaded one by one');
-    t.true(loaded(['images', '--format', 'wide']).some((f) => f.endsWith(path.join('cli', 'main.js'))), 'images: from the module tree');
+    t.true(
+      loaded(['images', '--format', 'wide']).some((f) => f.endsWith(path.join('cli', 'main.js'))),
+      'images: from the module tree',
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

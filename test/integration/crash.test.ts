@@ -30,7 +30,10 @@ function stepsOf(args: string[]): string[] {
 }
 
 function cgroupDirs(id: string): string[] {
-  return fs.readdirSync('/sys/fs/cgroup').map((h) => path.join('/sys/fs/cgroup', h, 'tsrun', id)).filter((d) => fs.existsSync(d));
+  return fs
+    .readdirSync('/sys/fs/cgroup')
+    .map((h) => path.join('/sys/fs/cgroup', h, 'tsrun', id))
+    .filter((d) => fs.existsSync(d));
 }
 
 function alive(pid: number): boolean {
@@ -127,7 +130,7 @@ test('exec killed at every step boundary: the container still works, nothing of 
   // A crash while the exec'd program still runs: delete --force takes it with the container.
   const r = await killedInSession('started', ['exec', id, 'sleep', '100']);
   t.is(r.signal, 'SIGKILL');
-  t.true(sessionMembers(r.sid).length > 0, 'the exec\'d sleep outlives the killed exec');
+  t.true(sessionMembers(r.sid).length > 0, "the exec'd sleep outlives the killed exec");
   assertCleaned(t, id, 'exec killed after start');
-  await until('the exec\'d sleep to go with the container', async () => (sessionMembers(r.sid).length === 0 ? true : undefined), 15_000);
+  await until("the exec'd sleep to go with the container", async () => (sessionMembers(r.sid).length === 0 ? true : undefined), 15_000);
 });

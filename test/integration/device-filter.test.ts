@@ -43,7 +43,11 @@ test('deny all, then allow: the later rule wins, matching type, numbers and acce
   t.regex(underFilter([DENY_ALL, rule(true, 'c', 1, 5, 'r'), rule(true, 'c', 1, 7, 'w')], 'head -c1 /dev/zero > /dev/full').err, /No space left on device/);
   t.regex(underFilter([DENY_ALL, rule(true, 'c', 1, 5, 'r')], 'echo x > /dev/zero').err, /Operation not permitted/, 'read-only access refuses a write');
   t.regex(underFilter([DENY_ALL, rule(true, 'c', 1, -1, 'rw')], 'head -c1 /dev/zero > /dev/full').err, /No space left on device/, 'a wildcard minor');
-  t.regex(underFilter([rule(true, 'a', -1, -1, 'rwm'), rule(false, 'c', 1, 5, 'rwm')], 'head -c1 /dev/zero').err, /Operation not permitted/, 'a later deny overrides an allow');
+  t.regex(
+    underFilter([rule(true, 'a', -1, -1, 'rwm'), rule(false, 'c', 1, 5, 'rwm')], 'head -c1 /dev/zero').err,
+    /Operation not permitted/,
+    'a later deny overrides an allow',
+  );
 });
 
 test('an update replaces the program attached before', (t) => {
@@ -62,15 +66,30 @@ test('an update replaces the program attached before', (t) => {
 
 // The config's device rules reach the kernel as runc's devices emulator normalises them, on
 // v1 (devices.allow/deny) and v2 (this program) alike; the same case runs on runc.
-for (const [name, bin] of [['runc', 'runc'], ['tsrun', TSRUN]] as const) {
+for (const [name, bin] of [
+  ['runc', 'runc'],
+  ['tsrun', TSRUN],
+] as const) {
   test(`${name}: a redundant device rule with a stray access letter is merged; a deny cut into a wider allow is refused`, (t) => {
     const root = newRoot();
     const run = (extra: DeviceCgroup[], args: string[]) =>
       runToFiles(bin, ['--root', root, 'run', '--bundle', makeBundle(args, (c) => c.linux!.resources!.devices!.push(...extra)), uniqueId(`dev${name}`)]);
-    const merged = run([{ allow: true, type: 'c', major: 1, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 11, access: 'rwa' }], ['sh', '-c', 'head -c1 /dev/zero | wc -c']);
+    const merged = run(
+      [
+        { allow: true, type: 'c', major: 1, access: 'rwm' },
+        { allow: true, type: 'c', major: 1, minor: 11, access: 'rwa' },
+      ],
+      ['sh', '-c', 'head -c1 /dev/zero | wc -c'],
+    );
     t.is(merged.code, 0, merged.stderr);
     t.is(merged.stdout.trim(), '1');
-    const hole = run([{ allow: true, type: 'c', major: 1, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 5, access: 'r' }], ['true']);
+    const hole = run(
+      [
+        { allow: true, type: 'c', major: 1, access: 'rwm' },
+        { allow: false, type: 'c', major: 1, minor: 5, access: 'r' },
+      ],
+      ['true'],
+    );
     t.not(hole.code, 0);
     t.regex(hole.stderr, /hole/);
   });

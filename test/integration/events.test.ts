@@ -23,7 +23,25 @@ test('--debug --log-format json records every step, in order, with its timing', 
     .filter((l) => l.step)
     .map((l) => l.step!);
   const kinds = steps.map((s) => s.kind);
-  const order = ['config_loaded', 'state_reserved', 'cgroup_created', 'clone', 'init_spawned', 'cgroup_joined', 'rootfs', 'mount', 'device', 'pivot_root', 'hostname', 'cap_bounding', 'user', 'capabilities', 'created', 'started', 'deleted'];
+  const order = [
+    'config_loaded',
+    'state_reserved',
+    'cgroup_created',
+    'clone',
+    'init_spawned',
+    'cgroup_joined',
+    'rootfs',
+    'mount',
+    'device',
+    'pivot_root',
+    'hostname',
+    'cap_bounding',
+    'user',
+    'capabilities',
+    'created',
+    'started',
+    'deleted',
+  ];
   let last = -1;
   for (const k of order) {
     const i = kinds.indexOf(k, last + 1);
@@ -64,14 +82,24 @@ test('--explain narrates exactly the steps the runtime emitted, in order, in bot
   const bundle = makeBundle(['true']);
   const json = tsrun(root, ['run', '--explain=json', '-b', bundle, uniqueId('xj')]);
   t.is(json.code, 0, json.stderr);
-  const kinds = json.stderr.trim().split('\n').map((l) => (JSON.parse(l) as { kind: string }).kind);
+  const kinds = json.stderr
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { kind: string }).kind);
   t.true(kinds.includes('pivot_root') && kinds.includes('capabilities'));
   const { CATALOGS } = require('../../src/events/narrate') as typeof import('../../src/events/narrate');
   for (const lang of ['en', 'ja'] as const) {
     const r = tsrun(root, ['run', '--explain', '--lang', lang, '-b', bundle, uniqueId('xt')]);
     t.is(r.code, 0, r.stderr);
-    const titles = r.stderr.split('\n').filter((l) => l.startsWith('[')).map((l) => l.replace(/^\[[^\]]*\] /, '').split(': ')[0]);
-    t.deepEqual(titles, kinds.map((k) => CATALOGS[lang][k as keyof typeof CATALOGS.en].title), lang);
+    const titles = r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('['))
+      .map((l) => l.replace(/^\[[^\]]*\] /, '').split(': ')[0]);
+    t.deepEqual(
+      titles,
+      kinds.map((k) => CATALOGS[lang][k as keyof typeof CATALOGS.en].title),
+      lang,
+    );
   }
 });
 
@@ -118,7 +146,10 @@ test('--explain tells each idea once (not under every mount), ends with "exited,
     t.regex(steps[exited + 1]!, new RegExp(`\\] ${CATALOGS[lang].deleted.title}: `));
     // The limits step says the files this host has: memory.limit_in_bytes on v1 (or hybrid), memory.max on v2.
     const limits = CATALOGS[lang].cgroup_limits;
-    t.true(explanations.some((l) => l.trim() === (v1 ? limits.explainCgroupV1 : limits.explain)), explanations.join('\n'));
+    t.true(
+      explanations.some((l) => l.trim() === (v1 ? limits.explainCgroupV1 : limits.explain)),
+      explanations.join('\n'),
+    );
     t.regex(r.stderr, v1 ? /memory\.limit_in_bytes=67108864/ : /memory\.max=67108864/);
     if (v1) t.false(r.stderr.includes('memory.max'), 'no v2 file names on a v1 host');
   }
@@ -140,7 +171,10 @@ test('inspect: sizes in binary units (exact bytes in --format json), mount optio
   t.is(i.cgroup.memory.limit, 96 * 1024 * 1024);
   t.true(Number.isInteger(i.cgroup.memory.usage) && i.cgroup.memory.usage > 0);
   // As /proc/PID/mountinfo has them: the mount's options apart from its filesystem's.
-  const mountinfo = fs.readFileSync(`/proc/${JSON.parse(tsrun(root, ['state', id]).stdout).pid}/mountinfo`, 'utf8').trim().split('\n');
+  const mountinfo = fs
+    .readFileSync(`/proc/${JSON.parse(tsrun(root, ['state', id]).stdout).pid}/mountinfo`, 'utf8')
+    .trim()
+    .split('\n');
   const dev = i.mounts.find((m) => m.target === '/dev')!;
   const devLine = mountinfo.find((l) => l.split(' ')[4] === '/dev')!;
   t.is(dev.options, devLine.split(' ')[5]);
@@ -164,7 +198,11 @@ for (const flag of ['--explain', '--debug']) {
     const bundle = makeBundle(['sh', '-c', 'sleep 0.3; exit 3']);
     const global = flag === '--debug' ? '--debug' : '';
     const verbFlag = flag === '--explain' ? '--explain' : '';
-    const r = spawnSync('bash', ['-c', `${TSRUN} --root ${root} ${global} run ${verbFlag} -b ${bundle} ${id} 2>&1 | head -2 >/dev/null; echo "status=\${PIPESTATUS[0]}"`], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(
+      'bash',
+      ['-c', `${TSRUN} --root ${root} ${global} run ${verbFlag} -b ${bundle} ${id} 2>&1 | head -2 >/dev/null; echo "status=\${PIPESTATUS[0]}"`],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
     t.is(r.stdout.trim(), 'status=3', r.stderr);
     t.is(tsrun(root, ['state', id]).code, 1, 'the container was deleted');
     t.false(fs.existsSync(path.join(root, id)));

@@ -55,9 +55,13 @@ test('tmpfs with options; mounts are created in order, later ones on top of earl
 });
 
 test('default devices, linux.devices and /dev symlinks', (t) => {
-  const r = runScript(root, 'for d in null zero full random urandom tty mydev; do stat -c "%n %F %t:%T %a %u:%g" /dev/$d; done; for l in fd ptmx stdin; do readlink /dev/$l; done; echo x > /dev/null && echo null-ok', (c) => {
-    c.linux!.devices = [{ type: 'c', path: '/dev/mydev', major: 1, minor: 3, fileMode: 0o620, uid: 7, gid: 8 }];
-  });
+  const r = runScript(
+    root,
+    'for d in null zero full random urandom tty mydev; do stat -c "%n %F %t:%T %a %u:%g" /dev/$d; done; for l in fd ptmx stdin; do readlink /dev/$l; done; echo x > /dev/null && echo null-ok',
+    (c) => {
+      c.linux!.devices = [{ type: 'c', path: '/dev/mydev', major: 1, minor: 3, fileMode: 0o620, uid: 7, gid: 8 }];
+    },
+  );
   t.is(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   t.is(lines[0], '/dev/null character special file 1:3 666 0:0');

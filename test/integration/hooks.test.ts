@@ -57,7 +57,12 @@ test('all six hook kinds run in order, with the state on stdin, in the right nam
 });
 
 test('a hook may exit without reading stdin', (t) => {
-  const r = tsrun(root, ['run', '-b', makeBundle(['true'], (c) => (c.hooks = { createRuntime: [{ path: '/bin/true' }], createContainer: [{ path: '/bin/true' }] })), uniqueId('noread')]);
+  const r = tsrun(root, [
+    'run',
+    '-b',
+    makeBundle(['true'], (c) => (c.hooks = { createRuntime: [{ path: '/bin/true' }], createContainer: [{ path: '/bin/true' }] })),
+    uniqueId('noread'),
+  ]);
   t.is(r.code, 0, r.stderr);
 });
 
@@ -77,7 +82,12 @@ test('a failing createRuntime hook aborts create and leaves nothing; a timeout i
 });
 
 test('poststart and poststop failures are warnings', (t) => {
-  const r = tsrun(root, ['run', '-b', makeBundle(['true'], (c) => (c.hooks = { poststart: [{ path: '/bin/false' }], poststop: [{ path: '/bin/false' }] })), uniqueId('warn')]);
+  const r = tsrun(root, [
+    'run',
+    '-b',
+    makeBundle(['true'], (c) => (c.hooks = { poststart: [{ path: '/bin/false' }], poststop: [{ path: '/bin/false' }] })),
+    uniqueId('warn'),
+  ]);
   t.is(r.code, 0);
   t.regex(r.stderr, /warning: poststart hook \/bin\/false failed/);
   t.regex(r.stderr, /warning: poststop hook \/bin\/false failed/);

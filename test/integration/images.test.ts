@@ -52,9 +52,17 @@ test.before(async () => {
         { name: 'opq/new', body: 'new\n' },
       ]),
       await tarOf([{ name: 'data/soft', type: 'symlink', linkname: 'keep' }]),
-      await tarOf([{ name: 'etc/', type: 'directory', mode: 0o755 }, { name: 'etc/motd', body: 'hello from five layers\n' }]),
+      await tarOf([
+        { name: 'etc/', type: 'directory', mode: 0o755 },
+        { name: 'etc/motd', body: 'hello from five layers\n' },
+      ]),
     ],
-    { Cmd: ['sh', '-c', 'cat /etc/motd; ls /data; ls /opq; stat -c %h /data/keep; cat /data/soft; id -u; pwd'], Env: ['PATH=/bin'], WorkingDir: '/data', User: 'nobody' },
+    {
+      Cmd: ['sh', '-c', 'cat /etc/motd; ls /data; ls /opq; stat -c %h /data/keep; cat /data/soft; id -u; pwd'],
+      Env: ['PATH=/bin'],
+      WorkingDir: '/data',
+      User: 'nobody',
+    },
   );
   layout.tag('five', five);
   push(layout.dir, 'five', `${plain.addr}/test/five:v1`);
@@ -104,9 +112,19 @@ test('rmi says what it freed and what stays; prune says what remains and what wo
   t.is(ts(s, ['bundle', ref, bundle]).code, 0);
   t.regex(ts(s, ['prune']).stdout, /^nothing to remove\nkept 7 blobs and 5 layers \([\d.]+ (KiB|MiB)\), in use by 1 image \(tsrun rmi IMAGE removes one\)\n$/);
   const held = ts(s, ['rmi', ref]);
-  t.regex(held.stdout, new RegExp(`^removed .*/test/five:v1: freed 7 blobs and 0 layers \\([\\d.]+ (KiB|MiB)\\); kept the layers the bundle ${bundle} uses \\(tsrun bundle --remove ${bundle}, then tsrun prune, frees them\\)\n$`));
+  t.regex(
+    held.stdout,
+    new RegExp(
+      `^removed .*/test/five:v1: freed 7 blobs and 0 layers \\([\\d.]+ (KiB|MiB)\\); kept the layers the bundle ${bundle} uses \\(tsrun bundle --remove ${bundle}, then tsrun prune, frees them\\)\n$`,
+    ),
+  );
   const prune = ts(s, ['prune']);
-  t.regex(prune.stdout, new RegExp(`^nothing to remove\nkept 0 blobs and 5 layers \\([\\d.]+ (KiB|MiB)\\), in use by 1 bundle\n  the bundle ${bundle} holds layers of .*/test/five:v1, which was removed: tsrun bundle --remove ${bundle}, then tsrun prune, frees them\n$`));
+  t.regex(
+    prune.stdout,
+    new RegExp(
+      `^nothing to remove\nkept 0 blobs and 5 layers \\([\\d.]+ (KiB|MiB)\\), in use by 1 bundle\n  the bundle ${bundle} holds layers of .*/test/five:v1, which was removed: tsrun bundle --remove ${bundle}, then tsrun prune, frees them\n$`,
+    ),
+  );
   t.is(ts(s, ['bundle', '--remove', bundle]).code, 0);
   t.regex(ts(s, ['prune']).stdout, /^removed 0 blobs and 5 layers \([\d.]+ (KiB|MiB)\)\n$/);
   t.deepEqual(fs.readdirSync(path.join(s, 'layers', 'sha256')), []);
@@ -116,13 +134,19 @@ test('rmi says what it freed and what stays; prune says what remains and what wo
 // What a local user who is not root sees of the store and of a bundle (CVE-2021-41103 class):
 // an image's setuid-root binary and its 0666 device node must be out of reach, or running the
 // one gives that user euid 0 on the host and the other opens whatever device the image names.
-test('an image\'s setuid binary and device node are out of reach of other local users (CVE-2021-41103 class)', async (t) => {
+test("an image's setuid binary and device node are out of reach of other local users (CVE-2021-41103 class)", async (t) => {
   const s = store();
-  const img = layout.image([base, await tarOf([
-    { name: 'suid', body: fs.readFileSync('/bin/busybox'), mode: 0o4755, uid: 0, gid: 0 },
-    { name: 'dev/', type: 'directory', mode: 0o755 },
-    { name: 'dev/open-to-all', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 },
-  ])], { Cmd: ['true'] });
+  const img = layout.image(
+    [
+      base,
+      await tarOf([
+        { name: 'suid', body: fs.readFileSync('/bin/busybox'), mode: 0o4755, uid: 0, gid: 0 },
+        { name: 'dev/', type: 'directory', mode: 0o755 },
+        { name: 'dev/open-to-all', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 },
+      ]),
+    ],
+    { Cmd: ['true'] },
+  );
   layout.tag('suid', img);
   push(layout.dir, 'suid', `${plain.addr}/test/suid:v1`);
   fs.chmodSync(s, 0o755); // as /var/lib/tsrun is: open to all, so only the store's own modes protect
@@ -134,7 +158,8 @@ test('an image\'s setuid binary and device node are out of reach of other local 
   const places = [...layerDirs.filter((d) => fs.existsSync(path.join(d, 'suid'))), path.join(bundle, 'rootfs')];
   t.is(places.length, 2);
   // setpriv keeps its capabilities up to its execve: a shell in between runs as nobody proper.
-  const asNobody = (args: string[]) => spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '/bin/busybox', 'sh', '-c', '"$@"', 'sh', ...args], { encoding: 'utf8' });
+  const asNobody = (args: string[]) =>
+    spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '/bin/busybox', 'sh', '-c', '"$@"', 'sh', ...args], { encoding: 'utf8' });
   for (const p of places) {
     t.true(fs.existsSync(path.join(p, 'suid')), `${p}/suid is there for root`);
     const run = asNobody([path.join(p, 'suid'), 'id', '-u']);
@@ -166,10 +191,17 @@ test('a second pull of the same layers downloads and unpacks nothing again', (t)
   const layersBefore = fs.readdirSync(path.join(s, 'layers', 'sha256')).map((d) => fs.statSync(path.join(s, 'layers', 'sha256', d)).ino);
   const log = path.join(s, 'debug.json');
   t.is(ts(s, ['--debug', '--log-format', 'json', '--log', log, 'pull', `${plain.addr}/test/five:v1`]).code, 0);
-  const steps = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).step?.kind);
+  const steps = fs
+    .readFileSync(log, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l).step?.kind);
   t.false(steps.includes('blob_fetched'));
   t.false(steps.includes('layer_unpacked'));
-  t.deepEqual(fs.readdirSync(path.join(s, 'layers', 'sha256')).map((d) => fs.statSync(path.join(s, 'layers', 'sha256', d)).ino), layersBefore);
+  t.deepEqual(
+    fs.readdirSync(path.join(s, 'layers', 'sha256')).map((d) => fs.statSync(path.join(s, 'layers', 'sha256', d)).ino),
+    layersBefore,
+  );
 });
 
 test('each layer is unpacked as it downloads: with --concurrency 1 a layer is unpacked before the next blob is fetched', (t) => {
@@ -177,16 +209,27 @@ test('each layer is unpacked as it downloads: with --concurrency 1 a layer is un
   const log = path.join(s, 'debug.json');
   const r = ts(s, ['--debug', '--log-format', 'json', '--log', log, 'pull', '--concurrency', '1', `${plain.addr}/test/five:v1`]);
   t.is(r.code, 0, r.stderr);
-  const steps = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).step).filter((st) => st?.kind === 'blob_fetched' || st?.kind === 'layer_unpacked');
+  const steps = fs
+    .readFileSync(log, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l).step)
+    .filter((st) => st?.kind === 'blob_fetched' || st?.kind === 'layer_unpacked');
   // The config first, then each layer's blob and right after it that layer.
-  t.deepEqual(steps.map((st) => st.kind), ['blob_fetched', ...Array.from({ length: 5 }, () => ['blob_fetched', 'layer_unpacked']).flat()]);
-  for (let i = 1; i < steps.length; i += 2) t.true(steps[i + 1].detail.startsWith(steps[i].detail.split(' ')[0]), 'the unpacked layer is the blob just fetched');
+  t.deepEqual(
+    steps.map((st) => st.kind),
+    ['blob_fetched', ...Array.from({ length: 5 }, () => ['blob_fetched', 'layer_unpacked']).flat()],
+  );
+  for (let i = 1; i < steps.length; i += 2)
+    t.true(steps[i + 1].detail.startsWith(steps[i].detail.split(' ')[0]), 'the unpacked layer is the blob just fetched');
   t.deepEqual(fs.readdirSync(path.join(s, 'blobs', 'sha256')).length, 5 + 2, 'every layer blob stored and verified, with the config and the manifest');
 });
 
 test('an interrupted download resumes where it stopped (Range)', (t) => {
   const s = store();
-  const manifest = JSON.parse(fs.readFileSync(path.join(layout.dir, 'index.json'), 'utf8')).manifests.find((m: { annotations: Record<string, string> }) => m.annotations['org.opencontainers.image.ref.name'] === 'five');
+  const manifest = JSON.parse(fs.readFileSync(path.join(layout.dir, 'index.json'), 'utf8')).manifests.find(
+    (m: { annotations: Record<string, string> }) => m.annotations['org.opencontainers.image.ref.name'] === 'five',
+  );
   const m = JSON.parse(fs.readFileSync(path.join(layout.dir, 'blobs', 'sha256', manifest.digest.slice(7)), 'utf8'));
   const big = m.layers[0];
   const blob = fs.readFileSync(path.join(layout.dir, 'blobs', 'sha256', big.digest.slice(7)));
@@ -212,7 +255,10 @@ for (const kind of ['basic', 'token'] as const) {
     const good = ts(s, ['pull', '--creds', `${USER}:${PASSWORD}`, `${reg.addr}/test/five:v1`]);
     t.is(good.code, 0, good.stderr);
     const cfgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-dockercfg-'));
-    fs.writeFileSync(path.join(cfgDir, 'config.json'), JSON.stringify({ auths: { [reg.addr]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }));
+    fs.writeFileSync(
+      path.join(cfgDir, 'config.json'),
+      JSON.stringify({ auths: { [reg.addr]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }),
+    );
     const viaConfig = ts(store(), ['pull', `${reg.addr}/test/five:v1`], { env: { ...process.env, DOCKER_CONFIG: cfgDir } });
     t.is(viaConfig.code, 0, viaConfig.stderr);
     for (const out of [none, bad, good, viaConfig]) t.false(`${out.stdout}${out.stderr}`.includes(PASSWORD));
@@ -226,7 +272,10 @@ test('a multi-platform index: the host platform by default, --platform for anoth
   );
   idxLayout.tag('multi', idxLayout.index(images));
   push(idxLayout.dir, 'multi', `${plain.addr}/test/multi:v1`, { all: true });
-  for (const [platform, want] of [[undefined, 'amd64'], ['linux/arm64', 'arm64']] as const) {
+  for (const [platform, want] of [
+    [undefined, 'amd64'],
+    ['linux/arm64', 'arm64'],
+  ] as const) {
     const s = store();
     const p = ts(s, ['pull', ...(platform ? ['--platform', platform] : []), `${plain.addr}/test/multi:v1`]);
     t.is(p.code, 0, p.stderr);
@@ -292,8 +341,15 @@ test('hostile or broken registries: corrupt blob, truncated blob, corrupt manife
   const blobs = fs.readdirSync(path.join(s, 'blobs', 'sha256')).map((b) => `sha256:${b}`);
   t.false(blobs.includes(corrupt.layer));
   t.false(blobs.includes(truncated.layer));
-  t.deepEqual(fs.readdirSync(path.join(s, 'ingest')).filter((f) => !f.endsWith('.partial') || f.startsWith(truncated.layer.slice(7))), fs.readdirSync(path.join(s, 'ingest')).filter((f) => f.startsWith(truncated.layer.slice(7))));
-  t.deepEqual(fs.readdirSync(path.join(s, 'layers', 'sha256')).filter((d) => d.startsWith('.')), [], 'no unpack leftovers');
+  t.deepEqual(
+    fs.readdirSync(path.join(s, 'ingest')).filter((f) => !f.endsWith('.partial') || f.startsWith(truncated.layer.slice(7))),
+    fs.readdirSync(path.join(s, 'ingest')).filter((f) => f.startsWith(truncated.layer.slice(7))),
+  );
+  t.deepEqual(
+    fs.readdirSync(path.join(s, 'layers', 'sha256')).filter((d) => d.startsWith('.')),
+    [],
+    'no unpack leftovers',
+  );
   t.is(ts(s, ['prune']).code, 0);
 });
 
@@ -351,10 +407,13 @@ test('a lying registry is bounded: huge manifests and configs refused, stalls ti
   t.is(ts(s, ['images', '-q']).stdout, '', 'no image recorded');
 });
 
-test('a mirror from hosts.toml serves another registry\'s names (path rewritten)', (t) => {
+test("a mirror from hosts.toml serves another registry's names (path rewritten)", (t) => {
   const hosts = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-hosts-'));
   fs.mkdirSync(path.join(hosts, 'registry.example.test'));
-  fs.writeFileSync(path.join(hosts, 'registry.example.test', 'hosts.toml'), `server = "https://registry.example.test"\n\n[host."http://${plain.addr}/v2"]\n  capabilities = ["pull", "resolve"]\n  override_path = true\n`);
+  fs.writeFileSync(
+    path.join(hosts, 'registry.example.test', 'hosts.toml'),
+    `server = "https://registry.example.test"\n\n[host."http://${plain.addr}/v2"]\n  capabilities = ["pull", "resolve"]\n  override_path = true\n`,
+  );
   const s = store();
   const r = ts(s, ['pull', '--hosts-dir', hosts, 'registry.example.test/test/five:v1']);
   t.is(r.code, 0, r.stderr);
@@ -375,11 +434,36 @@ test('a non-distributable layer the registry lacks is fetched from its URLs', as
   try {
     const baseDesc = l.blob(zlib.gzipSync(base), 'application/vnd.oci.image.layer.v1.tar+gzip');
     const foreign = { ...l.blob(gzBlob, 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip'), urls: [`http://127.0.0.1:${port}/layer.tar.gz`] };
-    const cfg = l.blob(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['cat', '/foreign'] }, rootfs: { type: 'layers', diff_ids: [sha256(base), sha256(extra)] } })), 'application/vnd.oci.image.config.v1+json');
-    l.tag('foreign', l.blob(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: cfg, layers: [baseDesc, foreign] })), 'application/vnd.oci.image.manifest.v1+json'));
+    const cfg = l.blob(
+      Buffer.from(
+        JSON.stringify({
+          architecture: 'amd64',
+          os: 'linux',
+          config: { Cmd: ['cat', '/foreign'] },
+          rootfs: { type: 'layers', diff_ids: [sha256(base), sha256(extra)] },
+        }),
+      ),
+      'application/vnd.oci.image.config.v1+json',
+    );
+    l.tag(
+      'foreign',
+      l.blob(
+        Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: cfg, layers: [baseDesc, foreign] })),
+        'application/vnd.oci.image.manifest.v1+json',
+      ),
+    );
     push(l.dir, 'foreign', `${reg.addr}/test/foreign:v1`);
     fs.rmSync(path.dirname(registryBlobFile(reg, foreign.digest)), { recursive: true, force: true });
-    const listening = () => new Promise<true | undefined>((r) => net.connect(port, '127.0.0.1').on('connect', function (this: net.Socket) { this.destroy(); r(true); }).on('error', () => r(undefined)));
+    const listening = () =>
+      new Promise<true | undefined>((r) =>
+        net
+          .connect(port, '127.0.0.1')
+          .on('connect', function (this: net.Socket) {
+            this.destroy();
+            r(true);
+          })
+          .on('error', () => r(undefined)),
+      );
     await until('busybox httpd listening', listening, 30_000, 50);
     const s = store();
     const p = ts(s, ['pull', `${reg.addr}/test/foreign:v1`]);
@@ -407,8 +491,23 @@ test('bad references and unknown images are clear errors', (t) => {
 test('an image whose /etc/passwd is a fifo or /etc/group a zero device is refused at once, never read', async (t) => {
   const s = store();
   const cases: [string, Parameters<typeof tarOf>[0], RegExp][] = [
-    ['fifo', [{ name: 'etc/', type: 'directory', mode: 0o755 }, { name: 'etc/passwd', type: 'fifo', mode: 0o644 }], /the image's \/etc\/passwd is not a regular file/],
-    ['zero', [{ name: 'etc/', type: 'directory', mode: 0o755 }, { name: 'etc/passwd', body: 'app:x:1000:1000::/:/bin/sh\n' }, { name: 'etc/group', type: 'character-device', devmajor: 1, devminor: 5, mode: 0o644 }], /the image's \/etc\/group is not a regular file/],
+    [
+      'fifo',
+      [
+        { name: 'etc/', type: 'directory', mode: 0o755 },
+        { name: 'etc/passwd', type: 'fifo', mode: 0o644 },
+      ],
+      /the image's \/etc\/passwd is not a regular file/,
+    ],
+    [
+      'zero',
+      [
+        { name: 'etc/', type: 'directory', mode: 0o755 },
+        { name: 'etc/passwd', body: 'app:x:1000:1000::/:/bin/sh\n' },
+        { name: 'etc/group', type: 'character-device', devmajor: 1, devminor: 5, mode: 0o644 },
+      ],
+      /the image's \/etc\/group is not a regular file/,
+    ],
   ];
   for (const [name, entries, msg] of cases) {
     const img = layout.image([base, await tarOf(entries)], { Cmd: ['true'], User: 'app:app' });

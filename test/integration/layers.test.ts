@@ -73,7 +73,10 @@ for (const [name, entries, msg] of HOSTILE_LAYERS) {
     const before = fs.readdirSync(os.tmpdir()).filter((n) => n === 'evil' || n === 'escape');
     await t.throwsAsync(s.unpack(gz(await makeTar(entries)), GZIP), { message: msg });
     t.deepEqual(fs.readdirSync(path.join(s.root, 'layers', 'sha256')), [], 'no layer dir, no temporary dir');
-    t.deepEqual(fs.readdirSync(os.tmpdir()).filter((n) => n === 'evil' || n === 'escape'), before);
+    t.deepEqual(
+      fs.readdirSync(os.tmpdir()).filter((n) => n === 'evil' || n === 'escape'),
+      before,
+    );
   });
 }
 
@@ -83,7 +86,10 @@ for (const name of HOSTILE_WHITEOUTS) {
   test(`a whiteout named ${JSON.stringify(name)} is rejected and the store's other layers stay`, async (t) => {
     const s = store();
     const kept = await s.unpack(gz(await makeTar([{ name: 'keep', body: 'still here' }])), GZIP);
-    const hostile = await makeTar([{ name: 'a/b/', type: 'directory' }, { name, body: '' }]);
+    const hostile = await makeTar([
+      { name: 'a/b/', type: 'directory' },
+      { name, body: '' },
+    ]);
     await t.throwsAsync(s.unpack(gz(hostile), GZIP), { message: /layer whiteout .* does not name a file to hide/ });
     t.is(fs.readFileSync(path.join(s.dir(kept.diffId), 'keep'), 'utf8'), 'still here', 'the layer unpacked before is intact');
     t.deepEqual(fs.readdirSync(path.join(s.root, 'layers', 'sha256')), [kept.diffId.slice('sha256:'.length)], 'nothing else left in layers/sha256');
@@ -117,9 +123,11 @@ test('a corrupt or truncated gzip stream is an error, and leaves nothing', async
   t.deepEqual(fs.readdirSync(path.join(s.root, 'layers', 'sha256')), []);
 });
 
-test('a layer whose content does not match the config\'s diff ID is rejected', async (t) => {
+test("a layer whose content does not match the config's diff ID is rejected", async (t) => {
   const s = store();
   const raw = await makeTar([{ name: 'f', body: 'x' }]);
-  await t.throwsAsync(s.unpack(Readable.from([raw]), 'application/vnd.oci.image.layer.v1.tar', sha256('something else')), { message: /hashes to sha256:.*but the image config says/ });
+  await t.throwsAsync(s.unpack(Readable.from([raw]), 'application/vnd.oci.image.layer.v1.tar', sha256('something else')), {
+    message: /hashes to sha256:.*but the image config says/,
+  });
   t.deepEqual(fs.readdirSync(path.join(s.root, 'layers', 'sha256')), []);
 });

@@ -28,9 +28,19 @@ test.before(async (t) => {
   await withLessonLock(async () => {
     // The Japanese lessons say --lang ja themselves; the JSON run is the English one with each
     // --explain turned into --explain=json.
-    runs.en = await runLessons(registry!.addr, lessons.map((l) => l.sources.en));
-    runs.ja = await runLessons(registry!.addr, lessons.map((l) => l.sources.ja));
-    runs.json = await runLessons(registry!.addr, lessons.map((l) => l.sources.en), { explain: 'json' });
+    runs.en = await runLessons(
+      registry!.addr,
+      lessons.map((l) => l.sources.en),
+    );
+    runs.ja = await runLessons(
+      registry!.addr,
+      lessons.map((l) => l.sources.ja),
+    );
+    runs.json = await runLessons(
+      registry!.addr,
+      lessons.map((l) => l.sources.en),
+      { explain: 'json' },
+    );
     // Under the lock: another run of the lessons may make it again once the lock is released.
     bridgeLeft = spawnSync('ip', ['link', 'show', 'lessons0'], { stdio: 'ignore' }).status === 0;
   });
@@ -96,13 +106,39 @@ test('--explain narrates exactly the events the runtime emitted, in order, in En
   });
   // The lessons cover the image, rootfs, namespace, cgroup, lifecycle and pod steps.
   const kinds = new Set(runs.json.flatMap((l) => l.results.flatMap((r) => emitted(r.shown).map((e) => e.kind))));
-  for (const k of ['image_resolved', 'blob_fetched', 'layer_unpacked', 'rootfs_mounted', 'clone', 'pivot_root', 'cgroup_limits', 'updated', 'created', 'started', 'setns', 'signal', 'deleted', ...POD_STEPS] as const)
+  for (const k of [
+    'image_resolved',
+    'blob_fetched',
+    'layer_unpacked',
+    'rootfs_mounted',
+    'clone',
+    'pivot_root',
+    'cgroup_limits',
+    'updated',
+    'created',
+    'started',
+    'setns',
+    'signal',
+    'deleted',
+    ...POD_STEPS,
+  ] as const)
     t.true(kinds.has(k), `some lesson shows ${k}`);
   t.true(total > 100, `${total} events`);
 });
 
 // What `tsrun cri --explain` tells of one pod, in order (two containers: their steps twice).
-const POD_STEPS = ['pod_namespaces', 'pod_shm', 'pod_network', 'pod_files', 'pod_infra', 'container_spec', 'monitor_started', 'container_exited', 'pod_stopped', 'pod_removed'] as const;
+const POD_STEPS = [
+  'pod_namespaces',
+  'pod_shm',
+  'pod_network',
+  'pod_files',
+  'pod_infra',
+  'container_spec',
+  'monitor_started',
+  'container_exited',
+  'pod_stopped',
+  'pod_removed',
+] as const;
 
 test('the CRI lesson shows a pod from its pinned namespaces to its removal, narrated as emitted, in en and ja', (t) => {
   const i = lessons.findIndex((l) => l.name === '06-pod-cri');
@@ -114,7 +150,21 @@ test('the CRI lesson shows a pod from its pinned namespaces to its removal, narr
   );
   const events = json.flatMap((r) => emitted(r.shown));
   const podKinds = events.map((e) => e.kind).filter((k) => (POD_STEPS as readonly string[]).includes(k));
-  t.deepEqual(podKinds, ['pod_namespaces', 'pod_shm', 'pod_network', 'pod_files', 'pod_infra', 'container_spec', 'monitor_started', 'container_spec', 'monitor_started', 'container_exited', 'container_exited', 'pod_stopped', 'pod_removed']);
+  t.deepEqual(podKinds, [
+    'pod_namespaces',
+    'pod_shm',
+    'pod_network',
+    'pod_files',
+    'pod_infra',
+    'container_spec',
+    'monitor_started',
+    'container_spec',
+    'monitor_started',
+    'container_exited',
+    'container_exited',
+    'pod_stopped',
+    'pod_removed',
+  ]);
   // The pod got the first address of the lesson's subnet, and SIGTERM ended both containers.
   t.is(events.find((e) => e.kind === 'pod_network')?.detail, 'lessons 10.99.6.2 in $LESSONS/cri/run/pods/<id-1>/ns/net');
   t.deepEqual(
@@ -151,7 +201,10 @@ test('the committed lessons are what their sources generate (apart from placehol
     const stale = fs.readdirSync(path.join(LESSONS_DIR, lang)).filter((f) => f !== 'pictures' && !files.has(`${lang}/${f}`));
     t.deepEqual(stale, [], `docs/lessons/${lang} has files no source generates`);
     // The pictures: each page a lesson drew, with its PNG, and no other.
-    const drawn = runs[lang].flatMap((r) => [...r.pictures.keys()]).flatMap((f) => [f, f.replace(/\.html$/, '.png')]).sort();
+    const drawn = runs[lang]
+      .flatMap((r) => [...r.pictures.keys()])
+      .flatMap((f) => [f, f.replace(/\.html$/, '.png')])
+      .sort();
     const dir = path.join(LESSONS_DIR, lang, 'pictures');
     t.deepEqual(fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [], drawn, `docs/lessons/${lang}/pictures is out of date: run \`npm run lessons\``);
   }
@@ -202,10 +255,17 @@ test('the pictures the lessons draw open in chromium without an error, with ever
           t.deepEqual(page.errors, [], `${lang}/${name}`);
           t.true(page.dom.includes(`data-lang="${lang}"`), `${lang}/${name} is shown in ${lang}`);
           for (const m of page.dom.matchAll(/<li class="step" data-index="\d+" data-kind="([a-z_A-Z]+)"/g))
-            for (const l of LANGS) t.true(page.dom.includes(`<div class="l" lang="${l}"><b class="title">${CATALOGS[l][m[1] as StepKind].title.replace(/&/g, '&amp;')}</b>`), `${lang}/${name}: ${m[1]} in ${l}`);
+            for (const l of LANGS)
+              t.true(
+                page.dom.includes(`<div class="l" lang="${l}"><b class="title">${CATALOGS[l][m[1] as StepKind].title.replace(/&/g, '&amp;')}</b>`),
+                `${lang}/${name}: ${m[1]} in ${l}`,
+              );
           // The lesson shows the picture it drew, and links the page.
           const prose = r.source.segments.flatMap((s) => (s.kind === 'prose' ? [s.text] : [])).join('\n');
-          t.true(prose.includes(`](pictures/${name.replace(/\.html$/, '.png')})`) && prose.includes(`](pictures/${name})`), `${r.source.file} shows pictures/${name}`);
+          t.true(
+            prose.includes(`](pictures/${name.replace(/\.html$/, '.png')})`) && prose.includes(`](pictures/${name})`),
+            `${r.source.file} shows pictures/${name}`,
+          );
         }
   } finally {
     await browser.close();

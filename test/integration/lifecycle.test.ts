@@ -29,7 +29,7 @@ test('create leaves the init waiting; start runs it; kill stops it; delete remov
   const list = JSON.parse(tsrun(root, ['list', '--format', 'json']).stdout) as { id: string; status: string }[];
   t.deepEqual(list.find((s) => s.id === id)?.status, 'running');
   t.true(tsrun(root, ['list', '-q']).stdout.split('\n').includes(id));
-  t.regex(tsrun(root, ['list']).stdout, new RegExp(`^ID +PID +STATUS +BUNDLE +CREATED +OWNER\\n(.*\\n)*${id} +${pidText} +running `, "m"));
+  t.regex(tsrun(root, ['list']).stdout, new RegExp(`^ID +PID +STATUS +BUNDLE +CREATED +OWNER\\n(.*\\n)*${id} +${pidText} +running `, 'm'));
   // sh forks its sleep after its own exec: wait until the child runs sleep.
   const psJson = (): number[] => JSON.parse(tsrun(root, ['ps', '--format', 'json', id]).stdout) as number[];
   const comm = (p: number): string => {
@@ -141,7 +141,19 @@ test('usage errors: no id, unknown id, duplicate id, unknown verb, bad signal', 
 test('exec runs in the container, returns its status, honours --env --cwd --user', (t) => {
   const id = uniqueId('exec');
   tsrun(root, ['run', '-d', '-b', makeBundle(['sleep', '100']), id]);
-  const r = tsrun(root, ['exec', '--env', 'FOO=bar', '--cwd', '/tmp', '--user', '65534:65534', id, 'sh', '-c', 'echo $FOO $(pwd) $(id -u):$(id -g) $(hostname); exit 5']);
+  const r = tsrun(root, [
+    'exec',
+    '--env',
+    'FOO=bar',
+    '--cwd',
+    '/tmp',
+    '--user',
+    '65534:65534',
+    id,
+    'sh',
+    '-c',
+    'echo $FOO $(pwd) $(id -u):$(id -g) $(hostname); exit 5',
+  ]);
   t.is(r.code, 5, r.stderr);
   t.is(r.stdout, 'bar /tmp 65534:65534 tsrun\n');
   const ns = tsrun(root, ['exec', id, 'sh', '-c', 'readlink /proc/1/ns/pid; readlink /proc/self/ns/pid']);

@@ -27,7 +27,13 @@ test('pid namespace: the process is pid 1 and sees only its own processes', (t) 
   const r = runScript(root, 'echo $$; ps -o pid,comm; true');
   const rows = r.stdout.trim().split('\n');
   t.is(rows[0], '1');
-  t.deepEqual(rows.slice(2).map((l) => l.trim().split(/\s+/)), [['1', 'sh'], ['2', 'ps']]);
+  t.deepEqual(
+    rows.slice(2).map((l) => l.trim().split(/\s+/)),
+    [
+      ['1', 'sh'],
+      ['2', 'ps'],
+    ],
+  );
 });
 
 test('uts namespace: hostname and domainname', (t) => {
@@ -54,7 +60,10 @@ test('user namespace: uid/gid maps written by the runtime; root inside is an unp
     c.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
   });
   t.is(r.code, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).join(' '));
   t.deepEqual(lines.slice(0, 4), ['0 100000 1000', '1000 300000 64536', '0 100000 65536', '0']);
 });
 
@@ -82,7 +91,14 @@ test('joining an existing namespace by path (setns): a network namespace made wi
       c.linux!.namespaces = c.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: `/var/run/netns/${name}` } : n));
     });
     t.is(r.code, 0, r.stderr);
-    t.deepEqual(r.stdout.split('\n').map((s) => s.trim()).filter(Boolean).sort(), ['lo', 'probe0', 'probe1']);
+    t.deepEqual(
+      r.stdout
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .sort(),
+      ['lo', 'probe0', 'probe1'],
+    );
   } finally {
     execFileSync('ip', ['netns', 'del', name]);
   }

@@ -32,8 +32,19 @@ test('nginx from Debian packages, pulled from a registry, serves HTTP from a tsr
   try {
     const port = await freePort();
     const layout = new OciLayout(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-oci-nginx-')));
-    const conf = await tarOf([{ name: 'etc/', type: 'directory', mode: 0o755 }, { name: 'etc/nginx/', type: 'directory', mode: 0o755 }, { name: 'etc/nginx/tsrun.conf', body: nginxConf(port) }]);
-    layout.tag('nginx', layout.image([tarOfDir(busyboxRootfs()), tarOfDir(nginxLayerDir()), conf], { Cmd: ['nginx', '-c', '/etc/nginx/tsrun.conf'], Env: ['PATH=/usr/sbin:/usr/bin:/bin'], ExposedPorts: { [`${port}/tcp`]: {} } }));
+    const conf = await tarOf([
+      { name: 'etc/', type: 'directory', mode: 0o755 },
+      { name: 'etc/nginx/', type: 'directory', mode: 0o755 },
+      { name: 'etc/nginx/tsrun.conf', body: nginxConf(port) },
+    ]);
+    layout.tag(
+      'nginx',
+      layout.image([tarOfDir(busyboxRootfs()), tarOfDir(nginxLayerDir()), conf], {
+        Cmd: ['nginx', '-c', '/etc/nginx/tsrun.conf'],
+        Env: ['PATH=/usr/sbin:/usr/bin:/bin'],
+        ExposedPorts: { [`${port}/tcp`]: {} },
+      }),
+    );
     push(layout.dir, 'nginx', `${reg.addr}/library/nginx:test`);
     const store = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-store-'));
     t.is(tsrun(root, ['--store', store, 'pull', `${reg.addr}/library/nginx:test`]).code, 0);

@@ -34,7 +34,8 @@ test.before(async () => {
 
 test.after.always(async () => {
   for (const id of ids) tsrun(root, ['delete', '--force', id]);
-  for (const b of fs.readdirSync(work).filter((d) => d.startsWith('bundle-'))) tsrun(root, ['--store', path.join(work, 'store-html'), 'bundle', '--remove', path.join(work, b)]);
+  for (const b of fs.readdirSync(work).filter((d) => d.startsWith('bundle-')))
+    tsrun(root, ['--store', path.join(work, 'store-html'), 'bundle', '--remove', path.join(work, b)]);
   await browser?.close();
   await reg?.stop();
   fs.rmSync(work, { recursive: true, force: true });
@@ -46,7 +47,13 @@ const unique = (name: string): string => {
   return id;
 };
 
-const decode = (s: string): string => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n))).replace(/&amp;/g, '&');
+const decode = (s: string): string =>
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n)))
+    .replace(/&amp;/g, '&');
 
 interface DrawnStep {
   kind: StepKind;
@@ -63,7 +70,9 @@ function drawnSteps(dom: string): DrawnStep[] {
       const kind = /data-kind="([a-z_A-Z]+)"/.exec(li)![1] as StepKind;
       const stage = /data-stage="([a-z-]+)"/.exec(li)![1]!;
       const text = {} as DrawnStep['text'];
-      for (const m of li.matchAll(/<div class="l" lang="(en|ja)"><b class="title">([^<]*)<\/b> <code class="detail">([^<]*)<\/code><p class="explain">([^<]*)<\/p>/g))
+      for (const m of li.matchAll(
+        /<div class="l" lang="(en|ja)"><b class="title">([^<]*)<\/b> <code class="detail">([^<]*)<\/code><p class="explain">([^<]*)<\/p>/g,
+      ))
         text[m[1] as Lang] = { title: decode(m[2]!), detail: decode(m[3]!), explain: decode(m[4]!) };
       return { kind, stage, text };
     });
@@ -116,7 +125,11 @@ async function checkPage(t: import('ava').ExecutionContext, file: string, events
   });
   if (events.length) {
     const other = lang === 'ja' ? 'en' : 'ja';
-    t.deepEqual(page.scriptResult, { before: { lang, [lang]: events.length, [other]: 0 }, after: { lang: other, [other]: events.length, [lang]: 0 } }, `${file}: one language shown at a time; the button switches`);
+    t.deepEqual(
+      page.scriptResult,
+      { before: { lang, [lang]: events.length, [other]: 0 }, after: { lang: other, [other]: events.length, [lang]: 0 } },
+      `${file}: one language shown at a time; the button switches`,
+    );
   }
   return page;
 }
@@ -171,7 +184,10 @@ test('pull, create, exec --explain=html and inspect --html draw the image, the o
   t.is(c2.code, 0, c2.stderr);
   const seen = JSON.parse(tsrun(root, ['inspect', '--format', 'json', id]).stdout) as Inspection;
   const created = await checkPage(t, createPage, jsonEvents(c1.stderr), 'en');
-  t.true(seen.overlay !== undefined && seen.overlay.lower.length === 1 && seen.overlay.lower[0]!.files > 100, 'the rootfs is an overlay of the one busybox layer');
+  t.true(
+    seen.overlay !== undefined && seen.overlay.lower.length === 1 && seen.overlay.lower[0]!.files > 100,
+    'the rootfs is an overlay of the one busybox layer',
+  );
 
   const inspectPage = path.join(work, 'inspect.html');
   const ip = tsrun(root, ['inspect', '--html', inspectPage, '--lang', 'ja', id]);
@@ -207,7 +223,12 @@ test('pull, create, exec --explain=html and inspect --html draw the image, the o
   const execEvents = jsonEvents(e1.stderr);
   t.true(execEvents.some((e) => e.kind === 'setns'));
   const exec = await checkPage(t, execPage, execEvents, 'en');
-  t.true(drawnSteps(exec.dom).filter((s) => s.kind === 'setns').every((s) => s.stage === 'init'), 'an exec has no pivot_root: its init steps are one stage');
+  t.true(
+    drawnSteps(exec.dom)
+      .filter((s) => s.kind === 'setns')
+      .every((s) => s.stage === 'init'),
+    'an exec has no pivot_root: its init steps are one stage',
+  );
   t.true(/<td[^>]*>sleep<\/td>/.test(exec.dom), 'the container runs its program, seen at the end of the exec');
   t.is(tsrun(root, ['delete', '--force', id]).code, 0);
 });

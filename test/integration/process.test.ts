@@ -6,7 +6,11 @@ import { newRoot } from '../helpers/tsrun';
 const root = newRoot();
 
 const capLine = (out: string, name: string): string => new RegExp(`^Cap${name}:\\s*(\\w+)$`, 'm').exec(out)?.[1] ?? '';
-const hex = (bits: number[]): string => bits.reduce((m, b) => m | (1n << BigInt(b)), 0n).toString(16).padStart(16, '0');
+const hex = (bits: number[]): string =>
+  bits
+    .reduce((m, b) => m | (1n << BigInt(b)), 0n)
+    .toString(16)
+    .padStart(16, '0');
 
 test('capabilities: all five sets as configured', (t) => {
   const caps = {
@@ -97,7 +101,8 @@ test('oom_score_adj: raised as asked; lowering below zero fails clearly without 
   const r = runScript(root, 'cat /proc/self/oom_score_adj', (c) => (c.process!.oomScoreAdj = 500));
   t.is(r.stdout, '500\n', r.stderr);
   const neg = runScript(root, 'cat /proc/self/oom_score_adj', (c) => (c.process!.oomScoreAdj = -500));
-  const canLower = /^CapBnd:\s*\w*$/m.test('') || (BigInt('0x' + /^CapBnd:\s*(\w+)$/m.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))![1]) >> 24n) & 1n;
+  const canLower =
+    /^CapBnd:\s*\w*$/m.test('') || (BigInt('0x' + /^CapBnd:\s*(\w+)$/m.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))![1]) >> 24n) & 1n;
   if (canLower) t.is(neg.stdout, '-500\n');
   else {
     t.is(neg.code, 1);

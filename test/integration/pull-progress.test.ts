@@ -96,7 +96,11 @@ test('on a terminal: a live bar per layer with bytes, rate and time left, then d
     lines.some((l) => /^[0-9a-f]{12}: pulling +\[=*>? *\] [\d.]+ (B|KiB|MiB)\/[\d.]+ MiB [\d.]+ (B|KiB|MiB)\/s ETA \d+s$/.test(l)),
     lines.join('\n'),
   );
-  for (const id of ids) t.true(lines.some((l) => new RegExp(`^${id}: done +\\[=+\\] [\\d.]+ (KiB|MiB) in [\\d.]+ s \\([\\d.]+ (KiB|MiB)/s\\)$`).test(l)), `${id} done: ${lines.join('\n')}`);
+  for (const id of ids)
+    t.true(
+      lines.some((l) => new RegExp(`^${id}: done +\\[=+\\] [\\d.]+ (KiB|MiB) in [\\d.]+ s \\([\\d.]+ (KiB|MiB)/s\\)$`).test(l)),
+      `${id} done: ${lines.join('\n')}`,
+    );
   t.regex(r.out, new RegExp(`pulled ${ref.replace(/[.]/g, '\\.')}: 2 layers, 2 fetched \\([\\d.]+ MiB in [\\d.]+ s, [\\d.]+ (KiB|MiB)/s\\)`));
   t.regex(r.out, /\x1b\[\?25h/, 'the cursor is shown again');
 });

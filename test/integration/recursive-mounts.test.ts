@@ -28,7 +28,8 @@ function hostTreeWithSubmount(t: { teardown(fn: () => void): void }): string {
   return host;
 }
 
-const WRITE_BOTH = 'cat /data/sub/hello; for f in /data/top /data/sub/made; do if echo x > $f; then echo "$f written"; fi; done 2>&1; grep " /data" /proc/mounts';
+const WRITE_BOTH =
+  'cat /data/sub/hello; for f in /data/top /data/sub/made; do if echo x > $f; then echo "$f written"; fi; done 2>&1; grep " /data" /proc/mounts';
 
 test('["rbind","ro"] leaves a mount below the bind writable: the gap rro closes', (t) => {
   const host = hostTreeWithSubmount(t);
@@ -95,7 +96,10 @@ test('a kernel without mount_setattr: rro fails with a clear error, no container
   });
   const r = withoutSyscalls([SYS_MOUNT_SETATTR], ['--root', root, 'run', '-b', bundle, id]);
   t.not(r.code, 0);
-  t.regex(r.stderr, /recursive mount options .* of \/data need mount_setattr\(2\), which this kernel does not have \(Linux 5\.12 or later\): Function not implemented/);
+  t.regex(
+    r.stderr,
+    /recursive mount options .* of \/data need mount_setattr\(2\), which this kernel does not have \(Linux 5\.12 or later\): Function not implemented/,
+  );
   t.false(fs.existsSync(path.join(host, 'sub', 'made')), 'the container never ran');
   t.deepEqual(leftovers(root, id), []);
   // Without rro the same kernel runs the container: only the recursive options need the syscall.

@@ -22,7 +22,8 @@ test('a memory limit OOM-kills, and `events` reports the OOM', async (t) => {
   // The pipeline raises its own oom_score_adj: a second OOM, before the kernel has reaped tail,
   // must take head, not the shell that reports tail's status (it did, 1 run in 5, on cgroup v2).
   const sync = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-oom-sync-'));
-  const script = 'until [ -e /mnt/go ]; do sleep 0.1; done; (echo 1000 > /proc/self/oom_score_adj; head -c 200000000 /dev/zero | tail > /dev/null); echo tail-exited-$?; sleep 100';
+  const script =
+    'until [ -e /mnt/go ]; do sleep 0.1; done; (echo 1000 > /proc/self/oom_score_adj; head -c 200000000 /dev/zero | tail > /dev/null); echo tail-exited-$?; sleep 100';
   const bundle = makeBundle(['sh', '-c', script], (c) => {
     c.linux!.resources = { memory: { limit: 32 * 1024 * 1024, swap: 32 * 1024 * 1024 } };
     c.mounts!.push({ destination: '/mnt', type: 'bind', source: sync, options: ['rbind', 'rw'] });
@@ -38,7 +39,10 @@ test('a memory limit OOM-kills, and `events` reports the OOM', async (t) => {
   t.true(await waitFor(() => lines.includes('"type":"stats"'), 120_000), 'a stats event every interval');
   fs.writeFileSync(path.join(sync, 'go'), '');
   t.true(await waitFor(() => lines.includes('"type":"oom"'), 60_000), `events printed: ${lines.slice(0, 300)}`);
-  t.true(await waitFor(() => fs.readFileSync(out, 'utf8').includes('tail-exited-137'), 60_000), `the process over the limit was killed; the container printed ${JSON.stringify(fs.readFileSync(out, 'utf8'))}, its status is ${status(root, id)}`);
+  t.true(
+    await waitFor(() => fs.readFileSync(out, 'utf8').includes('tail-exited-137'), 60_000),
+    `the process over the limit was killed; the container printed ${JSON.stringify(fs.readFileSync(out, 'utf8'))}, its status is ${status(root, id)}`,
+  );
   const stats = JSON.parse(lines.split('\n').find((l) => l.includes('"type":"stats"')) ?? '{}');
   t.true(stats.data?.memory?.usage?.limit === 32 * 1024 * 1024, 'stats carry the limit');
   tsrun(root, ['delete', '-f', id]);
@@ -51,9 +55,13 @@ test('a memory limit OOM-kills, and `events` reports the OOM', async (t) => {
 test('pids.max stops a fork bomb', (t) => {
   // 40 forks against a limit of 10: the kernel refuses the rest (pids.events "max"), the peak stays at 10.
   // busybox sh gives up at the first refused fork: bomb from a subshell.
-  const r = runScript(root, `(for i in $(seq 40); do sleep 10 & done) 2>/dev/null; sleep 1.5; cat ${file('pids/pids.events', 'pids.events')} ${file('pids/pids.peak', 'pids.peak')}`, (c) => {
-    c.linux!.resources = { pids: { limit: 10 } };
-  });
+  const r = runScript(
+    root,
+    `(for i in $(seq 40); do sleep 10 & done) 2>/dev/null; sleep 1.5; cat ${file('pids/pids.events', 'pids.events')} ${file('pids/pids.peak', 'pids.peak')}`,
+    (c) => {
+      c.linux!.resources = { pids: { limit: 10 } };
+    },
+  );
   t.is(r.code, 0, r.stderr);
   const refused = Number(/max (\d+)/.exec(r.stdout)?.[1]);
   const peak = Number(r.stdout.trim().split('\n').pop());
@@ -98,10 +106,12 @@ test('pause freezes the container (no progress, state paused); resume thaws it',
 });
 
 test('devices: a device denied by the cgroup cannot be opened; allowed, it can', (t) => {
-  const withLoop = (allow: boolean) => (c: RuntimeConfig): void => {
-    c.linux!.devices = [{ type: 'b', path: '/dev/testloop', major: 7, minor: 0, fileMode: 0o600 }];
-    c.linux!.resources = { devices: [{ allow: false, access: 'rwm' }, ...(allow ? [{ allow: true, type: 'b', major: 7, minor: 0, access: 'r' }] : [])] };
-  };
+  const withLoop =
+    (allow: boolean) =>
+    (c: RuntimeConfig): void => {
+      c.linux!.devices = [{ type: 'b', path: '/dev/testloop', major: 7, minor: 0, fileMode: 0o600 }];
+      c.linux!.resources = { devices: [{ allow: false, access: 'rwm' }, ...(allow ? [{ allow: true, type: 'b', major: 7, minor: 0, access: 'r' }] : [])] };
+    };
   const denied = runScript(root, 'head -c 1 /dev/testloop > /dev/null && echo opened', withLoop(false));
   t.regex(denied.stderr, /Operation not permitted/);
   t.notRegex(denied.stdout, /opened/);
@@ -112,14 +122,16 @@ test('devices: a device denied by the cgroup cannot be opened; allowed, it can',
 });
 
 test('seccomp: a denied syscall returns the configured errno; KILL_PROCESS kills', (t) => {
-  const base = (action: 'SCMP_ACT_ERRNO' | 'SCMP_ACT_KILL_PROCESS') => (c: RuntimeConfig): void => {
-    c.mounts!.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs' });
-    c.linux!.seccomp = {
-      defaultAction: 'SCMP_ACT_ALLOW',
-      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
-      syscalls: [{ names: ['mkdir', 'mkdirat', 'no_such_syscall'], action, errnoRet: 38 }],
+  const base =
+    (action: 'SCMP_ACT_ERRNO' | 'SCMP_ACT_KILL_PROCESS') =>
+    (c: RuntimeConfig): void => {
+      c.mounts!.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs' });
+      c.linux!.seccomp = {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+        syscalls: [{ names: ['mkdir', 'mkdirat', 'no_such_syscall'], action, errnoRet: 38 }],
+      };
     };
-  };
   const r = runScript(root, 'mkdir /tmp/x; echo rc=$?; grep ^Seccomp: /proc/self/status; touch /tmp/file && echo touched', base('SCMP_ACT_ERRNO'));
   t.regex(r.stderr, /mkdir: can't create directory '\/tmp\/x': Function not implemented/);
   t.regex(r.stdout, /rc=1\nSeccomp:\s+2\ntouched/);
@@ -135,11 +147,22 @@ test('seccomp: an invalid profile is refused before anything is made', (t) => {
   for (const [seccomp, msg] of [
     [{ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_PDP11'] }, /linux\.seccomp: architectures: unknown architecture SCMP_ARCH_PDP11/],
     [{ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_BOGUS'] }, /linux\.seccomp: flags: unknown flag/],
-    [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }, /linux\.seccomp: listenerPath: SCMP_ACT_NOTIFY needs a listenerPath/],
+    [
+      { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] },
+      /linux\.seccomp: listenerPath: SCMP_ACT_NOTIFY needs a listenerPath/,
+    ],
     [{ defaultAction: 'SCMP_ACT_BOGUS' }, /linux\.seccomp\.defaultAction/],
   ] as const) {
     const id = uniqueId('badsc');
-    const r = tsrun(root, ['create', '-b', makeBundle(['true'], (c) => (c.linux!.seccomp = seccomp as unknown as RuntimeConfig['linux'] extends infer L ? (L extends { seccomp?: infer S } ? S : never) : never)), id]);
+    const r = tsrun(root, [
+      'create',
+      '-b',
+      makeBundle(
+        ['true'],
+        (c) => (c.linux!.seccomp = seccomp as unknown as RuntimeConfig['linux'] extends infer L ? (L extends { seccomp?: infer S } ? S : never) : never),
+      ),
+      id,
+    ]);
     t.is(r.code, 1);
     t.regex(r.stderr, msg);
     t.deepEqual(leftovers(root, id), []);
@@ -167,10 +190,19 @@ test('a user-namespaced root cannot touch host-owned files', (t) => {
   t.false(fs.existsSync(path.join(host, 'new')));
 });
 
-test('update changes a running container\'s limits, seen from inside', (t) => {
+test("update changes a running container's limits, seen from inside", (t) => {
   const id = uniqueId('upd');
   // Sleeps for good: in the v2 lane under load each tsrun call can take tens of seconds.
-  t.is(tsrun(root, ['run', '-d', '-b', makeBundle(['sleep', '100000'], (c) => (c.linux!.resources = { memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 50 } })), id]).code, 0);
+  t.is(
+    tsrun(root, [
+      'run',
+      '-d',
+      '-b',
+      makeBundle(['sleep', '100000'], (c) => (c.linux!.resources = { memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 50 } })),
+      id,
+    ]).code,
+    0,
+  );
   const read = (): string => {
     const r = tsrun(root, ['exec', id, 'cat', file('memory/memory.limit_in_bytes', 'memory.max'), file('pids/pids.max', 'pids.max')]);
     return r.code === 0 ? r.stdout : `exec failed (${r.code}): ${r.stderr}`;
@@ -228,12 +260,22 @@ test('seccomp SCMP_ACT_NOTIFY: the listener gets the notify fd with the state; w
   await waitFor(() => heard.includes('listening'));
   const r = runScript(root, 'mkdir /tmp/x; echo rc=$?', (c) => {
     c.mounts!.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs' });
-    c.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, listenerMetadata: 'hello-agent', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
+    c.linux!.seccomp = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      listenerPath: sock,
+      listenerMetadata: 'hello-agent',
+      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+    };
   });
   t.regex(r.stdout, /rc=1/);
   t.regex(r.stderr, /Function not implemented/);
   await waitFor(() => agent.exitCode !== null);
-  const msg = JSON.parse(heard.split('\n').find((l) => l.startsWith('pty '))!.slice(4));
+  const msg = JSON.parse(
+    heard
+      .split('\n')
+      .find((l) => l.startsWith('pty '))!
+      .slice(4),
+  );
   t.deepEqual(msg.fds, ['seccompFd']);
   t.is(msg.metadata, 'hello-agent');
   t.is(msg.state.status, 'creating');

@@ -38,8 +38,14 @@ function bundle(args: string[], edit?: (c: RuntimeConfig) => void): string {
 }
 
 const subMaps = (c: RuntimeConfig): void => {
-  c.linux!.uidMappings = [{ containerID: 0, hostID: user.uid, size: 1 }, { containerID: 1, hostID: user.sub.start, size: user.sub.count }];
-  c.linux!.gidMappings = [{ containerID: 0, hostID: user.gid, size: 1 }, { containerID: 1, hostID: user.sub.start, size: user.sub.count }];
+  c.linux!.uidMappings = [
+    { containerID: 0, hostID: user.uid, size: 1 },
+    { containerID: 1, hostID: user.sub.start, size: user.sub.count },
+  ];
+  c.linux!.gidMappings = [
+    { containerID: 0, hostID: user.gid, size: 1 },
+    { containerID: 1, hostID: user.sub.start, size: user.sub.count },
+  ];
 };
 
 test.serial('tsrun spec --rootless writes what runc spec --rootless writes', (t) => {
@@ -61,7 +67,11 @@ test.serial('tsrun spec --rootless writes what runc spec --rootless writes', (t)
 });
 
 test.serial('an ordinary user runs a container: root inside is the user outside, state under $XDG_RUNTIME_DIR', (t) => {
-  const dir = bundle(['sh', '-c', 'id -u; cat /proc/self/uid_map; stat -c %u /bin/busybox; echo made > /root/made; grep -c . /proc/self/setgroups; cat /proc/self/setgroups']);
+  const dir = bundle([
+    'sh',
+    '-c',
+    'id -u; cat /proc/self/uid_map; stat -c %u /bin/busybox; echo made > /root/made; grep -c . /proc/self/setgroups; cat /proc/self/setgroups',
+  ]);
   const id = uniqueId('rl');
   const r = user.tsrunAs(['run', '--bundle', dir, id]);
   t.is(r.code, 0, r.stderr);
@@ -86,13 +96,16 @@ test.serial('subordinate ids from /etc/subuid and /etc/subgid are mapped through
   });
   const r = user.tsrunAs(['run', '--bundle', dir, uniqueId('rl')]);
   t.is(r.code, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).join(' '));
   t.deepEqual(lines, [`0 ${user.uid} 1`, `1 ${user.sub.start} ${user.sub.count}`, `0 ${user.gid} 1`, `1 ${user.sub.start} ${user.sub.count}`, 'chowned']);
   const st = fs.statSync(path.join(dir, 'rootfs', 'tmp', 'by5'));
   t.deepEqual([st.uid, st.gid], [user.sub.start + 4, user.sub.start + 6], 'uid 5 inside is the 5th subordinate id outside');
 });
 
-test.serial('ids that are not the user\'s are refused before anything is made, naming the field and the fix', (t) => {
+test.serial("ids that are not the user's are refused before anything is made, naming the field and the fix", (t) => {
   const dir = bundle(['true'], (c) => {
     subMaps(c);
     c.linux!.uidMappings![1]!.hostID = user.sub.start + user.sub.count;
@@ -100,11 +113,16 @@ test.serial('ids that are not the user\'s are refused before anything is made, n
   const id = uniqueId('rl');
   const r = user.tsrunAs(['run', '--bundle', dir, id]);
   t.is(r.code, 1);
-  t.regex(r.stderr, new RegExp(`linux.uidMappings\\[1\\]: host uids ${user.sub.start + user.sub.count}-\\d+ are not yours: .*/etc/subuid gives it \\(${user.sub.start}-${user.sub.start + user.sub.count - 1}\\).*usermod --add-subuids`));
+  t.regex(
+    r.stderr,
+    new RegExp(
+      `linux.uidMappings\\[1\\]: host uids ${user.sub.start + user.sub.count}-\\d+ are not yours: .*/etc/subuid gives it \\(${user.sub.start}-${user.sub.start + user.sub.count - 1}\\).*usermod --add-subuids`,
+    ),
+  );
   t.false(fs.existsSync(path.join(user.runtimeDir, 'tsrun', id)), 'no state left behind');
 });
 
-test.serial('runc\'s rootless rules: a user namespace is required, idmapped mounts are refused, saying what the user gets instead', (t) => {
+test.serial("runc's rootless rules: a user namespace is required, idmapped mounts are refused, saying what the user gets instead", (t) => {
   const noUserns = bundle(['true'], (c) => {
     c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'user');
     delete c.linux!.uidMappings;
@@ -114,7 +132,14 @@ test.serial('runc\'s rootless rules: a user namespace is required, idmapped moun
   t.is(r1.code, 1);
   t.regex(r1.stderr, /linux.namespaces: rootless container requires user namespaces/);
   const idmapped = bundle(['true'], (c) => {
-    c.mounts!.push({ destination: '/data', type: 'bind', source: user.home, options: ['rbind'], uidMappings: [{ containerID: 0, hostID: user.uid, size: 1 }], gidMappings: [{ containerID: 0, hostID: user.gid, size: 1 }] });
+    c.mounts!.push({
+      destination: '/data',
+      type: 'bind',
+      source: user.home,
+      options: ['rbind'],
+      uidMappings: [{ containerID: 0, hostID: user.uid, size: 1 }],
+      gidMappings: [{ containerID: 0, hostID: user.gid, size: 1 }],
+    });
   });
   const r2 = user.tsrunAs(['run', '--bundle', idmapped, uniqueId('rl')]);
   t.is(r2.code, 1);
@@ -136,7 +161,7 @@ test.serial('a detached rootless container: exec, ps, kill --all, delete', async
   t.is(ps.code, 0, ps.stderr);
   t.regex(ps.stdout, /sleep 1000/);
   t.regex(ps.stdout, /sleep 999/);
-  t.notRegex(ps.stdout, /setpriv|tsrun/, 'nothing of the caller\'s own');
+  t.notRegex(ps.stdout, /setpriv|tsrun/, "nothing of the caller's own");
   t.is(user.tsrunAs(['kill', '--all', id, 'KILL']).code, 0);
   t.true(await waitFor(() => JSON.parse(user.tsrunAs(['state', id]).stdout).status === 'stopped'));
   t.is(user.tsrunAs(['delete', id]).code, 0);
@@ -157,7 +182,10 @@ test.serial('resources: refused without a delegated cgroup; applied inside one o
   if (!V2) {
     const r = user.tsrunAs(['run', '--bundle', dir, id]);
     t.is(r.code, 1);
-    t.regex(r.stderr, /cannot set memory limit: container could not join or create cgroup.*rootless needs no limits \+ no cgrouppath when no permission is granted for cgroups/);
+    t.regex(
+      r.stderr,
+      /cannot set memory limit: container could not join or create cgroup.*rootless needs no limits \+ no cgrouppath when no permission is granted for cgroups/,
+    );
     t.false(fs.existsSync(path.join(user.runtimeDir, 'tsrun', id)));
     return;
   }
@@ -173,7 +201,7 @@ test.serial('resources: refused without a delegated cgroup; applied inside one o
     t.regex(r.stdout, new RegExp(`^0::/tsrun-deleg-${user.name}/${id}$`, 'm'));
     t.regex(r.stdout, /^67108864$/m);
     t.regex(r.stdout, /^42$/m);
-    t.false(fs.existsSync(path.join(deleg, id)), 'delete removed the container\'s cgroup');
+    t.false(fs.existsSync(path.join(deleg, id)), "delete removed the container's cgroup");
   } finally {
     for (let i = 0; i < 100 && fs.existsSync(deleg); i++) {
       for (const d of fs.readdirSync(deleg, { withFileTypes: true }).filter((e) => e.isDirectory())) {
@@ -218,7 +246,9 @@ test.serial('networking: a network namespace of its own with only lo; slirp4netn
     t.is(user.tsrunAs(['run', '--detach', '--bundle', dir, id]).code, 0);
     const pid = (JSON.parse(user.tsrunAs(['state', id]).stdout) as { pid: number }).pid;
     // slirp4netns joins the container's user and network namespaces, as the user who owns them.
-    const slirp = spawn(user.asUser[0]!, [...user.asUser.slice(1), 'slirp4netns', '--configure', '--mtu=65520', String(pid), 'tap0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const slirp = spawn(user.asUser[0]!, [...user.asUser.slice(1), 'slirp4netns', '--configure', '--mtu=65520', String(pid), 'tap0'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let said = '';
     let slirpExit: number | null | undefined;
     slirp.stderr!.on('data', (b: Buffer) => (said = (said + b.toString()).slice(-4000)));

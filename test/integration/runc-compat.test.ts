@@ -31,7 +31,8 @@ for (const name of Object.keys(RUNTIMES) as Name[]) {
     t.is(alive.code, 0, alive.stderr);
     t.is(rt(name, ['kill', id, 'KILL']).code, 0);
     // Once stopped, signal 0 is refused like any signal.
-    for (let i = 0; i < 100 && JSON.parse(rt(name, ['state', id]).stdout).status !== 'stopped'; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    for (let i = 0; i < 100 && JSON.parse(rt(name, ['state', id]).stdout).status !== 'stopped'; i++)
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
     t.not(rt(name, ['kill', id, '0']).code, 0);
   });
 
@@ -88,7 +89,10 @@ for (const name of Object.keys(RUNTIMES) as Name[]) {
 test('spec: the namespaces runc spec writes on this host', (t) => {
   const dirs = { runc: fs.mkdtempSync(path.join(os.tmpdir(), 'runc-spec-')), tsrun: fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-spec-')) };
   for (const name of Object.keys(RUNTIMES) as Name[]) t.is(runToFiles(RUNTIMES[name], ['spec', '--bundle', dirs[name]]).code, 0);
-  const ns = (dir: string) => (JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { linux: { namespaces: { type: string }[] } }).linux.namespaces.map((n) => n.type).sort();
+  const ns = (dir: string) =>
+    (JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { linux: { namespaces: { type: string }[] } }).linux.namespaces
+      .map((n) => n.type)
+      .sort();
   t.deepEqual(ns(dirs.tsrun), ns(dirs.runc));
 });
 
@@ -185,12 +189,16 @@ for (const name of Object.keys(RUNTIMES) as Name[]) {
     fs.mkdirSync(path.join(rootfs, 'root-only'), { mode: 0o700 });
     fs.chmodSync(path.join(rootfs, 'root-only'), 0o700);
     const marker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-hookcwd-')), 'cwd');
-    const bundle = makeBundle(['sh', '-c', 'pwd; id -u'], (c) => {
-      c.root = { path: rootfs, readonly: false };
-      c.process!.cwd = '/root-only';
-      c.process!.user = { uid: 1000, gid: 1000 };
-      c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `pwd > ${marker}`] }] };
-    }, rootfs);
+    const bundle = makeBundle(
+      ['sh', '-c', 'pwd; id -u'],
+      (c) => {
+        c.root = { path: rootfs, readonly: false };
+        c.process!.cwd = '/root-only';
+        c.process!.user = { uid: 1000, gid: 1000 };
+        c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `pwd > ${marker}`] }] };
+      },
+      rootfs,
+    );
     const r = rt(name, ['run', '--bundle', bundle, uniqueId(`cwd${name}`)]);
     t.is(r.code, 0, r.stderr);
     t.is(r.stdout, '/root-only\n1000\n');
@@ -202,11 +210,15 @@ for (const name of Object.keys(RUNTIMES) as Name[]) {
 for (const name of Object.keys(RUNTIMES) as Name[]) {
   test(`${name}: startContainer hooks run under the container's seccomp filter`, (t) => {
     const rootfs = copyRootfs();
-    const bundle = makeBundle(['sh', '-c', 'ls -d /tmp/hook-made 2>/dev/null; echo done'], (c) => {
-      c.root = { path: rootfs, readonly: false };
-      c.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] };
-      c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'mkdir /tmp/hook-made'] }] };
-    }, rootfs);
+    const bundle = makeBundle(
+      ['sh', '-c', 'ls -d /tmp/hook-made 2>/dev/null; echo done'],
+      (c) => {
+        c.root = { path: rootfs, readonly: false };
+        c.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] };
+        c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'mkdir /tmp/hook-made'] }] };
+      },
+      rootfs,
+    );
     const id = uniqueId(`scmp${name}`);
     const r = rt(name, ['run', '--bundle', bundle, id]);
     t.not(r.code, 0, `the hook's mkdir went through the filter: ${r.stdout}`);
@@ -227,10 +239,13 @@ for (const name of Object.keys(RUNTIMES) as Name[]) {
 
 for (const name of Object.keys(RUNTIMES) as Name[]) {
   test(`${name}: a read-only /dev is filled first (its mounts and devices), then made read-only`, (t) => {
-    const bundle = makeBundle(['sh', '-c', 'ls /dev/pts >/dev/null && echo pts; test -c /dev/null && echo null; touch /dev/x 2>/dev/null || echo read-only'], (c) => {
-      const dev = c.mounts!.find((m) => m.destination === '/dev')!;
-      dev.options = [...(dev.options ?? []), 'ro'];
-    });
+    const bundle = makeBundle(
+      ['sh', '-c', 'ls /dev/pts >/dev/null && echo pts; test -c /dev/null && echo null; touch /dev/x 2>/dev/null || echo read-only'],
+      (c) => {
+        const dev = c.mounts!.find((m) => m.destination === '/dev')!;
+        dev.options = [...(dev.options ?? []), 'ro'];
+      },
+    );
     const r = rt(name, ['run', '--bundle', bundle, uniqueId(`rodev${name}`)]);
     t.is(r.code, 0, r.stderr);
     t.is(r.stdout, 'pts\nnull\nread-only\n');
@@ -281,8 +296,15 @@ for (const name of Object.keys(RUNTIMES) as Name[]) {
     const perController = rt(name, ['exec', '--cgroup', 'memory,pids:sub', id, 'cat', '/proc/self/cgroup']);
     t.is(perController.code, 0, perController.stderr);
     // The container has a cgroup namespace: its own cgroup is "/".
-    t.deepEqual(perController.stdout.split('\n').filter((l) => l.endsWith('/sub')).map((l) => l.split(':')[1]).sort(), ['memory', 'pids']);
-    t.regex(perController.stdout, /:cpu:\/\n/, 'the other hierarchies: the container\'s own cgroup');
+    t.deepEqual(
+      perController.stdout
+        .split('\n')
+        .filter((l) => l.endsWith('/sub'))
+        .map((l) => l.split(':')[1])
+        .sort(),
+      ['memory', 'pids'],
+    );
+    t.regex(perController.stdout, /:cpu:\/\n/, "the other hierarchies: the container's own cgroup");
 
     const out = rt(name, ['exec', '--cgroup', 'memory:../elsewhere', id, 'true']);
     t.is(out.code, 255);
@@ -299,11 +321,15 @@ for (const name of Object.keys(RUNTIMES) as Name[]) {
     }
     const all = rt(name, ['exec', '--cgroup', 'sub', id, 'cat', '/proc/self/cgroup']);
     t.is(all.code, 0, all.stderr);
-    t.deepEqual(all.stdout.split('\n').filter((l) => l && !l.endsWith(':/sub')), [], all.stdout);
+    t.deepEqual(
+      all.stdout.split('\n').filter((l) => l && !l.endsWith(':/sub')),
+      [],
+      all.stdout,
+    );
   });
 }
 
-test('tsrun: exec --cgroup refuses a sibling whose name starts with the container\'s (runc\'s prefix check lets it through)', (t) => {
+test("tsrun: exec --cgroup refuses a sibling whose name starts with the container's (runc's prefix check lets it through)", (t) => {
   const id = uniqueId('subsib');
   const parent = `tsrun-compat-${process.pid}-sib`;
   const bundle = makeBundle(['sleep', '100'], (c) => (c.linux!.cgroupsPath = `/${parent}/${id}`));
@@ -361,7 +387,12 @@ for (const name of Object.keys(RUNTIMES) as Name[]) {
     fs.mkdirSync(path.join('/sys/fs/cgroup/cpuset', parent, 'mid'), { recursive: true });
     t.teardown(() => removeCgroupTree(parent));
     t.is(fs.readFileSync(path.join('/sys/fs/cgroup/cpuset', parent, 'mid', 'cpuset.cpus'), 'utf8').trim(), '');
-    const r = rt(name, ['run', '--bundle', makeBundle(['cat', '/sys/fs/cgroup/cpuset/cpuset.cpus'], (c) => (c.linux!.cgroupsPath = `/${parent}/mid/ct`)), uniqueId(`cs${name}`)]);
+    const r = rt(name, [
+      'run',
+      '--bundle',
+      makeBundle(['cat', '/sys/fs/cgroup/cpuset/cpuset.cpus'], (c) => (c.linux!.cgroupsPath = `/${parent}/mid/ct`)),
+      uniqueId(`cs${name}`),
+    ]);
     t.is(r.code, 0, r.stderr);
     t.is(r.stdout, fs.readFileSync('/sys/fs/cgroup/cpuset/cpuset.cpus', 'utf8'));
   });
@@ -376,7 +407,25 @@ for (const name of Object.keys(RUNTIMES) as Name[]) {
     );
     const r = rt(name, ['run', '--bundle', bundle, uniqueId(`dev${name}`)]);
     t.is(r.code, 0, r.stderr);
-    t.is(r.stdout, ['b *:* m', 'c *:* m', 'c 10:200 rwm', 'c 136:* rwm', 'c 1:* rwm', 'c 1:11 rw', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:2 rwm', ''].join('\n'));
+    t.is(
+      r.stdout,
+      [
+        'b *:* m',
+        'c *:* m',
+        'c 10:200 rwm',
+        'c 136:* rwm',
+        'c 1:* rwm',
+        'c 1:11 rw',
+        'c 1:3 rwm',
+        'c 1:5 rwm',
+        'c 1:7 rwm',
+        'c 1:8 rwm',
+        'c 1:9 rwm',
+        'c 5:0 rwm',
+        'c 5:2 rwm',
+        '',
+      ].join('\n'),
+    );
   });
 }
 
@@ -395,13 +444,17 @@ for (const name of Object.keys(RUNTIMES) as Name[]) {
       fs.rmSync(locked, { recursive: true, force: true });
     });
     const map = [{ containerID: 0, hostID: 200000, size: 65536 }];
-    const bundle = makeBundle(['cat', '/data/file'], (c) => {
-      c.root = { path: rootfs, readonly: false };
-      c.linux!.namespaces!.push({ type: 'user' });
-      c.linux!.uidMappings = map;
-      c.linux!.gidMappings = map;
-      c.mounts!.push({ destination: '/data', type: 'bind', source: path.join(locked, 'data'), options: ['rbind', 'ro'] });
-    }, rootfs);
+    const bundle = makeBundle(
+      ['cat', '/data/file'],
+      (c) => {
+        c.root = { path: rootfs, readonly: false };
+        c.linux!.namespaces!.push({ type: 'user' });
+        c.linux!.uidMappings = map;
+        c.linux!.gidMappings = map;
+        c.mounts!.push({ destination: '/data', type: 'bind', source: path.join(locked, 'data'), options: ['rbind', 'ro'] });
+      },
+      rootfs,
+    );
     const r = rt(name, ['run', '--bundle', bundle, uniqueId(`lock${name}`)]);
     t.is(r.code, 0, r.stderr);
     t.is(r.stdout, 'host data\n');
@@ -412,9 +465,12 @@ for (const name of Object.keys(RUNTIMES) as Name[]) {
 // let a nested user namespace mount a fresh procfs; they are unmounted first, as runc does.
 for (const name of Object.keys(RUNTIMES) as Name[]) {
   test(`${name}: with --no-pivot, a nested unshare -mrpf cannot mount a fresh procfs`, (t) => {
-    const bundle = makeBundle(['sh', '-c', 'unshare -mrpf true && echo userns; if unshare -mrpf mount -t proc proc /mnt 2>/dev/null; then echo mounted; else echo refused; fi'], (c) => {
-      c.process!.user = { uid: 1000, gid: 1000 };
-    });
+    const bundle = makeBundle(
+      ['sh', '-c', 'unshare -mrpf true && echo userns; if unshare -mrpf mount -t proc proc /mnt 2>/dev/null; then echo mounted; else echo refused; fi'],
+      (c) => {
+        c.process!.user = { uid: 1000, gid: 1000 };
+      },
+    );
     const r = rt(name, ['run', '--no-pivot', '--bundle', bundle, uniqueId(`nopivot${name}`)]);
     t.is(r.code, 0, r.stderr);
     t.is(r.stdout, 'userns\nrefused\n');
@@ -443,7 +499,7 @@ for (const name of Object.keys(RUNTIMES) as Name[]) {
   });
 }
 
-test('tsrun: without a mount namespace, masked paths and a read-only root apply, exec enters the container\'s root, delete (or a failed create) leaves no mount', (t) => {
+test("tsrun: without a mount namespace, masked paths and a read-only root apply, exec enters the container's root, delete (or a failed create) leaves no mount", (t) => {
   const id = uniqueId('nomntx');
   const noMountNs = (c: RuntimeConfig): void => void (c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'mount'));
   const bundle = makeBundle(['sleep', '100'], noMountNs);
@@ -476,12 +532,24 @@ test('tsrun: without a mount namespace, masked paths and a read-only root apply,
 // Two conditions on one syscall argument: libseccomp takes them only as separate rules (OR).
 for (const name of Object.keys(RUNTIMES) as Name[]) {
   test(`${name}: two seccomp conditions on one argument match either value`, (t) => {
-    const bundle = makeBundle(['sh', '-c', 'trap "" USR1 USR2 HUP; for s in USR1 USR2 HUP; do kill -s $s $$ 2>/dev/null && echo $s sent || echo $s refused; done'], (c) => {
-      c.linux!.seccomp = {
-        defaultAction: 'SCMP_ACT_ALLOW',
-        syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 10, op: 'SCMP_CMP_EQ' }, { index: 1, value: 12, op: 'SCMP_CMP_EQ' }] }],
-      };
-    });
+    const bundle = makeBundle(
+      ['sh', '-c', 'trap "" USR1 USR2 HUP; for s in USR1 USR2 HUP; do kill -s $s $$ 2>/dev/null && echo $s sent || echo $s refused; done'],
+      (c) => {
+        c.linux!.seccomp = {
+          defaultAction: 'SCMP_ACT_ALLOW',
+          syscalls: [
+            {
+              names: ['kill'],
+              action: 'SCMP_ACT_ERRNO',
+              args: [
+                { index: 1, value: 10, op: 'SCMP_CMP_EQ' },
+                { index: 1, value: 12, op: 'SCMP_CMP_EQ' },
+              ],
+            },
+          ],
+        };
+      },
+    );
     const r = rt(name, ['run', '--bundle', bundle, uniqueId(`scarg${name}`)]);
     t.is(r.code, 0, r.stderr);
     t.is(r.stdout, 'USR1 refused\nUSR2 refused\nHUP sent\n');

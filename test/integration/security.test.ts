@@ -23,7 +23,11 @@ function fdsSeenInside(extraFds: number, preserve: number): string[] {
   extras.forEach((fd) => fs.closeSync(fd));
   fs.closeSync(outFd);
   if (r.status !== 0) throw new Error(`run failed: ${r.status}`);
-  return fs.readFileSync(out, 'utf8').trim().split('\n').sort((a, b) => Number(a) - Number(b));
+  return fs
+    .readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .sort((a, b) => Number(a) - Number(b));
 }
 
 test('the container inherits only stdio, or the fds passed with --preserve-fds (CVE-2024-21626 class: leaked fds)', (t) => {
@@ -51,7 +55,12 @@ test('a cwd through /proc/self/fd cannot escape into the host (CVE-2024-21626)',
   const marker = `host-only-${process.pid}`;
   fs.writeFileSync(path.join('/', 'tmp', marker), '');
   for (let fd = 3; fd <= 9; fd++) {
-    const r = tsrun(root, ['run', '-b', makeBundle(['sh', '-c', 'ls -a . .. ../.. 2>/dev/null'], (c) => (c.process!.cwd = `/proc/self/fd/${fd}`)), uniqueId('cwd')]);
+    const r = tsrun(root, [
+      'run',
+      '-b',
+      makeBundle(['sh', '-c', 'ls -a . .. ../.. 2>/dev/null'], (c) => (c.process!.cwd = `/proc/self/fd/${fd}`)),
+      uniqueId('cwd'),
+    ]);
     t.false(r.stdout.includes(marker), `fd ${fd}: the host /tmp was reachable`);
   }
   fs.rmSync(path.join('/', 'tmp', marker));
@@ -70,7 +79,11 @@ test('delete --force of a create killed before its pid was known signals no proc
   for (const d of Object.values(rec.cgroup.dirs)) await waitFor(() => (fs.existsSync(d) ? (fs.rmdirSync(d), true) : true) && !fs.existsSync(d));
   fs.writeFileSync(file, JSON.stringify({ ...rec, status: 'creating', pid: 0, pidStartTime: undefined }));
   // delete runs in a process group of its own beside a sentinel: that group is what pid 0 names.
-  const r = spawnSync('setsid', ['--wait', 'sh', '-c', `sleep 30 & s=$!; ${TSRUN} --root ${root} delete --force ${id}; echo "rc=$?"; kill -0 $s && echo sentinel-alive; kill $s`], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(
+    'setsid',
+    ['--wait', 'sh', '-c', `sleep 30 & s=$!; ${TSRUN} --root ${root} delete --force ${id}; echo "rc=$?"; kill -0 $s && echo sentinel-alive; kill $s`],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   t.is(r.stdout, 'rc=0\nsentinel-alive\n', r.stderr);
   t.false(fs.existsSync(path.join(root, id)), 'the record is gone');
   t.is(tsrun(root, ['state', id]).code, 1);
@@ -85,7 +98,10 @@ test('--preserve-fds beyond the fds the caller passed is refused, and nothing is
   const outFd = fs.openSync(out, 'w+');
   const errFile = path.join(os.tmpdir(), `${id}.err`);
   const errFd = fs.openSync(errFile, 'w+');
-  const r = spawnSync(TSRUN, ['--root', root, 'run', '--preserve-fds', '16', '-b', makeBundle(['sh', '-c', 'ls -1 /proc/$$/fd']), id], { stdio: ['ignore', outFd, errFd, ...extras], timeout: 60_000 });
+  const r = spawnSync(TSRUN, ['--root', root, 'run', '--preserve-fds', '16', '-b', makeBundle(['sh', '-c', 'ls -1 /proc/$$/fd']), id], {
+    stdio: ['ignore', outFd, errFd, ...extras],
+    timeout: 60_000,
+  });
   extras.forEach((fd) => fs.closeSync(fd));
   fs.closeSync(outFd);
   fs.closeSync(errFd);
@@ -103,17 +119,21 @@ test('--preserve-fds beyond the fds the caller passed is refused, and nothing is
 
 // With no /dev tmpfs in the config, /dev/null is the image's: a symlink there must never become
 // what covers a masked path (it would put a host file such as core_pattern in the container).
-test('a masked path is never covered through the image\'s /dev/null symlink (CVE-2025-31133 class)', (t) => {
+test("a masked path is never covered through the image's /dev/null symlink (CVE-2025-31133 class)", (t) => {
   const rootfs = copyRootfs();
   fs.mkdirSync(path.join(rootfs, 'dev'), { recursive: true });
   fs.rmSync(path.join(rootfs, 'dev', 'null'), { force: true });
   fs.symlinkSync('/proc/sys/kernel/core_pattern', path.join(rootfs, 'dev', 'null'));
   const before = fs.readFileSync('/proc/sys/kernel/core_pattern', 'utf8');
-  const bundle = makeBundle(['sh', '-c', 'cat /proc/timer_list; echo x > /proc/timer_list'], (c) => {
-    c.mounts = c.mounts!.filter((m) => m.destination !== '/dev' && !m.destination.startsWith('/dev/'));
-    c.linux!.maskedPaths = ['/proc/timer_list'];
-    c.root!.readonly = false;
-  }, rootfs);
+  const bundle = makeBundle(
+    ['sh', '-c', 'cat /proc/timer_list; echo x > /proc/timer_list'],
+    (c) => {
+      c.mounts = c.mounts!.filter((m) => m.destination !== '/dev' && !m.destination.startsWith('/dev/'));
+      c.linux!.maskedPaths = ['/proc/timer_list'];
+      c.root!.readonly = false;
+    },
+    rootfs,
+  );
   const id = uniqueId('devnull');
   const r = tsrun(root, ['run', '-b', bundle, id]);
   t.not(r.code, 0, `the container ran with a mask through the symlink: ${r.stdout}`);
@@ -132,21 +152,33 @@ test('a masked path is never covered through the image\'s /dev/null symlink (CVE
 // fd, onto a target opened without following links: an image whose /dev/console is a symlink to
 // a procfs file must not get the pty mounted over that file (runc 1.1.5 does: its container then
 // sees a pty at /proc/sys/kernel/core_pattern), nor the file bound on /dev/console.
-test('the terminal reaches /dev/console only through its own fd, never through an image\'s /dev/console symlink (CVE-2025-52565 class)', (t) => {
-  const ok = tsrun(root, ['run', '-b', makeBundle(['sh', '-c', '[ "$(stat -c %t:%T /dev/console)" = "$(stat -L -c %t:%T "$(tty)")" ] && echo console-is-the-tty'], (c) => (c.process!.terminal = true)), uniqueId('console')]);
+test("the terminal reaches /dev/console only through its own fd, never through an image's /dev/console symlink (CVE-2025-52565 class)", (t) => {
+  const ok = tsrun(root, [
+    'run',
+    '-b',
+    makeBundle(
+      ['sh', '-c', '[ "$(stat -c %t:%T /dev/console)" = "$(stat -L -c %t:%T "$(tty)")" ] && echo console-is-the-tty'],
+      (c) => (c.process!.terminal = true),
+    ),
+    uniqueId('console'),
+  ]);
   t.is(ok.code, 0, ok.stderr);
-  t.regex(ok.stdout, /console-is-the-tty/, '/dev/console is the container\'s terminal');
+  t.regex(ok.stdout, /console-is-the-tty/, "/dev/console is the container's terminal");
 
   const rootfs = copyRootfs();
   fs.rmSync(path.join(rootfs, 'dev'), { recursive: true, force: true });
   fs.mkdirSync(path.join(rootfs, 'dev', 'pts'), { recursive: true });
   fs.symlinkSync('/proc/sys/kernel/core_pattern', path.join(rootfs, 'dev', 'console'));
-  const bundle = makeBundle(['sh', '-c', 'stat -c %F /proc/sys/kernel/core_pattern /dev/console'], (c) => {
-    // No /dev tmpfs: the image's /dev (and its link) is what the container gets; devpts stays.
-    c.mounts = c.mounts!.filter((m) => m.destination !== '/dev');
-    c.process!.terminal = true;
-    c.root!.readonly = false;
-  }, rootfs);
+  const bundle = makeBundle(
+    ['sh', '-c', 'stat -c %F /proc/sys/kernel/core_pattern /dev/console'],
+    (c) => {
+      // No /dev tmpfs: the image's /dev (and its link) is what the container gets; devpts stays.
+      c.mounts = c.mounts!.filter((m) => m.destination !== '/dev');
+      c.process!.terminal = true;
+      c.root!.readonly = false;
+    },
+    rootfs,
+  );
   const id = uniqueId('console');
   const r = tsrun(root, ['run', '-b', bundle, id]);
   t.not(r.code, 0, `the container ran with its terminal bound through the link: ${r.stdout}`);
@@ -170,14 +202,18 @@ const BOUNDING = /^CapBnd:\s*0000000020000420$/m; // the default spec's three ca
 // that trusts it drops nothing from the bounding set, and a root process without
 // no_new_privileges (Kubernetes' default) gets every capability at its first execve. runc
 // refuses such a destination ("cannot be mounted because it is inside /proc"); so does tsrun.
-test('a mount destination that an image\'s symlink leads into /proc is refused (CVE-2025-52881 class: a volume over /proc/sys/kernel)', (t) => {
+test("a mount destination that an image's symlink leads into /proc is refused (CVE-2025-52881 class: a volume over /proc/sys/kernel)", (t) => {
   const rootfs = copyRootfs();
   fs.symlinkSync('/proc/sys/kernel', path.join(rootfs, 'settings'));
   const vol = fakeProcDir({ cap_last_cap: '0\n' });
-  const bundle = makeBundle(['sh', '-c', 'grep CapBnd /proc/self/status'], (c) => {
-    c.process!.noNewPrivileges = false;
-    c.mounts!.push({ destination: '/settings', type: 'bind', source: vol, options: ['rbind', 'rw'] });
-  }, rootfs);
+  const bundle = makeBundle(
+    ['sh', '-c', 'grep CapBnd /proc/self/status'],
+    (c) => {
+      c.process!.noNewPrivileges = false;
+      c.mounts!.push({ destination: '/settings', type: 'bind', source: vol, options: ['rbind', 'rw'] });
+    },
+    rootfs,
+  );
   const id = uniqueId('procredir');
   const r = tsrun(root, ['run', '-b', bundle, id]);
   t.not(r.code, 0, `the volume was mounted over the container's /proc/sys/kernel: ${r.stdout}`);
@@ -190,7 +226,7 @@ test('a mount destination that an image\'s symlink leads into /proc is refused (
 // A config may still mount over parts of /proc (lxcfs does): what the container sees there is its
 // own business, but the runtime's reads and writes (cap_last_cap, sysctls, oom_score_adj) go
 // through its own procfs, so a fake file or a symlink out of the volume reaches nothing.
-test('the runtime reads and writes procfs through its own /proc, never through mounts over the container\'s (CVE-2025-52881 class)', async (t) => {
+test("the runtime reads and writes procfs through its own /proc, never through mounts over the container's (CVE-2025-52881 class)", async (t) => {
   const victim = fakeProcDir({ file: 'untouched\n', oom: 'untouched\n' });
   const vol = fakeProcDir({ cap_last_cap: '0\n' }, { shmmax: '/victim/file' });
   const bundle = makeBundle(['sh', '-c', 'grep CapBnd /proc/self/status > /victim/capbnd'], (c) => {
@@ -212,8 +248,8 @@ test('the runtime reads and writes procfs through its own /proc, never through m
   t.is(shm.stdout.trim(), '123456', `the sysctl reached the container's ipc namespace: ${shm.stderr}`);
   t.is(tsrun(root, ['start', id]).code, 0);
   t.true(await waitFor(() => fs.existsSync(path.join(victim, 'capbnd')) && fs.readFileSync(path.join(victim, 'capbnd'), 'utf8').includes('\n')));
-  t.regex(fs.readFileSync(path.join(victim, 'capbnd'), 'utf8'), BOUNDING, 'the bounding set was dropped up to the kernel\'s own cap_last_cap');
-  t.is(fs.readFileSync(path.join(victim, 'file'), 'utf8'), 'untouched\n', 'the sysctl was not written through the volume\'s symlink');
+  t.regex(fs.readFileSync(path.join(victim, 'capbnd'), 'utf8'), BOUNDING, "the bounding set was dropped up to the kernel's own cap_last_cap");
+  t.is(fs.readFileSync(path.join(victim, 'file'), 'utf8'), 'untouched\n', "the sysctl was not written through the volume's symlink");
   t.is(fs.readFileSync(path.join(victim, 'oom'), 'utf8'), 'untouched\n', 'oom_score_adj was not written into the file mounted over it');
   tsrun(root, ['delete', '-f', id]);
   fs.rmSync(victim, { recursive: true, force: true });

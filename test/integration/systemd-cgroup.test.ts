@@ -47,7 +47,10 @@ if (!SYSTEMD) {
     const id = uniqueId('sd');
     const r = tsrun(root, sd(['run', '--bundle', makeBundle(['true']), id]));
     t.is(r.code, 1);
-    t.regex(r.stderr, /systemd cgroup flag passed, but systemd support for managing cgroups is not available \(systemd is not PID 1 here: no \/run\/systemd\/system\); use the cgroupfs driver/);
+    t.regex(
+      r.stderr,
+      /systemd cgroup flag passed, but systemd support for managing cgroups is not available \(systemd is not PID 1 here: no \/run\/systemd\/system\); use the cgroupfs driver/,
+    );
     t.false(fs.existsSync(path.join(root, id)), 'nothing left behind');
   });
 } else {
@@ -56,12 +59,27 @@ if (!SYSTEMD) {
     const unit = `tsrun-${id}.scope`;
     const bundle = makeBundle(['sleep', '1000'], (c) => {
       noCgroupns(c);
-      c.linux!.resources = { ...c.linux!.resources, memory: { limit: 96 * 1024 * 1024 }, pids: { limit: 77 }, cpu: { quota: 25000, period: 100000, shares: 512 } };
+      c.linux!.resources = {
+        ...c.linux!.resources,
+        memory: { limit: 96 * 1024 * 1024 },
+        pids: { limit: 77 },
+        cpu: { quota: 25000, period: 100000, shares: 512 },
+      };
     });
     const r = tsrun(root, sd(['run', '--detach', '--bundle', bundle, id]));
     t.is(r.code, 0, r.stderr);
     try {
-      const p = show(unit, ['ActiveState', 'Slice', 'Delegate', 'ControlGroup', 'TasksMax', 'CPUQuotaPerSecUSec', V2 ? 'MemoryMax' : 'MemoryLimit', 'MainPID', 'Description']);
+      const p = show(unit, [
+        'ActiveState',
+        'Slice',
+        'Delegate',
+        'ControlGroup',
+        'TasksMax',
+        'CPUQuotaPerSecUSec',
+        V2 ? 'MemoryMax' : 'MemoryLimit',
+        'MainPID',
+        'Description',
+      ]);
       t.is(p['ActiveState'], 'active');
       t.is(p['Slice'], 'system.slice');
       t.is(p['Delegate'], 'yes');
@@ -99,10 +117,18 @@ if (!SYSTEMD) {
   test.serial('cgroupsPath "slice:prefix:name" names the scope and its slice; anything else is refused in runc\'s words', (t) => {
     const id = uniqueId('sd');
     const unit = `tsrtest-${id}.scope`;
-    const ok = tsrun(root, sd(['run', '--bundle', makeBundle(['cat', '/proc/self/cgroup'], (c) => {
-        noCgroupns(c);
-        c.linux!.cgroupsPath = `tsrun-test.slice:tsrtest:${id}`;
-      }), id]));
+    const ok = tsrun(
+      root,
+      sd([
+        'run',
+        '--bundle',
+        makeBundle(['cat', '/proc/self/cgroup'], (c) => {
+          noCgroupns(c);
+          c.linux!.cgroupsPath = `tsrun-test.slice:tsrtest:${id}`;
+        }),
+        id,
+      ]),
+    );
     t.is(ok.code, 0, ok.stderr);
     t.regex(ok.stdout, new RegExp(`/tsrun.slice/tsrun-test.slice/${unit}$`, 'm'), 'a dash nests the slice in tsrun.slice');
     t.is(show(unit, ['LoadState'])['LoadState'], 'not-found');

@@ -29,16 +29,20 @@ test('a rootfs owned by the mapped ids belongs to root inside', (t) => {
   t.is(fs.statSync(path.join(rootfs, 'etc', 'made')).uid, 200000, 'on disk, the file belongs to the mapped id');
 });
 
-test('an idmapped bind mount shows host-root files as the container root\'s, and writes land as host root', (t) => {
+test("an idmapped bind mount shows host-root files as the container root's, and writes land as host root", (t) => {
   const rootfs = copyRootfs();
   execFileSync('chown', ['-R', '-h', '200000:200000', rootfs]);
   const host = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-idmap-'));
   fs.chmodSync(host, 0o755);
   fs.writeFileSync(path.join(host, 'owned-by-root'), 'x\n', { mode: 0o644 });
-  const r = runScript(root, 'stat -c "%u:%g" /shared/owned-by-root; echo more >> /shared/owned-by-root && touch /shared/new && stat -c "%u:%g" /shared/new', (c) => {
-    userns(c, rootfs);
-    c.mounts!.push({ destination: '/shared', type: 'bind', source: host, options: ['rbind'], uidMappings: MAP, gidMappings: MAP });
-  });
+  const r = runScript(
+    root,
+    'stat -c "%u:%g" /shared/owned-by-root; echo more >> /shared/owned-by-root && touch /shared/new && stat -c "%u:%g" /shared/new',
+    (c) => {
+      userns(c, rootfs);
+      c.mounts!.push({ destination: '/shared', type: 'bind', source: host, options: ['rbind'], uidMappings: MAP, gidMappings: MAP });
+    },
+  );
   t.is(r.code, 0, r.stderr);
   t.is(r.stdout, '0:0\n0:0\n');
   t.is(fs.readFileSync(path.join(host, 'owned-by-root'), 'utf8'), 'x\nmore\n');

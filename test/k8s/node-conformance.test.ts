@@ -29,7 +29,9 @@ test('the CI sample of the [NodeConformance] specs passes on tsrun cri, and the 
   const byName = new Map(s.specs.map((r) => [r.name, r]));
   const missing = sample.filter((n) => !byName.has(n));
   t.deepEqual(missing, [], 'every sample spec ran');
-  const notPassed = s.specs.filter((r) => r.state !== 'passed').map((r) => `${r.state}: ${r.name}${r.message ? `\n  ${r.message.replace(/\n/g, '\n  ')}` : ''}`);
+  const notPassed = s.specs
+    .filter((r) => r.state !== 'passed')
+    .map((r) => `${r.state}: ${r.name}${r.message ? `\n  ${r.message.replace(/\n/g, '\n  ')}` : ''}`);
   t.deepEqual(notPassed, [], `every sample spec passed (reports in ${outDir})`);
   if (!missing.length && !notPassed.length && !s.error && !s.leftovers.length) fs.rmSync(outDir, { recursive: true, force: true });
 });

@@ -35,7 +35,7 @@ test('variant and inspect texts exist in both languages, the Japanese ones in Ja
   for (const text of Object.values(INSPECT_TEXTS.ja)) t.regex(text, /[\u3040-\u30ff\u4e00-\u9faf]/);
 });
 
-test('a narrator explains a kind of step once, in the host\'s cgroup words', (t) => {
+test("a narrator explains a kind of step once, in the host's cgroup words", (t) => {
   const ev = (kind: 'mount' | 'cgroup_limits', detail: string) => ({ kind, detail, durationUs: 10, time: '' });
   const say = narrator('en', { cgroupV1: true });
   t.is(say(ev('mount', 'proc -> /proc')).split('\n').length, 3);

@@ -12,7 +12,10 @@ const V2 = '30 23 0:27 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegat
 test('layouts are told apart from mountinfo', (t) => {
   const h = parseMountinfo(HYBRID);
   t.is(h.mode, 'hybrid');
-  t.deepEqual(h.v1.map((x) => x.controllers), [['cpu', 'cpuacct'], ['memory'], ['name=systemd']]);
+  t.deepEqual(
+    h.v1.map((x) => x.controllers),
+    [['cpu', 'cpuacct'], ['memory'], ['name=systemd']],
+  );
   t.is(h.unified, '/sys/fs/cgroup/unified');
   t.is(parseMountinfo(V2).mode, 'v2');
   t.is(parseMountinfo(HYBRID.split('\n').slice(0, 3).join('\n')).mode, 'v1');
@@ -75,7 +78,7 @@ import { parseSubCgroupArgs, subCgroupDirs } from '../../src/cgroups/sub-cgroups
 
 const texts = (rules: { allow: boolean }[]): string[] => rules.map((r) => `${r.allow ? 'allow' : 'deny'} ${ruleText(r)}`);
 
-test('device emulator: rules merge, stray letters drop, and only what changes is written (as runc\'s)', (t) => {
+test("device emulator: rules merge, stray letters drop, and only what changes is written (as runc's)", (t) => {
   const target = DeviceEmulator.fromRules([
     { allow: false, access: 'rwm' },
     { allow: true, type: 'c', major: 1, minor: -1, access: 'rwm' },
@@ -90,19 +93,47 @@ test('device emulator: rules merge, stray letters drop, and only what changes is
   t.deepEqual(texts(DeviceEmulator.fromList('c 1:* rwm\nc 1:11 rwm\nc 5:0 rwm\n').transition(target)), ['deny c 1:11 m', 'deny c 5:0 rwm']);
   // v2 gets the same state as rules from "deny everything".
   t.deepEqual(texts(target.rules()), ['allow c 1:* rwm', 'allow c 1:11 rw']);
-  t.deepEqual(texts(DeviceEmulator.fromRules([{ allow: true, access: 'rwm' }, { allow: false, type: 'b', major: 8, minor: 0, access: 'w' }]).rules()), ['allow a', 'deny b 8:0 w']);
+  t.deepEqual(
+    texts(
+      DeviceEmulator.fromRules([
+        { allow: true, access: 'rwm' },
+        { allow: false, type: 'b', major: 8, minor: 0, access: 'w' },
+      ]).rules(),
+    ),
+    ['allow a', 'deny b 8:0 w'],
+  );
 });
 
 test('device emulator: a deny inside a wider allow is refused, as cgroup v1 would ignore it', (t) => {
-  t.throws(() => DeviceEmulator.fromRules([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: -1, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 3, access: 'w' }]), {
-    message: /devices\[2\]: "c 1:3 w" would cut a hole in the wider rule "c 1:\* rwm"/,
-  });
+  t.throws(
+    () =>
+      DeviceEmulator.fromRules([
+        { allow: false, access: 'rwm' },
+        { allow: true, type: 'c', major: 1, minor: -1, access: 'rwm' },
+        { allow: false, type: 'c', major: 1, minor: 3, access: 'w' },
+      ]),
+    {
+      message: /devices\[2\]: "c 1:3 w" would cut a hole in the wider rule "c 1:\* rwm"/,
+    },
+  );
   t.throws(() => DeviceEmulator.fromRules([{ allow: true, type: 'p', major: 1, minor: 1 }]), { message: /devices\[0\]\.type: "p" is not a, b or c/ });
 });
 
-test('exec --cgroup values are read as runc reads them; a path never leaves the container\'s cgroup', (t) => {
-  const state = { driver: 'v1' as const, path: '/t/c', dirs: { memory: '/nonexistent/memory/t/c', 'cpu,cpuacct': '/nonexistent/cpu,cpuacct/t/c' }, created: [] };
-  t.deepEqual([...parseSubCgroupArgs(['memory,cpu:a/b', 'pids:/c'])], [['memory', 'a/b'], ['cpu', 'a/b'], ['pids', '/c']]);
+test("exec --cgroup values are read as runc reads them; a path never leaves the container's cgroup", (t) => {
+  const state = {
+    driver: 'v1' as const,
+    path: '/t/c',
+    dirs: { memory: '/nonexistent/memory/t/c', 'cpu,cpuacct': '/nonexistent/cpu,cpuacct/t/c' },
+    created: [],
+  };
+  t.deepEqual(
+    [...parseSubCgroupArgs(['memory,cpu:a/b', 'pids:/c'])],
+    [
+      ['memory', 'a/b'],
+      ['cpu', 'a/b'],
+      ['pids', '/c'],
+    ],
+  );
   t.deepEqual([...parseSubCgroupArgs(['sub'])], [['', 'sub']]);
   t.throws(() => parseSubCgroupArgs(['a', 'b']), { message: /each needs a CONTROLLER: prefix/ });
   t.throws(() => parseSubCgroupArgs(['a:b:c']), { message: /invalid argument "a:b:c"/ });
@@ -111,5 +142,7 @@ test('exec --cgroup values are read as runc reads them; a path never leaves the 
   t.throws(() => subCgroupDirs(state, parseSubCgroupArgs(['io:x'])), { message: /unknown controller "io"/ });
   // Inside, but not made: named, not created.
   t.throws(() => subCgroupDirs(state, parseSubCgroupArgs(['memory:/x/../y'])), { message: /\/nonexistent\/memory\/t\/c\/y does not exist/ });
-  t.throws(() => subCgroupDirs({ driver: 'v2', path: '/t/c', dirs: { unified: '/x' }, created: [] }, parseSubCgroupArgs(['memory:x'])), { message: /cgroup v2 has one hierarchy/ });
+  t.throws(() => subCgroupDirs({ driver: 'v2', path: '/t/c', dirs: { unified: '/x' }, created: [] }, parseSubCgroupArgs(['memory:x'])), {
+    message: /cgroup v2 has one hierarchy/,
+  });
 });

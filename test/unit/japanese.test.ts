@@ -21,7 +21,10 @@ const DETAILS: Partial<Record<StepKind, string[]>> = {
   pod_namespaces: ['net,ipc,uts -> /run/tsrun/cri/pods/ab/ns', 'none (host) -> /run/x/ns', 'user,net -> /r/ns (uid map 0 100000 65536)'],
   pod_network: ['lessons 10.99.6.2 in /run/x/ns/net', 'lessons 10.99.6.2 in /run/x/ns/net ports 8080->80'],
   pod_files: ['hostname web, hosts, resolv.conf in /run/x'],
-  container_spec: ['httpd from lessons/hello:1.0: user 0:0, 14 capabilities, seccomp SCMP_ACT_ERRNO, args ["httpd","-f"]', 'httpd from r/h:1.0: user 0:0, 14 capabilities, seccomp none, args ["sh","-c","echo serving on port 80"]'],
+  container_spec: [
+    'httpd from lessons/hello:1.0: user 0:0, 14 capabilities, seccomp SCMP_ACT_ERRNO, args ["httpd","-f"]',
+    'httpd from r/h:1.0: user 0:0, 14 capabilities, seccomp none, args ["sh","-c","echo serving on port 80"]',
+  ],
   cgroup_limits: ['memory: memory.max=33554432', 'devices: devices.deny=a, devices.allow=c 1:3 rwm'],
   monitor_started: ['monitor pid 10, container pid 11, log /var/log/pods/x/0.log', 'monitor pid 10, container pid 11'],
   container_exited: ['httpd: exit 143 (Error)', 'hello: exit 0 (Completed)'],
@@ -114,9 +117,22 @@ test("the picture's ja text has no English word", (t) => {
       processes: [{ hostPid: 10, containerPid: 1, ppid: 9, name: 'sh' }],
       overlay: { lower: [{ dir: '/l', files: 3, capped: false }], upper: { dir: '/u', files: 1, capped: false }, work: '/w' },
     },
-    pod: { id: 'p', name: 'web', namespace: 'default', namespaces: [{ type: 'net', path: '/ns/net' }], ip: '10.0.0.2', bridge: 'br0', hostVeth: 'veth1', podInterface: 'eth0', ports: ['8080->80/tcp'], containers: [{ id: 'c1', name: 'httpd', state: 'CONTAINER_RUNNING', joins: [] }] },
+    pod: {
+      id: 'p',
+      name: 'web',
+      namespace: 'default',
+      namespaces: [{ type: 'net', path: '/ns/net' }],
+      ip: '10.0.0.2',
+      bridge: 'br0',
+      hostVeth: 'veth1',
+      podInterface: 'eth0',
+      ports: ['8080->80/tcp'],
+      containers: [{ id: 'c1', name: 'httpd', state: 'CONTAINER_RUNNING', joins: [] }],
+    },
   });
-  const ja = [...html.matchAll(/<(span|tspan|div) class="l" lang="ja">(.*?)<\/\1>/g)].map((m) => m[2]!.replace(/<[^>]+>/g, ' ').replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n))));
+  const ja = [...html.matchAll(/<(span|tspan|div) class="l" lang="ja">(.*?)<\/\1>/g)].map((m) =>
+    m[2]!.replace(/<[^>]+>/g, ' ').replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n))),
+  );
   t.true(ja.length > 50);
   for (const s of ja) t.deepEqual(englishWords(s), [], s);
 });

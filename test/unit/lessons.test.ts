@@ -25,7 +25,8 @@ test('a lesson source: prose, and run blocks split into commands (continuations,
 });
 
 test('a cleanup block is kept apart from the commands, and both languages must have the same', (t) => {
-  const src = (lang: string, cleanup: string): string => ['# 09 · T', '```run', 'echo a', '```', `prose ${lang}`, '```cleanup', cleanup, 'true', '```'].join('\n');
+  const src = (lang: string, cleanup: string): string =>
+    ['# 09 · T', '```run', 'echo a', '```', `prose ${lang}`, '```cleanup', cleanup, 'true', '```'].join('\n');
   const en = parseLesson('/x/09-t.en.md', src('en', 'ip link del br0 2>/dev/null'));
   t.deepEqual(commandsOf(en), ['echo a']);
   t.deepEqual(cleanupOf(en), ['ip link del br0 2>/dev/null\ntrue']);
@@ -41,7 +42,10 @@ test('explain rewrites touch only tsrun verbs that emit events', (t) => {
   t.is(withExplain('tsrun exec --explain c1 ps 2>steps.txt; cat steps.txt', 'json'), 'tsrun exec --explain=json c1 ps 2>steps.txt; cat steps.txt');
   t.is(withExplain('tsrun state c1 | jq .pid', 'json'), 'tsrun state c1 | jq .pid');
   // The CRI server narrates into the file its stderr goes to, in the background.
-  t.is(withExplain('tsrun cri --explain --lang ja --listen unix://$L/s \\\n  --run-dir $L/r 2>steps.log &', 'json'), 'tsrun cri --explain=json --listen unix://$L/s \\\n  --run-dir $L/r 2>steps.log &');
+  t.is(
+    withExplain('tsrun cri --explain --lang ja --listen unix://$L/s \\\n  --run-dir $L/r 2>steps.log &', 'json'),
+    'tsrun cri --explain=json --listen unix://$L/s \\\n  --run-dir $L/r 2>steps.log &',
+  );
   t.is(withoutLang('tsrun run --explain --lang ja -b x y'), 'tsrun run --explain -b x y');
 });
 
@@ -125,7 +129,10 @@ test('a shell finds what its commands left in the background, and close() stops 
       ['sleep'],
     );
     await shell.close();
-    t.false(fs.existsSync(`/proc/${left[0]!.pid}/stat`) && !/\) [ZX] /.test(fs.readFileSync(`/proc/${left[0]!.pid}/stat`, 'utf8')), 'the background sleep is gone');
+    t.false(
+      fs.existsSync(`/proc/${left[0]!.pid}/stat`) && !/\) [ZX] /.test(fs.readFileSync(`/proc/${left[0]!.pid}/stat`, 'utf8')),
+      'the background sleep is gone',
+    );
   } finally {
     await shell.close();
     fs.rmSync(out, { recursive: true, force: true });

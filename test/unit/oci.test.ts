@@ -29,7 +29,11 @@ test('recursive mount options become mount_setattr attributes, not mount(2) flag
   t.is(parseMountOptions(['rbind', 'ro']).recursive, undefined, 'no recursive word, no attributes');
   // Access time is one field: setting it needs the whole field in attr_clr.
   t.deepEqual(parseMountOptions(['rnoatime']).recursive, { set: MOUNT_ATTR.NOATIME, clear: MOUNT_ATTR._ATIME });
-  t.deepEqual(parseMountOptions(['rnoatime', 'rstrictatime']).recursive, { set: MOUNT_ATTR.STRICTATIME, clear: MOUNT_ATTR._ATIME }, 'strictatime wins, as in mount(2)');
+  t.deepEqual(
+    parseMountOptions(['rnoatime', 'rstrictatime']).recursive,
+    { set: MOUNT_ATTR.STRICTATIME, clear: MOUNT_ATTR._ATIME },
+    'strictatime wins, as in mount(2)',
+  );
   t.deepEqual(parseMountOptions(['rnoatime', 'ratime']).recursive, { set: MOUNT_ATTR.RELATIME, clear: MOUNT_ATTR._ATIME });
 });
 
@@ -95,7 +99,7 @@ test('plan encoding: header, then tagged records in the documented layout', (t) 
   t.is(buf.readUInt32LE(4), 1);
   // Walk the records: every length must land exactly on the next header.
   const tags: number[] = [];
-  for (let off = 8; off < buf.length; ) {
+  for (let off = 8; off < buf.length;) {
     tags.push(buf.readUInt16LE(off));
     off += 6 + buf.readUInt32LE(off + 2);
     t.true(off <= buf.length);

@@ -12,7 +12,11 @@ test('registries with ports, localhost, IPv6; nested paths; digests', (t) => {
   t.like(parseReference('127.0.0.1:5000/team/app:v1'), { registry: '127.0.0.1:5000', repository: 'team/app', tag: 'v1' });
   t.like(parseReference('localhost/app'), { registry: 'localhost', repository: 'app', tag: 'latest' });
   t.like(parseReference('[::1]:5000/app:x'), { registry: '[::1]:5000', repository: 'app', tag: 'x' });
-  t.like(parseReference('registry.k8s.io/e2e-test-images/busybox:1.29-2'), { registry: 'registry.k8s.io', repository: 'e2e-test-images/busybox', tag: '1.29-2' });
+  t.like(parseReference('registry.k8s.io/e2e-test-images/busybox:1.29-2'), {
+    registry: 'registry.k8s.io',
+    repository: 'e2e-test-images/busybox',
+    tag: '1.29-2',
+  });
   const d = 'sha256:' + 'a'.repeat(64);
   t.like(parseReference(`busybox@${d}`), { repository: 'library/busybox', tag: undefined, digest: d });
   t.like(parseReference(`busybox:1@${d}`), { tag: '1', digest: d });

@@ -21,9 +21,12 @@ const GROUP = 'root:x:0:\nwheel:x:10:root,app\nnogroup:x:65534:\napp:x:1000:\nau
 const files: Record<string, string> = { '/etc/passwd': PASSWD, '/etc/group': GROUP };
 const read = (f: string): string | undefined => files[f];
 
-const IMAGE: ImageConfig = { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: { Entrypoint: ['/entry'], Cmd: ['serve'], Env: ['PATH=/bin', 'MODE=image'], WorkingDir: '/srv' } } as ImageConfig;
-
-
+const IMAGE: ImageConfig = {
+  architecture: 'amd64',
+  os: 'linux',
+  rootfs: { type: 'layers', diff_ids: [] },
+  config: { Entrypoint: ['/entry'], Cmd: ['serve'], Env: ['PATH=/bin', 'MODE=image'], WorkingDir: '/srv' },
+} as ImageConfig;
 
 /** The request as the server receives it: sent through the CRI's own encoding, defaults filled. */
 function containerConfig(extra: object = {}): ContainerConfig__Output {
@@ -56,7 +59,12 @@ function sandbox(extra: Partial<SandboxRecord> = {}, podSecurity: object = {}, s
   } as unknown as SandboxRecord;
 }
 
-function gen(config: ContainerConfig__Output, sb: SandboxRecord = sandbox(), pidNamespace: string | undefined = '/proc/42/ns/pid', image: ImageConfig = IMAGE): ContainerSpec {
+function gen(
+  config: ContainerConfig__Output,
+  sb: SandboxRecord = sandbox(),
+  pidNamespace: string | undefined = '/proc/42/ns/pid',
+  image: ImageConfig = IMAGE,
+): ContainerSpec {
   return containerSpec({ id: 'c0', sandbox: sb, config, image, imageName: 'example/app:1', read, cgroupsPath: '/kubepods/pod0/c0', pidNamespace });
 }
 
@@ -84,7 +92,10 @@ interface Case {
 
 const nullDev = fs.statSync('/dev/null');
 const localhostProfile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'specgen-')), 'profile.json');
-fs.writeFileSync(localhostProfile, JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read', 'write', 'exit_group'], action: 'SCMP_ACT_ALLOW' }] }));
+fs.writeFileSync(
+  localhostProfile,
+  JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read', 'write', 'exit_group'], action: 'SCMP_ACT_ALLOW' }] }),
+);
 
 const CASES: Case[] = [
   {
@@ -102,8 +113,14 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'envs override the image\'s by key; working_dir overrides WorkingDir',
-    config: containerConfig({ envs: [{ key: 'MODE', value: 'request' }, { key: 'EXTRA', value: '1' }], working_dir: '/tmp' }),
+    name: "envs override the image's by key; working_dir overrides WorkingDir",
+    config: containerConfig({
+      envs: [
+        { key: 'MODE', value: 'request' },
+        { key: 'EXTRA', value: '1' },
+      ],
+      working_dir: '/tmp',
+    }),
     check: (g, t) => {
       t.true(g.spec.process?.env?.includes('MODE=request'));
       t.false(g.spec.process?.env?.includes('MODE=image'));
@@ -120,13 +137,15 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'run_as_username resolves through the image\'s /etc/passwd',
+    name: "run_as_username resolves through the image's /etc/passwd",
     config: containerConfig(sc({ run_as_username: 'nobody' })),
     check: (g, t) => t.like(g.spec.process?.user, { uid: 65534, gid: 65534 }),
   },
   {
     name: 'run_as_group and supplemental groups; Strict takes only the groups the request names',
-    config: containerConfig(sc({ run_as_user: { value: 1000 }, run_as_group: { value: 3000 }, supplemental_groups: ['4000'], supplemental_groups_policy: 'Strict' })),
+    config: containerConfig(
+      sc({ run_as_user: { value: 1000 }, run_as_group: { value: 3000 }, supplemental_groups: ['4000'], supplemental_groups_policy: 'Strict' }),
+    ),
     check: (g, t) => {
       t.like(g.spec.process?.user, { uid: 1000, gid: 3000 });
       t.deepEqual(g.user.additionalGids, [3000, 4000]);
@@ -155,7 +174,7 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'privileged: every capability, nothing masked, sysfs writable, no seccomp, the host\'s devices',
+    name: "privileged: every capability, nothing masked, sysfs writable, no seccomp, the host's devices",
     config: containerConfig(sc({ privileged: true, seccomp: { profile_type: 'RuntimeDefault', localhost_ref: '' } })),
     sandbox: sandbox({}, { privileged: true }),
     check: (g, t) => {
@@ -167,7 +186,7 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'readonly_rootfs: a read-only root, and the pod\'s /etc files read-only too',
+    name: "readonly_rootfs: a read-only root, and the pod's /etc files read-only too",
     config: containerConfig(sc({ readonly_rootfs: true })),
     check: (g, t) => {
       t.true(g.spec.root?.readonly);
@@ -199,37 +218,95 @@ const CASES: Case[] = [
     check: (g, t) => t.is(g.spec.linux?.seccomp, undefined),
   },
   {
-    name: 'namespaces: the pod\'s network, IPC and UTS by path, the pod\'s PID namespace (the default POD), a mount and cgroup namespace of its own',
+    name: "namespaces: the pod's network, IPC and UTS by path, the pod's PID namespace (the default POD), a mount and cgroup namespace of its own",
     config: containerConfig(),
-    check: (g, t) => t.deepEqual(nsTypes(g), ['mount', 'network=/run/tsrun/pods/pod0/net', 'ipc=/run/tsrun/pods/pod0/ipc', 'uts=/run/tsrun/pods/pod0/uts', 'pid=/proc/42/ns/pid', 'cgroup']),
+    check: (g, t) =>
+      t.deepEqual(nsTypes(g), [
+        'mount',
+        'network=/run/tsrun/pods/pod0/net',
+        'ipc=/run/tsrun/pods/pod0/ipc',
+        'uts=/run/tsrun/pods/pod0/uts',
+        'pid=/proc/42/ns/pid',
+        'cgroup',
+      ]),
   },
   {
-    name: 'namespaces: pid CONTAINER makes its own; NODE on a hostPID pod joins the host\'s (no entry)',
+    name: "namespaces: pid CONTAINER makes its own; NODE on a hostPID pod joins the host's (no entry)",
     config: containerConfig(sc({ namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD', target_id: '', userns_options: null } })),
     check: (g, t) => {
       t.true(nsTypes(g).includes('pid'));
-      const host = gen(containerConfig(sc({ namespace_options: { network: 'NODE', pid: 'NODE', ipc: 'NODE', target_id: '', userns_options: null } })), sandbox({ hostPid: true, hostNetwork: true, netns: undefined, ipcns: undefined, utsns: undefined }), undefined);
+      const host = gen(
+        containerConfig(sc({ namespace_options: { network: 'NODE', pid: 'NODE', ipc: 'NODE', target_id: '', userns_options: null } })),
+        sandbox({ hostPid: true, hostNetwork: true, netns: undefined, ipcns: undefined, utsns: undefined }),
+        undefined,
+      );
       t.deepEqual(nsTypes(host), ['mount', 'cgroup']);
     },
   },
   {
-    name: 'a hostNetwork pod without a UTS namespace of its own keeps the host\'s hostname',
+    name: "a hostNetwork pod without a UTS namespace of its own keeps the host's hostname",
     config: containerConfig(),
     sandbox: sandbox({ hostNetwork: true, netns: undefined, utsns: undefined }),
     check: (g, t) => t.is(g.spec.hostname, undefined),
   },
   {
-    name: 'mounts: a volume wins over the pod\'s file at the same path; bidirectional makes the rootfs rshared, host-to-container rslave',
-    config: containerConfig({ mounts: [{ container_path: '/etc/hosts', host_path: '/etc/hosts', readonly: true, selinux_relabel: false, propagation: 'PROPAGATION_PRIVATE', uidMappings: [], gidMappings: [], recursive_read_only: false, image: null, image_sub_path: '' }, { container_path: '/data', host_path: os.tmpdir(), readonly: false, selinux_relabel: false, propagation: 'PROPAGATION_HOST_TO_CONTAINER', uidMappings: [], gidMappings: [], recursive_read_only: false, image: null, image_sub_path: '' }] as never }),
+    name: "mounts: a volume wins over the pod's file at the same path; bidirectional makes the rootfs rshared, host-to-container rslave",
+    config: containerConfig({
+      mounts: [
+        {
+          container_path: '/etc/hosts',
+          host_path: '/etc/hosts',
+          readonly: true,
+          selinux_relabel: false,
+          propagation: 'PROPAGATION_PRIVATE',
+          uidMappings: [],
+          gidMappings: [],
+          recursive_read_only: false,
+          image: null,
+          image_sub_path: '',
+        },
+        {
+          container_path: '/data',
+          host_path: os.tmpdir(),
+          readonly: false,
+          selinux_relabel: false,
+          propagation: 'PROPAGATION_HOST_TO_CONTAINER',
+          uidMappings: [],
+          gidMappings: [],
+          recursive_read_only: false,
+          image: null,
+          image_sub_path: '',
+        },
+      ] as never,
+    }),
     check: (g, t) => {
-      t.deepEqual(g.spec.mounts?.filter((m) => m.destination === '/etc/hosts').map((m) => m.source), ['/etc/hosts']);
+      t.deepEqual(
+        g.spec.mounts?.filter((m) => m.destination === '/etc/hosts').map((m) => m.source),
+        ['/etc/hosts'],
+      );
       t.deepEqual(mountOf(g, '/data')?.options, ['rbind', 'rslave']);
       t.is(g.spec.linux?.rootfsPropagation, 'rslave');
     },
   },
   {
     name: 'resources: shares, quota, period and memory become linux.resources; devices default-deny',
-    config: containerConfig({ linux: { resources: { cpu_shares: '512', cpu_quota: '50000', cpu_period: '100000', memory_limit_in_bytes: String(64 << 20), oom_score_adj: '0', cpuset_cpus: '', cpuset_mems: '', hugepage_limits: [], unified: {}, memory_swap_limit_in_bytes: '0' }, security_context: null } as never }),
+    config: containerConfig({
+      linux: {
+        resources: {
+          cpu_shares: '512',
+          cpu_quota: '50000',
+          cpu_period: '100000',
+          memory_limit_in_bytes: String(64 << 20),
+          oom_score_adj: '0',
+          cpuset_cpus: '',
+          cpuset_mems: '',
+          hugepage_limits: [],
+          unified: {},
+          memory_swap_limit_in_bytes: '0',
+        },
+        security_context: null,
+      } as never,
+    }),
     check: (g, t) => {
       t.like(g.spec.linux?.resources?.cpu, { shares: 512, quota: 50000, period: 100000 });
       t.is(g.spec.linux?.resources?.memory?.limit, 64 << 20);
@@ -242,7 +319,9 @@ const CASES: Case[] = [
     check: (g, t) => {
       const d = g.spec.linux?.devices?.find((x) => x.path === '/dev/mynull');
       t.like(d, { type: 'c', major: Math.floor(nullDev.rdev / 256) & 0xfff, minor: nullDev.rdev & 0xff });
-      t.true((g.spec.linux?.resources?.devices ?? []).some((r) => r.allow && r.type === 'c' && r.major === d?.major && r.minor === d?.minor && r.access === 'rw'));
+      t.true(
+        (g.spec.linux?.resources?.devices ?? []).some((r) => r.allow && r.type === 'c' && r.major === d?.major && r.minor === d?.minor && r.access === 'rw'),
+      );
     },
   },
   {
@@ -252,7 +331,7 @@ const CASES: Case[] = [
     check: (g, t) => t.deepEqual(g.spec.linux?.sysctl, { 'net.ipv4.ip_unprivileged_port_start': '0' }),
   },
   {
-    name: 'stop signal: the request\'s, else the image\'s StopSignal, else SIGTERM',
+    name: "stop signal: the request's, else the image's StopSignal, else SIGTERM",
     config: containerConfig({ stop_signal: 'SIGINT' } as never),
     check: (g, t) => {
       t.is(g.stopSignal, 'SIGINT');
@@ -279,7 +358,13 @@ const CASES: Case[] = [
   {
     name: 'annotations say what kubelet tools look for',
     config: containerConfig({ annotations: { team: 'a' } }),
-    check: (g, t) => t.like(g.spec.annotations, { team: 'a', 'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.sandbox-id': 'pod0', 'io.kubernetes.cri.container-name': 'app' }),
+    check: (g, t) =>
+      t.like(g.spec.annotations, {
+        team: 'a',
+        'io.kubernetes.cri.container-type': 'container',
+        'io.kubernetes.cri.sandbox-id': 'pod0',
+        'io.kubernetes.cri.container-name': 'app',
+      }),
   },
 ];
 
@@ -296,12 +381,34 @@ for (const c of CASES) {
 
 const REFUSED: [string, ContainerConfig__Output, RegExp, SandboxRecord?][] = [
   ['a privileged container in a pod that is not privileged', containerConfig(sc({ privileged: true })), /pod sandbox is not privileged/],
-  ['an unknown capability', containerConfig(sc({ capabilities: { add_capabilities: ['NOT_A_CAP'], drop_capabilities: [], add_ambient_capabilities: [] } })), /unknown capability "NOT_A_CAP"/],
+  [
+    'an unknown capability',
+    containerConfig(sc({ capabilities: { add_capabilities: ['NOT_A_CAP'], drop_capabilities: [], add_ambient_capabilities: [] } })),
+    /unknown capability "NOT_A_CAP"/,
+  ],
   ['run_as_group without a user', containerConfig(sc({ run_as_group: { value: 5 } })), /run_as_group needs/],
-  ['a relative container_path', containerConfig({ mounts: [{ container_path: 'data', host_path: '/tmp', propagation: 'PROPAGATION_PRIVATE' }] as never }), /mounts\[0\]\.container_path "data": must be an absolute path/],
-  ['recursive_read_only without readonly', containerConfig({ mounts: [{ container_path: '/d', host_path: '/tmp', readonly: false, recursive_read_only: true, propagation: 'PROPAGATION_PRIVATE' }] as never }), /recursive_read_only needs readonly/],
-  ['a device that is not one', containerConfig({ devices: [{ host_path: '/etc/hostname', container_path: '/dev/x', permissions: 'rwm' }] as never }), /devices\[0\]\.host_path \/etc\/hostname: not a device/],
-  ['a seccomp profile path that is not absolute', containerConfig(sc({ seccomp: { profile_type: 'Localhost', localhost_ref: 'profile.json' } })), /must be an absolute path/],
+  [
+    'a relative container_path',
+    containerConfig({ mounts: [{ container_path: 'data', host_path: '/tmp', propagation: 'PROPAGATION_PRIVATE' }] as never }),
+    /mounts\[0\]\.container_path "data": must be an absolute path/,
+  ],
+  [
+    'recursive_read_only without readonly',
+    containerConfig({
+      mounts: [{ container_path: '/d', host_path: '/tmp', readonly: false, recursive_read_only: true, propagation: 'PROPAGATION_PRIVATE' }] as never,
+    }),
+    /recursive_read_only needs readonly/,
+  ],
+  [
+    'a device that is not one',
+    containerConfig({ devices: [{ host_path: '/etc/hostname', container_path: '/dev/x', permissions: 'rwm' }] as never }),
+    /devices\[0\]\.host_path \/etc\/hostname: not a device/,
+  ],
+  [
+    'a seccomp profile path that is not absolute',
+    containerConfig(sc({ seccomp: { profile_type: 'Localhost', localhost_ref: 'profile.json' } })),
+    /must be an absolute path/,
+  ],
   ['a user the image does not have', containerConfig(sc({ run_as_username: 'ghost' })), /ghost/],
 ];
 

@@ -9,8 +9,24 @@ import { PassThrough, Duplex } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { TsrunError } from '../../src/common/errors';
 import { StreamingServer } from '../../src/cri/streaming/server';
-import { encodeData, encodePing, encodeSettings, encodeSynStream, encodeWindowUpdate, SpdyFrameParser, type SpdyFrame } from '../../src/cri/streaming/spdy-frames';
-import { adler32, decodeHeaderBlock, encodeHeaderBlock, SPDY_DICTIONARY, SpdyHeaderCompressor, SpdyHeaderDecompressor, type SpdyHeaders } from '../../src/cri/streaming/spdy-headers';
+import {
+  encodeData,
+  encodePing,
+  encodeSettings,
+  encodeSynStream,
+  encodeWindowUpdate,
+  SpdyFrameParser,
+  type SpdyFrame,
+} from '../../src/cri/streaming/spdy-frames';
+import {
+  adler32,
+  decodeHeaderBlock,
+  encodeHeaderBlock,
+  SPDY_DICTIONARY,
+  SpdyHeaderCompressor,
+  SpdyHeaderDecompressor,
+  type SpdyHeaders,
+} from '../../src/cri/streaming/spdy-headers';
 import { TerminalSizeDecoder } from '../../src/cri/streaming/terminal-size-decoder';
 import { TOKEN_TTL_MS, TokenCache, MAX_IN_FLIGHT } from '../../src/cri/streaming/token-cache';
 import type { StreamIO, StreamingRuntime } from '../../src/cri/streaming/types';
@@ -22,7 +38,9 @@ import { acceptKey, encodeFrame, Opcode, WebSocketFrameParser, type WebSocketFra
 test('RFC 6455 examples: accept key, a masked "Hello", an unmasked one in two fragments', (t) => {
   t.is(acceptKey('dGhlIHNhbXBsZSBub25jZQ=='), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
   const server = new WebSocketFrameParser(true, 1 << 20);
-  t.deepEqual(server.push(Buffer.from([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58])), [{ fin: true, opcode: Opcode.Text, payload: Buffer.from('Hello') }]);
+  t.deepEqual(server.push(Buffer.from([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58])), [
+    { fin: true, opcode: Opcode.Text, payload: Buffer.from('Hello') },
+  ]);
   const client = new WebSocketFrameParser(false, 1 << 20);
   t.deepEqual(client.push(Buffer.from([0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f])), [
     { fin: false, opcode: Opcode.Text, payload: Buffer.from('Hel') },
@@ -288,7 +306,10 @@ async function waitFrame<F>(queue: F[], setWake: (w: () => void) => void, what: 
 }
 
 /** A minimal WebSocket client: masks what it sends, queues what it receives. */
-async function wsOpen(url: string, protocols: string[]): Promise<{ protocol: string; send(opcode: number, data: Buffer, fin?: boolean): void; raw(b: Buffer): void; next(): Promise<WebSocketFrame> }> {
+async function wsOpen(
+  url: string,
+  protocols: string[],
+): Promise<{ protocol: string; send(opcode: number, data: Buffer, fin?: boolean): void; raw(b: Buffer): void; next(): Promise<WebSocketFrame> }> {
   const a = await request(url, 'GET', wsHeaders(protocols));
   if (a.status !== 101 || !a.socket) throw new Error(`handshake answered ${a.status} ${a.body}`);
   if (a.headers['sec-websocket-accept'] !== 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=') throw new Error('bad Sec-WebSocket-Accept');

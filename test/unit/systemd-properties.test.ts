@@ -9,7 +9,7 @@ import { expandSlice, parseSystemdPath, unitCgroupPath } from '../../src/cgroups
 const INF = 2n ** 64n - 1n;
 const asObject = (props: [string, Variant][]): Record<string, unknown> => Object.fromEntries(props.map(([k, v]) => [k, v.value]));
 
-test('slices nest by their dashes, as systemd (and runc\'s ExpandSlice) says', (t) => {
+test("slices nest by their dashes, as systemd (and runc's ExpandSlice) says", (t) => {
   t.is(expandSlice('test-a-b.slice'), '/test.slice/test-a.slice/test-a-b.slice');
   t.is(expandSlice('system.slice'), '/system.slice');
   t.is(expandSlice('-.slice'), '/');
@@ -23,19 +23,32 @@ test('cgroupsPath "slice:prefix:name" names the scope; no cgroupsPath is system.
   const kube = parseSystemdPath('c1', 'kubepods-besteffort-pod1234.slice:cri-containerd:c1', false);
   t.deepEqual(kube, { unit: 'cri-containerd-c1.scope', slice: 'kubepods-besteffort-pod1234.slice' });
   t.is(unitCgroupPath(kube), '/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1234.slice/cri-containerd-c1.scope');
-  t.deepEqual(parseSystemdPath('x', 'machine.slice:tsrun:pod-a.slice', false), { unit: 'pod-a.slice', slice: 'machine.slice' }, 'a name that is a slice is the unit itself');
+  t.deepEqual(
+    parseSystemdPath('x', 'machine.slice:tsrun:pod-a.slice', false),
+    { unit: 'pod-a.slice', slice: 'machine.slice' },
+    'a name that is a slice is the unit itself',
+  );
   t.is(unitCgroupPath({ unit: 'tsrun-pod1.slice', slice: 'tsrun.slice' }), '/tsrun.slice/tsrun-pod1.slice');
-  t.is(unitCgroupPath({ unit: 'x.scope', slice: 'user.slice' }, '/user.slice/user-1000.slice/user@1000.service'), '/user.slice/user-1000.slice/user@1000.service/user.slice/x.scope');
-  t.throws(() => parseSystemdPath('a', '/kubepods/a', false), { message: /expected cgroupsPath to be of format "slice:prefix:name" for systemd cgroups, got "\/kubepods\/a" instead/ });
+  t.is(
+    unitCgroupPath({ unit: 'x.scope', slice: 'user.slice' }, '/user.slice/user-1000.slice/user@1000.service'),
+    '/user.slice/user-1000.slice/user@1000.service/user.slice/x.scope',
+  );
+  t.throws(() => parseSystemdPath('a', '/kubepods/a', false), {
+    message: /expected cgroupsPath to be of format "slice:prefix:name" for systemd cgroups, got "\/kubepods\/a" instead/,
+  });
   t.throws(() => parseSystemdPath('a', 'bad-.slice:p:a', false), { message: /invalid slice name/ });
 });
 
 test('v2 resources become MemoryMax, CPUWeight, CPUQuota*, TasksMax, AllowedCPUs, as runc converts them', (t) => {
-  const r = { memory: { limit: 100663296, reservation: 1048576, swap: 200000000 }, cpu: { shares: 1024, quota: 25000, period: 100000, cpus: '0-2,5' }, pids: { limit: -1 } };
+  const r = {
+    memory: { limit: 100663296, reservation: 1048576, swap: 200000000 },
+    cpu: { shares: 1024, quota: 25000, period: 100000, cpus: '0-2,5' },
+    pids: { limit: -1 },
+  };
   const p = asObject(resourceProperties(r, true, 252));
   t.is(p['MemoryMax'], 100663296n);
   t.is(p['MemoryLow'], 1048576n);
-  t.is(p['MemorySwapMax'], BigInt(200000000 - 100663296), 'OCI swap is memory+swap; systemd\'s is swap alone');
+  t.is(p['MemorySwapMax'], BigInt(200000000 - 100663296), "OCI swap is memory+swap; systemd's is swap alone");
   t.is(p['CPUWeight'], 39n, 'cpu.shares 1024 is cpu.weight 39');
   t.is(p['CPUQuotaPeriodUSec'], 100000n);
   t.is(p['CPUQuotaPerSecUSec'], 250000n);
@@ -73,13 +86,27 @@ test('raw v2 keys systemd has properties for become them; others are left to cgr
 });
 
 test('device rules: strict with the allowed devices, allow-all as auto, a deny list as deny-all (as runc)', (t) => {
-  const strict = deviceProperties([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }]);
+  const strict = deviceProperties([
+    { allow: false, access: 'rwm' },
+    { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' },
+  ]);
   t.is(asObject(strict)['DevicePolicy'], 'strict');
   const allow = strict.filter(([k]) => k === 'DeviceAllow').pop()![1].value as [string, string][];
-  t.deepEqual(allow.slice(0, 4), [['/dev/char/10:229', 'rw'], ['char-*', 'm'], ['block-*', 'm'], ['/dev/char/1:3', 'rwm']]);
-  t.true(allow.some(([p, a]) => p === 'char-136' && a === 'rwm'), 'pts/* as char-136');
+  t.deepEqual(allow.slice(0, 4), [
+    ['/dev/char/10:229', 'rw'],
+    ['char-*', 'm'],
+    ['block-*', 'm'],
+    ['/dev/char/1:3', 'rwm'],
+  ]);
+  t.true(
+    allow.some(([p, a]) => p === 'char-136' && a === 'rwm'),
+    'pts/* as char-136',
+  );
   t.is(asObject(deviceProperties([{ allow: true, access: 'rwm' }]))['DevicePolicy'], 'auto');
-  const denyList = deviceProperties([{ allow: true, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 3, access: 'rwm' }]);
+  const denyList = deviceProperties([
+    { allow: true, access: 'rwm' },
+    { allow: false, type: 'c', major: 1, minor: 3, access: 'rwm' },
+  ]);
   t.is(asObject(denyList)['DevicePolicy'], 'strict');
   t.deepEqual(denyList.filter(([k]) => k === 'DeviceAllow').pop()![1].value, []);
   t.deepEqual(deviceProperties(undefined), []);

@@ -35,7 +35,15 @@ function same(t: import('ava').ExecutionContext, ts: Map<string, number>, cc: Ma
 }
 
 test('the enum reader counts implicit values as C++ and TypeScript do', (t) => {
-  t.deepEqual([...enumMembers('enum E : uint8_t { kA = 2, kB, kC = 7, kD };', 'E')], [['kA', 2], ['kB', 3], ['kC', 7], ['kD', 8]]);
+  t.deepEqual(
+    [...enumMembers('enum E : uint8_t { kA = 2, kB, kC = 7, kD };', 'E')],
+    [
+      ['kA', 2],
+      ['kB', 3],
+      ['kC', 7],
+      ['kD', 8],
+    ],
+  );
 });
 
 test('plan record tags: plan-encode.ts and plan.h agree', (t) => {
@@ -64,7 +72,8 @@ test('control commands: what control.ts sends is what control.h documents', (t) 
 });
 
 test('one byte order: every format says little-endian on both sides, and no side reads or writes big-endian', (t) => {
-  for (const f of ['native/init/plan.h', 'native/init/sync.h', 'native/monitor/attach.h', 'src/cri/monitor/attach.ts']) t.regex(read(f), /little-endian|\bLE\b/, f);
+  for (const f of ['native/init/plan.h', 'native/init/sync.h', 'native/monitor/attach.h', 'src/cri/monitor/attach.ts'])
+    t.regex(read(f), /little-endian|\bLE\b/, f);
   for (const f of ['src/oci/plan-encode.ts', 'src/runtime/sync.ts', 'src/cri/monitor/attach.ts']) t.notRegex(read(f), /(read|write)U?Int(16|32)BE/, f);
   t.notRegex(read('native/monitor/attach.cc'), /Be32|htonl|ntohl|htons|ntohs/);
 });

@@ -59,10 +59,14 @@ export class SystemdBus {
   static connect(user: boolean): SystemdBus {
     if (!user) requireSystemd();
     const address = user
-      ? process.env['DBUS_SESSION_BUS_ADDRESS'] || (process.env['XDG_RUNTIME_DIR'] ? `unix:path=${path.join(process.env['XDG_RUNTIME_DIR'], 'bus')}` : undefined)
+      ? process.env['DBUS_SESSION_BUS_ADDRESS'] ||
+        (process.env['XDG_RUNTIME_DIR'] ? `unix:path=${path.join(process.env['XDG_RUNTIME_DIR'], 'bus')}` : undefined)
       : undefined;
     if (user && !address)
-      throw new TsrunError('TSRUN_E_UNSUPPORTED', '--systemd-cgroup as an ordinary user needs its systemd --user on the session bus: set DBUS_SESSION_BUS_ADDRESS or XDG_RUNTIME_DIR');
+      throw new TsrunError(
+        'TSRUN_E_UNSUPPORTED',
+        '--systemd-cgroup as an ordinary user needs its systemd --user on the session bus: set DBUS_SESSION_BUS_ADDRESS or XDG_RUNTIME_DIR',
+      );
     const bus = user ? sessionBus({ busAddress: address }) : systemBus();
     const what = user ? `the user's systemd (${address})` : "systemd's system bus";
     return new SystemdBus(bus, what);
@@ -87,7 +91,14 @@ export class SystemdBus {
     const rule = `type='signal',sender='${SYSTEMD}',path='${OBJECT}',interface='${MANAGER}',member='JobRemoved'`;
     try {
       await this.bus.call(
-        new Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's', body: [rule] }),
+        new Message({
+          destination: 'org.freedesktop.DBus',
+          path: '/org/freedesktop/DBus',
+          interface: 'org.freedesktop.DBus',
+          member: 'AddMatch',
+          signature: 's',
+          body: [rule],
+        }),
       );
     } catch (e) {
       throw dbusError(e, `AddMatch for systemd's JobRemoved through ${this.what}`);
@@ -159,7 +170,14 @@ export class SystemdBus {
   private async managerProperty(name: string): Promise<unknown> {
     try {
       const reply = await this.bus.call(
-        new Message({ destination: SYSTEMD, path: OBJECT, interface: 'org.freedesktop.DBus.Properties', member: 'Get', signature: 'ss', body: [MANAGER, name] }),
+        new Message({
+          destination: SYSTEMD,
+          path: OBJECT,
+          interface: 'org.freedesktop.DBus.Properties',
+          member: 'Get',
+          signature: 'ss',
+          body: [MANAGER, name],
+        }),
       );
       return (reply?.body[0] as Variant | undefined)?.value;
     } catch (e) {

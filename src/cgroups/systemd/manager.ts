@@ -65,7 +65,10 @@ export class SystemdManager implements CgroupManager {
   create(): void {
     // As runc: a user's systemd cannot delegate cgroup v1 controllers.
     if (this.state.systemd.user && this.layout.mode !== 'v2')
-      throw new TsrunError('TSRUN_E_CGROUP', '--systemd-cgroup: cannot use rootless systemd cgroups manager on cgroup v1 (leave --systemd-cgroup out: rootless containers then have no cgroup of their own)');
+      throw new TsrunError(
+        'TSRUN_E_CGROUP',
+        '--systemd-cgroup: cannot use rootless systemd cgroups manager on cgroup v1 (leave --systemd-cgroup out: rootless containers then have no cgroup of their own)',
+      );
     // Refused before the init exists.
     if (!this.state.systemd.user) requireSystemd();
     // Nothing to make yet: systemd makes the unit's cgroups when its first process starts it.
@@ -87,7 +90,11 @@ export class SystemdManager implements CgroupManager {
     try {
       const props = resourceProperties(copy, this.state.driver === 'v2', await bus.version());
       await bus.setUnitProperties(this.state.systemd.unit, props);
-      onApplied?.('systemd', props.map(([name, v]) => `${name}=${show(v.value)}`), 0);
+      onApplied?.(
+        'systemd',
+        props.map(([name, v]) => `${name}=${show(v.value)}`),
+        0,
+      );
     } finally {
       bus.close();
     }
@@ -116,11 +123,18 @@ export class SystemdManager implements CgroupManager {
       }
       const version = await bus.version();
       pending = this.pending;
-      const props = [...baseProperties({ id: s.unit, unit: s.unit, slice: s.slice, pid, v2: this.state.driver === 'v2' }), ...(pending ? resourceProperties(pending.r, this.state.driver === 'v2', version) : [])];
+      const props = [
+        ...baseProperties({ id: s.unit, unit: s.unit, slice: s.slice, pid, v2: this.state.driver === 'v2' }),
+        ...(pending ? resourceProperties(pending.r, this.state.driver === 'v2', version) : []),
+      ];
       const t0 = process.hrtime.bigint();
       await bus.startTransientUnit(s.unit, props);
       s.started = true;
-      pending?.onApplied?.('systemd', [`StartTransientUnit ${s.unit}`, ...props.map(([name, v]) => `${name}=${show(v.value)}`)], Number((process.hrtime.bigint() - t0) / 1000n));
+      pending?.onApplied?.(
+        'systemd',
+        [`StartTransientUnit ${s.unit}`, ...props.map(([name, v]) => `${name}=${show(v.value)}`)],
+        Number((process.hrtime.bigint() - t0) / 1000n),
+      );
     } finally {
       bus.close();
     }

@@ -115,10 +115,17 @@ function unifiedProperties(unified: Record<string, string>, systemdVersion: numb
   const out: Property[] = [];
   const num = (k: string, v: string): bigint => {
     if (v === 'max') return INFINITY;
-    if (!/^\d+$/.test(v)) throw new TsrunError('TSRUN_E_CONFIG', `linux.resources.unified[${JSON.stringify(k)}]: ${JSON.stringify(v)} is not a number or "max"`);
+    if (!/^\d+$/.test(v))
+      throw new TsrunError('TSRUN_E_CONFIG', `linux.resources.unified[${JSON.stringify(k)}]: ${JSON.stringify(v)} is not a number or "max"`);
     return BigInt(v);
   };
-  const memory: Record<string, string> = { 'memory.high': 'MemoryHigh', 'memory.low': 'MemoryLow', 'memory.min': 'MemoryMin', 'memory.max': 'MemoryMax', 'memory.swap.max': 'MemorySwapMax' };
+  const memory: Record<string, string> = {
+    'memory.high': 'MemoryHigh',
+    'memory.low': 'MemoryLow',
+    'memory.min': 'MemoryMin',
+    'memory.max': 'MemoryMax',
+    'memory.swap.max': 'MemorySwapMax',
+  };
   for (const [k, raw] of Object.entries(unified)) {
     const v = raw.trim();
     if (memory[k]) out.push(prop(memory[k], 't', num(k, v)));
@@ -175,7 +182,9 @@ export function deviceProperties(rules: DeviceRule[] | undefined): Property[] {
       } else if (allowAll) denied = true;
       else
         list = list
-          .map((a) => (a.type === t && a.major === major && a.minor === minor ? { ...a, access: [...a.access].filter((c) => !access.includes(c)).join('') } : a))
+          .map((a) =>
+            a.type === t && a.major === major && a.minor === minor ? { ...a, access: [...a.access].filter((c) => !access.includes(c)).join('') } : a,
+          )
           .filter((a) => a.access);
     }
   }

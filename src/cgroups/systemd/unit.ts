@@ -17,12 +17,22 @@ export function parseSystemdPath(id: string, cgroupsPath: string | undefined, ro
   if (!cgroupsPath) return { unit: `tsrun-${id}.scope`, slice: defaultSlice };
   const parts = cgroupsPath.split(':');
   if (parts.length !== 3)
-    throw new TsrunError('TSRUN_E_CONFIG', `linux.cgroupsPath: expected cgroupsPath to be of format "slice:prefix:name" for systemd cgroups, got ${JSON.stringify(cgroupsPath)} instead`);
+    throw new TsrunError(
+      'TSRUN_E_CONFIG',
+      `linux.cgroupsPath: expected cgroupsPath to be of format "slice:prefix:name" for systemd cgroups, got ${JSON.stringify(cgroupsPath)} instead`,
+    );
   const [slice, prefix, name] = parts as [string, string, string];
   if (!name) throw new TsrunError('TSRUN_E_CONFIG', `linux.cgroupsPath ${JSON.stringify(cgroupsPath)}: the unit name (after the second ":") is empty`);
-  for (const [what, v] of [['slice', slice], ['prefix', prefix], ['name', name]] as const)
+  for (const [what, v] of [
+    ['slice', slice],
+    ['prefix', prefix],
+    ['name', name],
+  ] as const)
     if (!/^[A-Za-z0-9:_.\\@-]*$/.test(v) || v.includes('/'))
-      throw new TsrunError('TSRUN_E_CONFIG', `linux.cgroupsPath ${JSON.stringify(cgroupsPath)}: the ${what} ${JSON.stringify(v)} is not a valid systemd unit name part`);
+      throw new TsrunError(
+        'TSRUN_E_CONFIG',
+        `linux.cgroupsPath ${JSON.stringify(cgroupsPath)}: the ${what} ${JSON.stringify(v)} is not a valid systemd unit name part`,
+      );
   const unit = name.endsWith('.slice') ? name : `${prefix ? prefix + '-' : ''}${name}.scope`;
   const s = slice || defaultSlice;
   expandSlice(s); // validates it

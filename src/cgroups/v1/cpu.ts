@@ -3,7 +3,8 @@ import { readKeyValues, writeCgroupFile } from '../fs-ops';
 
 export const cpu: Controller = {
   name: 'cpu',
-  wanted: (r) => !!r.cpu && [r.cpu.shares, r.cpu.quota, r.cpu.period, r.cpu.burst, r.cpu.realtimePeriod, r.cpu.realtimeRuntime, r.cpu.idle].some((v) => v !== undefined),
+  wanted: (r) =>
+    !!r.cpu && [r.cpu.shares, r.cpu.quota, r.cpu.period, r.cpu.burst, r.cpu.realtimePeriod, r.cpu.realtimeRuntime, r.cpu.idle].some((v) => v !== undefined),
   apply(dir, r) {
     const c = r.cpu!;
     if (c.shares !== undefined && c.shares !== 0) writeCgroupFile(dir, 'cpu.shares', String(c.shares));

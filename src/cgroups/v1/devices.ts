@@ -18,6 +18,9 @@ export const devices: Controller = {
     // runc's final check: the kernel took exactly these rules (or, allowing all, the mode).
     const after = DeviceEmulator.fromList(readCgroupFile(dir, 'devices.list'));
     if (target.defaultAllow ? !after.defaultAllow : !after.equals(target))
-      throw new TsrunError('TSRUN_E_CGROUP', `linux.resources.devices: ${dir}/devices.list does not show the rules written (it shows: ${readCgroupFile(dir, 'devices.list').split('\n').join(', ')})`);
+      throw new TsrunError(
+        'TSRUN_E_CGROUP',
+        `linux.resources.devices: ${dir}/devices.list does not show the rules written (it shows: ${readCgroupFile(dir, 'devices.list').split('\n').join(', ')})`,
+      );
   },
 };

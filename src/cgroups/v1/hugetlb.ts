@@ -9,6 +9,10 @@ export const hugetlb: Controller = {
   },
   stats(dir, s) {
     for (const size of ['2MB', '1GB'])
-      s.hugetlb[size] = { usage: readNumber(dir, `hugetlb.${size}.usage_in_bytes`), max: readNumber(dir, `hugetlb.${size}.max_usage_in_bytes`), failcnt: readNumber(dir, `hugetlb.${size}.failcnt`) };
+      s.hugetlb[size] = {
+        usage: readNumber(dir, `hugetlb.${size}.usage_in_bytes`),
+        max: readNumber(dir, `hugetlb.${size}.max_usage_in_bytes`),
+        failcnt: readNumber(dir, `hugetlb.${size}.failcnt`),
+      };
   },
 };

@@ -35,8 +35,7 @@ function fillCpusetChain(mountpoint: string, dir: string): void {
   const levels: string[] = [];
   for (let d = dir; d.length > mountpoint.length && d.startsWith(mountpoint + '/'); d = path.dirname(d)) levels.unshift(d);
   for (const level of levels)
-    for (const f of ['cpuset.cpus', 'cpuset.mems'])
-      if (readCgroupFile(level, f) === '') writeCgroupFile(level, f, readCgroupFile(path.dirname(level), f));
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) if (readCgroupFile(level, f) === '') writeCgroupFile(level, f, readCgroupFile(path.dirname(level), f));
 }
 
 /** The key of a hierarchy in /proc/self/cgroup: its controllers ("" for cgroup2). */
@@ -145,7 +144,10 @@ export class CgroupV1Manager implements CgroupManager {
   freeze(frozen: boolean): void {
     const dir = this.dirOf('freezer');
     if (!dir && this.sharedHas('freezer'))
-      throw new TsrunError('TSRUN_E_CGROUP', `the container has no freezer cgroup of its own (rootless: uid ${process.geteuid?.()} may not make cgroups in the v1 freezer hierarchy): it cannot be ${frozen ? 'paused' : 'resumed'}`);
+      throw new TsrunError(
+        'TSRUN_E_CGROUP',
+        `the container has no freezer cgroup of its own (rootless: uid ${process.geteuid?.()} may not make cgroups in the v1 freezer hierarchy): it cannot be ${frozen ? 'paused' : 'resumed'}`,
+      );
     if (!dir) throw new TsrunError('TSRUN_E_CGROUP', 'the freezer controller is not mounted on this host');
     setFreezerV1(dir, frozen);
   }

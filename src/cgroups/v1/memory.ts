@@ -28,7 +28,8 @@ export const memory: Controller = {
     if (m.disableOOMKiller) writeCgroupFile(dir, 'memory.oom_control', '1');
     if (m.useHierarchy && readCgroupFile(dir, 'memory.use_hierarchy') !== '1') writeCgroupFile(dir, 'memory.use_hierarchy', '1');
     if (m.kernelTCP !== undefined) {
-      if (!hasFile(dir, 'memory.kmem.tcp.limit_in_bytes')) throw new TsrunError('TSRUN_E_CGROUP', 'linux.resources.memory.kernelTCP: this kernel has no memory.kmem.tcp.limit_in_bytes');
+      if (!hasFile(dir, 'memory.kmem.tcp.limit_in_bytes'))
+        throw new TsrunError('TSRUN_E_CGROUP', 'linux.resources.memory.kernelTCP: this kernel has no memory.kmem.tcp.limit_in_bytes');
       writeCgroupFile(dir, 'memory.kmem.tcp.limit_in_bytes', String(m.kernelTCP));
     }
   },

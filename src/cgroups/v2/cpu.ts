@@ -5,10 +5,12 @@ import { readKeyValues, writeCgroupFile } from '../fs-ops';
 
 export const cpu: Controller = {
   name: 'cpu',
-  wanted: (r) => !!r.cpu && [r.cpu.shares, r.cpu.quota, r.cpu.period, r.cpu.burst, r.cpu.idle, r.cpu.realtimeRuntime, r.cpu.realtimePeriod].some((v) => v !== undefined),
+  wanted: (r) =>
+    !!r.cpu && [r.cpu.shares, r.cpu.quota, r.cpu.period, r.cpu.burst, r.cpu.idle, r.cpu.realtimeRuntime, r.cpu.realtimePeriod].some((v) => v !== undefined),
   apply(dir, r) {
     const c = r.cpu!;
-    if (c.realtimeRuntime || c.realtimePeriod) throw new TsrunError('TSRUN_E_CGROUP', 'linux.resources.cpu: realtime scheduling limits are not available with cgroup v2');
+    if (c.realtimeRuntime || c.realtimePeriod)
+      throw new TsrunError('TSRUN_E_CGROUP', 'linux.resources.cpu: realtime scheduling limits are not available with cgroup v2');
     if (c.shares) writeCgroupFile(dir, 'cpu.weight', String(sharesToWeight(c.shares)));
     if (c.quota !== undefined || c.period !== undefined) {
       const quota = c.quota === undefined || c.quota <= 0 ? 'max' : String(c.quota);

@@ -8,6 +8,7 @@ export const hugetlb: Controller = {
     for (const h of r.hugepageLimits ?? []) writeCgroupFile(dir, `hugetlb.${h.pageSize}.max`, String(h.limit));
   },
   stats(dir, s) {
-    for (const size of ['2MB', '1GB']) s.hugetlb[size] = { usage: readNumber(dir, `hugetlb.${size}.current`), max: readNumber(dir, `hugetlb.${size}.max`), failcnt: 0 };
+    for (const size of ['2MB', '1GB'])
+      s.hugetlb[size] = { usage: readNumber(dir, `hugetlb.${size}.current`), max: readNumber(dir, `hugetlb.${size}.max`), failcnt: 0 };
   },
 };

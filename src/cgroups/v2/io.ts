@@ -13,7 +13,12 @@ export const io: Controller = {
       else writeCgroupFile(dir, 'io.weight', String(blkioWeightToIoWeight(b.weight)));
     }
     for (const d of b.weightDevice ?? [])
-      if (d.weight) writeCgroupFile(dir, hasFile(dir, 'io.bfq.weight') ? 'io.bfq.weight' : 'io.weight', `${d.major}:${d.minor} ${hasFile(dir, 'io.bfq.weight') ? d.weight : blkioWeightToIoWeight(d.weight)}`);
+      if (d.weight)
+        writeCgroupFile(
+          dir,
+          hasFile(dir, 'io.bfq.weight') ? 'io.bfq.weight' : 'io.weight',
+          `${d.major}:${d.minor} ${hasFile(dir, 'io.bfq.weight') ? d.weight : blkioWeightToIoWeight(d.weight)}`,
+        );
     const keys = [
       ['throttleReadBpsDevice', 'rbps'],
       ['throttleWriteBpsDevice', 'wbps'],

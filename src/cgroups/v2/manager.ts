@@ -64,7 +64,9 @@ export class CgroupV2Manager implements CgroupManager {
     const root = this.dir.slice(0, this.dir.length - this.state.path.length) || '/';
     let available: string[];
     try {
-      available = readCgroupFile(root, 'cgroup.controllers').split(/\s+/).filter((c) => KERNEL_CONTROLLERS.has(c));
+      available = readCgroupFile(root, 'cgroup.controllers')
+        .split(/\s+/)
+        .filter((c) => KERNEL_CONTROLLERS.has(c));
     } catch {
       return;
     }
@@ -86,7 +88,10 @@ export class CgroupV2Manager implements CgroupManager {
     // are the host's own nodes, bound in with the host's permissions (runc ignores them too).
     const wanted = CONTROLLERS.filter((c) => c.wanted(r) && !(this.state.rootless && c === devices));
     if (this.shared && wanted.length)
-      throw rootlessDenied(`cannot set ${wanted[0]!.name} limit: container could not join or create cgroup`, new Error(`no permission in ${path.dirname(this.dir)}`));
+      throw rootlessDenied(
+        `cannot set ${wanted[0]!.name} limit: container could not join or create cgroup`,
+        new Error(`no permission in ${path.dirname(this.dir)}`),
+      );
     if (!wanted.length) return;
     this.enableControllers();
     for (const c of wanted) {

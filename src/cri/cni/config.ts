@@ -78,7 +78,8 @@ function checkPlugin(p: unknown, i: number, source: string): PluginConf {
   if (p.ipam !== undefined) {
     if (!isObject(p.ipam)) throw bad(source, `plugins[${i}].ipam is not an object`);
     const it = p.ipam.type;
-    if (it !== undefined && (typeof it !== 'string' || it.includes('/') || it === '.' || it === '..')) throw bad(source, `plugins[${i}].ipam.type ${JSON.stringify(it)} is not a plugin file name`);
+    if (it !== undefined && (typeof it !== 'string' || it.includes('/') || it === '.' || it === '..'))
+      throw bad(source, `plugins[${i}].ipam.type ${JSON.stringify(it)} is not a plugin file name`);
   }
   return p as PluginConf;
 }
@@ -115,7 +116,8 @@ export function parseConfList(text: string, source: string): NetworkConfigList {
 export function parseConf(text: string, source: string): NetworkConfigList {
   const o = parseJson(text, source);
   // go-cni's check: catches a conflist saved under a .conf name.
-  if (typeof o.type !== 'string' || !o.type) throw bad(source, Array.isArray(o.plugins) ? 'a network list (with "plugins") in a .conf/.json file: name it .conflist' : 'the network has no "type"');
+  if (typeof o.type !== 'string' || !o.type)
+    throw bad(source, Array.isArray(o.plugins) ? 'a network list (with "plugins") in a .conf/.json file: name it .conflist' : 'the network has no "type"');
   const name = checkName(o.name, source);
   const cniVersion = pickVersion(o, source);
   return { name, cniVersion, disableCheck: false, plugins: [checkPlugin(o, 0, source)], source };
@@ -162,7 +164,12 @@ export function loadDefaultNetwork(confDir: string): NetworkConfigList {
 }
 
 /** What is written to stdin for one plugin: libcni's buildOneConfig + injectRuntimeConfig. */
-export function pluginStdin(list: Pick<NetworkConfigList, 'name' | 'cniVersion'>, plugin: PluginConf, prevResult: unknown, capabilityArgs: Record<string, unknown>): Record<string, unknown> {
+export function pluginStdin(
+  list: Pick<NetworkConfigList, 'name' | 'cniVersion'>,
+  plugin: PluginConf,
+  prevResult: unknown,
+  capabilityArgs: Record<string, unknown>,
+): Record<string, unknown> {
   const conf: Record<string, unknown> = { ...plugin, name: list.name, cniVersion: list.cniVersion };
   if (prevResult !== undefined) conf.prevResult = prevResult;
   // Only the capabilities the plugin asks for, so a plugin never sees keys it did not opt into.

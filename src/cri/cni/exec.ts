@@ -97,7 +97,8 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
  */
 export function execPlugin(pluginPath: string, stdin: Record<string, unknown>, inv: PluginInvocation): Promise<Record<string, unknown> | undefined> {
   const type = path.basename(pluginPath);
-  const fail = (msg: string, code?: number, details?: string): CniPluginError => new CniPluginError(type, inv.command, inv.network, code, msg, details, inv.containerId);
+  const fail = (msg: string, code?: number, details?: string): CniPluginError =>
+    new CniPluginError(type, inv.command, inv.network, code, msg, details, inv.containerId);
   logDebug(`cni: ${inv.command} ${type} network=${inv.network} container=${inv.containerId} ifname=${inv.ifName} netns=${inv.netns || '(none)'}`);
   return new Promise((resolve, reject) => {
     // detached: a process group of its own, so a timeout also ends the iptables/tc it started.
@@ -142,7 +143,9 @@ export function execPlugin(pluginPath: string, stdin: Record<string, unknown>, i
         const e = parseJsonObject(stdout);
         if (e && (typeof e.msg === 'string' || typeof e.code === 'number')) {
           const details = typeof e.details === 'string' && e.details ? e.details : stderr || undefined;
-          return reject(fail(typeof e.msg === 'string' && e.msg ? e.msg : 'plugin reported an error', typeof e.code === 'number' ? e.code : undefined, details));
+          return reject(
+            fail(typeof e.msg === 'string' && e.msg ? e.msg : 'plugin reported an error', typeof e.code === 'number' ? e.code : undefined, details),
+          );
         }
         const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
         return reject(fail(`${how} without a CNI error on stdout`, undefined, [stdout.trim(), stderr].filter(Boolean).join(' | ') || undefined));
@@ -164,9 +167,16 @@ export function execPlugin(pluginPath: string, stdin: Record<string, unknown>, i
 /** The spec versions a plugin speaks (VERSION), or an error message. Synchronous: used by status(). */
 export function pluginVersions(pluginPath: string, timeoutMs: number): string[] | string {
   // stdin is empty: VERSION takes no config, and plugins exit without reading it (a pipe would EPIPE).
-  const r = spawnSync(pluginPath, [], { env: cniEnv({ command: 'VERSION' }), stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, encoding: 'utf8', killSignal: 'SIGKILL' });
+  const r = spawnSync(pluginPath, [], {
+    env: cniEnv({ command: 'VERSION' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: timeoutMs,
+    encoding: 'utf8',
+    killSignal: 'SIGKILL',
+  });
   if (r.error) return `cannot run ${pluginPath} VERSION: ${r.error.message}`;
   const o = parseJsonObject(r.stdout);
-  if (r.status !== 0 || !o || !Array.isArray(o.supportedVersions)) return `${pluginPath} VERSION failed: ${(r.stdout || r.stderr || `status ${r.status}`).trim().slice(0, 300)}`;
+  if (r.status !== 0 || !o || !Array.isArray(o.supportedVersions))
+    return `${pluginPath} VERSION failed: ${(r.stdout || r.stderr || `status ${r.status}`).trim().slice(0, 300)}`;
   return o.supportedVersions.filter((v): v is string => typeof v === 'string');
 }

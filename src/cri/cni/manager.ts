@@ -82,7 +82,8 @@ function validateIfName(ifName: string): void {
 }
 
 function validatePodId(podId: string): void {
-  if (!CONTAINER_ID_RE.test(podId)) throw new TsrunError('TSRUN_E_CNI', `invalid pod id ${JSON.stringify(podId)} for CNI: letters, digits, _ . - and starting with a letter or digit`);
+  if (!CONTAINER_ID_RE.test(podId))
+    throw new TsrunError('TSRUN_E_CNI', `invalid pod id ${JSON.stringify(podId)} for CNI: letters, digits, _ . - and starting with a letter or digit`);
 }
 
 /** A mounted network namespace (nsfs): a path left over after `ip netns del` is not one. */
@@ -104,7 +105,8 @@ function cniArgs(req: PodNetworkRequest): [string, string][] {
     ['K8S_POD_INFRA_CONTAINER_ID', req.podId],
     ['K8S_POD_UID', req.uid],
   ];
-  for (const [k, v] of args) if (/[;=]/.test(v)) throw new TsrunError('TSRUN_E_CNI', `${k} ${JSON.stringify(v)} cannot be passed in CNI_ARGS: it contains ';' or '='`);
+  for (const [k, v] of args)
+    if (/[;=]/.test(v)) throw new TsrunError('TSRUN_E_CNI', `${k} ${JSON.stringify(v)} cannot be passed in CNI_ARGS: it contains ';' or '='`);
   return args;
 }
 
@@ -114,12 +116,19 @@ function capabilityArgs(req: PodNetworkRequest): Record<string, unknown> {
   const pms = (req.portMappings ?? []).filter((p) => p.hostPort > 0);
   for (const p of pms) {
     const proto = String(p.protocol).toLowerCase();
-    if (!['tcp', 'udp', 'sctp'].includes(proto)) throw new TsrunError('TSRUN_E_CNI', `port mapping ${p.hostPort}->${p.containerPort}: protocol ${JSON.stringify(p.protocol)} is not tcp, udp or sctp`);
+    if (!['tcp', 'udp', 'sctp'].includes(proto))
+      throw new TsrunError('TSRUN_E_CNI', `port mapping ${p.hostPort}->${p.containerPort}: protocol ${JSON.stringify(p.protocol)} is not tcp, udp or sctp`);
     for (const port of [p.hostPort, p.containerPort])
-      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TsrunError('TSRUN_E_CNI', `port mapping ${p.hostPort}->${p.containerPort}: ${port} is not a port number`);
+      if (!Number.isInteger(port) || port < 1 || port > 65535)
+        throw new TsrunError('TSRUN_E_CNI', `port mapping ${p.hostPort}->${p.containerPort}: ${port} is not a port number`);
   }
   if (pms.length)
-    caps.portMappings = pms.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: String(p.protocol).toLowerCase(), ...(p.hostIP ? { hostIP: p.hostIP } : {}) }));
+    caps.portMappings = pms.map((p) => ({
+      hostPort: p.hostPort,
+      containerPort: p.containerPort,
+      protocol: String(p.protocol).toLowerCase(),
+      ...(p.hostIP ? { hostIP: p.hostIP } : {}),
+    }));
   if (req.bandwidth && Object.values(req.bandwidth).some((v) => typeof v === 'number' && v > 0)) caps.bandwidth = req.bandwidth;
   if (req.ipRanges?.length) caps.ipRanges = req.ipRanges;
   return caps;
@@ -197,7 +206,11 @@ export class CniManager {
 
   private pluginPath(type: string, list: NetworkConfigList): string {
     const p = findPlugin(type, this.o.binDirs);
-    if (!p) throw new TsrunError('TSRUN_E_CNI', `CNI plugin ${JSON.stringify(type)} of network ${JSON.stringify(list.name)} (${list.source}) not found in ${this.o.binDirs.join(', ')}`);
+    if (!p)
+      throw new TsrunError(
+        'TSRUN_E_CNI',
+        `CNI plugin ${JSON.stringify(type)} of network ${JSON.stringify(list.name)} (${list.source}) not found in ${this.o.binDirs.join(', ')}`,
+      );
     return p;
   }
 
@@ -213,7 +226,8 @@ export class CniManager {
       if (!file) return `CNI plugin ${JSON.stringify(type)} of network ${JSON.stringify(list.name)} (${list.source}) not found in ${this.o.binDirs.join(', ')}`;
       const versions = this.versionsOf(file);
       if (typeof versions === 'string') return versions;
-      if (!versions.includes(list.cniVersion)) return `CNI plugin ${file} does not support cniVersion ${list.cniVersion} of network ${JSON.stringify(list.name)} (${list.source}); it speaks ${versions.join(', ')}`;
+      if (!versions.includes(list.cniVersion))
+        return `CNI plugin ${file} does not support cniVersion ${list.cniVersion} of network ${JSON.stringify(list.name)} (${list.source}); it speaks ${versions.join(', ')}`;
     }
     return undefined;
   }
@@ -236,7 +250,14 @@ export class CniManager {
   }
 
   /** One plugin run of `command` for the attachment. */
-  private run(command: CniCommand, rec: PodRecord, att: Attachment, pluginIdx: number, prevResult: unknown, netns: string): Promise<Record<string, unknown> | undefined> {
+  private run(
+    command: CniCommand,
+    rec: PodRecord,
+    att: Attachment,
+    pluginIdx: number,
+    prevResult: unknown,
+    netns: string,
+  ): Promise<Record<string, unknown> | undefined> {
     const list = att.list;
     const plugin = list.plugins[pluginIdx]!;
     return execPlugin(this.pluginPath(plugin.type, list), pluginStdin(list, plugin, prevResult, rec.capabilityArgs), {
@@ -294,7 +315,11 @@ export class CniManager {
         partial = undefined;
         for (let i = 0; i < att.list.plugins.length; i++) {
           partial = await this.run('ADD', rec, att, i, partial, rec.netns);
-          if (partial === undefined) throw new TsrunError('TSRUN_E_CNI', `CNI plugin ${att.list.plugins[i]!.type} printed no result for ADD on network ${JSON.stringify(att.list.name)}`);
+          if (partial === undefined)
+            throw new TsrunError(
+              'TSRUN_E_CNI',
+              `CNI plugin ${att.list.plugins[i]!.type} printed no result for ADD on network ${JSON.stringify(att.list.name)}`,
+            );
         }
         att.result = partial;
         this.cache.write(rec);

@@ -34,7 +34,8 @@ export interface PodNetworkResult {
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
-const list = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null) : []);
+const list = (v: unknown): Record<string, unknown>[] =>
+  Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null) : [];
 
 function routesOf(v: unknown): PodRoute[] {
   return list(v).flatMap((r) => (str(r.dst) ? [{ dst: str(r.dst)!, ...(str(r.gw) ? { gw: str(r.gw) } : {}) }] : []));
@@ -61,7 +62,10 @@ export function toPodNetworkResult(network: string, raw: unknown): PodNetworkRes
       });
     }
   } else {
-    for (const [key, version] of [['ip4', '4'], ['ip6', '6']] as const) {
+    for (const [key, version] of [
+      ['ip4', '4'],
+      ['ip6', '6'],
+    ] as const) {
       const o = r[key] as Record<string, unknown> | undefined;
       if (!o || !str(o.ip)) continue;
       ips.push({ address: str(o.ip)!, ...(str(o.gateway) ? { gateway: str(o.gateway) } : {}), version });

@@ -62,13 +62,20 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
     const idmap = podUserns(sandbox);
     bundleDir(bundle, idmap);
     // The record (written durably below) is what a restart takes the lease again from.
-    const { config: imageConfig } = mountImageRootfs(ctx.opts.store, rec0, { bundle, upper: writableLayer(ctx, id), work: path.join(dir, 'fs', 'work'), idmap, durableLease: false });
+    const { config: imageConfig } = mountImageRootfs(ctx.opts.store, rec0, {
+      bundle,
+      upper: writableLayer(ctx, id),
+      work: path.join(dir, 'fs', 'work'),
+      idmap,
+      durableLease: false,
+    });
     const pidMode = config.linux?.security_context?.namespace_options?.pid ?? 'POD';
     let pidNamespace: string | undefined;
     if (pidMode === 'POD') pidNamespace = podPidNamespace(sandbox);
     if (pidMode === 'TARGET') {
       const target = ctx.containers.find(config.linux!.security_context!.namespace_options!.target_id);
-      if (!target || target.state !== 'CONTAINER_RUNNING') throw invalid(`namespace_options.target_id ${JSON.stringify(config.linux?.security_context?.namespace_options?.target_id)}: no such running container`);
+      if (!target || target.state !== 'CONTAINER_RUNNING')
+        throw invalid(`namespace_options.target_id ${JSON.stringify(config.linux?.security_context?.namespace_options?.target_id)}: no such running container`);
       pidNamespace = `/proc/${target.pid}/ns/pid`;
     }
     const cgroupsPath = containerCgroupsPath(sandbox, id);
@@ -81,8 +88,23 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
     const t0 = process.hrtime.bigint();
     // restrict_oom_score_adj: no lower than the server's own, which the host lets it keep.
     const minOomScoreAdj = ctx.opts.restrictOomScoreAdj ? Number(fs.readFileSync('/proc/self/oom_score_adj', 'utf8')) : undefined;
-    const gen = containerSpec({ id, sandbox, config, image: imageConfig, imageName: rec0.name, read: (f) => readInRoot(rootfs, f), cgroupsPath, pidNamespace, minOomScoreAdj });
-    emit('container_spec', `${md.name} from ${rec0.name}: user ${gen.user.uid}:${gen.user.gid}, ${gen.spec.process?.capabilities?.effective?.length ?? 0} capabilities, seccomp ${gen.spec.linux?.seccomp ? gen.spec.linux.seccomp.defaultAction : 'none'}, args ${JSON.stringify(gen.spec.process?.args)}`, Number((process.hrtime.bigint() - t0) / 1000n), id);
+    const gen = containerSpec({
+      id,
+      sandbox,
+      config,
+      image: imageConfig,
+      imageName: rec0.name,
+      read: (f) => readInRoot(rootfs, f),
+      cgroupsPath,
+      pidNamespace,
+      minOomScoreAdj,
+    });
+    emit(
+      'container_spec',
+      `${md.name} from ${rec0.name}: user ${gen.user.uid}:${gen.user.gid}, ${gen.spec.process?.capabilities?.effective?.length ?? 0} capabilities, seccomp ${gen.spec.linux?.seccomp ? gen.spec.linux.seccomp.defaultAction : 'none'}, args ${JSON.stringify(gen.spec.process?.args)}`,
+      Number((process.hrtime.bigint() - t0) / 1000n),
+      id,
+    );
     fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(gen.spec, null, 1));
     const logPath = logFile(sandbox.config.log_directory, config.log_path);
     if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true });
@@ -128,7 +150,14 @@ export async function createContainer(ctx: CriContext, sandboxId: string, config
  */
 async function createInRuntime(ctx: CriContext, c: ContainerRecord): Promise<void> {
   const monitorDir = ctx.paths.monitorDir(c.id);
-  const monitor = launchMonitor({ id: c.id, dir: monitorDir, logPath: c.logPath || undefined, tty: c.config.tty, stdin: c.config.stdin, stdinOnce: c.config.stdin_once });
+  const monitor = launchMonitor({
+    id: c.id,
+    dir: monitorDir,
+    logPath: c.logPath || undefined,
+    tty: c.config.tty,
+    stdin: c.config.stdin,
+    stdinOnce: c.config.stdin_once,
+  });
   let started: StartedMonitor;
   try {
     started = await ctx.runtime.create(c.id, c.bundle, monitor, c.config.tty ? path.join(monitorDir, 'console.sock') : undefined);
@@ -149,7 +178,12 @@ async function createInRuntime(ctx: CriContext, c: ContainerRecord): Promise<voi
  */
 function lostMonitor(ctx: CriContext, c: ContainerRecord): true {
   c.state = 'CONTAINER_EXITED';
-  c.exit = { exitCode: 255, finishedAt: nowNs(), reason: 'Unknown', message: 'the container\'s monitor is gone and recorded no exit (killed, or the node restarted)' };
+  c.exit = {
+    exitCode: 255,
+    finishedAt: nowNs(),
+    reason: 'Unknown',
+    message: "the container's monitor is gone and recorded no exit (killed, or the node restarted)",
+  };
   ctx.containers.save(c);
   logWarn(`container ${c.id}: its monitor is gone: EXITED (255, Unknown)`);
   emit('container_exited', `${c.config.metadata?.name}: exit 255 (Unknown)`, 0, c.id);

@@ -63,7 +63,15 @@ export async function ContainerStatus(ctx: CriContext, req: CriReceived<'Contain
   const c = getContainer(ctx, req.container_id);
   refreshExit(ctx, c);
   const info: Record<string, string> = {};
-  if (req.verbose) info['info'] = JSON.stringify({ pid: c.pid, sandboxID: c.sandboxId, bundle: c.bundle, cgroupsPath: c.cgroupsPath, config: c.config, runtimeSpec: runtimeSpecOf(c) });
+  if (req.verbose)
+    info['info'] = JSON.stringify({
+      pid: c.pid,
+      sandboxID: c.sandboxId,
+      bundle: c.bundle,
+      cgroupsPath: c.cgroupsPath,
+      config: c.config,
+      runtimeSpec: runtimeSpecOf(c),
+    });
   return { status: containerStatus(c), info };
 }
 

@@ -7,7 +7,15 @@ export function matchLabels(labels: Record<string, string>, selector: Record<str
 }
 
 export function sandboxMessage(s: SandboxRecord): PodSandbox {
-  return { id: s.id, metadata: s.config.metadata, state: s.state, created_at: s.createdAt, labels: s.config.labels, annotations: s.config.annotations, runtime_handler: s.runtimeHandler };
+  return {
+    id: s.id,
+    metadata: s.config.metadata,
+    state: s.state,
+    created_at: s.createdAt,
+    labels: s.config.labels,
+    annotations: s.config.annotations,
+    runtime_handler: s.runtimeHandler,
+  };
 }
 
 export function sandboxStatus(s: SandboxRecord): PodSandboxStatus {

@@ -13,7 +13,12 @@ export function GetContainerEvents(ctx: CriContext, call: ServerWritableStream<C
     call.write({
       ...e,
       pod_sandbox_status: pod ? sandboxStatus(pod) : null,
-      containers_statuses: pod ? ctx.containers.all().filter((x) => x.sandboxId === pod.id).map(containerStatus) : [],
+      containers_statuses: pod
+        ? ctx.containers
+            .all()
+            .filter((x) => x.sandboxId === pod.id)
+            .map(containerStatus)
+        : [],
     });
   };
   ctx.events.on('container', onEvent);

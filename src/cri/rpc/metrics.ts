@@ -46,28 +46,89 @@ const spec = (v: string | number | undefined): number => Math.max(0, Number(v ??
 
 const CONTAINER_METRICS: MetricDef<ContainerSample>[] = [
   { name: 'container_last_seen', help: 'Last time a container was seen by the exporter', type: 'GAUGE', samples: () => [[seconds(nowNs())]] },
-  { name: 'container_start_time_seconds', help: 'Start time of the container since unix epoch in seconds.', type: 'GAUGE', samples: (s) => [[seconds(s.c.startedAt || '0')]] },
-  { name: 'container_cpu_usage_seconds_total', help: 'Cumulative cpu time consumed in seconds.', type: 'COUNTER', labels: ['cpu'], samples: (s) => [[seconds(Math.round(s.stats.cpu.usage.total)), ['total']]] },
-  { name: 'container_cpu_user_seconds_total', help: 'Cumulative user cpu time consumed in seconds.', type: 'COUNTER', samples: (s) => [[seconds(Math.round(s.stats.cpu.usage.user))]] },
-  { name: 'container_cpu_system_seconds_total', help: 'Cumulative system cpu time consumed in seconds.', type: 'COUNTER', samples: (s) => [[seconds(Math.round(s.stats.cpu.usage.kernel))]] },
-  { name: 'container_cpu_cfs_periods_total', help: 'Number of elapsed enforcement period intervals.', type: 'COUNTER', samples: (s) => [[s.stats.cpu.throttling.periods]] },
-  { name: 'container_cpu_cfs_throttled_periods_total', help: 'Number of throttled period intervals.', type: 'COUNTER', samples: (s) => [[s.stats.cpu.throttling.throttled_periods]] },
-  { name: 'container_cpu_cfs_throttled_seconds_total', help: 'Total time duration the container has been throttled.', type: 'COUNTER', samples: (s) => [[seconds(Math.round(s.stats.cpu.throttling.throttled_time))]] },
-  { name: 'container_memory_usage_bytes', help: 'Current memory usage in bytes, including all memory regardless of when it was accessed', type: 'GAUGE', samples: (s) => [[s.stats.memory.usage.usage]] },
+  {
+    name: 'container_start_time_seconds',
+    help: 'Start time of the container since unix epoch in seconds.',
+    type: 'GAUGE',
+    samples: (s) => [[seconds(s.c.startedAt || '0')]],
+  },
+  {
+    name: 'container_cpu_usage_seconds_total',
+    help: 'Cumulative cpu time consumed in seconds.',
+    type: 'COUNTER',
+    labels: ['cpu'],
+    samples: (s) => [[seconds(Math.round(s.stats.cpu.usage.total)), ['total']]],
+  },
+  {
+    name: 'container_cpu_user_seconds_total',
+    help: 'Cumulative user cpu time consumed in seconds.',
+    type: 'COUNTER',
+    samples: (s) => [[seconds(Math.round(s.stats.cpu.usage.user))]],
+  },
+  {
+    name: 'container_cpu_system_seconds_total',
+    help: 'Cumulative system cpu time consumed in seconds.',
+    type: 'COUNTER',
+    samples: (s) => [[seconds(Math.round(s.stats.cpu.usage.kernel))]],
+  },
+  {
+    name: 'container_cpu_cfs_periods_total',
+    help: 'Number of elapsed enforcement period intervals.',
+    type: 'COUNTER',
+    samples: (s) => [[s.stats.cpu.throttling.periods]],
+  },
+  {
+    name: 'container_cpu_cfs_throttled_periods_total',
+    help: 'Number of throttled period intervals.',
+    type: 'COUNTER',
+    samples: (s) => [[s.stats.cpu.throttling.throttled_periods]],
+  },
+  {
+    name: 'container_cpu_cfs_throttled_seconds_total',
+    help: 'Total time duration the container has been throttled.',
+    type: 'COUNTER',
+    samples: (s) => [[seconds(Math.round(s.stats.cpu.throttling.throttled_time))]],
+  },
+  {
+    name: 'container_memory_usage_bytes',
+    help: 'Current memory usage in bytes, including all memory regardless of when it was accessed',
+    type: 'GAUGE',
+    samples: (s) => [[s.stats.memory.usage.usage]],
+  },
   { name: 'container_memory_working_set_bytes', help: 'Current working set in bytes.', type: 'GAUGE', samples: (s) => [[workingSetBytes(s.stats)]] },
   { name: 'container_memory_rss', help: 'Size of RSS in bytes.', type: 'GAUGE', samples: (s) => [[memoryStat(s.stats, 'total_rss', 'anon')]] },
-  { name: 'container_memory_cache', help: 'Number of bytes of page cache memory.', type: 'GAUGE', samples: (s) => [[memoryStat(s.stats, 'total_cache', 'file')]] },
-  { name: 'container_memory_mapped_file', help: 'Size of memory mapped files in bytes.', type: 'GAUGE', samples: (s) => [[memoryStat(s.stats, 'total_mapped_file', 'file_mapped')]] },
+  {
+    name: 'container_memory_cache',
+    help: 'Number of bytes of page cache memory.',
+    type: 'GAUGE',
+    samples: (s) => [[memoryStat(s.stats, 'total_cache', 'file')]],
+  },
+  {
+    name: 'container_memory_mapped_file',
+    help: 'Size of memory mapped files in bytes.',
+    type: 'GAUGE',
+    samples: (s) => [[memoryStat(s.stats, 'total_mapped_file', 'file_mapped')]],
+  },
   { name: 'container_memory_swap', help: 'Container swap usage in bytes.', type: 'GAUGE', samples: (s) => [[swapOnly(s)]] },
   { name: 'container_memory_max_usage_bytes', help: 'Maximum memory usage recorded in bytes', type: 'GAUGE', samples: (s) => [[s.stats.memory.usage.max]] },
   { name: 'container_memory_failcnt', help: 'Number of memory usage hits limits', type: 'COUNTER', samples: (s) => [[s.stats.memory.usage.failcnt]] },
   { name: 'container_oom_events_total', help: 'Count of out of memory events observed for the container', type: 'COUNTER', samples: (s) => [[s.oomKills]] },
   { name: 'container_processes', help: 'Number of processes running inside the container.', type: 'GAUGE', samples: (s) => [[s.stats.pids.current]] },
-  { name: 'container_spec_memory_limit_bytes', help: 'Memory limit for the container.', type: 'GAUGE', samples: (s) => [[spec(s.c.config.linux?.resources?.memory_limit_in_bytes)]] },
+  {
+    name: 'container_spec_memory_limit_bytes',
+    help: 'Memory limit for the container.',
+    type: 'GAUGE',
+    samples: (s) => [[spec(s.c.config.linux?.resources?.memory_limit_in_bytes)]],
+  },
   { name: 'container_spec_cpu_period', help: 'CPU period of the container.', type: 'GAUGE', samples: (s) => [[spec(s.c.config.linux?.resources?.cpu_period)]] },
   { name: 'container_spec_cpu_quota', help: 'CPU quota of the container.', type: 'GAUGE', samples: (s) => [[spec(s.c.config.linux?.resources?.cpu_quota)]] },
   { name: 'container_spec_cpu_shares', help: 'CPU share of the container.', type: 'GAUGE', samples: (s) => [[spec(s.c.config.linux?.resources?.cpu_shares)]] },
-  { name: 'container_fs_usage_bytes', help: 'Number of bytes that are consumed by the container on this filesystem.', type: 'GAUGE', samples: (s) => [[s.writable.bytes]] },
+  {
+    name: 'container_fs_usage_bytes',
+    help: 'Number of bytes that are consumed by the container on this filesystem.',
+    type: 'GAUGE',
+    samples: (s) => [[s.writable.bytes]],
+  },
 ];
 
 /** One interface's counters from /proc/net/dev. */
@@ -101,9 +162,17 @@ export function parseNetDev(text: string): NetDevSample[] {
     const colon = line.indexOf(':');
     if (colon < 0) continue;
     const iface = line.slice(0, colon).trim();
-    const f = line.slice(colon + 1).trim().split(/\s+/).map(Number);
+    const f = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     if (iface === 'lo' || f.length < 16) continue;
-    out.push({ iface, rx: { bytes: f[0]!, packets: f[1]!, errors: f[2]!, dropped: f[3]! }, tx: { bytes: f[8]!, packets: f[9]!, errors: f[10]!, dropped: f[11]! } });
+    out.push({
+      iface,
+      rx: { bytes: f[0]!, packets: f[1]!, errors: f[2]!, dropped: f[3]! },
+      tx: { bytes: f[8]!, packets: f[9]!, errors: f[10]!, dropped: f[11]! },
+    });
   }
   return out;
 }
@@ -113,11 +182,17 @@ function labelKeys(d: MetricDef<unknown>): string[] {
 }
 
 export async function ListMetricDescriptors() {
-  return { descriptors: [...CONTAINER_METRICS, ...NETWORK_METRICS].map((d) => ({ name: d.name, help: d.help, label_keys: labelKeys(d as MetricDef<unknown>) })) };
+  return {
+    descriptors: [...CONTAINER_METRICS, ...NETWORK_METRICS].map((d) => ({ name: d.name, help: d.help, label_keys: labelKeys(d as MetricDef<unknown>) })),
+  };
 }
 
 function compute<T>(defs: MetricDef<T>[], source: T, base: string[], timestamp: string) {
-  return defs.flatMap((d) => d.samples(source).map(([value, own]) => ({ name: d.name, timestamp, metric_type: d.type, label_values: [...base, ...(own ?? [])], value: { value: String(value) } })));
+  return defs.flatMap((d) =>
+    d
+      .samples(source)
+      .map(([value, own]) => ({ name: d.name, timestamp, metric_type: d.type, label_values: [...base, ...(own ?? [])], value: { value: String(value) } })),
+  );
 }
 
 function sampleOf(ctx: CriContext, c: ContainerRecord): ContainerSample | undefined {
@@ -157,7 +232,10 @@ export async function ListPodSandboxMetrics(ctx: CriContext) {
         return [{ container_id: c.id, metrics: compute(CONTAINER_METRICS, sample, base, ts) }];
       });
       const podBase = [s.id, '', md?.namespace ?? '', md?.name ?? '', 'POD'];
-      const metrics = podNetDev(s, running.map((c) => c.pid)).flatMap((n) => compute(NETWORK_METRICS, n, podBase, ts));
+      const metrics = podNetDev(
+        s,
+        running.map((c) => c.pid),
+      ).flatMap((n) => compute(NETWORK_METRICS, n, podBase, ts));
       return { pod_sandbox_id: s.id, metrics, container_metrics };
     });
   return { pod_metrics };

@@ -11,14 +11,16 @@ import { matchLabels, sandboxMessage, sandboxStatus } from './convert';
 /** The container-level steps a pod's stop and removal need, with the containers' locks held. */
 export function podSteps(ctx: CriContext): { stop: (id: string) => Promise<void>; remove: (id: string) => Promise<void> } {
   return {
-    stop: (id) => ctx.withLock(id, async () => {
-      const c = ctx.containers.get(id);
-      if (c) await stopContainer(ctx, c, 0);
-    }),
-    remove: (id) => ctx.withLock(id, async () => {
-      const c = ctx.containers.get(id);
-      if (c) await removeContainer(ctx, c);
-    }),
+    stop: (id) =>
+      ctx.withLock(id, async () => {
+        const c = ctx.containers.get(id);
+        if (c) await stopContainer(ctx, c, 0);
+      }),
+    remove: (id) =>
+      ctx.withLock(id, async () => {
+        const c = ctx.containers.get(id);
+        if (c) await removeContainer(ctx, c);
+      }),
   };
 }
 
@@ -47,7 +49,8 @@ export async function RemovePodSandbox(ctx: CriContext, req: CriReceived<'Remove
 export async function PodSandboxStatus(ctx: CriContext, req: CriReceived<'PodSandboxStatusRequest'>) {
   const s = getSandbox(ctx, req.pod_sandbox_id);
   const info: Record<string, string> = {};
-  if (req.verbose) info['info'] = JSON.stringify({ pid: s.infra?.pid ?? 0, netns: s.netns ?? '', cgroupParent: s.cgroupParent, hostname: s.hostname, config: s.config });
+  if (req.verbose)
+    info['info'] = JSON.stringify({ pid: s.infra?.pid ?? 0, netns: s.netns ?? '', cgroupParent: s.cgroupParent, hostname: s.hostname, config: s.config });
   return { status: sandboxStatus(s), info, containers_statuses: [], timestamp: nowNs() };
 }
 

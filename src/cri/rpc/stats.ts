@@ -88,8 +88,16 @@ function podStats(ctx: CriContext, s: SandboxRecord): PodSandboxStats {
   return {
     attributes: { id: s.id, metadata: s.config.metadata, labels: s.config.labels, annotations: s.config.annotations },
     linux: {
-      cpu: { timestamp: ts, usage_core_nano_seconds: { value: sum((x) => x.cpu?.usage_core_nano_seconds?.value as string) }, usage_nano_cores: { value: sum((x) => x.cpu?.usage_nano_cores?.value as string) } },
-      memory: { timestamp: ts, working_set_bytes: { value: sum((x) => x.memory?.working_set_bytes?.value as string) }, usage_bytes: { value: sum((x) => x.memory?.usage_bytes?.value as string) } },
+      cpu: {
+        timestamp: ts,
+        usage_core_nano_seconds: { value: sum((x) => x.cpu?.usage_core_nano_seconds?.value as string) },
+        usage_nano_cores: { value: sum((x) => x.cpu?.usage_nano_cores?.value as string) },
+      },
+      memory: {
+        timestamp: ts,
+        working_set_bytes: { value: sum((x) => x.memory?.working_set_bytes?.value as string) },
+        usage_bytes: { value: sum((x) => x.memory?.usage_bytes?.value as string) },
+      },
       process: { timestamp: ts, process_count: { value: String(procs) } },
       containers: cs,
     },

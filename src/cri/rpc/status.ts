@@ -23,7 +23,12 @@ export async function Status(ctx: CriContext, req: CriReceived<'StatusRequest'>)
     status: {
       conditions: [
         { type: 'RuntimeReady', status: true, reason: '', message: '' },
-        { type: 'NetworkReady', status: net.ready, reason: net.ready ? '' : net.reason ?? 'NetworkPluginNotReady', message: net.ready ? '' : net.message ?? '' },
+        {
+          type: 'NetworkReady',
+          status: net.ready,
+          reason: net.ready ? '' : (net.reason ?? 'NetworkPluginNotReady'),
+          message: net.ready ? '' : (net.message ?? ''),
+        },
       ],
     },
     info,

@@ -37,7 +37,10 @@ const MAX_OUTPUT = 16 << 20;
 /** Resolves when `stream` ends, or DRAIN_MS after `exited` (a background child keeps it open). */
 function drained(stream: Readable, exited: Promise<unknown>): Promise<void> {
   const ended = new Promise<void>((r) => stream.once('close', r).once('error', () => r()));
-  const late = exited.then(() => new Promise<void>((r) => setTimeout(r, DRAIN_MS).unref()), () => undefined);
+  const late = exited.then(
+    () => new Promise<void>((r) => setTimeout(r, DRAIN_MS).unref()),
+    () => undefined,
+  );
   return Promise.race([ended, late]);
 }
 
@@ -148,7 +151,12 @@ export class StreamRuntimeImpl implements StreamingRuntime {
     // The init sends the terminal before its execve, so a process that is already done (a quick
     // `env`) has sent it too: it may just not have been read yet. Only a terminal that never
     // came within a grace period after the exit is an error.
-    const lost = exited.then((code) => new Promise<never>((_, reject) => setTimeout(() => reject(new TsrunError('TSRUN_E_INIT', `exec in ${c.id} exited ${code} before its terminal came`)), DRAIN_MS).unref()));
+    const lost = exited.then(
+      (code) =>
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new TsrunError('TSRUN_E_INIT', `exec in ${c.id} exited ${code} before its terminal came`)), DRAIN_MS).unref(),
+        ),
+    );
     const fd = await Promise.race([gotFd, lost]);
     lost.catch(() => undefined);
     const rs = new tty.ReadStream(fd);

@@ -15,12 +15,25 @@ export function resolvConf(dns: DNSConfig__Output | null): string {
 }
 
 export function hostsFile(hostname: string, ip: string | undefined): string {
-  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet', 'fe00::0\tip6-mcastprefix', 'fe00::1\tip6-allnodes', 'fe00::2\tip6-allrouters'];
+  const lines = [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::0\tip6-localnet',
+    'fe00::0\tip6-mcastprefix',
+    'fe00::1\tip6-allnodes',
+    'fe00::2\tip6-allrouters',
+  ];
   if (ip) lines.push(`${ip}\t${hostname}`);
   return lines.join('\n') + '\n';
 }
 
-export function writePodFiles(dir: string, hostname: string, dns: DNSConfig__Output | null, ip: string | undefined, hostNetwork: boolean): { resolv: string; hosts: string; hostname: string } {
+export function writePodFiles(
+  dir: string,
+  hostname: string,
+  dns: DNSConfig__Output | null,
+  ip: string | undefined,
+  hostNetwork: boolean,
+): { resolv: string; hosts: string; hostname: string } {
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   const files = { resolv: path.join(dir, 'resolv.conf'), hosts: path.join(dir, 'hosts'), hostname: path.join(dir, 'hostname') };
   fs.writeFileSync(files.resolv, resolvConf(dns), { mode: 0o644 });

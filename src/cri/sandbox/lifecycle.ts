@@ -60,7 +60,8 @@ function podIdMaps(config: PodSandboxConfig): { uid: string; gid: string } | und
 /** What RunPodSandbox checks of a request before it makes anything: the pod's name and id maps. */
 export function checkSandboxRequest(config: PodSandboxConfig, handler: string): { name: string; maps: { uid: string; gid: string } | undefined } {
   const name = sandboxName(config);
-  if (handler && handler !== 'tsrun' && handler !== 'runc') throw invalid(`runtime_handler ${JSON.stringify(handler)}: this server has only the default handler`);
+  if (handler && handler !== 'tsrun' && handler !== 'runc')
+    throw invalid(`runtime_handler ${JSON.stringify(handler)}: this server has only the default handler`);
   if (config.log_directory) checkPath('config.log_directory', config.log_directory);
   if (config.hostname.length > 64) throw invalid(`config.hostname ${JSON.stringify(config.hostname)}: longer than the kernel's 64 bytes`);
   return { name, maps: podIdMaps(config) };
@@ -86,7 +87,12 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
     const types: PinnedType[] = maps ? ['user'] : [];
     if (!hostNetwork) types.push('net', 'uts');
     if (!hostIpc) types.push('ipc');
-    const pinned = step('pod_namespaces', `${types.join(',') || 'none (host)'} -> ${runDir}/ns${maps ? ` (uid map ${maps.uid.trim()})` : ''}`, () => pinPodNamespaces(runDir, types, hostNetwork ? null : hostname, maps), id);
+    const pinned = step(
+      'pod_namespaces',
+      `${types.join(',') || 'none (host)'} -> ${runDir}/ns${maps ? ` (uid map ${maps.uid.trim()})` : ''}`,
+      () => pinPodNamespaces(runDir, types, hostNetwork ? null : hostname, maps),
+      id,
+    );
     undo.push('unpin the pod namespaces', () => unpinNamespaces([pinned.net, pinned.ipc, pinned.uts, pinned.user]));
 
     let shm = '/dev/shm';
@@ -119,9 +125,19 @@ export async function runSandbox(ctx: CriContext, config: PodSandboxConfig, hand
       const ips = result.ips.map((i) => i.address.split('/')[0]!);
       ip = result.ips.find((i) => i.version === '4')?.address.split('/')[0] ?? ips[0];
       additionalIps.push(...ips.filter((a) => a !== ip));
-      emit('pod_network', `${result.network} ${ips.join(' ')} in ${pinned.net}${netReq.portMappings.length ? ` ports ${netReq.portMappings.map((p) => `${p.hostPort}->${p.containerPort}`).join(',')}` : ''}`, (Date.now() - t0) * 1000, id);
+      emit(
+        'pod_network',
+        `${result.network} ${ips.join(' ')} in ${pinned.net}${netReq.portMappings.length ? ` ports ${netReq.portMappings.map((p) => `${p.hostPort}->${p.containerPort}`).join(',')}` : ''}`,
+        (Date.now() - t0) * 1000,
+        id,
+      );
     }
-    const files = step('pod_files', `hostname ${hostname}, hosts, resolv.conf in ${runDir}`, () => writePodFiles(runDir, hostname, config.dns_config, ip, hostNetwork), id);
+    const files = step(
+      'pod_files',
+      `hostname ${hostname}, hosts, resolv.conf in ${runDir}`,
+      () => writePodFiles(runDir, hostname, config.dns_config, ip, hostNetwork),
+      id,
+    );
     const ownCgroupParent = !config.linux?.cgroup_parent;
     const cgroupParent = podCgroupParent(ctx.opts, config.linux?.cgroup_parent, id);
     const rec: SandboxRecord = {
@@ -227,7 +243,13 @@ export async function stopSandbox(ctx: CriContext, s: SandboxRecord, stopContain
   await stopInfra(ctx, s);
   // A pod found lost at start-up (a reboot) is NOTREADY already but still holds its address.
   if (!s.hostNetwork && (s.state === 'SANDBOX_READY' || s.networkAttached)) {
-    await ctx.cni.tearDown({ podId: s.id, netns: s.netns ?? '', namespace: s.config.metadata!.namespace, name: s.config.metadata!.name, uid: s.config.metadata!.uid });
+    await ctx.cni.tearDown({
+      podId: s.id,
+      netns: s.netns ?? '',
+      namespace: s.config.metadata!.namespace,
+      name: s.config.metadata!.name,
+      uid: s.config.metadata!.uid,
+    });
   }
   s.networkAttached = false;
   s.state = 'SANDBOX_NOTREADY';
@@ -235,7 +257,12 @@ export async function stopSandbox(ctx: CriContext, s: SandboxRecord, stopContain
   emit('pod_stopped', s.config.metadata?.name ?? s.id, 0, s.id);
 }
 
-export async function removeSandbox(ctx: CriContext, s: SandboxRecord, removeContainer: (id: string) => Promise<void>, stopContainer: (id: string) => Promise<void>): Promise<void> {
+export async function removeSandbox(
+  ctx: CriContext,
+  s: SandboxRecord,
+  removeContainer: (id: string) => Promise<void>,
+  stopContainer: (id: string) => Promise<void>,
+): Promise<void> {
   if (s.state === 'SANDBOX_READY') await stopSandbox(ctx, s, stopContainer);
   for (const c of ctx.containers.all().filter((c) => c.sandboxId === s.id)) await removeContainer(c.id);
   unpinNamespaces([s.netns, s.ipcns, s.utsns, s.userns]);

@@ -7,7 +7,12 @@ import { MNT_DETACH, pinNamespaces, umount } from '../../sys/native';
 
 export type PinnedType = 'user' | 'net' | 'ipc' | 'uts';
 
-export function pinPodNamespaces(dir: string, types: PinnedType[], hostname: string | null, maps?: { uid: string; gid: string }): Record<PinnedType, string | undefined> {
+export function pinPodNamespaces(
+  dir: string,
+  types: PinnedType[],
+  hostname: string | null,
+  maps?: { uid: string; gid: string },
+): Record<PinnedType, string | undefined> {
   const out: Record<PinnedType, string | undefined> = { user: undefined, net: undefined, ipc: undefined, uts: undefined };
   if (!types.length) return out;
   const nsDir = path.join(dir, 'ns');

@@ -87,7 +87,8 @@ function volumeMounts(config: ContainerConfig__Output): { oci: Mount[]; reported
     if (m.readonly) options.push('ro');
     if (m.recursive_read_only) {
       if (!m.readonly) throw invalid(`${where}: recursive_read_only needs readonly`);
-      if (m.propagation && m.propagation !== 'PROPAGATION_PRIVATE') throw invalid(`${where}: recursive_read_only needs PROPAGATION_PRIVATE, not ${m.propagation}`);
+      if (m.propagation && m.propagation !== 'PROPAGATION_PRIVATE')
+        throw invalid(`${where}: recursive_read_only needs PROPAGATION_PRIVATE, not ${m.propagation}`);
       options.push('rro');
     }
     oci.push({ destination: m.container_path, type: 'bind', source: host, options });
@@ -124,7 +125,10 @@ function devices(config: ContainerConfig__Output, spec: RuntimeConfig): void {
     if (!st.isCharacterDevice() && !st.isBlockDevice()) throw invalid(`devices[${i}].host_path ${d.host_path}: not a device`);
     const dev = deviceEntry(st, d.container_path || d.host_path);
     linux.devices = [...(linux.devices ?? []), dev];
-    linux.resources!.devices = [...(linux.resources!.devices ?? []), { allow: true, type: dev.type, major: dev.major, minor: dev.minor, access: d.permissions || 'rwm' }];
+    linux.resources!.devices = [
+      ...(linux.resources!.devices ?? []),
+      { allow: true, type: dev.type, major: dev.major, minor: dev.minor, access: d.permissions || 'rwm' },
+    ];
   }
 }
 
@@ -202,9 +206,7 @@ export function containerSpec(input: ContainerSpecInput): ContainerSpec {
     { destination: '/etc/hostname', type: 'bind', source: sandbox.files.hostname, options: ['rbind', 'rprivate', ...(ro ? ['ro'] : [])] },
     { destination: '/dev/shm', type: 'bind', source: sandbox.shm, options: ['rbind', 'rprivate', 'nosuid', 'nodev', 'noexec'] },
   ];
-  spec.mounts = [...spec.mounts!.filter((m) => m.destination !== '/dev/shm'), ...podMounts]
-    .filter((m) => !volumeDests.has(m.destination))
-    .concat(volumes.oci);
+  spec.mounts = [...spec.mounts!.filter((m) => m.destination !== '/dev/shm'), ...podMounts].filter((m) => !volumeDests.has(m.destination)).concat(volumes.oci);
   // As containerd does: a bidirectional volume needs the container's mounts shared back to the
   // host, a host-to-container one needs them to be slaves of the host's.
   const props = config.mounts.map((m) => m.propagation);

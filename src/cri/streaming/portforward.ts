@@ -90,7 +90,14 @@ export function serveSpdyPortForward(conn: SpdyConnection, runtime: StreamingRun
   });
 }
 
-async function forwardPair(runtime: StreamingRuntime, podSandboxId: string, allowedPorts: number[], port: number, data: SpdyStream, error: SpdyStream): Promise<void> {
+async function forwardPair(
+  runtime: StreamingRuntime,
+  podSandboxId: string,
+  allowedPorts: number[],
+  port: number,
+  data: SpdyStream,
+  error: SpdyStream,
+): Promise<void> {
   try {
     if (allowedPorts.length > 0 && !allowedPorts.includes(port)) {
       throw new Error(`port ${port} is not among the ports of the port-forward request (${allowedPorts.join(', ')})`);

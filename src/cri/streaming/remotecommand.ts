@@ -14,7 +14,14 @@ export const SPDY_COMMAND_PROTOCOLS = ['v4.channel.k8s.io', 'v3.channel.k8s.io',
  * base64, or none) plus v5.channel.k8s.io, which client-go's WebSocket executor asks for (the
  * API server normally translates it; it adds the stdin close signal).
  */
-export const WEBSOCKET_COMMAND_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'v4.base64.channel.k8s.io', 'channel.k8s.io', 'base64.channel.k8s.io', ''];
+export const WEBSOCKET_COMMAND_PROTOCOLS = [
+  'v5.channel.k8s.io',
+  'v4.channel.k8s.io',
+  'v4.base64.channel.k8s.io',
+  'channel.k8s.io',
+  'base64.channel.k8s.io',
+  '',
+];
 
 export interface CommandOptions {
   stdin: boolean;

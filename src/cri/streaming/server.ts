@@ -7,7 +7,14 @@ import type { Duplex } from 'node:stream';
 import { TsrunError } from '../../common/errors';
 import { logDebug } from '../../common/log';
 import { methodNotAllowed, negotiateSpdy, negotiateWebSocket, notFound, rawReply, isWebSocketRequest, type HttpReply } from './handshake';
-import { serveSpdyPortForward, serveWebSocketPortForward, SPDY_PORTFORWARD_PROTOCOLS, parsePort, WEBSOCKET_PORTFORWARD_PROTOCOLS, WEBSOCKET_TUNNEL_PROTOCOL } from './portforward';
+import {
+  serveSpdyPortForward,
+  serveWebSocketPortForward,
+  SPDY_PORTFORWARD_PROTOCOLS,
+  parsePort,
+  WEBSOCKET_PORTFORWARD_PROTOCOLS,
+  WEBSOCKET_TUNNEL_PROTOCOL,
+} from './portforward';
 import { runCommand, SPDY_COMMAND_PROTOCOLS, WEBSOCKET_COMMAND_PROTOCOLS, type CommandOptions, type CommandTarget } from './remotecommand';
 import { acceptSpdyCommandStreams } from './remotecommand-spdy';
 import { websocketCommandStreams } from './remotecommand-websocket';
@@ -137,14 +144,26 @@ export class StreamingServer {
     const { request, url } = routed;
     const websocket = isWebSocketRequest(req);
     const protocols =
-      request.kind === 'portforward' ? (websocket ? WEBSOCKET_PORTFORWARD_PROTOCOLS : SPDY_PORTFORWARD_PROTOCOLS) : websocket ? WEBSOCKET_COMMAND_PROTOCOLS : SPDY_COMMAND_PROTOCOLS;
+      request.kind === 'portforward'
+        ? websocket
+          ? WEBSOCKET_PORTFORWARD_PROTOCOLS
+          : SPDY_PORTFORWARD_PROTOCOLS
+        : websocket
+          ? WEBSOCKET_COMMAND_PROTOCOLS
+          : SPDY_COMMAND_PROTOCOLS;
     const n = websocket ? negotiateWebSocket(req, protocols) : negotiateSpdy(req, protocols);
     if (!n.ok) return this.refuse(socket, n.reply);
 
     let ports: number[] = [];
     if (request.kind === 'portforward' && websocket && n.protocol !== WEBSOCKET_TUNNEL_PROTOCOL) {
       // Channels are laid out per port: the request's ports, else ?ports= as kubelet's own server takes them.
-      ports = request.req.port.length > 0 ? request.req.port : url.searchParams.getAll('ports').flatMap((v) => v.split(',')).map((p) => parsePort(p) ?? NaN);
+      ports =
+        request.req.port.length > 0
+          ? request.req.port
+          : url.searchParams
+              .getAll('ports')
+              .flatMap((v) => v.split(','))
+              .map((p) => parsePort(p) ?? NaN);
       if (ports.length === 0 || ports.some((p) => Number.isNaN(p))) {
         return this.refuse(socket, { status: 400, body: 'port-forward over WebSocket needs ports: in the request or as ?ports=N[,M]\n' });
       }
@@ -198,5 +217,7 @@ function commandOptions(request: CachedRequest & { kind: 'exec' | 'attach' }): C
 }
 
 function commandTarget(request: CachedRequest & { kind: 'exec' | 'attach' }): CommandTarget {
-  return request.kind === 'exec' ? { kind: 'exec', containerId: request.req.container_id, cmd: request.req.cmd } : { kind: 'attach', containerId: request.req.container_id };
+  return request.kind === 'exec'
+    ? { kind: 'exec', containerId: request.req.container_id, cmd: request.req.cmd }
+    : { kind: 'attach', containerId: request.req.container_id };
 }

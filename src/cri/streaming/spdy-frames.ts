@@ -44,7 +44,16 @@ export const enum GoAwayStatus {
 
 export type SpdyFrame =
   | { type: 'data'; streamId: number; fin: boolean; data: Buffer }
-  | { type: 'syn_stream'; version: number; streamId: number; associatedId: number; priority: number; fin: boolean; unidirectional: boolean; headerBlock: Buffer }
+  | {
+      type: 'syn_stream';
+      version: number;
+      streamId: number;
+      associatedId: number;
+      priority: number;
+      fin: boolean;
+      unidirectional: boolean;
+      headerBlock: Buffer;
+    }
   | { type: 'syn_reply'; streamId: number; fin: boolean; headerBlock: Buffer }
   | { type: 'headers'; streamId: number; fin: boolean; headerBlock: Buffer }
   | { type: 'rst_stream'; streamId: number; status: number }

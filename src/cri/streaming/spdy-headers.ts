@@ -57,7 +57,7 @@ const MAX_HEADER_BLOCK = 256 * 1024;
 export function adler32(data: Buffer): number {
   let a = 1;
   let b = 0;
-  for (let i = 0; i < data.length; ) {
+  for (let i = 0; i < data.length;) {
     // 3800 bytes keep the sums below 2^31 between reductions (zlib's NMAX is 5552 for unsigned).
     const end = Math.min(i + 3800, data.length);
     for (; i < end; i++) {

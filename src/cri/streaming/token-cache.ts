@@ -23,7 +23,10 @@ export class TokenCache {
   insert(request: CachedRequest): string {
     this.gc();
     if (this.entries.size >= MAX_IN_FLIGHT) {
-      throw new TsrunError('TSRUN_E_STATE', `streaming server: ${MAX_IN_FLIGHT} ${request.kind} URLs are already outstanding (maximum number of in-flight requests exceeded); retry after they are used or expire`);
+      throw new TsrunError(
+        'TSRUN_E_STATE',
+        `streaming server: ${MAX_IN_FLIGHT} ${request.kind} URLs are already outstanding (maximum number of in-flight requests exceeded); retry after they are used or expire`,
+      );
     }
     for (let i = 0; i < 10; i++) {
       const token = randomBytes(Math.ceil((TOKEN_LENGTH * 6) / 8))

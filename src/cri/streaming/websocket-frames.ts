@@ -43,7 +43,9 @@ const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 /** Sec-WebSocket-Accept for a client's Sec-WebSocket-Key. */
 export function acceptKey(key: string): string {
-  return createHash('sha1').update(key + GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 }
 
 export function isControl(opcode: number): boolean {
@@ -79,7 +81,8 @@ export class WebSocketFrameParser {
       else if (len === 127) {
         const big = head.readBigUInt64BE(2);
         if (big >> 63n) throw new WebSocketProtocolError(CloseCode.ProtocolError, 'frame length has its most significant bit set');
-        if (big > BigInt(this.maxPayload)) throw new WebSocketProtocolError(CloseCode.TooBig, `frame of ${big} bytes exceeds the ${this.maxPayload}-byte limit`);
+        if (big > BigInt(this.maxPayload))
+          throw new WebSocketProtocolError(CloseCode.TooBig, `frame of ${big} bytes exceeds the ${this.maxPayload}-byte limit`);
         len = Number(big);
       }
       const opcode = b0 & 0x0f;
@@ -88,7 +91,8 @@ export class WebSocketFrameParser {
       if (![Opcode.Continuation, Opcode.Text, Opcode.Binary, Opcode.Close, Opcode.Ping, Opcode.Pong].includes(opcode)) {
         throw new WebSocketProtocolError(CloseCode.ProtocolError, `unknown opcode 0x${opcode.toString(16)}`);
       }
-      if (isControl(opcode) && (!fin || len > 125)) throw new WebSocketProtocolError(CloseCode.ProtocolError, 'control frame fragmented or longer than 125 bytes');
+      if (isControl(opcode) && (!fin || len > 125))
+        throw new WebSocketProtocolError(CloseCode.ProtocolError, 'control frame fragmented or longer than 125 bytes');
       if (this.requireMask && !masked) throw new WebSocketProtocolError(CloseCode.ProtocolError, 'client frame is not masked');
       if (len > this.maxPayload) throw new WebSocketProtocolError(CloseCode.TooBig, `frame of ${len} bytes exceeds the ${this.maxPayload}-byte limit`);
       if (this.queue.length < headLen + len) break;

@@ -19,7 +19,10 @@ export function credentialsFromDockerConfig(registry: string, file?: string): Cr
   } catch {
     return undefined;
   }
-  const keys = registry === 'docker.io' ? ['https://index.docker.io/v1/', 'docker.io', 'index.docker.io', 'registry-1.docker.io'] : [registry, `https://${registry}`, `http://${registry}`];
+  const keys =
+    registry === 'docker.io'
+      ? ['https://index.docker.io/v1/', 'docker.io', 'index.docker.io', 'registry-1.docker.io']
+      : [registry, `https://${registry}`, `http://${registry}`];
   for (const k of keys) {
     const a = auths[k];
     if (!a) continue;

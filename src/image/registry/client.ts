@@ -59,7 +59,13 @@ export class RegistryClient {
   private async send(ep: Endpoint, path: string, headers: Record<string, string>): Promise<Response> {
     const url = `${ep.origin}${ep.apiPath}/${this.repository}/${path}`;
     const auth = this.auth.get(ep.origin);
-    const opts = { method: 'GET' as const, headers: { ...headers, ...(auth ? { authorization: auth } : {}) }, maxRedirections: 5, ...this.timeouts, dispatcher: ep.skipVerify ? (insecureAgent as Dispatcher) : undefined };
+    const opts = {
+      method: 'GET' as const,
+      headers: { ...headers, ...(auth ? { authorization: auth } : {}) },
+      maxRedirections: 5,
+      ...this.timeouts,
+      dispatcher: ep.skipVerify ? (insecureAgent as Dispatcher) : undefined,
+    };
     return (await request(url, opts)) as unknown as Response;
   }
 
@@ -68,7 +74,8 @@ export class RegistryClient {
     await res.body.text().catch(() => '');
     if (!ch) return false;
     if (ch.scheme === 'basic') {
-      if (!this.creds) throw new TsrunError('TSRUN_E_REGISTRY', `${this.registry}: authentication required (basic); give credentials (--creds or a docker config.json)`);
+      if (!this.creds)
+        throw new TsrunError('TSRUN_E_REGISTRY', `${this.registry}: authentication required (basic); give credentials (--creds or a docker config.json)`);
       this.auth.set(ep.origin, basicHeader(this.creds));
       return true;
     }
@@ -77,9 +84,17 @@ export class RegistryClient {
     const u = new URL(realm);
     if (ch.params['service']) u.searchParams.set('service', ch.params['service']);
     u.searchParams.set('scope', ch.params['scope'] ?? `repository:${this.repository}:pull`);
-    const tr = (await request(u.toString(), { headers: this.creds ? { authorization: basicHeader(this.creds) } : {}, maxRedirections: 5, ...this.timeouts })) as unknown as Response;
+    const tr = (await request(u.toString(), {
+      headers: this.creds ? { authorization: basicHeader(this.creds) } : {},
+      maxRedirections: 5,
+      ...this.timeouts,
+    })) as unknown as Response;
     const text = await tr.body.text();
-    if (tr.statusCode !== 200) throw new TsrunError('TSRUN_E_REGISTRY', `${this.registry}: the token server ${u.origin} refused (${tr.statusCode})${this.creds ? '' : '; no credentials were given'}`);
+    if (tr.statusCode !== 200)
+      throw new TsrunError(
+        'TSRUN_E_REGISTRY',
+        `${this.registry}: the token server ${u.origin} refused (${tr.statusCode})${this.creds ? '' : '; no credentials were given'}`,
+      );
     let token: string | undefined;
     try {
       const j = JSON.parse(text) as { token?: string; access_token?: string };
@@ -111,7 +126,10 @@ export class RegistryClient {
       const body = (await res.body.text().catch(() => '')).slice(0, 300);
       const detail = registryErrorMessage(body);
       if (res.statusCode === 401 || res.statusCode === 403)
-        throw new TsrunError('TSRUN_E_REGISTRY', `${this.registry}/${this.repository}: access denied (${res.statusCode})${detail ? `: ${detail}` : ''}${this.creds ? '' : '; no credentials were given'}`);
+        throw new TsrunError(
+          'TSRUN_E_REGISTRY',
+          `${this.registry}/${this.repository}: access denied (${res.statusCode})${detail ? `: ${detail}` : ''}${this.creds ? '' : '; no credentials were given'}`,
+        );
       errors.push(`${ep.origin}${ep.apiPath}/${this.repository}/${path}: ${res.statusCode}${detail ? ` ${detail}` : ''}`);
     }
     if (!answered) throw new TsrunError('TSRUN_E_REGISTRY', this.unreachable(errors));
@@ -142,7 +160,8 @@ export class RegistryClient {
   async manifest(reference: string): Promise<{ body: Buffer; mediaType: string; digestHeader?: string }> {
     const res = await this.get(`manifests/${reference}`, { accept: MANIFEST_TYPES.join(', ') });
     const what = `${this.registry}/${this.repository}: manifest ${reference}`;
-    const tooBig = (): TsrunError => new TsrunError('TSRUN_E_REGISTRY', `${what}: larger than ${MAX_DOCUMENT_BYTES >> 20} MiB, the most a manifest or index may be`);
+    const tooBig = (): TsrunError =>
+      new TsrunError('TSRUN_E_REGISTRY', `${what}: larger than ${MAX_DOCUMENT_BYTES >> 20} MiB, the most a manifest or index may be`);
     if (Number(res.headers['content-length'] ?? 0) > MAX_DOCUMENT_BYTES) {
       res.body.destroy();
       throw tooBig();
@@ -163,7 +182,9 @@ export class RegistryClient {
       throw new TsrunError('TSRUN_E_REGISTRY', `${what}: ${this.describe(e)}`);
     }
     const body = Buffer.concat(chunks);
-    const ct = String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
+    const ct = String(res.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim();
     const dcd = res.headers['docker-content-digest'];
     return { body, mediaType: ct, digestHeader: Array.isArray(dcd) ? dcd[0] : dcd };
   }

@@ -54,7 +54,13 @@ export class ContentStore {
    * blob is whole and verified, and destroyed with the error otherwise. A tap that goes away
    * (its unpack failed) does not stop the download: the blob is still verified and stored.
    */
-  async ingest(digest: string, size: number | undefined, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, resume = false, tap?: Writable): Promise<void> {
+  async ingest(
+    digest: string,
+    size: number | undefined,
+    chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    resume = false,
+    tap?: Writable,
+  ): Promise<void> {
     try {
       await this.ingestInto(digest, size, chunks, resume, tap);
     } catch (e) {
@@ -64,7 +70,13 @@ export class ContentStore {
     tap?.end();
   }
 
-  private async ingestInto(digest: string, size: number | undefined, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, resume: boolean, tap: Writable | undefined): Promise<void> {
+  private async ingestInto(
+    digest: string,
+    size: number | undefined,
+    chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    resume: boolean,
+    tap: Writable | undefined,
+  ): Promise<void> {
     if (this.has(digest)) {
       if (tap) for await (const c of fs.createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 })) await feed(tap, c as Buffer);
       return;
@@ -114,9 +126,13 @@ export class ContentStore {
 
   /** Stores bytes already in memory (manifests, configs). */
   async put(digest: string, data: Buffer): Promise<void> {
-    await this.ingest(digest, data.length, (async function* () {
-      yield data;
-    })());
+    await this.ingest(
+      digest,
+      data.length,
+      (async function* () {
+        yield data;
+      })(),
+    );
   }
 
   read(digest: string): Buffer {

@@ -91,7 +91,8 @@ class Tree {
         this.dirs.add(dir);
         continue;
       }
-      if (st.isSymbolicLink()) throw layerError(`layer entry ${JSON.stringify(name)} goes through the symlink ${JSON.stringify(path.relative(this.root, dir))}`);
+      if (st.isSymbolicLink())
+        throw layerError(`layer entry ${JSON.stringify(name)} goes through the symlink ${JSON.stringify(path.relative(this.root, dir))}`);
       if (!st.isDirectory()) throw layerError(`layer entry ${JSON.stringify(name)}: ${JSON.stringify(path.relative(this.root, dir))} is not a directory`);
       this.dirs.add(dir);
     }
@@ -183,7 +184,8 @@ export async function unpackLayer(tarStream: Readable, dest: string, maxBytes = 
     transform(chunk: Buffer, _enc, cb) {
       hash.update(chunk);
       total += chunk.length;
-      if (total > maxBytes) return cb(layerError(`layer unpacks to more than ${maxBytes} bytes, its bound (a decompression bomb?): $TSRUN_MAX_UNPACK_RATIO raises it`));
+      if (total > maxBytes)
+        return cb(layerError(`layer unpacks to more than ${maxBytes} bytes, its bound (a decompression bomb?): $TSRUN_MAX_UNPACK_RATIO raises it`));
       cb(null, chunk);
     },
     // Some writers (umoci among them) end a layer without padding its last entry or without
@@ -212,7 +214,10 @@ export async function unpackLayer(tarStream: Readable, dest: string, maxBytes = 
         next = await entriesOf.next();
       } catch (e) {
         // tar-stream's and zlib's words for a stream that is not a (compressed) tar.
-        throw asLayerError(e, (e as NodeJS.ErrnoException).code?.startsWith('Z_') ? "the layer's compressed stream is corrupt" : 'the layer is not a valid tar stream');
+        throw asLayerError(
+          e,
+          (e as NodeJS.ErrnoException).code?.startsWith('Z_') ? "the layer's compressed stream is corrupt" : 'the layer is not a valid tar stream',
+        );
       }
       if (next.done) break;
       const entry = next.value as Readable;
@@ -245,7 +250,14 @@ function asLayerError(e: unknown, what: string): TsrunError {
   return new TsrunError('TSRUN_E_LAYER', `${what}: ${(e as Error).message ?? String(e)}`, (e as { errno?: number }).errno);
 }
 
-async function unpackEntry(tree: Tree, entry: Readable, h: TarHeader, dest: string, dirTimes: [string, Date][], counts: { entries: number; whiteouts: number }): Promise<void> {
+async function unpackEntry(
+  tree: Tree,
+  entry: Readable,
+  h: TarHeader,
+  dest: string,
+  dirTimes: [string, Date][],
+  counts: { entries: number; whiteouts: number },
+): Promise<void> {
   const parts = safeParts(h.name);
   counts.entries++;
   if (parts.length === 0) {
@@ -308,7 +320,9 @@ async function unpackEntry(tree: Tree, entry: Readable, h: TarHeader, dest: stri
     }
     case 'character-device':
     case 'block-device':
-      replacing(tree, target, () => mknod(target, (h.type === 'block-device' ? S_IFBLK : S_IFCHR) | ((h.mode ?? 0o600) & 0o7777), h.devmajor ?? 0, h.devminor ?? 0));
+      replacing(tree, target, () =>
+        mknod(target, (h.type === 'block-device' ? S_IFBLK : S_IFCHR) | ((h.mode ?? 0o600) & 0o7777), h.devmajor ?? 0, h.devminor ?? 0),
+      );
       applyMetadata(target, h, false);
       break;
     case 'fifo':

@@ -46,7 +46,9 @@ async function main(argv: string[]): Promise<number> {
   const interrupt = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => interrupt.abort());
   const s = await runNodeConformance({ runtime, focus, outDir, progress: (l) => process.stdout.write(l + '\n'), signal: interrupt.signal });
-  process.stdout.write(`\n${s.runtimeVersion}: ${s.counts.passed} passed, ${s.counts.failed} failed, ${s.counts.skipped} skipped of ${s.specs.length} (${Math.round(s.finishedSeconds / 60)} min)\n`);
+  process.stdout.write(
+    `\n${s.runtimeVersion}: ${s.counts.passed} passed, ${s.counts.failed} failed, ${s.counts.skipped} skipped of ${s.specs.length} (${Math.round(s.finishedSeconds / 60)} min)\n`,
+  );
   for (const r of s.specs.filter((x) => x.state !== 'passed' && x.state !== 'skipped')) process.stdout.write(`  ${r.state}: ${r.name}\n`);
   if (s.error) process.stdout.write(`error: ${s.error}\n`);
   if (s.leftovers.length) process.stdout.write(`left behind: ${s.leftovers.join('; ')}\n`);

@@ -135,7 +135,14 @@ function writeCniConfig(c: NodeRunConfig): string {
       cniVersion: '1.0.0',
       name: 'conformance',
       plugins: [
-        { type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: false, hairpinMode: true, ipam: { type: 'host-local', ranges: [[{ subnet: POD_SUBNET }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: path.join(c.workDir, 'ipam') } },
+        {
+          type: 'bridge',
+          bridge: 'cni0',
+          isGateway: true,
+          ipMasq: false,
+          hairpinMode: true,
+          ipam: { type: 'host-local', ranges: [[{ subnet: POD_SUBNET }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: path.join(c.workDir, 'ipam') },
+        },
         { type: 'portmap', capabilities: { portMappings: true } },
       ],
     }),
@@ -148,7 +155,8 @@ function moveToCgroup(pid: number, cgroup: string): void {
   for (const m of cgroupMounts()) {
     const dir = path.join(m.mountpoint, cgroup);
     fs.mkdirSync(dir, { recursive: true });
-    if (m.superOptions.split(',').includes('cpuset')) for (const f of ['cpuset.cpus', 'cpuset.mems']) fs.writeFileSync(path.join(dir, f), fs.readFileSync(path.join(m.mountpoint, f)));
+    if (m.superOptions.split(',').includes('cpuset'))
+      for (const f of ['cpuset.cpus', 'cpuset.mems']) fs.writeFileSync(path.join(dir, f), fs.readFileSync(path.join(m.mountpoint, f)));
     fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
   }
 }
@@ -164,7 +172,8 @@ async function waitForCri(socket: string, child: ChildProcess, logFile: string):
   const cri = loadCri();
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the runtime exited (${child.exitCode ?? child.signalCode}):\n${fs.readFileSync(logFile, 'utf8').slice(-3000)}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`the runtime exited (${child.exitCode ?? child.signalCode}):\n${fs.readFileSync(logFile, 'utf8').slice(-3000)}`);
     if (fs.existsSync(socket)) {
       const client = new cri.runtimeClient(`unix://${socket}`, grpc.credentials.createInsecure());
       const v = await new Promise<{ runtime_name: string; runtime_version: string } | undefined>((resolve) =>
@@ -191,7 +200,22 @@ async function startRuntime(c: NodeRunConfig, cniConfDir: string, hostsDir: stri
     child = spawn(
       c.tsrun,
       // --restrict-oom-score-adj as containerd's restrict_oom_score_adj below: no CAP_SYS_RESOURCE here.
-      ['--store', path.join(dir, 'store'), 'cri', '--listen', `unix://${socket}`, '--state-dir', path.join(dir, 'state'), '--run-dir', '/run/tsrun-cri', '--cni-conf-dir', cniConfDir, '--registry-config', hostsDir, '--restrict-oom-score-adj'],
+      [
+        '--store',
+        path.join(dir, 'store'),
+        'cri',
+        '--listen',
+        `unix://${socket}`,
+        '--state-dir',
+        path.join(dir, 'state'),
+        '--run-dir',
+        '/run/tsrun-cri',
+        '--cni-conf-dir',
+        cniConfDir,
+        '--registry-config',
+        hostsDir,
+        '--restrict-oom-score-adj',
+      ],
       { stdio: ['ignore', out, out] },
     );
     fs.closeSync(out);
@@ -200,7 +224,10 @@ async function startRuntime(c: NodeRunConfig, cniConfDir: string, hostsDir: stri
     if (!pause) throw new Error('no pause stand-in among the images');
     // Its socket at the default path (this /run is the run's own): the kubelet's cAdvisor finds
     // containerd there, and takes the container labels of its metrics from it.
-    ({ child, socket, logFile } = spawnContainerdCri({ dir: path.join(c.workDir, 'containerd'), socket: '/run/containerd/containerd.sock', pause, cniConfDir, cniBinDir: CNI_BIN_DIR, hostsDir }, 'info'));
+    ({ child, socket, logFile } = spawnContainerdCri(
+      { dir: path.join(c.workDir, 'containerd'), socket: '/run/containerd/containerd.sock', pause, cniConfDir, cniBinDir: CNI_BIN_DIR, hostsDir },
+      'info',
+    ));
   }
   moveToCgroup(child.pid!, RUNTIME_CGROUP);
   fs.writeFileSync('/run/runtime.pid', `${child.pid}\n`);
@@ -208,9 +235,14 @@ async function startRuntime(c: NodeRunConfig, cniConfDir: string, hostsDir: stri
   return { socket, child, version, logFile };
 }
 
-function call(client: grpc.Client, method: string, req: object, ms: number): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- replies of several CRI messages, read by field
+function call(client: grpc.Client, method: string, req: object, ms: number): Promise<any> {
   return new Promise((resolve, reject) =>
-    (client as unknown as Record<string, (r: object, o: object, cb: (e: Error | null, r: unknown) => void) => void>)[method]!(req, { deadline: Date.now() + ms }, (e, r) => (e ? reject(e) : resolve(r))),
+    (client as unknown as Record<string, (r: object, o: object, cb: (e: Error | null, r: unknown) => void) => void>)[method]!(
+      req,
+      { deadline: Date.now() + ms },
+      (e, r) => (e ? reject(e) : resolve(r)),
+    ),
   );
 }
 
@@ -265,13 +297,18 @@ function kubeletBinDir(c: NodeRunConfig): string {
   const procs = cgroupMounts().map((m) => {
     const cg = path.join(m.mountpoint, KUBELET_CGROUP);
     fs.mkdirSync(cg, { recursive: true });
-    if (m.superOptions.split(',').includes('cpuset')) for (const f of ['cpuset.cpus', 'cpuset.mems']) fs.writeFileSync(path.join(cg, f), fs.readFileSync(path.join(m.mountpoint, f)));
+    if (m.superOptions.split(',').includes('cpuset'))
+      for (const f of ['cpuset.cpus', 'cpuset.mems']) fs.writeFileSync(path.join(cg, f), fs.readFileSync(path.join(m.mountpoint, f)));
     return path.join(cg, 'cgroup.procs');
   });
-  fs.writeFileSync(path.join(dir, 'kubelet'), `#!/bin/sh
+  fs.writeFileSync(
+    path.join(dir, 'kubelet'),
+    `#!/bin/sh
 for f in ${procs.join(' ')}; do echo $$ > "$f" || exit 1; done
 exec ${path.join(c.k8sBinDir, 'kubelet')} "$@"
-`, { mode: 0o755 });
+`,
+    { mode: 0o755 },
+  );
   return dir;
 }
 

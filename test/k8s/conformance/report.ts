@@ -77,7 +77,10 @@ export function writeSummary(outDir: string, s: Summary): void {
     '',
     ...[...s.specs]
       .sort((a, b) => a.name.localeCompare(b.name))
-      .map((r) => `${r.state.toUpperCase().padEnd(8)} ${String(r.seconds).padStart(6)}s  ${r.name}${r.state !== 'passed' && r.message ? `\n${r.message.replace(/^/gm, '           | ')}` : ''}`),
+      .map(
+        (r) =>
+          `${r.state.toUpperCase().padEnd(8)} ${String(r.seconds).padStart(6)}s  ${r.name}${r.state !== 'passed' && r.message ? `\n${r.message.replace(/^/gm, '           | ')}` : ''}`,
+      ),
   ];
   fs.writeFileSync(path.join(outDir, 'summary.txt'), lines.join('\n') + '\n');
 }

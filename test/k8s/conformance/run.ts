@@ -115,7 +115,8 @@ function makeCgroups(cgroup: string): void {
     const dir = path.join(CGROUP_ROOT, h, cgroup);
     fs.mkdirSync(dir);
     // A v1 cpuset cgroup starts with no CPUs and no memory nodes: nothing could join it.
-    if (fs.existsSync(path.join(dir, 'cpuset.cpus'))) for (const f of ['cpuset.cpus', 'cpuset.mems']) fs.writeFileSync(path.join(dir, f), fs.readFileSync(path.join(CGROUP_ROOT, h, f)));
+    if (fs.existsSync(path.join(dir, 'cpuset.cpus')))
+      for (const f of ['cpuset.cpus', 'cpuset.mems']) fs.writeFileSync(path.join(dir, f), fs.readFileSync(path.join(CGROUP_ROOT, h, f)));
   }
 }
 
@@ -170,7 +171,8 @@ export async function runNodeConformance(o: RunOptions): Promise<Summary> {
   try {
     const procs = hierarchies().map((h) => path.join(CGROUP_ROOT, h, id, 'cgroup.procs'));
     // Joins the run's cgroups first: a cgroup namespace is rooted where its creator stands.
-    const script = 'for f in "$@"; do echo $$ > "$f" || exit 125; done\nexec unshare --mount --net --cgroup --ipc --uts --propagation private -- "$TSRUN_NODE" "$TSRUN_NODE_SIDE" "$TSRUN_NODE_CONFIG"';
+    const script =
+      'for f in "$@"; do echo $$ > "$f" || exit 125; done\nexec unshare --mount --net --cgroup --ipc --uts --propagation private -- "$TSRUN_NODE" "$TSRUN_NODE_SIDE" "$TSRUN_NODE_CONFIG"';
     const nodeLog = fs.openSync(path.join(inner, 'node.log'), 'w');
     const child = spawn('sh', ['-c', script, 'sh', ...procs], {
       env: { ...process.env, TSRUN_NODE: process.execPath, TSRUN_NODE_SIDE: path.join(__dirname, 'node.js'), TSRUN_NODE_CONFIG: configFile },
@@ -210,7 +212,8 @@ export async function runNodeConformance(o: RunOptions): Promise<Summary> {
     if (killer) clearTimeout(killer);
     fs.closeSync(nodeLog);
     if (code === 125) error = 'could not join the run cgroups';
-    else if (!fs.existsSync(path.join(inner, 'ginkgo.json'))) error = `the suite did not run (node side exited ${code}; see ${path.join(o.outDir, 'node.log')} and e2e.log)`;
+    else if (!fs.existsSync(path.join(inner, 'ginkgo.json')))
+      error = `the suite did not run (node side exited ${code}; see ${path.join(o.outDir, 'node.log')} and e2e.log)`;
   } finally {
     if (poll) clearInterval(poll);
     leftovers.push(...(await removeCgroups(id)));
@@ -223,7 +226,9 @@ export async function runNodeConformance(o: RunOptions): Promise<Summary> {
     for (const f of fs.readdirSync(inner)) fs.cpSync(path.join(inner, f), path.join(o.outDir, f), { recursive: true });
     if (!stillMounted.length) fs.rmSync(workDir, { recursive: true, force: true });
     // Another run may stand on that mount point now (a run's cgroup lives as long as the run).
-    const othersRunning = fs.readdirSync('/var/tmp').some((d) => d.startsWith('tsrun-conformance-') && d !== id && hierarchies().some((h) => fs.existsSync(path.join(CGROUP_ROOT, h, d))));
+    const othersRunning = fs
+      .readdirSync('/var/tmp')
+      .some((d) => d.startsWith('tsrun-conformance-') && d !== id && hierarchies().some((h) => fs.existsSync(path.join(CGROUP_ROOT, h, d))));
     if (madeKubeletRoot && !othersRunning) {
       try {
         fs.rmdirSync(KUBELET_ROOT);
