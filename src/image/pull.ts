@@ -170,8 +170,10 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<ImageRe
     report({ kind: 'unpacked', digest: l.digest, entries: res.entries });
   };
   await parallel(missing, opts.concurrency ?? 3, fetchAndUnpack);
-  await content.put(manifestDigest, manifestBody);
-  if (indexDigest) await content.put(indexDigest, top.body);
+  // Under the blob's lock too: two pulls of one image write the same manifest (one ingest file).
+  const putDocument = (digest: string, body: Buffer): Promise<void> => blobFetches.run(content.blobPath(digest), () => content.put(digest, body));
+  await putDocument(manifestDigest, manifestBody);
+  if (indexDigest) await putDocument(indexDigest, top.body);
   const record: ImageRecord = {
     name,
     digest: manifestDigest,
