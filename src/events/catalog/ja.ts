@@ -192,7 +192,7 @@ export const ja: Catalog = {
   monitor_started: {
     title: 'モニターの起動',
     explain: 'tsrun-monitor がサーバーのコンパイルした設定で init を起動し、コンテナの親になりました。ログを書き、終了コードを記録します。',
-    detail: say([/^monitor pid (\d+), container pid (\d+)/, 'モニター pid $1、コンテナ pid $2'], [/, log (\S+)$/, '、ログ $1']),
+    detail: say([/^monitor pid ([^,\s]+), container pid ([^,\s]+)/, 'モニター pid $1、コンテナ pid $2'], [/, log (\S+)$/, '、ログ $1']),
   },
   container_exited: {
     title: 'コンテナの終了',
