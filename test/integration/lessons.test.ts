@@ -101,7 +101,9 @@ test('--explain narrates exactly the events the runtime emitted, in order, in En
       }
     });
     const explains = json.filter((r) => /--explain=json/.test(r.ran)).length;
-    t.true(explains > 0 && events >= explains, `${lesson.name}: ${events} events from ${explains} --explain=json commands`);
+    // Lessons about files and tools (07's config.json, 12's veth by hand...) may narrate nothing;
+    // every --explain a lesson runs narrates at least one step.
+    t.true(events >= explains, `${lesson.name}: ${events} events from ${explains} --explain=json commands`);
     total += events;
   });
   // The lessons cover the image, rootfs, namespace, cgroup, lifecycle and pod steps.
