@@ -9,7 +9,7 @@ mkdir -p "$out"
 CXX=${CLANGXX:-clang++}
 command -v "$CXX" >/dev/null || { echo "build-fuzzers: $CXX not found (apt-get install clang)" >&2; exit 1; }
 # Up to date: nothing to do (the fuzz runner calls this before every run).
-srcs=(native/fuzz/* native/init/plan.cc native/init/plan.h native/init/sync.cc native/init/sync.h native/init/fail.h "$0")
+srcs=(native/fuzz/* native/init/plan.cc native/init/plan.h native/init/sync.cc native/init/sync.h native/init/fail.h native/common/fd.cc native/common/fd.h "$0")
 fresh=1
 for o in "$out/plan_fuzzer" "$out/sync_fuzzer" "$out/libjazzer-compat.so"; do
   [ -e "$o" ] || fresh=0
@@ -18,5 +18,5 @@ done
 [ "$fresh" = 1 ] && exit 0
 flags=(-std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Wall -Wextra)
 "$CXX" "${flags[@]}" native/fuzz/plan_fuzzer.cc native/init/plan.cc native/fuzz/fail_throw.cc -o "$out/plan_fuzzer"
-"$CXX" "${flags[@]}" native/fuzz/sync_fuzzer.cc native/init/sync.cc native/init/plan.cc native/fuzz/fail_throw.cc -o "$out/sync_fuzzer"
+"$CXX" "${flags[@]}" native/fuzz/sync_fuzzer.cc native/init/sync.cc native/init/plan.cc native/common/fd.cc native/fuzz/fail_throw.cc -o "$out/sync_fuzzer"
 g++ -std=c++17 -O2 -shared -fPIC native/fuzz/jazzer_compat.cc -o "$out/libjazzer-compat.so"
