@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readProcStat } from '../../src/runtime/proc';
 import { daemonsCgroup, pidInCluster } from './cgroups';
 import type { ClusterPlan } from './layout';
 import { PATH_ENV, sleep } from './sh';
@@ -23,13 +24,10 @@ export function pidFile(plan: ClusterPlan, name: string): string {
   return path.join(plan.dir, 'pids', `${name.replace(/\//g, '.')}.pid`);
 }
 
+/** Gone, or a zombie (stat unreadable counts as gone). */
 function isZombie(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return true;
-  }
+  const st = readProcStat(pid);
+  return !st || st.state === 'Z';
 }
 
 /** The daemon's pid while it runs (checked to be in the cluster's cgroup: pids get reused). */

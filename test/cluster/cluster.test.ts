@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { K8S_BIN } from '../../scripts/cluster/layout';
+import { isSameProcessAlive } from '../../src/runtime/proc';
 import { CLUSTER_SH, Cluster, get, isReady, runAsync, type Pod } from '../helpers/cluster';
 import { until } from '../helpers/until';
 
@@ -563,9 +564,9 @@ test.serial('down removes every process, namespace, interface, mount, cgroup and
   // A killed daemon may stay a zombie until whatever adopted it (PID 1, a CI runner) reaps it:
   // that is no process left running.
   const running = (pid: number): boolean => {
+    if (!isSameProcessAlive(pid, undefined)) return false;
     try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z' && fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(plan.cgroup);
+      return fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(plan.cgroup);
     } catch {
       return false;
     }
